@@ -1,0 +1,80 @@
+#include "server/dispatcher.h"
+
+#include "store/schema.h"
+
+namespace agor {
+namespace {
+
+// Feathers get accepts $select: keep the asked fields and the id.
+Json ApplySelect(const ServiceSchema& schema, const Json& query, Json record) {
+  if (!query.is_object() || !query.contains("$select")) return record;
+  const Json& sel = query["$select"];
+  Json out = Json::object();
+  auto keep = [&](const Json& name) {
+    if (name.is_string() && record.contains(name.get<std::string>()))
+      out[name.get<std::string>()] = record[name.get<std::string>()];
+  };
+  if (sel.is_array()) {
+    for (const auto& name : sel) keep(name);
+  } else {
+    keep(sel);
+  }
+  out[schema.id_field] = record[schema.id_field];
+  return out;
+}
+
+bool IdToString(const Json& id, std::string* out) {
+  if (id.is_string()) {
+    *out = id.get<std::string>();
+    return !out->empty();
+  }
+  if (id.is_number_integer()) {
+    *out = std::to_string(id.get<int64_t>());
+    return true;
+  }
+  return false;
+}
+
+bool IsMethod(const std::string& m) {
+  return m == "find" || m == "get" || m == "create" || m == "update" || m == "patch" ||
+         m == "remove";
+}
+
+}  // namespace
+
+bool Dispatcher::HasService(const std::string& path) const {
+  return FindService(path) != nullptr;
+}
+
+Status Dispatcher::Call(const ServiceCall& call, Json* result) {
+  const ServiceSchema* schema = FindService(call.path);
+  if (!schema) return Status::NotFound("Service '" + call.path + "' not found");
+  if (!IsMethod(call.method))
+    return Status::MethodNotAllowed("Method '" + call.method + "' is not supported by " +
+                                    call.path);
+  if (call.query.is_object() && !call.query.empty() && call.method != "find" &&
+      call.method != "get") {
+    // Writes take no query in agor (Feathers uses it for multi-record writes, refused here).
+    if (!(call.query.size() == 1 && call.query.contains("$select")))
+      return Status::BadRequest("a query is only supported by find and get");
+  }
+  if (call.method == "find") return store_->Find(call.path, call.query, result);
+  if (call.method == "create") return store_->Create(call.path, call.data, result);
+  std::string id;
+  if (!IdToString(call.id, &id)) {
+    if (call.method == "get") return Status::BadRequest("get needs an id");
+    return Status::MethodNotAllowed("Can not " + call.method + " multiple entries");
+  }
+  Status s = CallWithId(call, id, result);
+  if (s.ok()) *result = ApplySelect(*schema, call.query, std::move(*result));
+  return s;
+}
+
+Status Dispatcher::CallWithId(const ServiceCall& call, const std::string& id, Json* result) {
+  if (call.method == "get") return store_->Get(call.path, id, result);
+  if (call.method == "update") return store_->Update(call.path, id, call.data, result);
+  if (call.method == "patch") return store_->Patch(call.path, id, call.data, result);
+  return store_->Remove(call.path, id, result);
+}
+
+}  // namespace agor

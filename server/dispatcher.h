@@ -1,0 +1,42 @@
+// Dispatcher: one Feathers service call (method, path, id, data, query), whichever transport
+// carried it (REST today, Socket.IO next), mapped onto the store's services.
+//
+// Paths are service names ("boards"); the methods are find/get/create/update/patch/remove.
+// Unknown services are NotFound ("Service 'x' not found"), unknown methods MethodNotAllowed,
+// and update/patch/remove without an id MethodNotAllowed ("Can not patch multiple entries"),
+// as Feathers answers them.
+//
+// Thread-safety: none; runs on the daemon's event loop with the Store it borrows.
+#pragma once
+
+#include <string>
+
+#include "store/status.h"
+#include "store/store.h"
+
+namespace agor {
+
+struct ServiceCall {
+  std::string method;  // find | get | create | update | patch | remove
+  std::string path;    // "boards"
+  Json id;             // string, number or null
+  Json data;           // body for create/update/patch
+  Json query;          // Feathers query object ({} when none)
+};
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(Store* store) : store_(store) {}
+
+  // Runs `call`; on success `result` holds the record or page.
+  Status Call(const ServiceCall& call, Json* result);
+  // True when `path` names a service (REST answers 404 "Path ... not found" otherwise).
+  bool HasService(const std::string& path) const;
+
+ private:
+  Status CallWithId(const ServiceCall& call, const std::string& id, Json* result);
+
+  Store* store_;
+};
+
+}  // namespace agor

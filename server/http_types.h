@@ -1,0 +1,31 @@
+// The plain HTTP request and response the routers see, independent of the server library.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace agor {
+
+struct HttpRequest {
+  std::string method;  // "GET"
+  std::string path;    // "/boards/abc", still percent-encoded
+  std::string query;   // the raw text after '?', "" when none
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+
+  // The header's value, "" when absent. `name` must be lowercase.
+  const std::string& Header(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+// Percent-decodes a path segment ("%20" -> " "); false on a malformed escape.
+bool PercentDecode(const std::string& in, std::string* out, bool plus_is_space = false);
+
+}  // namespace agor

@@ -1,0 +1,24 @@
+// Clock: the store's only source of time, so tests can freeze or advance it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace agor {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Milliseconds since the Unix epoch.
+  virtual int64_t NowMillis() = 0;
+};
+
+// The real clock (std::chrono::system_clock). Thread-safe.
+Clock* SystemClock();
+
+// "2026-11-26T11:45:14.545Z": the wire format of every time in agor.
+std::string FormatIso8601(int64_t millis);
+// Inverse of FormatIso8601 for the same shape; false when `text` is not one.
+bool ParseIso8601(const std::string& text, int64_t* millis);
+
+}  // namespace agor

@@ -1,0 +1,121 @@
+#include "store/database.h"
+
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <vector>
+
+namespace agor {
+namespace {
+
+// Migration N (1-based) brings user_version from N-1 to N. Never edit a shipped migration:
+// append a new one. Column order matches store/schema.cpp (records go out in that order).
+const std::vector<const char*> kMigrations = {
+    // 1: the five services and the event log.
+    R"sql(
+CREATE TABLE boards (
+  board_id TEXT PRIMARY KEY, name TEXT NOT NULL, slug TEXT UNIQUE, description TEXT,
+  color TEXT, icon TEXT, visibility TEXT NOT NULL DEFAULT 'public', created_by TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE repos (
+  repo_id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT, remote_url TEXT,
+  local_path TEXT, default_branch TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE sessions (
+  session_id TEXT PRIMARY KEY,
+  board_id TEXT NOT NULL REFERENCES boards(board_id) ON DELETE CASCADE,
+  repo_id TEXT REFERENCES repos(repo_id) ON DELETE SET NULL,
+  agentic_tool TEXT NOT NULL, status TEXT NOT NULL, title TEXT, description TEXT,
+  sdk_session_id TEXT, agent_command TEXT, position TEXT, created_by TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX sessions_by_board ON sessions(board_id);
+CREATE TABLE tasks (
+  task_id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  status TEXT NOT NULL, prompt TEXT, message_range TEXT, started_at TEXT, completed_at TEXT,
+  duration_ms INTEGER, error TEXT, created_by TEXT, created_at TEXT NOT NULL);
+CREATE INDEX tasks_by_session ON tasks(session_id, created_at);
+CREATE TABLE messages (
+  message_id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  task_id TEXT REFERENCES tasks(task_id) ON DELETE SET NULL,
+  "index" INTEGER NOT NULL, role TEXT NOT NULL, type TEXT, content TEXT, tool_uses TEXT,
+  metadata TEXT, timestamp TEXT NOT NULL,
+  UNIQUE(session_id, "index"));
+CREATE INDEX messages_by_task ON messages(task_id);
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, service TEXT NOT NULL,
+  event TEXT NOT NULL, board_id TEXT, session_id TEXT, record TEXT NOT NULL);
+)sql",
+};
+
+int UserVersion(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void ApplyMigrations(SQLite::Database& db) {
+  for (int v = UserVersion(db); v < LatestSchemaVersion(); ++v) {
+    SQLite::Transaction tx(db);
+    db.exec(kMigrations[v]);
+    db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    tx.commit();
+  }
+}
+
+Status CreateParentFolder(const std::string& path) {
+  if (path == ":memory:" || path.empty()) return Status::OK();
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return Status::OK();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) return Status::GeneralError("cannot create " + parent.string() + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() {
+  return static_cast<int>(kMigrations.size());
+}
+
+Status OpenDatabase(const std::string& path, std::unique_ptr<SQLite::Database>* out) {
+  Status s = CreateParentFolder(path);
+  if (!s.ok()) return s;
+  try {
+    auto db = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    db->setBusyTimeout(5000);
+    db->exec("PRAGMA journal_mode = WAL");
+    db->exec("PRAGMA synchronous = NORMAL");
+    db->exec("PRAGMA foreign_keys = ON");
+    if (UserVersion(*db) > LatestSchemaVersion()) {
+      return Status::GeneralError(path + " has schema version " + std::to_string(UserVersion(*db)) +
+                                  ", newer than this agor (" +
+                                  std::to_string(LatestSchemaVersion()) + ")");
+    }
+    ApplyMigrations(*db);
+    *out = std::move(db);
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return Status::GeneralError("cannot open database " + path + ": " + e.what());
+  }
+}
+
+Status StatusFromSqlite(const std::exception& e) {
+  auto* se = dynamic_cast<const SQLite::Exception*>(&e);
+  if (!se) return Status::GeneralError(e.what());
+  switch (se->getExtendedErrorCode()) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return Status::Conflict(se->what());
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return Status::BadRequest("a referenced record does not exist");
+    case SQLITE_CONSTRAINT_NOTNULL:
+      return Status::BadRequest(se->what());
+    default:
+      return Status::GeneralError(std::string("database error: ") + se->what());
+  }
+}
+
+}  // namespace agor

@@ -1,0 +1,64 @@
+#include "store/record_codec.h"
+
+#include <SQLiteCpp/Column.h>
+
+namespace agor {
+
+void BindFieldValue(SQLite::Statement& st, int index, const Field* field, const Json& value) {
+  bool as_json = field && (field->type == FieldType::kJson || field->type == FieldType::kContent);
+  if (value.is_null()) {
+    st.bind(index);
+  } else if (as_json) {
+    st.bind(index, value.dump());
+  } else {
+    BindQueryValue(st, index, value);
+  }
+}
+
+void BindQueryValue(SQLite::Statement& st, int index, const Json& value) {
+  if (value.is_null()) {
+    st.bind(index);
+  } else if (value.is_boolean()) {
+    st.bind(index, value.get<bool>() ? 1 : 0);
+  } else if (value.is_number_integer()) {
+    st.bind(index, value.get<int64_t>());
+  } else if (value.is_number()) {
+    st.bind(index, value.get<double>());
+  } else if (value.is_string()) {
+    st.bind(index, value.get_ref<const std::string&>());
+  } else {
+    st.bind(index, value.dump());
+  }
+}
+
+Json ReadRecord(SQLite::Statement& st, const std::vector<const Field*>& columns) {
+  Json record = Json::object();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const Field* f = columns[i];
+    SQLite::Column c = st.getColumn(static_cast<int>(i));
+    if (c.isNull()) {
+      record[f->name] = nullptr;
+    } else if (f->type == FieldType::kInteger) {
+      record[f->name] = c.getInt64();
+    } else if (f->type == FieldType::kJson || f->type == FieldType::kContent) {
+      Json v = Json::parse(c.getString(), nullptr, false);
+      record[f->name] = v.is_discarded() ? Json(c.getString()) : v;
+    } else {
+      record[f->name] = c.getString();
+    }
+  }
+  return record;
+}
+
+std::string ColumnList(const std::vector<const Field*>& columns) {
+  std::string out;
+  for (const Field* f : columns) {
+    if (!out.empty()) out += ", ";
+    out += '"';
+    out += f->name;
+    out += '"';
+  }
+  return out;
+}
+
+}  // namespace agor

@@ -1,0 +1,26 @@
+// How a record's fields map to SQLite values and back: JSON-typed fields are stored as JSON
+// text, integers as INTEGER, everything else as TEXT; NULL is null.
+#pragma once
+
+#include <SQLiteCpp/Statement.h>
+
+#include <string>
+#include <vector>
+
+#include "store/schema.h"
+#include "store/status.h"
+
+namespace agor {
+
+// Binds `value` (already validated for `field`) to parameter `index` of `st`.
+void BindFieldValue(SQLite::Statement& st, int index, const Field* field, const Json& value);
+// Binds a query parameter (string, integer, bool or null) produced by TranslateQuery.
+void BindQueryValue(SQLite::Statement& st, int index, const Json& value);
+
+// Builds a record from the current row of `st`, whose columns are `columns` in order.
+Json ReadRecord(SQLite::Statement& st, const std::vector<const Field*>& columns);
+
+// `"a", "b", "c"`: quoted column names for a SELECT list.
+std::string ColumnList(const std::vector<const Field*>& columns);
+
+}  // namespace agor

@@ -1,0 +1,44 @@
+// Schema: the five services' fields, as one table of data that validation, query translation,
+// the SQL layout and the CLI all read. Adding a field means adding a row here and a migration.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace agor {
+
+enum class FieldType {
+  kString,   // TEXT
+  kInteger,  // INTEGER
+  kJson,     // an object or array, stored as JSON text (not queryable)
+  kContent,  // a string or an array of content blocks, stored as JSON text (not queryable)
+  kEnum,     // TEXT restricted to Field::choices
+  kId,       // a UUID string (primary or foreign key)
+};
+
+struct Field {
+  const char* name = nullptr;
+  FieldType type = FieldType::kString;
+  std::vector<const char*> choices;     // kEnum only
+  bool required = false;                // must be present (and non-null) on create/update
+  bool server_set = false;              // stamped by the server; clients may not write it
+  const char* references = nullptr;     // kId only: the service whose id this must name
+  const char* default_value = nullptr;  // kEnum only: stored when the client omits it
+};
+
+struct ServiceSchema {
+  const char* name;           // the service path: "boards"
+  const char* id_field;       // "board_id"
+  std::vector<Field> fields;  // includes id_field, in wire (column) order
+
+  const Field* FindField(const std::string& field) const;
+  // Fields a query may filter or sort on (everything but kJson/kContent).
+  bool IsQueryable(const std::string& field) const;
+};
+
+// The five services, in a fixed order.
+const std::vector<ServiceSchema>& AllServices();
+// nullptr when `service` is not one of them.
+const ServiceSchema* FindService(const std::string& service);
+
+}  // namespace agor

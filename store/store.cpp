@@ -1,0 +1,393 @@
+#include "store/store.h"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <cstring>
+
+#include "store/database.h"
+#include "store/ids.h"
+#include "store/record_codec.h"
+#include "store/validator.h"
+
+namespace agor {
+
+struct Store::WriteContext {
+  const ServiceSchema& schema;
+  std::string now;  // ISO-8601 stamp shared by the record and its event
+  Event event;
+};
+
+namespace {
+
+std::vector<const Field*> AllColumns(const ServiceSchema& schema) {
+  std::vector<const Field*> out;
+  for (const auto& f : schema.fields) out.push_back(&f);
+  return out;
+}
+
+Status UnknownService(const std::string& service) {
+  return Status::NotFound("Service '" + service + "' not found");
+}
+
+Status NoRecord(const std::string& id) {
+  return Status::NotFound("No record found for id '" + id + "'");
+}
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+  return out;
+}
+
+// "UNIQUE constraint failed: messages.session_id, messages.index" -> ["session_id", "index"].
+Json UniqueFields(const std::string& sqlite_message) {
+  Json fields = Json::array();
+  auto colon = sqlite_message.find(": ");
+  if (colon == std::string::npos) return fields;
+  std::string rest = sqlite_message.substr(colon + 2);
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    size_t comma = rest.find(", ", pos);
+    std::string item =
+        rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    fields.push_back(item.substr(item.find('.') + 1));
+    if (comma == std::string::npos) break;
+    pos = comma + 2;
+  }
+  return fields;
+}
+
+}  // namespace
+
+Status Store::Open(const StoreOptions& options, Clock* clock, std::unique_ptr<Store>* out) {
+  std::unique_ptr<SQLite::Database> db;
+  Status s = OpenDatabase(options.path, &db);
+  if (!s.ok()) return s;
+  out->reset(new Store(std::move(db), clock, options));
+  return Status::OK();
+}
+
+Store::Store(std::unique_ptr<SQLite::Database> db, Clock* clock, const StoreOptions& options)
+    : db_(std::move(db)),
+      event_log_(new EventLog(db_.get())),
+      clock_(clock),
+      options_(options),
+      statements_(db_.get()) {}
+
+Store::~Store() {
+  statements_.Clear();  // finalize before the database closes
+}
+
+Status Store::Translate(const std::exception& e, const ServiceSchema& schema) {
+  Status s = StatusFromSqlite(e);
+  if (s.code() != Code::kConflict) return s;
+  Json fields = UniqueFields(s.message());
+  std::string names;
+  for (const auto& f : fields) names += (names.empty() ? "" : " and ") + f.get<std::string>();
+  return Status::Conflict(
+      std::string("a ") + schema.name + " record with this " + names + " already exists",
+      Json{{"fields", fields}});
+}
+
+Status Store::ResolveId(const std::string& service, const std::string& id, std::string* full) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  std::string lower = id;
+  for (auto& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  std::string col = std::string("\"") + schema->id_field + "\"";
+  std::string table = std::string("\"") + schema->name + "\"";
+  try {
+    if (!IsIdPrefix(lower)) {
+      auto st = statements_.Get("SELECT " + col + " FROM " + table + " WHERE " + col + " = ?");
+      st->bind(1, IsUuid(lower) ? lower : id);
+      if (!st->executeStep()) return NoRecord(id);
+      *full = st->getColumn(0).getString();
+      return Status::OK();
+    }
+    // Ids are lowercase hex and dashes, all below '~': [prefix, prefix~) is the prefix range.
+    auto st = statements_.Get("SELECT " + col + " FROM " + table + " WHERE " + col + " >= ? AND " +
+                              col + " < ? LIMIT 2");
+    st->bind(1, lower);
+    st->bind(2, lower + "~");
+    if (!st->executeStep()) return NoRecord(id);
+    *full = st->getColumn(0).getString();
+    if (st->executeStep())
+      return Status::Conflict("id prefix '" + id + "' is ambiguous: give more characters");
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
+}
+
+Status Store::Load(const ServiceSchema& schema, const std::string& full_id, Json* record) {
+  auto columns = AllColumns(schema);
+  auto st = statements_.Get("SELECT " + ColumnList(columns) + " FROM \"" + schema.name +
+                            "\" WHERE \"" + schema.id_field + "\" = ?");
+  st->bind(1, full_id);
+  if (!st->executeStep()) return NoRecord(full_id);
+  *record = ReadRecord(*st, columns);
+  return Status::OK();
+}
+
+Status Store::Find(const std::string& service, const Json& query, Json* page) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  SqlQuery q;
+  Status s = TranslateQuery(*schema, query, options_.limits, &q);
+  if (!s.ok()) return s;
+  std::vector<const Field*> columns;
+  for (const auto& name : q.select) columns.push_back(schema->FindField(name));
+  if (columns.empty()) columns = AllColumns(*schema);
+  std::string from = std::string(" FROM \"") + schema->name + "\"" + q.where;
+  try {
+    auto count = statements_.Get("SELECT COUNT(*)" + from);
+    for (size_t i = 0; i < q.params.size(); ++i) BindQueryValue(*count, i + 1, q.params[i]);
+    count->executeStep();
+    Json data = Json::array();
+    if (q.limit > 0) {
+      auto st = statements_.Get("SELECT " + ColumnList(columns) + from + q.order_by +
+                                " LIMIT ? OFFSET ?");
+      size_t i = 0;
+      for (; i < q.params.size(); ++i) BindQueryValue(*st, i + 1, q.params[i]);
+      st->bind(i + 1, q.limit);
+      st->bind(i + 2, q.skip);
+      while (st->executeStep()) data.push_back(ReadRecord(*st, columns));
+    }
+    *page = Json{{"total", count->getColumn(0).getInt64()},
+                 {"limit", q.limit},
+                 {"skip", q.skip},
+                 {"data", std::move(data)}};
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
+}
+
+Status Store::Get(const std::string& service, const std::string& id, Json* record) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  std::string full;
+  Status s = ResolveId(service, id, &full);
+  if (!s.ok()) return s;
+  try {
+    return Load(*schema, full, record);
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
+}
+
+Status Store::CheckReferences(const ServiceSchema& schema, const Json& clean) {
+  for (const auto& f : schema.fields) {
+    if (!f.references || !clean.contains(f.name) || clean[f.name].is_null()) continue;
+    const ServiceSchema* target = FindService(f.references);
+    auto st = statements_.Get(std::string("SELECT 1 FROM \"") + target->name + "\" WHERE \"" +
+                              target->id_field + "\" = ?");
+    st->bind(1, clean[f.name].get<std::string>());
+    if (!st->executeStep()) {
+      return Status::BadRequest(std::string(f.name) + ": no " + target->name + " record with id '" +
+                                    clean[f.name].get<std::string>() + "'",
+                                Json{{"field", f.name}});
+    }
+  }
+  return Status::OK();
+}
+
+int64_t Store::NextMessageIndex(const std::string& session_id) {
+  auto st =
+      statements_.Get("SELECT COALESCE(MAX(\"index\") + 1, 0) FROM messages WHERE session_id = ?");
+  st->bind(1, session_id);
+  st->executeStep();
+  return st->getColumn(0).getInt64();
+}
+
+// Fills the event's board and session from the record (for tasks and messages, through their
+// session), which is what channels route on.
+Status Store::ScopeEvent(const ServiceSchema& schema, Event* ev) {
+  const Json& r = ev->record;
+  auto str = [&](const char* k) {
+    return r.contains(k) && r[k].is_string() ? r[k].get<std::string>() : "";
+  };
+  if (!strcmp(schema.name, "boards") || !strcmp(schema.name, "sessions")) {
+    ev->board_id = str("board_id");
+    ev->session_id = str("session_id");
+  } else if (r.contains("session_id")) {
+    ev->session_id = str("session_id");
+    auto st = statements_.Get("SELECT board_id FROM sessions WHERE session_id = ?");
+    st->bind(1, ev->session_id);
+    if (st->executeStep()) ev->board_id = st->getColumn(0).getString();
+  }
+  return Status::OK();
+}
+
+Status Store::Write(const ServiceSchema& schema, const char* event,
+                    const std::function<Status(WriteContext&)>& change, Json* record) {
+  WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}};
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
+  Status s;
+  try {
+    s = change(ctx);
+    if (s.ok()) s = ScopeEvent(schema, &ctx.event);
+    ctx.event.ts = ctx.now;
+    ctx.event.service = schema.name;
+    ctx.event.event = event;
+    if (s.ok()) s = event_log_->Append(&ctx.event);
+    if (s.ok()) db_->exec("COMMIT");
+  } catch (const std::exception& e) {
+    s = Translate(e, schema);
+  }
+  if (!s.ok()) {
+    try {
+      db_->exec("ROLLBACK");
+    } catch (const std::exception&) {
+      // Already rolled back by SQLite (e.g. after a failed COMMIT): nothing left to undo.
+    }
+    return s;
+  }
+  *record = ctx.event.record;
+  if (listener_) listener_(ctx.event);
+  return Status::OK();
+}
+
+Status Store::Insert(WriteContext& ctx, const Json& clean) {
+  const ServiceSchema& schema = ctx.schema;
+  Json record = Json::object();
+  for (const auto& f : schema.fields) {
+    if (f.server_set) {
+      record[f.name] = ctx.now;
+    } else {
+      record[f.name] = clean.contains(f.name) ? clean[f.name] : Json(nullptr);
+    }
+  }
+  Json& id = record[schema.id_field];
+  if (id.is_null()) id = NewUuid();
+  if (!strcmp(schema.name, "messages")) {
+    if (record["timestamp"].is_null()) record["timestamp"] = ctx.now;
+    if (record["index"].is_null()) record["index"] = NextMessageIndex(record["session_id"]);
+  }
+  Status s = CheckReferences(schema, record);
+  if (!s.ok()) return s;
+  auto columns = AllColumns(schema);
+  auto st =
+      statements_.Get(std::string("INSERT INTO \"") + schema.name + "\" (" + ColumnList(columns) +
+                      ") VALUES (" + Placeholders(columns.size()) + ")");
+  for (size_t i = 0; i < columns.size(); ++i)
+    BindFieldValue(*st, static_cast<int>(i + 1), columns[i], record[columns[i]->name]);
+  st->exec();
+  ctx.event.record = std::move(record);
+  return Status::OK();
+}
+
+// Writes `clean` over the stored record `id`: merged for patch, replacing for update (whole).
+Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clean, bool whole) {
+  const ServiceSchema& schema = ctx.schema;
+  if (clean.contains(schema.id_field) && !clean[schema.id_field].is_null() &&
+      clean[schema.id_field] != id) {
+    return Status::BadRequest(std::string(schema.id_field) + " cannot be changed",
+                              Json{{"field", schema.id_field}});
+  }
+  Json record;
+  Status s = Load(schema, id, &record);
+  if (!s.ok()) return s;
+  for (const auto& f : schema.fields) {
+    if (f.name == std::string(schema.id_field)) continue;
+    if (!strcmp(f.name, "updated_at"))
+      record[f.name] = ctx.now;
+    else if (!f.server_set && (whole || clean.contains(f.name)))
+      record[f.name] = clean[f.name];
+  }
+  if (!strcmp(schema.name, "messages")) {
+    if (record["timestamp"].is_null()) record["timestamp"] = ctx.now;
+    if (record["index"].is_null())
+      return Status::BadRequest("index must not be null", Json{{"field", "index"}});
+  }
+  s = CheckReferences(schema, clean);
+  if (!s.ok()) return s;
+  std::string sets;
+  std::vector<const Field*> columns;
+  for (const auto& f : schema.fields) {
+    if (f.name == std::string(schema.id_field)) continue;
+    sets += std::string(sets.empty() ? "" : ", ") + "\"" + f.name + "\" = ?";
+    columns.push_back(&f);
+  }
+  auto st = statements_.Get(std::string("UPDATE \"") + schema.name + "\" SET " + sets +
+                            " WHERE \"" + schema.id_field + "\" = ?");
+  int i = 1;
+  for (const Field* f : columns) BindFieldValue(*st, i++, f, record[f->name]);
+  st->bind(i, id);
+  st->exec();
+  ctx.event.record = std::move(record);
+  return Status::OK();
+}
+
+Status Store::Create(const std::string& service, const Json& data, Json* record) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  if (data.is_array()) return Status::MethodNotAllowed("Can not create multiple entries");
+  Json clean;
+  Status s = ValidateWrite(*schema, data, WriteMode::kCreate, &clean);
+  if (!s.ok()) return s;
+  return Write(
+      *schema, "created", [&](WriteContext& ctx) { return Insert(ctx, clean); }, record);
+}
+
+Status Store::Update(const std::string& service, const std::string& id, const Json& data,
+                     Json* record) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  Json clean;
+  Status s = ValidateWrite(*schema, data, WriteMode::kUpdate, &clean);
+  std::string full;
+  if (s.ok()) s = ResolveId(service, id, &full);
+  if (!s.ok()) return s;
+  return Write(
+      *schema, "updated", [&](WriteContext& ctx) { return Replace(ctx, full, clean, true); },
+      record);
+}
+
+Status Store::Patch(const std::string& service, const std::string& id, const Json& data,
+                    Json* record) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  Json clean;
+  Status s = ValidateWrite(*schema, data, WriteMode::kPatch, &clean);
+  std::string full;
+  if (s.ok()) s = ResolveId(service, id, &full);
+  if (!s.ok()) return s;
+  return Write(
+      *schema, "patched", [&](WriteContext& ctx) { return Replace(ctx, full, clean, false); },
+      record);
+}
+
+Status Store::Remove(const std::string& service, const std::string& id, Json* record) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  std::string full;
+  Status s = ResolveId(service, id, &full);
+  if (!s.ok()) return s;
+  auto remove = [&](WriteContext& ctx) {
+    Status ls = Load(*schema, full, &ctx.event.record);
+    if (!ls.ok()) return ls;
+    auto st = statements_.Get(std::string("DELETE FROM \"") + schema->name + "\" WHERE \"" +
+                              schema->id_field + "\" = ?");
+    st->bind(1, full);
+    st->exec();
+    return Status::OK();
+  };
+  return Write(*schema, "removed", remove, record);
+}
+
+void Store::Checkpoint() {
+  try {
+    statements_.Clear();
+    db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } catch (const std::exception&) {
+    // Best effort: the WAL is replayed on the next open anyway.
+  }
+}
+
+}  // namespace agor

@@ -1,0 +1,134 @@
+#include "store/validator.h"
+
+#include <cstring>
+
+#include "store/ids.h"
+
+namespace agor {
+namespace {
+
+Status FieldError(const Field& field, const std::string& problem) {
+  return Status::BadRequest(std::string(field.name) + " " + problem, Json{{"field", field.name}});
+}
+
+bool IsStringArray(const Json& v) {
+  if (!v.is_array()) return false;
+  for (const auto& e : v) {
+    if (!e.is_string()) return false;
+  }
+  return true;
+}
+
+bool HasNumbers(const Json& v, const char* a, const char* b) {
+  return v.is_object() && v.contains(a) && v.contains(b) && v[a].is_number() && v[b].is_number();
+}
+
+// The shape of each JSON-typed field, by name (the only place these shapes are known).
+Status CheckJsonShape(const Field& field, const Json& v) {
+  const char* n = field.name;
+  if (!strcmp(n, "agent_command")) {
+    if (!IsStringArray(v) || v.empty())
+      return FieldError(field, "must be a non-empty array of strings (an argv)");
+  } else if (!strcmp(n, "position")) {
+    if (!HasNumbers(v, "x", "y")) return FieldError(field, "must be an object {x, y} of numbers");
+  } else if (!strcmp(n, "message_range")) {
+    if (!HasNumbers(v, "start_index", "end_index"))
+      return FieldError(field, "must be an object {start_index, end_index}");
+  } else if (!strcmp(n, "tool_uses")) {
+    if (!v.is_array()) return FieldError(field, "must be an array");
+  } else if (!v.is_object()) {
+    return FieldError(field, "must be an object");
+  }
+  return Status::OK();
+}
+
+Status CheckEnum(const Field& field, const Json& v) {
+  if (v.is_string()) {
+    for (const char* choice : field.choices) {
+      if (v.get_ref<const std::string&>() == choice) return Status::OK();
+    }
+  }
+  std::string list;
+  for (const char* choice : field.choices) list += (list.empty() ? "" : ", ") + std::string(choice);
+  return FieldError(field, "must be one of: " + list);
+}
+
+}  // namespace
+
+Status ValidateValue(const Field& field, const Json& v) {
+  if (v.is_null()) return Status::OK();
+  switch (field.type) {
+    case FieldType::kString:
+      return v.is_string() ? Status::OK() : FieldError(field, "must be a string");
+    case FieldType::kInteger:
+      return v.is_number_integer() ? Status::OK() : FieldError(field, "must be an integer");
+    case FieldType::kJson:
+      return CheckJsonShape(field, v);
+    case FieldType::kContent:
+      return v.is_string() || v.is_array()
+                 ? Status::OK()
+                 : FieldError(field, "must be a string or an array of content blocks");
+    case FieldType::kEnum:
+      return CheckEnum(field, v);
+    case FieldType::kId:
+      if (!v.is_string() || !IsUuid(v.get<std::string>()))
+        return FieldError(field, "must be a UUID string");
+      return Status::OK();
+  }
+  return Status::OK();
+}
+
+namespace {
+
+Status CheckKnownFields(const ServiceSchema& schema, const Json& data) {
+  for (const auto& item : data.items()) {
+    if (!schema.FindField(item.key())) {
+      return Status::BadRequest("unknown field '" + item.key() + "' for " + schema.name,
+                                Json{{"field", item.key()}});
+    }
+  }
+  return Status::OK();
+}
+
+Status CopyField(const Field& f, const Json& data, WriteMode mode, Json* clean) {
+  bool present = data.contains(f.name);
+  const Json* v = present ? &data[f.name] : nullptr;
+  if (present) {
+    Status s = ValidateValue(f, *v);
+    if (!s.ok()) return s;
+  }
+  bool whole = mode != WriteMode::kPatch;
+  if (whole && (!v || v->is_null()) && f.default_value) {
+    (*clean)[f.name] = f.default_value;
+    return Status::OK();
+  }
+  if (f.required && ((whole && !v) || (v && v->is_null())))
+    return FieldError(f, v ? "must not be null" : "is required");
+  if (v && f.type == FieldType::kId && v->is_string()) {
+    std::string id = v->get<std::string>();
+    for (auto& c : id) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    (*clean)[f.name] = id;
+  } else if (v) {
+    (*clean)[f.name] = *v;
+  } else if (mode == WriteMode::kUpdate) {
+    (*clean)[f.name] = nullptr;  // PUT replaces: an absent field becomes null
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ValidateWrite(const ServiceSchema& schema, const Json& data, WriteMode mode, Json* clean) {
+  if (!data.is_object()) return Status::BadRequest("the body must be a JSON object");
+  Status s = CheckKnownFields(schema, data);
+  if (!s.ok()) return s;
+  *clean = Json::object();
+  for (const Field& f : schema.fields) {
+    if (f.server_set) continue;
+    s = CopyField(f, data, mode, clean);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+}  // namespace agor

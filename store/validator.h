@@ -1,0 +1,26 @@
+// Validation of a record body written to a service, before anything touches the database.
+//
+// Refuses (BadRequest naming the field in the message and in data.field): a body that is not
+// an object, an unknown field, a value of the wrong type, a bad enum value, a malformed id, a
+// required field missing or null (create/update). Fields the server stamps (created_at,
+// updated_at) are ignored when a client sends them back, as a PUT of a fetched record does.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include "store/schema.h"
+#include "store/status.h"
+
+namespace agor {
+
+enum class WriteMode { kCreate, kUpdate, kPatch };
+
+// Checks `data` for `mode` and fills `clean` with the writable fields only (ids lowercased).
+// For kCreate and kUpdate, enum fields with a default get it when absent.
+Status ValidateWrite(const ServiceSchema& schema, const Json& data, WriteMode mode, Json* clean);
+
+// Checks one value against its field (type, enum choices, JSON shape). Null always passes here;
+// required-ness is ValidateWrite's concern.
+Status ValidateValue(const Field& field, const Json& value);
+
+}  // namespace agor

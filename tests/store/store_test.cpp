@@ -1,0 +1,247 @@
+#include "store/store.h"
+
+#include <SQLiteCpp/Database.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "store/ids.h"
+
+namespace agor {
+namespace {
+
+class FakeClock : public Clock {
+ public:
+  int64_t NowMillis() override { return now; }
+  int64_t now = 1764150000000;
+};
+
+struct Fixture {
+  Fixture() {
+    StoreOptions options;
+    options.path = ":memory:";
+    Status s = Store::Open(options, &clock, &store);
+    REQUIRE(s.ok());
+    store->SetCommitListener([this](const Event& ev) { events.push_back(ev); });
+  }
+  Json Create(const std::string& service, const Json& data) {
+    Json out;
+    Status s = store->Create(service, data, &out);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    return out;
+  }
+  Json Board(const std::string& name = "b") { return Create("boards", {{"name", name}}); }
+  Json Session(const Json& board) {
+    return Create("sessions", {{"board_id", board["board_id"]}});
+  }
+
+  FakeClock clock;
+  std::unique_ptr<Store> store;
+  std::vector<Event> events;
+};
+
+TEST_CASE_METHOD(Fixture, "create stamps ids and times and emits one event after commit",
+                 "[store]") {
+  Json board = Board("first");
+  CHECK(IsUuid(board["board_id"].get<std::string>()));
+  CHECK(board["created_at"] == "2025-11-26T09:40:00.000Z");
+  CHECK(board["visibility"] == "public");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].seq == 1);
+  CHECK(events[0].service == "boards");
+  CHECK(events[0].event == "created");
+  CHECK(events[0].board_id == board["board_id"]);
+  CHECK(events[0].record == board);
+}
+
+TEST_CASE_METHOD(Fixture, "a refused write leaves no event and no row", "[store]") {
+  Json out;
+  Board("a");
+  Status s = store->Create("boards", {{"name", "x"}, {"junk", 1}}, &out);
+  CHECK(s.code() == Code::kBadRequest);
+  s = store->Create("sessions", {{"board_id", NewUuid()}}, &out);
+  CHECK(s.code() == Code::kBadRequest);
+  CHECK(s.message().find("board_id") != std::string::npos);
+  CHECK(events.size() == 1);
+  CHECK(store->event_log()->LastSeq() == 1);
+  Json page;
+  REQUIRE(store->Find("sessions", Json::object(), &page).ok());
+  CHECK(page["total"] == 0);
+}
+
+TEST_CASE_METHOD(Fixture, "a write rolled back by a constraint leaves no event", "[store]") {
+  Create("boards", {{"name", "a"}, {"slug", "same"}});
+  Json out;
+  Status s = store->Create("boards", {{"name", "b"}, {"slug", "same"}}, &out);
+  CHECK(s.code() == Code::kConflict);
+  CHECK(s.message() == "a boards record with this slug already exists");
+  CHECK(events.size() == 1);
+  std::vector<Event> log;
+  REQUIRE(store->event_log()->ReadSince(0, 100, &log).ok());
+  CHECK(log.size() == 1);
+}
+
+TEST_CASE_METHOD(Fixture, "every committed write has exactly one event, in seq order",
+                 "[store]") {
+  Json board = Board();
+  Json session = Session(board);
+  Json msg = Create("messages", {{"session_id", session["session_id"]}, {"role", "user"}});
+  Json out;
+  REQUIRE(store->Patch("boards", board["board_id"], {{"name", "renamed"}}, &out).ok());
+  REQUIRE(store->Update("messages", msg["message_id"],
+                        {{"session_id", session["session_id"]}, {"role", "assistant"}, {"index", 0}},
+                        &out)
+              .ok());
+  REQUIRE(store->Remove("messages", msg["message_id"], &out).ok());
+  std::vector<Event> log;
+  REQUIRE(store->event_log()->ReadSince(0, 100, &log).ok());
+  REQUIRE(log.size() == 6);
+  for (size_t i = 0; i < log.size(); ++i) {
+    CHECK(log[i].seq == static_cast<int64_t>(i + 1));
+    CHECK(log[i].seq == events[i].seq);
+  }
+  CHECK(log[3].event == "patched");
+  CHECK(log[4].event == "updated");
+  CHECK(log[5].event == "removed");
+  CHECK(log[5].board_id == board["board_id"]);  // messages route through their session's board
+  CHECK(log[5].session_id == session["session_id"]);
+}
+
+TEST_CASE_METHOD(Fixture, "messages get the next index of their session", "[store]") {
+  Json s1 = Session(Board());
+  Json s2 = Session(Board("other"));
+  CHECK(Create("messages", {{"session_id", s1["session_id"]}, {"role", "user"}})["index"] == 0);
+  CHECK(Create("messages", {{"session_id", s1["session_id"]}, {"role", "user"}})["index"] == 1);
+  CHECK(Create("messages", {{"session_id", s2["session_id"]}, {"role", "user"}})["index"] == 0);
+  Json out;
+  Status s = store->Create("messages", {{"session_id", s1["session_id"]}, {"role", "user"}, {"index", 1}},
+                           &out);
+  CHECK(s.code() == Code::kConflict);
+}
+
+TEST_CASE_METHOD(Fixture, "ids resolve by unique prefix, ambiguity is a conflict", "[store]") {
+  Json a = Create("boards", {{"name", "a"}, {"board_id", "abcdef01-0000-4000-8000-000000000001"}});
+  Create("boards", {{"name", "b"}, {"board_id", "abcdef01-0000-4000-8000-000000000002"}});
+  Json out;
+  CHECK(store->Get("boards", "abcdef01", &out).code() == Code::kConflict);
+  REQUIRE(store->Get("boards", "abcdef01-0000-4000-8000-0000000000", &out).code() ==
+          Code::kConflict);
+  REQUIRE(store->Get("boards", "ABCDEF01-0000-4000-8000-000000000001", &out).ok());
+  CHECK(out == a);
+  REQUIRE(store->Patch("boards", "abcdef01-0000-4000-8000-00000000000", {{"name", "x"}}, &out)
+              .code() == Code::kConflict);
+  CHECK(store->Get("boards", "abcdef02", &out).code() == Code::kNotFound);
+  CHECK(store->Get("boards", "abcd", &out).code() == Code::kNotFound);  // too short: exact only
+}
+
+TEST_CASE_METHOD(Fixture, "a client-chosen id must be a UUID and unique", "[store]") {
+  Json out;
+  CHECK(store->Create("boards", {{"name", "a"}, {"board_id", "nope"}}, &out).code() ==
+        Code::kBadRequest);
+  Create("boards", {{"name", "a"}, {"board_id", "abcdef01-0000-4000-8000-000000000001"}});
+  CHECK(store->Create("boards", {{"name", "a"}, {"board_id", "abcdef01-0000-4000-8000-000000000001"}},
+                      &out)
+            .code() == Code::kConflict);
+}
+
+TEST_CASE_METHOD(Fixture, "update replaces, patch merges, ids cannot change", "[store]") {
+  Json board = Create("boards", {{"name", "a"}, {"description", "d"}, {"slug", "s"}});
+  std::string id = board["board_id"];
+  clock.now += 5000;
+  Json out;
+  REQUIRE(store->Patch("boards", id, {{"name", "b"}}, &out).ok());
+  CHECK(out["description"] == "d");
+  CHECK(out["updated_at"] != board["updated_at"]);
+  CHECK(out["created_at"] == board["created_at"]);
+  REQUIRE(store->Update("boards", id, {{"name", "c"}}, &out).ok());
+  CHECK(out["description"].is_null());
+  CHECK(out["slug"].is_null());
+  CHECK(out["created_at"] == board["created_at"]);
+  CHECK(store->Patch("boards", id, {{"board_id", NewUuid()}}, &out).code() == Code::kBadRequest);
+  CHECK(store->Update("boards", id, {{"description", "no name"}}, &out).code() ==
+        Code::kBadRequest);
+  CHECK(store->Patch("boards", id, {{"name", nullptr}}, &out).code() == Code::kBadRequest);
+}
+
+TEST_CASE_METHOD(Fixture, "removing a session removes its tasks and messages", "[store]") {
+  Json session = Session(Board());
+  Json task = Create("tasks", {{"session_id", session["session_id"]}, {"prompt", "p"}});
+  Create("messages",
+         {{"session_id", session["session_id"]}, {"task_id", task["task_id"]}, {"role", "user"}});
+  Json out;
+  REQUIRE(store->Remove("sessions", session["session_id"], &out).ok());
+  Json page;
+  REQUIRE(store->Find("messages", Json::object(), &page).ok());
+  CHECK(page["total"] == 0);
+  REQUIRE(store->Find("tasks", Json::object(), &page).ok());
+  CHECK(page["total"] == 0);
+}
+
+TEST_CASE_METHOD(Fixture, "find pages with total, limit and skip", "[store]") {
+  for (int i = 0; i < 5; ++i) Board("b" + std::to_string(i));
+  Json page;
+  REQUIRE(store->Find("boards", {{"$limit", 2}, {"$skip", 1}, {"$sort", {{"name", -1}}}}, &page)
+              .ok());
+  CHECK(page["total"] == 5);
+  CHECK(page["limit"] == 2);
+  CHECK(page["skip"] == 1);
+  REQUIRE(page["data"].size() == 2);
+  CHECK(page["data"][0]["name"] == "b3");
+  REQUIRE(store->Find("boards", {{"$limit", 0}}, &page).ok());
+  CHECK(page["total"] == 5);
+  CHECK(page["data"].empty());
+}
+
+TEST_CASE_METHOD(Fixture, "unknown services are NotFound", "[store]") {
+  Json out;
+  CHECK(store->Find("nope", Json::object(), &out).code() == Code::kNotFound);
+  CHECK(store->Create("nope", Json::object(), &out).code() == Code::kNotFound);
+  CHECK(store->Create("boards", Json::array({{{"name", "a"}}}), &out).code() ==
+        Code::kMethodNotAllowed);
+}
+
+TEST_CASE("event log prunes by count and age but keeps the newest", "[store]") {
+  FakeClock clock;
+  std::unique_ptr<Store> store;
+  StoreOptions options;
+  options.path = ":memory:";
+  REQUIRE(Store::Open(options, &clock, &store).ok());
+  Json out;
+  for (int i = 0; i < 10; ++i) {
+    clock.now += 1000;
+    REQUIRE(store->Create("repos", {{"slug", "r" + std::to_string(i)}}, &out).ok());
+  }
+  int64_t removed = 0;
+  REQUIRE(store->event_log()->Prune(4, 0, &removed).ok());
+  CHECK(removed == 6);
+  CHECK(store->event_log()->FirstSeq() == 7);
+  REQUIRE(store->event_log()->Prune(100, clock.now + 1, &removed).ok());
+  CHECK(store->event_log()->FirstSeq() == 10);
+  CHECK(store->event_log()->LastSeq() == 10);
+  REQUIRE(store->Create("repos", {{"slug", "next"}}, &out).ok());
+  CHECK(store->event_log()->LastSeq() == 11);  // AUTOINCREMENT never reuses a seq
+}
+
+TEST_CASE("a database survives reopening with its events", "[store]") {
+  char tmpl[] = "/tmp/agor-store-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  std::string path = std::string(tmpl) + "/nested/agor.db";
+  FakeClock clock;
+  Json board;
+  {
+    std::unique_ptr<Store> store;
+    REQUIRE(Store::Open({path, {}}, &clock, &store).ok());
+    REQUIRE(store->Create("boards", {{"name", "kept"}}, &board).ok());
+  }
+  std::unique_ptr<Store> store;
+  REQUIRE(Store::Open({path, {}}, &clock, &store).ok());
+  Json out;
+  REQUIRE(store->Get("boards", board["board_id"], &out).ok());
+  CHECK(out == board);
+  CHECK(store->event_log()->LastSeq() == 1);
+  std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
+}  // namespace agor

@@ -1,0 +1,91 @@
+#include "store/validator.h"
+
+#include <catch2/catch.hpp>
+
+namespace agor {
+namespace {
+
+Status Check(const char* service, const Json& data, WriteMode mode = WriteMode::kCreate) {
+  Json clean;
+  return ValidateWrite(*FindService(service), data, mode, &clean);
+}
+
+std::string FieldOf(const Status& s) { return s.data().value("field", std::string()); }
+
+TEST_CASE("validation names the offending field", "[validator]") {
+  const char* board = "11111111-2222-4333-8444-555555555555";
+  struct Case {
+    const char* service;
+    Json data;
+    const char* field;
+  } cases[] = {
+      {"boards", {{"name", "a"}, {"junk", 1}}, "junk"},
+      {"boards", {{"name", 5}}, "name"},
+      {"boards", {{"name", "a"}, {"visibility", "secret"}}, "visibility"},
+      {"boards", Json::object(), "name"},
+      {"boards", {{"name", nullptr}}, "name"},
+      {"boards", {{"name", "a"}, {"board_id", "not-a-uuid"}}, "board_id"},
+      {"sessions", {{"board_id", board}, {"agentic_tool", "vim"}}, "agentic_tool"},
+      {"sessions", {{"board_id", board}, {"agent_command", "ls -l"}}, "agent_command"},
+      {"sessions", {{"board_id", board}, {"agent_command", Json::array({"ls", 1})}},
+       "agent_command"},
+      {"sessions", {{"board_id", board}, {"position", {{"x", 1}}}}, "position"},
+      {"tasks", {{"session_id", board}, {"duration_ms", "12"}}, "duration_ms"},
+      {"messages", {{"session_id", board}}, "role"},
+      {"messages", {{"session_id", board}, {"role", "user"}, {"content", 3}}, "content"},
+      {"messages", {{"session_id", board}, {"role", "user"}, {"index", 1.5}}, "index"},
+  };
+  for (const auto& c : cases) {
+    Status s = Check(c.service, c.data);
+    INFO(c.service << " " << c.data.dump());
+    CHECK(s.code() == Code::kBadRequest);
+    CHECK(FieldOf(s) == c.field);
+    CHECK(s.message().find(c.field) != std::string::npos);
+  }
+}
+
+TEST_CASE("bodies that are not objects are refused", "[validator]") {
+  CHECK(Check("boards", Json::array()).code() == Code::kBadRequest);
+  CHECK(Check("boards", "text").code() == Code::kBadRequest);
+  CHECK(Check("boards", nullptr).code() == Code::kBadRequest);
+}
+
+TEST_CASE("server-set fields are ignored, defaults applied, ids lowercased", "[validator]") {
+  Json clean;
+  REQUIRE(ValidateWrite(*FindService("boards"),
+                        {{"name", "a"},
+                         {"created_at", "1999"},
+                         {"board_id", "ABCDEF01-0000-4000-8000-000000000001"}},
+                        WriteMode::kCreate, &clean)
+              .ok());
+  CHECK_FALSE(clean.contains("created_at"));
+  CHECK(clean["visibility"] == "public");
+  CHECK(clean["board_id"] == "abcdef01-0000-4000-8000-000000000001");
+}
+
+TEST_CASE("patch checks only what it is given", "[validator]") {
+  Json clean;
+  REQUIRE(ValidateWrite(*FindService("boards"), {{"color", "red"}}, WriteMode::kPatch, &clean)
+              .ok());
+  CHECK(clean == Json{{"color", "red"}});
+  CHECK(Check("boards", {{"visibility", "nope"}}, WriteMode::kPatch).code() == Code::kBadRequest);
+}
+
+TEST_CASE("update requires the required fields and nulls the rest", "[validator]") {
+  Json clean;
+  REQUIRE(ValidateWrite(*FindService("repos"), {{"slug", "r"}}, WriteMode::kUpdate, &clean).ok());
+  CHECK(clean["name"].is_null());
+  CHECK(Check("repos", {{"name", "x"}}, WriteMode::kUpdate).code() == Code::kBadRequest);
+}
+
+TEST_CASE("content accepts strings and content blocks", "[validator]") {
+  const char* s = "11111111-2222-4333-8444-555555555555";
+  CHECK(Check("messages", {{"session_id", s}, {"role", "user"}, {"content", "hi"}}).ok());
+  CHECK(Check("messages", {{"session_id", s},
+                           {"role", "assistant"},
+                           {"content", Json::array({{{"type", "text"}, {"text", "x"}}})}})
+            .ok());
+}
+
+}  // namespace
+}  // namespace agor

@@ -1,0 +1,79 @@
+// libFuzzer target for the wire decoders: Engine.IO packets and polling payloads, Socket.IO
+// packets and the Feathers calls inside EVENTs, plus the encoders on whatever decoded. Built
+// only with clang, outside the unit-test glob:
+//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+//     tests/fuzz/socketio_fuzz.cpp server/engineio.cpp server/socketio.cpp \
+//     server/feathers_call.cpp store/status.cpp -o socketio_fuzz
+//   ./socketio_fuzz -max_total_time=30 -max_len=4096
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/engineio.h"
+#include "server/feathers_call.h"
+#include "server/socketio.h"
+
+namespace {
+
+// agor's JSON writer must match nlohmann's dump (error_handler_t::replace) byte for byte.
+void CheckSameJson(const agor::Json& value) {
+  std::string mine;
+  agor::AppendJson(&mine, value);
+  if (mine != value.dump(-1, ' ', false, agor::Json::error_handler_t::replace)) __builtin_trap();
+}
+
+// Socket.IO, then Feathers, then the encoders on what decoded.
+void FuzzSocketPayload(std::string_view payload) {
+  agor::SocketPacket packet;
+  if (!agor::DecodeSocketPacket(payload, &packet, 1 << 16).ok()) return;
+  CheckSameJson(packet.data);
+  const std::int64_t ack_id = packet.ack_id.value_or(0);
+  if (packet.type == agor::SocketType::kConnect) {
+    (void)agor::EncodeConnect(packet.data);
+    (void)agor::EncodeConnectError("Invalid namespace", nullptr, packet.nsp);
+    return;
+  }
+  if (packet.type != agor::SocketType::kEvent) {
+    (void)agor::EncodeAck(ack_id, packet.data);
+    return;
+  }
+  const std::string name = packet.data[0].get<std::string>();
+  (void)agor::EncodeEventFrame(name, packet.data, name);
+  agor::FeathersCall call;
+  const agor::Status status = agor::DecodeFeathersCall(std::move(packet.data), &call);
+  if (status.ok()) {
+    (void)agor::EncodeResultAck(ack_id, call.query);
+    (void)agor::EncodeResultAck(ack_id, call.data);
+  } else {
+    (void)agor::EncodeErrorAck(ack_id, status);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+
+  // As a polling body: every record, down through the socket.io and Feathers decoders.
+  std::vector<agor::EnginePacket> packets;
+  (void)agor::DecodePollingPayload(input, &packets);
+  for (const agor::EnginePacket& packet : packets) {
+    if (packet.type == agor::EngineType::kMessage) FuzzSocketPayload(packet.data);
+  }
+  (void)agor::EncodePollingPayload(packets);
+
+  // As one WebSocket text frame.
+  agor::EnginePacket frame;
+  if (agor::DecodeEnginePacket(input, &frame).ok()) {
+    (void)agor::EncodeEnginePacket(frame.type, frame.data);
+  }
+
+  // As a string value: escaping, including invalid UTF-8.
+  CheckSameJson(agor::Json(std::string(input)));
+
+  // As a bare socket.io payload, so the fuzzer need not find the `4` first.
+  FuzzSocketPayload(input);
+  return 0;
+}

@@ -33,13 +33,13 @@ CREATE INDEX sessions_by_board ON sessions(board_id);
 CREATE TABLE tasks (
   task_id TEXT PRIMARY KEY,
   session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
-  status TEXT NOT NULL, prompt TEXT, message_range TEXT, started_at TEXT, completed_at TEXT,
+  board_id TEXT NOT NULL, status TEXT NOT NULL, prompt TEXT, message_range TEXT, started_at TEXT, completed_at TEXT,
   duration_ms INTEGER, error TEXT, created_by TEXT, created_at TEXT NOT NULL);
 CREATE INDEX tasks_by_session ON tasks(session_id, created_at);
 CREATE TABLE messages (
   message_id TEXT PRIMARY KEY,
   session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
-  task_id TEXT REFERENCES tasks(task_id) ON DELETE SET NULL,
+  board_id TEXT NOT NULL, task_id TEXT REFERENCES tasks(task_id) ON DELETE SET NULL,
   "index" INTEGER NOT NULL, role TEXT NOT NULL, type TEXT, content TEXT, tool_uses TEXT,
   metadata TEXT, timestamp TEXT NOT NULL,
   UNIQUE(session_id, "index"));

@@ -32,6 +32,18 @@ Field Enum(const char* name, std::vector<const char*> choices, const char* defau
   f.default_value = default_value;
   return f;
 }
+Field Required(Field f) {
+  f.required = true;
+  return f;
+}
+// The board of a task or message: copied from its session when written, so that the record on
+// the wire says which board channel it belongs to (as the Feathers peer's records do).
+Field DerivedBoard() {
+  Field f = Make("board_id", FieldType::kId);
+  f.server_set = true;
+  f.references = "boards";
+  return f;
+}
 Field Stamp(const char* name) {
   Field f = Make(name, FieldType::kString);
   f.server_set = true;
@@ -59,7 +71,7 @@ std::vector<ServiceSchema> BuildServices() {
         JsonField("position"), Str("created_by"), Stamp("created_at"), Stamp("updated_at")}});
   s.push_back({"tasks",
                "task_id",
-               {Id("task_id"), Id("session_id", "sessions", true),
+               {Id("task_id"), Id("session_id", "sessions", true), DerivedBoard(),
                 Enum("status", {"created", "running", "stopping", "completed", "failed", "stopped"},
                      "created"),
                 Str("prompt"), JsonField("message_range"), Str("started_at"), Str("completed_at"),
@@ -67,11 +79,10 @@ std::vector<ServiceSchema> BuildServices() {
   Field content = Make("content", FieldType::kContent);
   s.push_back({"messages",
                "message_id",
-               {Id("message_id"), Id("session_id", "sessions", true), Id("task_id", "tasks"),
-                Int("index"), Enum("role", {"user", "assistant", "system"}, nullptr), Str("type"),
+               {Id("message_id"), Id("session_id", "sessions", true), DerivedBoard(),
+                Id("task_id", "tasks"), Int("index"),
+                Required(Enum("role", {"user", "assistant", "system"}, nullptr)), Str("type"),
                 content, JsonField("tool_uses"), JsonField("metadata"), Str("timestamp")}});
-  // role is required on messages.
-  s.back().fields[4].required = true;
   return s;
 }
 

@@ -201,23 +201,41 @@ int64_t Store::NextMessageIndex(const std::string& session_id) {
   return st->getColumn(0).getInt64();
 }
 
-// Fills the event's board and session from the record (for tasks and messages, through their
-// session), which is what channels route on.
-Status Store::ScopeEvent(const ServiceSchema& schema, Event* ev) {
+// Channels route on the event's board and session, copied from the record.
+void ScopeEvent(Event* ev) {
   const Json& r = ev->record;
   auto str = [&](const char* k) {
     return r.contains(k) && r[k].is_string() ? r[k].get<std::string>() : "";
   };
-  if (!strcmp(schema.name, "boards") || !strcmp(schema.name, "sessions")) {
-    ev->board_id = str("board_id");
-    ev->session_id = str("session_id");
-  } else if (r.contains("session_id")) {
-    ev->session_id = str("session_id");
-    auto st = statements_.Get("SELECT board_id FROM sessions WHERE session_id = ?");
-    st->bind(1, ev->session_id);
-    if (st->executeStep()) ev->board_id = st->getColumn(0).getString();
+  ev->board_id = str("board_id");
+  ev->session_id = str("session_id");
+}
+
+// Tasks and messages carry their session's board (see DerivedBoard in schema.cpp).
+Status Store::DeriveBoard(Json* record) {
+  auto st = statements_.Get("SELECT board_id FROM sessions WHERE session_id = ?");
+  const Json& session = (*record)["session_id"];
+  if (!session.is_string()) return Status::BadRequest("session_id is required");
+  st->bind(1, session.get<std::string>());
+  if (!st->executeStep()) {
+    return Status::BadRequest(
+        "session_id: no sessions record with id '" + session.get<std::string>() + "'",
+        Json{{"field", "session_id"}});
   }
+  (*record)["board_id"] = st->getColumn(0).getString();
   return Status::OK();
+}
+
+// When a session moves to another board, its tasks and messages move with it.
+void Store::MoveSessionChildren(const Json& session) {
+  for (const char* table : {"tasks", "messages"}) {
+    auto st = statements_.Get(std::string("UPDATE ") + table +
+                              " SET board_id = ? WHERE session_id = ? AND board_id <> ?");
+    st->bind(1, session["board_id"].get<std::string>());
+    st->bind(2, session["session_id"].get<std::string>());
+    st->bind(3, session["board_id"].get<std::string>());
+    st->exec();
+  }
 }
 
 Status Store::Write(const ServiceSchema& schema, const char* event,
@@ -231,7 +249,7 @@ Status Store::Write(const ServiceSchema& schema, const char* event,
   Status s;
   try {
     s = change(ctx);
-    if (s.ok()) s = ScopeEvent(schema, &ctx.event);
+    ScopeEvent(&ctx.event);
     ctx.event.ts = ctx.now;
     ctx.event.service = schema.name;
     ctx.event.event = event;
@@ -258,13 +276,18 @@ Status Store::Insert(WriteContext& ctx, const Json& clean) {
   Json record = Json::object();
   for (const auto& f : schema.fields) {
     if (f.server_set) {
-      record[f.name] = ctx.now;
+      record[f.name] = f.type == FieldType::kId ? Json(nullptr) : Json(ctx.now);
     } else {
       record[f.name] = clean.contains(f.name) ? clean[f.name] : Json(nullptr);
     }
   }
   Json& id = record[schema.id_field];
   if (id.is_null()) id = NewUuid();
+  const Field* board = schema.FindField("board_id");
+  if (board && board->server_set) {
+    Status s = DeriveBoard(&record);
+    if (!s.ok()) return s;
+  }
   if (!strcmp(schema.name, "messages")) {
     if (record["timestamp"].is_null()) record["timestamp"] = ctx.now;
     if (record["index"].is_null()) record["index"] = NextMessageIndex(record["session_id"]);
@@ -306,6 +329,8 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
       return Status::BadRequest("index must not be null", Json{{"field", "index"}});
   }
   s = CheckReferences(schema, clean);
+  const Field* board = schema.FindField("board_id");
+  if (s.ok() && board && board->server_set) s = DeriveBoard(&record);
   if (!s.ok()) return s;
   std::string sets;
   std::vector<const Field*> columns;
@@ -320,6 +345,7 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
   for (const Field* f : columns) BindFieldValue(*st, i++, f, record[f->name]);
   st->bind(i, id);
   st->exec();
+  if (!strcmp(schema.name, "sessions")) MoveSessionChildren(record);
   ctx.event.record = std::move(record);
   return Status::OK();
 }

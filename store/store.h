@@ -67,7 +67,8 @@ class Store {
   Status Replace(WriteContext& ctx, const std::string& id, const Json& clean, bool whole);
   Status Load(const ServiceSchema& schema, const std::string& full_id, Json* record);
   Status CheckReferences(const ServiceSchema& schema, const Json& clean);
-  Status ScopeEvent(const ServiceSchema& schema, Event* ev);
+  Status DeriveBoard(Json* record);
+  void MoveSessionChildren(const Json& session);
   int64_t NextMessageIndex(const std::string& session_id);
   Status Translate(const std::exception& e, const ServiceSchema& schema);
 

@@ -32,9 +32,7 @@ struct Fixture {
     return out;
   }
   Json Board(const std::string& name = "b") { return Create("boards", {{"name", name}}); }
-  Json Session(const Json& board) {
-    return Create("sessions", {{"board_id", board["board_id"]}});
-  }
+  Json Session(const Json& board) { return Create("sessions", {{"board_id", board["board_id"]}}); }
 
   FakeClock clock;
   std::unique_ptr<Store> store;
@@ -82,16 +80,16 @@ TEST_CASE_METHOD(Fixture, "a write rolled back by a constraint leaves no event",
   CHECK(log.size() == 1);
 }
 
-TEST_CASE_METHOD(Fixture, "every committed write has exactly one event, in seq order",
-                 "[store]") {
+TEST_CASE_METHOD(Fixture, "every committed write has exactly one event, in seq order", "[store]") {
   Json board = Board();
   Json session = Session(board);
   Json msg = Create("messages", {{"session_id", session["session_id"]}, {"role", "user"}});
   Json out;
   REQUIRE(store->Patch("boards", board["board_id"], {{"name", "renamed"}}, &out).ok());
-  REQUIRE(store->Update("messages", msg["message_id"],
-                        {{"session_id", session["session_id"]}, {"role", "assistant"}, {"index", 0}},
-                        &out)
+  REQUIRE(store
+              ->Update("messages", msg["message_id"],
+                       {{"session_id", session["session_id"]}, {"role", "assistant"}, {"index", 0}},
+                       &out)
               .ok());
   REQUIRE(store->Remove("messages", msg["message_id"], &out).ok());
   std::vector<Event> log;
@@ -115,8 +113,8 @@ TEST_CASE_METHOD(Fixture, "messages get the next index of their session", "[stor
   CHECK(Create("messages", {{"session_id", s1["session_id"]}, {"role", "user"}})["index"] == 1);
   CHECK(Create("messages", {{"session_id", s2["session_id"]}, {"role", "user"}})["index"] == 0);
   Json out;
-  Status s = store->Create("messages", {{"session_id", s1["session_id"]}, {"role", "user"}, {"index", 1}},
-                           &out);
+  Status s = store->Create(
+      "messages", {{"session_id", s1["session_id"]}, {"role", "user"}, {"index", 1}}, &out);
   CHECK(s.code() == Code::kConflict);
 }
 
@@ -129,8 +127,9 @@ TEST_CASE_METHOD(Fixture, "ids resolve by unique prefix, ambiguity is a conflict
           Code::kConflict);
   REQUIRE(store->Get("boards", "ABCDEF01-0000-4000-8000-000000000001", &out).ok());
   CHECK(out == a);
-  REQUIRE(store->Patch("boards", "abcdef01-0000-4000-8000-00000000000", {{"name", "x"}}, &out)
-              .code() == Code::kConflict);
+  REQUIRE(
+      store->Patch("boards", "abcdef01-0000-4000-8000-00000000000", {{"name", "x"}}, &out).code() ==
+      Code::kConflict);
   CHECK(store->Get("boards", "abcdef02", &out).code() == Code::kNotFound);
   CHECK(store->Get("boards", "abcd", &out).code() == Code::kNotFound);  // too short: exact only
 }
@@ -140,8 +139,9 @@ TEST_CASE_METHOD(Fixture, "a client-chosen id must be a UUID and unique", "[stor
   CHECK(store->Create("boards", {{"name", "a"}, {"board_id", "nope"}}, &out).code() ==
         Code::kBadRequest);
   Create("boards", {{"name", "a"}, {"board_id", "abcdef01-0000-4000-8000-000000000001"}});
-  CHECK(store->Create("boards", {{"name", "a"}, {"board_id", "abcdef01-0000-4000-8000-000000000001"}},
-                      &out)
+  CHECK(store
+            ->Create("boards",
+                     {{"name", "a"}, {"board_id", "abcdef01-0000-4000-8000-000000000001"}}, &out)
             .code() == Code::kConflict);
 }
 
@@ -181,8 +181,8 @@ TEST_CASE_METHOD(Fixture, "removing a session removes its tasks and messages", "
 TEST_CASE_METHOD(Fixture, "find pages with total, limit and skip", "[store]") {
   for (int i = 0; i < 5; ++i) Board("b" + std::to_string(i));
   Json page;
-  REQUIRE(store->Find("boards", {{"$limit", 2}, {"$skip", 1}, {"$sort", {{"name", -1}}}}, &page)
-              .ok());
+  REQUIRE(
+      store->Find("boards", {{"$limit", 2}, {"$skip", 1}, {"$sort", {{"name", -1}}}}, &page).ok());
   CHECK(page["total"] == 5);
   CHECK(page["limit"] == 2);
   CHECK(page["skip"] == 1);
@@ -241,6 +241,31 @@ TEST_CASE("a database survives reopening with its events", "[store]") {
   CHECK(out == board);
   CHECK(store->event_log()->LastSeq() == 1);
   std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
+}  // namespace agor
+
+namespace agor {
+namespace {
+
+TEST_CASE_METHOD(Fixture, "tasks and messages carry their session's board, and move with it",
+                 "[store]") {
+  Json a = Board("a");
+  Json b = Board("b");
+  Json session = Session(a);
+  Json task = Create("tasks", {{"session_id", session["session_id"]}, {"board_id", b["board_id"]}});
+  CHECK(task["board_id"] == a["board_id"]);  // server-set: the client's value is ignored
+  Json msg = Create("messages", {{"session_id", session["session_id"]}, {"role", "user"}});
+  CHECK(msg["board_id"] == a["board_id"]);
+  CHECK(events.back().board_id == a["board_id"]);
+  Json out;
+  REQUIRE(
+      store->Patch("sessions", session["session_id"], {{"board_id", b["board_id"]}}, &out).ok());
+  REQUIRE(store->Get("messages", msg["message_id"], &out).ok());
+  CHECK(out["board_id"] == b["board_id"]);
+  REQUIRE(store->Get("tasks", task["task_id"], &out).ok());
+  CHECK(out["board_id"] == b["board_id"]);
 }
 
 }  // namespace

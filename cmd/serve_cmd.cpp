@@ -21,6 +21,13 @@ struct ServeFlags {
   std::string db = DefaultDbPath();
   std::string log_level = "info";
   size_t max_body = 1024 * 1024;
+  std::string channels = "boards";
+  std::vector<std::string> cors_origins = {"http://localhost:5173"};
+  int64_t retention_count = 100000;
+  int64_t retention_age_s = 7 * 86400;
+  size_t max_send_queue = 8 * 1024 * 1024;
+  int64_t ping_interval_ms = 25000;
+  int64_t ping_timeout_ms = 20000;
 };
 
 void AddFlags(CLI::App& app, ServeFlags* f) {
@@ -33,6 +40,41 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--max-body", f->max_body, "largest accepted request body in bytes")
       ->check(CLI::Range(size_t{1024}, size_t{64} << 20));
+  app.add_option("--channels", f->channels,
+                 "boards (each board's events to its subscribers) or "
+                 "everybody (every event to every connection)")
+      ->check(CLI::IsMember({"boards", "everybody"}));
+  app.add_option("--cors-origin", f->cors_origins,
+                 "browser origin allowed to connect (repeatable; default http://localhost:5173)");
+  app.add_option("--event-retention-count", f->retention_count,
+                 "events kept in the log for recovery")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  app.add_option("--event-retention-age", f->retention_age_s,
+                 "seconds an event is kept for recovery (0: no age limit)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 32));
+  app.add_option("--max-send-queue", f->max_send_queue,
+                 "bytes queued for one client before it is dropped as too slow")
+      ->check(CLI::Range(size_t{4096}, size_t{1} << 32));
+  app.add_option("--ping-interval", f->ping_interval_ms, "Engine.IO ping interval in ms")
+      ->check(CLI::Range(int64_t{100}, int64_t{600000}));
+  app.add_option("--ping-timeout", f->ping_timeout_ms, "Engine.IO pong timeout in ms")
+      ->check(CLI::Range(int64_t{100}, int64_t{600000}));
+}
+
+NodeOptions ToOptions(const ServeFlags& f) {
+  NodeOptions o;
+  o.web.host = f.host;
+  o.web.port = f.port;
+  o.web.max_body_bytes = f.max_body;
+  o.store.path = f.db;
+  o.channels = f.channels == "everybody" ? ChannelMode::kEverybody : ChannelMode::kBoards;
+  o.cors_origins = f.cors_origins;
+  o.retention_count = f.retention_count;
+  o.retention_age_ms = f.retention_age_s * 1000;
+  o.engine.max_queue_bytes = f.max_send_queue;
+  o.engine.ping_interval_ms = f.ping_interval_ms;
+  o.engine.ping_timeout_ms = f.ping_timeout_ms;
+  return o;
 }
 
 }  // namespace
@@ -51,13 +93,8 @@ int RunServe(int argc, char** argv) {
   ParseLogLevel(flags.log_level, &level);
   SetLogLevel(level);
 
-  NodeOptions options;
-  options.web.host = flags.host;
-  options.web.port = flags.port;
-  options.web.max_body_bytes = flags.max_body;
-  options.store.path = flags.db;
   Node node;
-  Status s = node.Start(options);
+  Status s = node.Start(ToOptions(flags));
   if (!s.ok()) {
     fprintf(stderr, "agor serve: %s\n", s.message().c_str());
     return kExitFailure;

@@ -43,10 +43,25 @@ bool IsMethod(const std::string& m) {
 }  // namespace
 
 bool Dispatcher::HasService(const std::string& path) const {
-  return FindService(path) != nullptr;
+  return path == "events" || FindService(path) != nullptr;
+}
+
+// The event log, read-only: find pages it, get takes a seq.
+Status Dispatcher::CallEvents(const ServiceCall& call, Json* result) {
+  if (call.method == "find") return store_->FindEvents(call.query, result);
+  if (call.method != "get") {
+    return Status::MethodNotAllowed("Method '" + call.method + "' is not supported by events");
+  }
+  Json page;
+  Status s = store_->FindEvents(Json{{"seq", call.id}}, &page);
+  if (!s.ok()) return s;
+  if (page["data"].empty()) return Status::NotFound("No record found for id " + call.id.dump());
+  *result = page["data"][0];
+  return Status::OK();
 }
 
 Status Dispatcher::Call(const ServiceCall& call, Json* result) {
+  if (call.path == "events") return CallEvents(call, result);
   const ServiceSchema* schema = FindService(call.path);
   if (!schema) return Status::NotFound("Service '" + call.path + "' not found");
   if (!IsMethod(call.method))

@@ -1,7 +1,8 @@
 // Dispatcher: one Feathers service call (method, path, id, data, query), whichever transport
 // carried it (REST today, Socket.IO next), mapped onto the store's services.
 //
-// Paths are service names ("boards"); the methods are find/get/create/update/patch/remove.
+// Paths are service names ("boards"), plus the read-only "events" (the event log); the
+// methods are find/get/create/update/patch/remove.
 // Unknown services are NotFound ("Service 'x' not found"), unknown methods MethodNotAllowed,
 // and update/patch/remove without an id MethodNotAllowed ("Can not patch multiple entries"),
 // as Feathers answers them.
@@ -35,6 +36,7 @@ class Dispatcher {
 
  private:
   Status CallWithId(const ServiceCall& call, const std::string& id, Json* result);
+  Status CallEvents(const ServiceCall& call, Json* result);
 
   Store* store_;
 };

@@ -41,4 +41,21 @@ bool PercentDecode(const std::string& in, std::string* out, bool plus_is_space) 
   return true;
 }
 
+std::string QueryParam(const std::string& query, const std::string& name) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string::npos) end = query.size();
+    size_t eq = query.find('=', pos);
+    if (eq != std::string::npos && eq < end && query.compare(pos, eq - pos, name) == 0 &&
+        eq - pos == name.size()) {
+      std::string value;
+      if (PercentDecode(query.substr(eq + 1, end - eq - 1), &value, true)) return value;
+      return "";
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
 }  // namespace agor

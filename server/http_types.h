@@ -25,6 +25,9 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 };
 
+// The decoded value of `name` in a raw query string ("a=1&b=2"), "" when absent.
+std::string QueryParam(const std::string& query, const std::string& name);
+
 // Percent-decodes a path segment ("%20" -> " "); false on a malformed escape.
 bool PercentDecode(const std::string& in, std::string* out, bool plus_is_space = false);
 

@@ -3,22 +3,102 @@
 #include "store/log.h"
 
 namespace agor {
+namespace {
+
+// Adds CORS headers to whatever the wrapped handler answers, now or later.
+class CorsReply : public HttpReply {
+ public:
+  CorsReply(const OriginPolicy* policy, HttpRequest req, std::shared_ptr<HttpReply> inner)
+      : policy_(policy), req_(std::move(req)), inner_(std::move(inner)) {}
+  void Send(const HttpResponse& response) override {
+    HttpResponse res = response;
+    policy_->AddCorsHeaders(req_, &res);
+    inner_->Send(res);
+  }
+
+ private:
+  const OriginPolicy* policy_;
+  HttpRequest req_;
+  std::shared_ptr<HttpReply> inner_;
+};
+
+}  // namespace
 
 Node::Node() = default;
-Node::~Node() = default;
+
+Node::~Node() {
+  // The web server's connections refer to the layers below it: close them first.
+  web_.reset();
+  engine_.reset();
+  sockets_.reset();
+}
 
 Status Node::Start(const NodeOptions& options) {
   options_ = options;
   Status s = Store::Open(options.store, SystemClock(), &store_);
   if (!s.ok()) return s;
   stats_.started_ms = SystemClock()->NowMillis();
-  store_->SetCommitListener([this](const Event&) { ++stats_.events; });
+  origins_ = std::make_unique<OriginPolicy>(options.cors_origins);
   dispatcher_ = std::make_unique<Dispatcher>(store_.get());
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
+  hub_ = std::make_unique<Hub>(options.channels);
+  sockets_ = std::make_unique<SocketIoServer>(store_.get(), dispatcher_.get(), hub_.get());
+  engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), options.engine);
+  store_->SetCommitListener([this](const Event& ev) {
+    ++stats_.events;
+    hub_->Publish(ev);
+  });
   web_ = std::make_unique<WebServer>();
-  web_->SetHttpHandler(
-      [this](const HttpRequest& req, HttpResponse* res) { router_->Handle(req, res); });
-  return web_->Listen(options.web);
+  WireHttp();
+  WireWebSocket();
+  s = web_->Listen(options.web);
+  if (!s.ok()) return s;
+  Prune();
+  web_->Every(1000, [this] { engine_->Tick(); });
+  web_->Every(60000, [this] { Prune(); });
+  web_->OnStop([this] { engine_->ReleasePolls(); });
+  return Status::OK();
+}
+
+void Node::WireHttp() {
+  web_->SetHttpHandler([this](const HttpRequest& req, std::shared_ptr<HttpReply> reply) {
+    Status allowed = origins_->Check(req);
+    if (!allowed.ok()) {
+      HttpResponse res;
+      res.status = allowed.http_status();
+      res.body = allowed.ToJson().dump();
+      return reply->Send(res);
+    }
+    auto cors = std::make_shared<CorsReply>(origins_.get(), req, std::move(reply));
+    if (EngineServer::Owns(req.path)) return engine_->HandleHttp(req, cors);
+    HttpResponse res;
+    router_->Handle(req, &res);
+    cors->Send(res);
+  });
+}
+
+void Node::WireWebSocket() {
+  WsHandlers h;
+  h.accept = [this](const HttpRequest& req) {
+    if (!EngineServer::Owns(req.path)) return Status::NotFound("Path " + req.path + " not found");
+    Status s = origins_->Check(req);
+    return s.ok() ? engine_->AcceptWs(req) : s;
+  };
+  h.open = [this](WsConnection* ws, const HttpRequest& req) { engine_->OnWsOpen(ws, req); };
+  h.message = [this](WsConnection* ws, std::string_view text) { engine_->OnWsMessage(ws, text); };
+  h.close = [this](WsConnection* ws) { engine_->OnWsClose(ws); };
+  web_->SetWsHandlers(std::move(h));
+}
+
+// Keeps the event log (and the recovery states that point into it) within retention.
+void Node::Prune() {
+  int64_t min_ts =
+      options_.retention_age_ms > 0 ? SystemClock()->NowMillis() - options_.retention_age_ms : 0;
+  int64_t removed = 0;
+  Status s = store_->event_log()->Prune(options_.retention_count, min_ts, &removed);
+  if (s.ok() && min_ts > 0) s = store_->PruneClientStates(min_ts);
+  if (!s.ok()) Log(LogLevel::kWarn, "pruning the event log failed: " + s.message());
+  if (removed > 0) Log(LogLevel::kDebug, "pruned " + std::to_string(removed) + " events");
 }
 
 std::string Node::url() const {

@@ -1,7 +1,8 @@
-// Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router and
-// the web server, wires committed events into the stats (and, with the next layers, into the
-// channels), and shuts down cleanly: stop accepting, finish in-flight requests, checkpoint
-// the WAL.
+// Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router, the
+// real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub) and the web server;
+// it publishes each committed event to the Hub, checks browser origins, prunes the event log
+// in the background, and shuts down cleanly: stop accepting, close sockets with a reason,
+// finish in-flight requests, checkpoint the WAL.
 //
 // Thread-safety: Run() blocks the calling thread, which becomes the event loop; Stop() may be
 // called from any thread.
@@ -9,9 +10,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/dispatcher.h"
+#include "server/engine_server.h"
+#include "server/hub.h"
+#include "server/origin_policy.h"
 #include "server/rest_router.h"
+#include "server/socketio_server.h"
 #include "server/web_server.h"
 #include "store/store.h"
 
@@ -20,6 +26,11 @@ namespace agor {
 struct NodeOptions {
   WebServerOptions web;
   StoreOptions store;
+  EngineOptions engine;
+  ChannelMode channels = ChannelMode::kBoards;
+  std::vector<std::string> cors_origins = {"http://localhost:5173"};
+  int64_t retention_count = 100000;           // events kept at least... at most this many
+  int64_t retention_age_ms = 7 * 86400000LL;  // and none older than this (0: no age bound)
 };
 
 class Node {
@@ -36,11 +47,19 @@ class Node {
   void Stop();
 
  private:
+  void WireHttp();
+  void WireWebSocket();
+  void Prune();
+
   NodeOptions options_;
   ServerStats stats_;
+  std::unique_ptr<OriginPolicy> origins_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RestRouter> router_;
+  std::unique_ptr<Hub> hub_;
+  std::unique_ptr<SocketIoServer> sockets_;
+  std::unique_ptr<EngineServer> engine_;
   std::unique_ptr<WebServer> web_;
 };
 

@@ -48,6 +48,13 @@ CREATE TABLE events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, service TEXT NOT NULL,
   event TEXT NOT NULL, board_id TEXT, session_id TEXT, record TEXT NOT NULL);
 )sql",
+    // 2: what each Socket.IO client subscribed, by its recovery pid, so that a client
+    // reconnecting after a daemon restart gets its channels back with its missed events.
+    R"sql(
+CREATE TABLE client_states (
+  pid TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX client_states_by_age ON client_states(updated_at);
+)sql",
 };
 
 int UserVersion(SQLite::Database& db) {

@@ -23,6 +23,18 @@ std::string NewUuid() {
   return out;
 }
 
+std::string NewToken() {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  thread_local std::random_device rd;
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    uint32_t r = rd();
+    for (int k = 0; k < 5; ++k, r >>= 6) out.push_back(kAlphabet[r & 63]);
+  }
+  return out;
+}
+
 bool IsUuid(const std::string& id) {
   if (id.size() != 36) return false;
   for (size_t i = 0; i < id.size(); ++i) {

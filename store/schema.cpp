@@ -105,6 +105,14 @@ const std::vector<ServiceSchema>& AllServices() {
   return services;
 }
 
+const ServiceSchema& EventsSchema() {
+  static const ServiceSchema events{"events",
+                                    "seq",
+                                    {Int("seq"), Str("ts"), Str("service"), Str("event"),
+                                     Id("board_id"), Id("session_id"), JsonField("record")}};
+  return events;
+}
+
 const ServiceSchema* FindService(const std::string& service) {
   for (const auto& s : AllServices()) {
     if (service == s.name) return &s;

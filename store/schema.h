@@ -38,7 +38,9 @@ struct ServiceSchema {
 
 // The five services, in a fixed order.
 const std::vector<ServiceSchema>& AllServices();
-// nullptr when `service` is not one of them.
+// The read-only `events` service over the event log (id field "seq").
+const ServiceSchema& EventsSchema();
+// nullptr when `service` is not one of the five.
 const ServiceSchema* FindService(const std::string& service);
 
 }  // namespace agor

@@ -133,6 +133,15 @@ Status Store::Load(const ServiceSchema& schema, const std::string& full_id, Json
 Status Store::Find(const std::string& service, const Json& query, Json* page) {
   const ServiceSchema* schema = FindService(service);
   if (!schema) return UnknownService(service);
+  return FindIn(*schema, query, page);
+}
+
+Status Store::FindEvents(const Json& query, Json* page) {
+  return FindIn(EventsSchema(), query, page);
+}
+
+Status Store::FindIn(const ServiceSchema& schema_ref, const Json& query, Json* page) {
+  const ServiceSchema* schema = &schema_ref;
   SqlQuery q;
   Status s = TranslateQuery(*schema, query, options_.limits, &q);
   if (!s.ok()) return s;
@@ -405,6 +414,44 @@ Status Store::Remove(const std::string& service, const std::string& id, Json* re
     return Status::OK();
   };
   return Write(*schema, "removed", remove, record);
+}
+
+Status Store::SaveClientState(const std::string& pid, const Json& state) {
+  try {
+    auto st = statements_.Get(
+        "INSERT INTO client_states (pid, state, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(pid) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
+    st->bind(1, pid);
+    st->bind(2, state.dump());
+    st->bind(3, FormatIso8601(clock_->NowMillis()));
+    st->exec();
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
+}
+
+Status Store::LoadClientState(const std::string& pid, Json* state) {
+  try {
+    auto st = statements_.Get("SELECT state FROM client_states WHERE pid = ?");
+    st->bind(1, pid);
+    if (!st->executeStep()) return Status::NotFound("unknown pid");
+    *state = Json::parse(st->getColumn(0).getString(), nullptr, false);
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
+}
+
+Status Store::PruneClientStates(int64_t min_ts_millis) {
+  try {
+    auto st = statements_.Get("DELETE FROM client_states WHERE updated_at < ?");
+    st->bind(1, FormatIso8601(min_ts_millis));
+    st->exec();
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
 }
 
 void Store::Checkpoint() {

@@ -45,6 +45,17 @@ class Store {
   Status Patch(const std::string& service, const std::string& id, const Json& data, Json* record);
   Status Remove(const std::string& service, const std::string& id, Json* record);
 
+  // The read-only `events` service: a page of the event log, records shaped like Event
+  // ({seq, ts, service, event, board_id, session_id, record}).
+  Status FindEvents(const Json& query, Json* page);
+
+  // Connection-state recovery: the subscriptions a Socket.IO client had, by its pid.
+  // LoadClientState answers NotFound for an unknown (or pruned) pid.
+  Status SaveClientState(const std::string& pid, const Json& state);
+  Status LoadClientState(const std::string& pid, Json* state);
+  // Drops client states untouched since `min_ts_millis`.
+  Status PruneClientStates(int64_t min_ts_millis);
+
   // Resolves a full id or a unique prefix to the stored full id.
   Status ResolveId(const std::string& service, const std::string& id, std::string* full_id);
 
@@ -71,6 +82,7 @@ class Store {
   void MoveSessionChildren(const Json& session);
   int64_t NextMessageIndex(const std::string& session_id);
   Status Translate(const std::exception& e, const ServiceSchema& schema);
+  Status FindIn(const ServiceSchema& schema, const Json& query, Json* page);
 
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<EventLog> event_log_;

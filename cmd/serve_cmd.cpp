@@ -69,8 +69,8 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.store.path = f.db;
   o.channels = f.channels == "everybody" ? ChannelMode::kEverybody : ChannelMode::kBoards;
   o.cors_origins = f.cors_origins;
-  o.retention_count = f.retention_count;
-  o.retention_age_ms = f.retention_age_s * 1000;
+  o.retention.count = f.retention_count;
+  o.retention.age_ms = f.retention_age_s * 1000;
   o.engine.max_queue_bytes = f.max_send_queue;
   o.engine.ping_interval_ms = f.ping_interval_ms;
   o.engine.ping_timeout_ms = f.ping_timeout_ms;

@@ -88,6 +88,7 @@ void EngineSession::AfterWsSend() {
   Log(LogLevel::kWarn, "dropping slow client " + sid + ": send queue over " +
                            std::to_string(server_->options_.max_queue_bytes) + " bytes");
   closing = true;
+  ++server_->stats_->slow_drops;
   ws->Abort();
 }
 
@@ -101,6 +102,7 @@ void EngineSession::Enqueue(std::string_view frame) {
     outbox.clear();
     outbox_bytes = 0;
     server_->doomed_.push_back(sid);
+    ++server_->stats_->slow_drops;
     return;
   }
   Flush();
@@ -133,8 +135,9 @@ void EngineSession::Close(const std::string& reason) {
   server_->Destroy(this, reason);
 }
 
-EngineServer::EngineServer(EngineHandler* handler, Clock* clock, EngineOptions options)
-    : handler_(handler), clock_(clock), options_(options) {}
+EngineServer::EngineServer(EngineHandler* handler, Clock* clock, ServerStats* stats,
+                           EngineOptions options)
+    : handler_(handler), clock_(clock), stats_(stats), options_(options) {}
 
 EngineServer::~EngineServer() = default;
 
@@ -152,6 +155,7 @@ EngineSession* EngineServer::Create(const HttpRequest& req) {
   auto session = std::make_unique<EngineSession>(this, sid, req.query, clock_->NowMillis());
   EngineSession* raw = session.get();
   sessions_.emplace(sid, std::move(session));
+  ++stats_->sockets;
   return raw;
 }
 
@@ -160,6 +164,7 @@ void EngineServer::Destroy(EngineSession* session, const std::string& reason) {
   if (it == sessions_.end()) return;
   std::unique_ptr<EngineSession> owned = std::move(it->second);
   sessions_.erase(it);
+  --stats_->sockets;
   session->closing = true;
   if (session->poll) session->Answer("1");
   if (session->probe) session->probe->user = nullptr;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "server/http_types.h"
+#include "server/stats.h"
 #include "server/web_server.h"
 #include "store/clock.h"
 
@@ -59,8 +60,8 @@ class EngineHandler {
 
 class EngineServer {
  public:
-  // `handler` and `clock` are borrowed and must outlive the server.
-  EngineServer(EngineHandler* handler, Clock* clock, EngineOptions options);
+  // `handler`, `clock` and `stats` are borrowed and must outlive the server.
+  EngineServer(EngineHandler* handler, Clock* clock, ServerStats* stats, EngineOptions options);
   ~EngineServer();
 
   // True for requests under /socket.io/.
@@ -85,6 +86,7 @@ class EngineServer {
 
   EngineHandler* handler_;
   Clock* clock_;
+  ServerStats* stats_;
   EngineOptions options_;
   std::unordered_map<std::string, std::unique_ptr<EngineSession>> sessions_;
   std::vector<std::string> doomed_;  // sessions to destroy on the next Tick

@@ -42,8 +42,9 @@ Status Node::Start(const NodeOptions& options) {
   dispatcher_ = std::make_unique<Dispatcher>(store_.get());
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
   hub_ = std::make_unique<Hub>(options.channels);
-  sockets_ = std::make_unique<SocketIoServer>(store_.get(), dispatcher_.get(), hub_.get());
-  engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), options.engine);
+  sockets_ = std::make_unique<SocketIoServer>(store_.get(), dispatcher_.get(), hub_.get(),
+                                              SystemClock(), options.retention);
+  engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
   store_->SetCommitListener([this](const Event& ev) {
     ++stats_.events;
     hub_->Publish(ev);
@@ -92,10 +93,10 @@ void Node::WireWebSocket() {
 
 // Keeps the event log (and the recovery states that point into it) within retention.
 void Node::Prune() {
-  int64_t min_ts =
-      options_.retention_age_ms > 0 ? SystemClock()->NowMillis() - options_.retention_age_ms : 0;
+  const Retention& r = options_.retention;
+  int64_t min_ts = r.age_ms > 0 ? SystemClock()->NowMillis() - r.age_ms : 0;
   int64_t removed = 0;
-  Status s = store_->event_log()->Prune(options_.retention_count, min_ts, &removed);
+  Status s = store_->event_log()->Prune(r.count, min_ts, &removed);
   if (s.ok() && min_ts > 0) s = store_->PruneClientStates(min_ts);
   if (!s.ok()) Log(LogLevel::kWarn, "pruning the event log failed: " + s.message());
   if (removed > 0) Log(LogLevel::kDebug, "pruned " + std::to_string(removed) + " events");

@@ -29,8 +29,7 @@ struct NodeOptions {
   EngineOptions engine;
   ChannelMode channels = ChannelMode::kBoards;
   std::vector<std::string> cors_origins = {"http://localhost:5173"};
-  int64_t retention_count = 100000;           // events kept at least... at most this many
-  int64_t retention_age_ms = 7 * 86400000LL;  // and none older than this (0: no age bound)
+  Retention retention;  // how much of the event log recovery replays
 };
 
 class Node {

@@ -116,12 +116,16 @@ void RestRouter::Health(HttpResponse* res) {
 
 void RestRouter::Metrics(HttpResponse* res) {
   res->content_type = "text/plain; version=0.0.4";
-  res->body = "# TYPE agor_http_requests_total counter\nagor_http_requests_total " +
-              std::to_string(stats_->http_requests) +
-              "\n# TYPE agor_http_errors_total counter\nagor_http_errors_total " +
-              std::to_string(stats_->http_errors) +
-              "\n# TYPE agor_events_total counter\nagor_events_total " +
-              std::to_string(stats_->events) + "\n";
+  const std::pair<const char*, int64_t> counters[] = {
+      {"agor_http_requests_total", stats_->http_requests},
+      {"agor_http_errors_total", stats_->http_errors},
+      {"agor_events_total", stats_->events},
+      {"agor_sockets", stats_->sockets},
+      {"agor_slow_clients_dropped_total", stats_->slow_drops},
+  };
+  for (const auto& c : counters) {
+    res->body += std::string(c.first) + " " + std::to_string(c.second) + "\n";
+  }
 }
 
 }  // namespace agor

@@ -15,15 +15,9 @@
 
 #include "server/dispatcher.h"
 #include "server/http_types.h"
+#include "server/stats.h"
 
 namespace agor {
-
-struct ServerStats {
-  int64_t started_ms = 0;
-  int64_t http_requests = 0;
-  int64_t http_errors = 0;  // answers with status >= 400
-  int64_t events = 0;       // committed writes' events
-};
 
 class RestRouter {
  public:

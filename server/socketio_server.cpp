@@ -34,8 +34,9 @@ bool ParseOffset(const Json& offset, int64_t* out) {
 
 }  // namespace
 
-SocketIoServer::SocketIoServer(Store* store, Dispatcher* dispatcher, Hub* hub)
-    : store_(store), dispatcher_(dispatcher), hub_(hub) {}
+SocketIoServer::SocketIoServer(Store* store, Dispatcher* dispatcher, Hub* hub, Clock* clock,
+                               Retention retention)
+    : store_(store), dispatcher_(dispatcher), hub_(hub), clock_(clock), retention_(retention) {}
 
 SocketIoServer::~SocketIoServer() {
   for (auto& entry : clients_) hub_->Remove(&entry.second->sub);
@@ -101,8 +102,7 @@ bool SocketIoServer::Recover(Client* c, const Json& auth) {
   std::string pid = auth["pid"].get<std::string>();
   if (!store_->LoadClientState(pid, &state).ok() || !state.is_object()) return false;
   EventLog* log = store_->event_log();
-  int64_t first = log->FirstSeq(), last = log->LastSeq();
-  if (offset > last || (first > 0 && offset < first - 1)) return false;
+  if (!log->Covers(offset, retention_, clock_->NowMillis())) return false;
   c->pid = pid;
   for (const auto& b : state.value("boards", Json::array())) {
     if (b.is_string()) c->sub.boards.insert(b.get<std::string>());

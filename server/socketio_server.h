@@ -30,7 +30,7 @@ struct Client;
 class SocketIoServer : public EngineHandler {
  public:
   // Everything is borrowed and must outlive the server.
-  SocketIoServer(Store* store, Dispatcher* dispatcher, Hub* hub);
+  SocketIoServer(Store* store, Dispatcher* dispatcher, Hub* hub, Clock* clock, Retention retention);
   ~SocketIoServer() override;
 
   void OnOpen(EngineSocket* socket) override;
@@ -53,6 +53,8 @@ class SocketIoServer : public EngineHandler {
   Store* store_;
   Dispatcher* dispatcher_;
   Hub* hub_;
+  Clock* clock_;
+  Retention retention_;
   std::unordered_map<EngineSocket*, std::unique_ptr<Client>> clients_;
 };
 

@@ -29,6 +29,13 @@ struct Event {
   Json record;             // the record as sent on the wire
 };
 
+// How much of the log recovery may replay: at most `count` events, none older than `age_ms`
+// (0: no age bound). Pruning enforces it in the background; Covers() enforces it at once.
+struct Retention {
+  int64_t count = 100000;
+  int64_t age_ms = 7 * 86400000LL;
+};
+
 class EventLog {
  public:
   // `db` is borrowed and must outlive the log; its schema must be migrated.
@@ -41,6 +48,9 @@ class EventLog {
   // The newest seq, 0 for an empty log; FirstSeq: the oldest still kept (0 when empty).
   int64_t LastSeq();
   int64_t FirstSeq();
+  // Whether the log still holds, within `retention`, every event after `offset`: the test a
+  // reconnecting client's offset must pass to be recovered.
+  bool Covers(int64_t offset, const Retention& retention, int64_t now_ms);
   // Deletes the oldest events so that at most `keep_count` remain and none is older than
   // `min_ts_millis` (0 = no age bound). The newest event is always kept so seq never restarts.
   Status Prune(int64_t keep_count, int64_t min_ts_millis, int64_t* removed);

@@ -270,3 +270,30 @@ TEST_CASE_METHOD(Fixture, "tasks and messages carry their session's board, and m
 
 }  // namespace
 }  // namespace agor
+
+namespace agor {
+namespace {
+
+TEST_CASE_METHOD(Fixture, "the log covers an offset only within retention", "[store]") {
+  for (int i = 0; i < 10; ++i) {
+    clock.now += 1000;
+    Create("repos", {{"slug", "r" + std::to_string(i)}});
+  }
+  EventLog* log = store->event_log();
+  Retention keep_all{1000, 0};
+  CHECK(log->Covers(0, keep_all, clock.now));
+  CHECK(log->Covers(10, keep_all, clock.now));
+  CHECK_FALSE(log->Covers(11, keep_all, clock.now));  // from the future (another database)
+  CHECK_FALSE(log->Covers(-1, keep_all, clock.now));
+  CHECK(log->Covers(5, Retention{5, 0}, clock.now));
+  CHECK_FALSE(log->Covers(4, Retention{5, 0}, clock.now));  // six missed, five kept
+  CHECK(log->Covers(7, Retention{1000, 3500}, clock.now));
+  CHECK_FALSE(log->Covers(5, Retention{1000, 3500}, clock.now));  // event 6 is 4 s old
+  int64_t removed = 0;
+  REQUIRE(log->Prune(3, 0, &removed).ok());
+  CHECK_FALSE(log->Covers(6, keep_all, clock.now));  // event 7 is gone
+  CHECK(log->Covers(7, keep_all, clock.now));
+}
+
+}  // namespace
+}  // namespace agor

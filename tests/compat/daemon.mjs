@@ -1,0 +1,163 @@
+// Starts the real agor binary for the compatibility suite:
+//   $AGOR_BINARY serve --port <port> --db <tmpdir>/agor.db [extra args]
+// learns its URL from the first stdout line
+//   agor listening on http://127.0.0.1:PORT (db ...)
+// and can stop it (SIGTERM), kill it (SIGKILL) and restart it on the same database and port.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const LISTENING_RE = /listening on (http:\/\/[^\s]+)/;
+const STDERR_KEEP = 64 * 1024;
+
+// Every daemon still running when the test process exits is killed (a failed test must not
+// leave a daemon behind).
+const live = new Set();
+process.on('exit', () => {
+  for (const child of live) {
+    try {
+      child.kill('SIGKILL');
+    } catch {}
+  }
+});
+
+function binary() {
+  const bin = process.env.AGOR_BINARY;
+  if (!bin) throw new Error('AGOR_BINARY is not set (path of the agor executable)');
+  return bin;
+}
+
+export class Daemon {
+  // args: extra arguments of `agor serve` (e.g. ['--channels', 'everybody']).
+  constructor({ args = [], startTimeoutMs = 15000 } = {}) {
+    this.args = args;
+    this.startTimeoutMs = startTimeoutMs;
+    this.dir = mkdtempSync(path.join(tmpdir(), 'agor-compat-'));
+    this.db = path.join(this.dir, 'agor.db');
+    this.child = null;
+    this.url = null;
+    this.port = 0;
+    this.stderr = '';
+    this.exited = null; // promise of {code, signal} for the current child
+  }
+
+  // Starts the daemon. port 0 picks a free one; restart() reuses the previous port.
+  async start({ port = this.port, args = this.args } = {}) {
+    if (this.child) throw new Error('daemon already running');
+    const argv = ['serve', '--port', String(port), '--db', this.db, ...args];
+    const child = spawn(binary(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    live.add(child);
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        resolve({ code, signal });
+      });
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      if (process.env.COMPAT_DEBUG) process.stderr.write(`[agor] ${chunk}`);
+      this.stderr = (this.stderr + chunk).slice(-STDERR_KEEP);
+    });
+    const lines = readline.createInterface({ input: child.stdout });
+    const first = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`agor did not print its listening line within ${this.startTimeoutMs} ms`));
+      }, this.startTimeoutMs);
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      this.exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`agor exited before listening (code ${code}, signal ${signal})`));
+      });
+    });
+    let line;
+    try {
+      line = await first;
+    } catch (err) {
+      child.kill('SIGKILL');
+      await this.exited;
+      this.child = null;
+      throw new Error(`${err.message}\nargv: ${argv.join(' ')}\nstderr:\n${this.stderr}`);
+    }
+    // Keep draining stdout so the daemon never blocks on a full pipe.
+    lines.on('line', (l) => {
+      if (process.env.COMPAT_DEBUG) process.stderr.write(`[agor stdout] ${l}\n`);
+    });
+    const m = LISTENING_RE.exec(line);
+    if (!m) {
+      child.kill('SIGKILL');
+      await this.exited;
+      this.child = null;
+      throw new Error(`unexpected first stdout line of agor: ${JSON.stringify(line)}`);
+    }
+    this.url = m[1].replace(/\/$/, '');
+    this.port = Number(new URL(this.url).port);
+    return this;
+  }
+
+  get pid() {
+    return this.child?.pid;
+  }
+
+  // Sends `signal` and waits for the process to exit; resolves with {code, signal}.
+  async stop(signal = 'SIGTERM', timeoutMs = 10000) {
+    const child = this.child;
+    if (!child) return null;
+    child.kill(signal);
+    let timer;
+    const result = await Promise.race([
+      this.exited,
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve(null), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (result === null) {
+      child.kill('SIGKILL');
+      this.child = null;
+      await this.exited;
+      throw new Error(`agor did not exit within ${timeoutMs} ms of ${signal}; stderr:\n${this.stderr}`);
+    }
+    this.child = null;
+    return result;
+  }
+
+  kill9() {
+    return this.stop('SIGKILL');
+  }
+
+  // Starts again on the same database and the same port (the clients reconnect to the same URL).
+  async restart({ args = this.args } = {}) {
+    if (this.child) await this.stop('SIGTERM');
+    return this.start({ port: this.port, args });
+  }
+
+  // Stops the daemon if it runs and removes its temporary directory.
+  async dispose() {
+    try {
+      if (this.child) await this.stop('SIGTERM');
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+export async function startDaemon(options = {}) {
+  const daemon = new Daemon(options);
+  try {
+    await daemon.start();
+  } catch (err) {
+    rmSync(daemon.dir, { recursive: true, force: true });
+    throw err;
+  }
+  return daemon;
+}

@@ -1,5 +1,6 @@
 // agor serve: runs the daemon until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -28,6 +29,7 @@ struct ServeFlags {
   size_t max_send_queue = 8 * 1024 * 1024;
   int64_t ping_interval_ms = 25000;
   int64_t ping_timeout_ms = 20000;
+  int stop_grace_ms = 3000;
 };
 
 void AddFlags(CLI::App& app, ServeFlags* f) {
@@ -59,6 +61,9 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
       ->check(CLI::Range(int64_t{100}, int64_t{600000}));
   app.add_option("--ping-timeout", f->ping_timeout_ms, "Engine.IO pong timeout in ms")
       ->check(CLI::Range(int64_t{100}, int64_t{600000}));
+  app.add_option("--stop-grace", f->stop_grace_ms,
+                 "ms between SIGTERM and SIGKILL when a task is stopped")
+      ->check(CLI::Range(0, 600000));
 }
 
 NodeOptions ToOptions(const ServeFlags& f) {
@@ -74,6 +79,7 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.engine.max_queue_bytes = f.max_send_queue;
   o.engine.ping_interval_ms = f.ping_interval_ms;
   o.engine.ping_timeout_ms = f.ping_timeout_ms;
+  o.stop_grace_ms = f.stop_grace_ms;
   return o;
 }
 
@@ -89,6 +95,7 @@ int RunServe(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  signal(SIGPIPE, SIG_IGN);  // a closed agent pipe or socket is an error code, not a death
   LogLevel level = LogLevel::kInfo;
   ParseLogLevel(flags.log_level, &level);
   SetLogLevel(level);

@@ -1,5 +1,6 @@
 #include "server/dispatcher.h"
 
+#include "server/task_manager.h"
 #include "store/schema.h"
 
 namespace agor {
@@ -42,8 +43,36 @@ bool IsMethod(const std::string& m) {
 
 }  // namespace
 
+namespace {
+
+// "sessions/<id>/prompt" -> id and "prompt"; false for any other path.
+bool SplitTaskRoute(const std::string& path, std::string* id, std::string* action) {
+  const std::string prefix = "sessions/";
+  if (path.compare(0, prefix.size(), prefix) != 0) return false;
+  size_t slash = path.find('/', prefix.size());
+  if (slash == std::string::npos || slash == prefix.size()) return false;
+  *id = path.substr(prefix.size(), slash - prefix.size());
+  *action = path.substr(slash + 1);
+  return *action == "prompt" || *action == "stop";
+}
+
+}  // namespace
+
 bool Dispatcher::HasService(const std::string& path) const {
-  return path == "events" || FindService(path) != nullptr;
+  std::string id, action;
+  return path == "events" || FindService(path) != nullptr ||
+         (tasks_ && SplitTaskRoute(path, &id, &action));
+}
+
+Status Dispatcher::CallTaskRoute(const ServiceCall& call, Json* result) {
+  std::string id, action;
+  SplitTaskRoute(call.path, &id, &action);
+  if (call.method != "create") {
+    return Status::MethodNotAllowed("Method `" + call.method +
+                                    "` is not supported by this endpoint.");
+  }
+  if (action == "prompt") return tasks_->Prompt(id, call.data, result);
+  return tasks_->Stop(id, result);
 }
 
 // The event log, read-only: find pages it, get takes a seq.
@@ -62,6 +91,8 @@ Status Dispatcher::CallEvents(const ServiceCall& call, Json* result) {
 
 Status Dispatcher::Call(const ServiceCall& call, Json* result) {
   if (call.path == "events") return CallEvents(call, result);
+  std::string route_id, action;
+  if (tasks_ && SplitTaskRoute(call.path, &route_id, &action)) return CallTaskRoute(call, result);
   const ServiceSchema* schema = FindService(call.path);
   if (!schema) return Status::NotFound("Service '" + call.path + "' not found");
   if (!IsMethod(call.method))

@@ -1,8 +1,9 @@
 // Dispatcher: one Feathers service call (method, path, id, data, query), whichever transport
 // carried it (REST today, Socket.IO next), mapped onto the store's services.
 //
-// Paths are service names ("boards"), plus the read-only "events" (the event log); the
-// methods are find/get/create/update/patch/remove.
+// Paths are service names ("boards"), the read-only "events" (the event log), and the custom
+// routes `sessions/<id>/prompt` and `sessions/<id>/stop` (create only); the methods are
+// find/get/create/update/patch/remove.
 // Unknown services are NotFound ("Service 'x' not found"), unknown methods MethodNotAllowed,
 // and update/patch/remove without an id MethodNotAllowed ("Can not patch multiple entries"),
 // as Feathers answers them.
@@ -25,9 +26,12 @@ struct ServiceCall {
   Json query;          // Feathers query object ({} when none)
 };
 
+class TaskManager;
+
 class Dispatcher {
  public:
-  explicit Dispatcher(Store* store) : store_(store) {}
+  // `store` and `tasks` are borrowed; without `tasks` the prompt/stop routes are NotFound.
+  explicit Dispatcher(Store* store, TaskManager* tasks = nullptr) : store_(store), tasks_(tasks) {}
 
   // Runs `call`; on success `result` holds the record or page.
   Status Call(const ServiceCall& call, Json* result);
@@ -37,8 +41,10 @@ class Dispatcher {
  private:
   Status CallWithId(const ServiceCall& call, const std::string& id, Json* result);
   Status CallEvents(const ServiceCall& call, Json* result);
+  Status CallTaskRoute(const ServiceCall& call, Json* result);
 
   Store* store_;
+  TaskManager* tasks_;
 };
 
 }  // namespace agor

@@ -57,7 +57,9 @@ bool Hub::Wants(const Subscriber& s, const Event& ev) const {
 }
 
 std::string Hub::EncodeFrame(const Event& ev) {
-  return EncodeEventFrame(ev.service + " " + ev.event, ev.record, std::to_string(ev.seq));
+  // Events that are not in the log (seq 0: streamed text) carry no offset to recover from.
+  return EncodeEventFrame(ev.service + " " + ev.event, ev.record,
+                          ev.seq > 0 ? std::to_string(ev.seq) : std::string());
 }
 
 size_t Hub::Publish(const Event& ev) {

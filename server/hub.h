@@ -50,7 +50,7 @@ class Hub {
   size_t Publish(const Event& ev);
   size_t size() const { return all_.size(); }
 
-  // The frame of one event: `42["<service> <event>",<record>,"<seq>"]`.
+  // The frame of one event: `42["<service> <event>",<record>,"<seq>"]` (no seq when 0).
   static std::string EncodeFrame(const Event& ev);
 
  private:

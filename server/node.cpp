@@ -27,7 +27,10 @@ class CorsReply : public HttpReply {
 Node::Node() = default;
 
 Node::~Node() {
-  // The web server's connections refer to the layers below it: close them first.
+  // Agents first (their callbacks post to the loop), then the connections, which refer to
+  // the layers below them.
+  tasks_.reset();
+  processes_.reset();
   web_.reset();
   engine_.reset();
   sockets_.reset();
@@ -38,10 +41,17 @@ Status Node::Start(const NodeOptions& options) {
   Status s = Store::Open(options.store, SystemClock(), &store_);
   if (!s.ok()) return s;
   stats_.started_ms = SystemClock()->NowMillis();
+  web_ = std::make_unique<WebServer>();
   origins_ = std::make_unique<OriginPolicy>(options.cors_origins);
-  dispatcher_ = std::make_unique<Dispatcher>(store_.get());
-  router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
   hub_ = std::make_unique<Hub>(options.channels);
+  processes_ = std::make_unique<ProcessSupervisor>(
+      [web = web_.get()](std::function<void()> fn) { web->Post(std::move(fn)); });
+  tasks_ = std::make_unique<TaskManager>(
+      store_.get(), hub_.get(), processes_.get(), SystemClock(),
+      [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); },
+      options.stop_grace_ms);
+  dispatcher_ = std::make_unique<Dispatcher>(store_.get(), tasks_.get());
+  router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
   sockets_ = std::make_unique<SocketIoServer>(store_.get(), dispatcher_.get(), hub_.get(),
                                               SystemClock(), options.retention);
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
@@ -49,11 +59,11 @@ Status Node::Start(const NodeOptions& options) {
     ++stats_.events;
     hub_->Publish(ev);
   });
-  web_ = std::make_unique<WebServer>();
   WireHttp();
   WireWebSocket();
   s = web_->Listen(options.web);
   if (!s.ok()) return s;
+  tasks_->RecoverAfterRestart();
   Prune();
   web_->Every(1000, [this] { engine_->Tick(); });
   web_->Every(60000, [this] { Prune(); });

@@ -1,8 +1,8 @@
 // Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router, the
 // real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub) and the web server;
-// it publishes each committed event to the Hub, checks browser origins, prunes the event log
-// in the background, and shuts down cleanly: stop accepting, close sockets with a reason,
-// finish in-flight requests, checkpoint the WAL.
+// the agents' process supervisor and task manager; it publishes each committed event to the Hub,
+// checks browser origins, prunes the event log in the background, and shuts down cleanly: stop
+// accepting, close sockets with a reason, finish in-flight requests, checkpoint the WAL.
 //
 // Thread-safety: Run() blocks the calling thread, which becomes the event loop; Stop() may be
 // called from any thread.
@@ -16,8 +16,10 @@
 #include "server/engine_server.h"
 #include "server/hub.h"
 #include "server/origin_policy.h"
+#include "server/process_supervisor.h"
 #include "server/rest_router.h"
 #include "server/socketio_server.h"
+#include "server/task_manager.h"
 #include "server/web_server.h"
 #include "store/store.h"
 
@@ -29,7 +31,9 @@ struct NodeOptions {
   EngineOptions engine;
   ChannelMode channels = ChannelMode::kBoards;
   std::vector<std::string> cors_origins = {"http://localhost:5173"};
-  Retention retention;  // how much of the event log recovery replays
+  Retention retention;
+  int stop_grace_ms = 3000;  // SIGTERM -> SIGKILL delay when a task is stopped  // how much of the
+                             // event log recovery replays
 };
 
 class Node {
@@ -54,12 +58,14 @@ class Node {
   ServerStats stats_;
   std::unique_ptr<OriginPolicy> origins_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<WebServer> web_;
+  std::unique_ptr<ProcessSupervisor> processes_;
+  std::unique_ptr<TaskManager> tasks_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RestRouter> router_;
   std::unique_ptr<Hub> hub_;
   std::unique_ptr<SocketIoServer> sockets_;
   std::unique_ptr<EngineServer> engine_;
-  std::unique_ptr<WebServer> web_;
 };
 
 }  // namespace agor

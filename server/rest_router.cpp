@@ -74,6 +74,9 @@ Status RestRouter::Route(const HttpRequest& req, HttpResponse* res) {
     Metrics(res);
     return Status::OK();
   }
+  if (parts.size() == 3 && dispatcher_->HasService(parts[0] + "/" + parts[1] + "/" + parts[2])) {
+    parts = {parts[0] + "/" + parts[1] + "/" + parts[2]};  // a custom route: one service path
+  }
   if (parts.empty() || parts.size() > 2 || !dispatcher_->HasService(parts[0]))
     return Status::NotFound("Path " + req.path + " not found");
   ServiceCall call;

@@ -281,6 +281,14 @@ void WebServer::OnStop(std::function<void()> fn) {
 void WebServer::Post(std::function<void()> fn) {
   asio::post(impl_->io_, std::move(fn));
 }
+void WebServer::After(int delay_ms, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(impl_->io_);
+  timer->expires_after(std::chrono::milliseconds(delay_ms));
+  timer->async_wait([timer, fn = std::move(fn)](const asio::error_code& e) {
+    if (!e) fn();
+  });
+}
+
 void WebServer::Every(int interval_ms, std::function<void()> fn) {
   impl_->Every(interval_ms, std::move(fn));
 }

@@ -98,6 +98,8 @@ class WebServer {
   void OnStop(std::function<void()> fn);
   // Runs `fn` on the event loop thread. Thread-safe.
   void Post(std::function<void()> fn);
+  // Calls `fn` once on the event loop after `delay_ms` (not after Stop()).
+  void After(int delay_ms, std::function<void()> fn);
   // Calls `fn` on the event loop every `interval_ms` until Stop().
   void Every(int interval_ms, std::function<void()> fn);
 

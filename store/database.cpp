@@ -41,9 +41,10 @@ CREATE TABLE messages (
   session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
   board_id TEXT NOT NULL, task_id TEXT REFERENCES tasks(task_id) ON DELETE SET NULL,
   "index" INTEGER NOT NULL, role TEXT NOT NULL, type TEXT, content TEXT, tool_uses TEXT,
-  metadata TEXT, timestamp TEXT NOT NULL,
+  metadata TEXT, timestamp TEXT NOT NULL, status TEXT, queue_position INTEGER,
   UNIQUE(session_id, "index"));
 CREATE INDEX messages_by_task ON messages(task_id);
+CREATE INDEX messages_queued ON messages(session_id, queue_position) WHERE status = 'queued';
 CREATE TABLE events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, service TEXT NOT NULL,
   event TEXT NOT NULL, board_id TEXT, session_id TEXT, record TEXT NOT NULL);

@@ -82,7 +82,9 @@ std::vector<ServiceSchema> BuildServices() {
                {Id("message_id"), Id("session_id", "sessions", true), DerivedBoard(),
                 Id("task_id", "tasks"), Int("index"),
                 Required(Enum("role", {"user", "assistant", "system"}, nullptr)), Str("type"),
-                content, JsonField("tool_uses"), JsonField("metadata"), Str("timestamp")}});
+                content, JsonField("tool_uses"), JsonField("metadata"), Str("timestamp"),
+                // A prompt sent while a task runs waits as a queued user message.
+                Enum("status", {"queued", "sent"}, nullptr), Int("queue_position")}});
   return s;
 }
 

@@ -87,7 +87,8 @@ RunResult RunProgram(const std::vector<std::string>& argv, const std::vector<std
   return r;
 }
 
-Daemon::Daemon(std::vector<std::string> extra_args, const std::string& db_path) {
+Daemon::Daemon(std::vector<std::string> extra_args, const std::string& db_path,
+               std::vector<std::string> env) {
   db_path_ = db_path.empty() ? dir_.path() + "/agor.db" : db_path;
   std::vector<std::string> argv = {AGOR_BINARY, "serve", "--port", "0", "--db", db_path_};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
@@ -98,6 +99,7 @@ Daemon::Daemon(std::vector<std::string> extra_args, const std::string& db_path) 
     dup2(out[1], 1);
     close(out[0]);
     close(out[1]);
+    for (auto& e : env) putenv(const_cast<char*>(e.c_str()));
     auto args = CArgs(argv);
     execv(args[0], args.data());
     _exit(127);

@@ -34,8 +34,10 @@ RunResult RunProgram(const std::vector<std::string>& argv, const std::vector<std
 
 class Daemon {
  public:
-  // Starts `agor serve --port 0 --db <dir>/agor.db <extra_args...>`.
-  explicit Daemon(std::vector<std::string> extra_args = {}, const std::string& db_path = "");
+  // Starts `agor serve --port 0 --db <dir>/agor.db <extra_args...>` with extra environment
+  // entries ("AGOR_CLAUDE_BIN=...") added to the test's own.
+  explicit Daemon(std::vector<std::string> extra_args = {}, const std::string& db_path = "",
+                  std::vector<std::string> env = {});
   ~Daemon();
 
   const std::string& url() const { return url_; }  // "http://127.0.0.1:PORT"

@@ -39,6 +39,7 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
   app.add_option("--host", f->host, "address to bind (loopback by default)")->envname("AGOR_HOST");
   app.add_option("--db", f->db, "SQLite database file (its folder is created)")->envname("AGOR_DB");
   app.add_option("--log-level", f->log_level, "debug, info, warn or error")
+      ->envname("AGOR_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--max-body", f->max_body, "largest accepted request body in bytes")
       ->check(CLI::Range(size_t{1024}, size_t{64} << 20));

@@ -57,7 +57,11 @@ Status Node::Start(const NodeOptions& options) {
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
   store_->SetCommitListener([this](const Event& ev) {
     ++stats_.events;
-    hub_->Publish(ev);
+    size_t sent = hub_->Publish(ev);
+    if (LogEnabled(LogLevel::kDebug)) {
+      Log(LogLevel::kDebug, "event " + std::to_string(ev.seq) + " " + ev.service + " " + ev.event +
+                                " to " + std::to_string(sent) + " clients");
+    }
   });
   WireHttp();
   WireWebSocket();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -48,14 +49,24 @@ void SetNonBlocking(int fd) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-// In the forked child: only async-signal-safe calls until exec.
+// In the forked child: only async-signal-safe calls until exec. The parent forked with every
+// signal blocked, so no handler of the daemon's (asio's SIGTERM handler writes to the
+// daemon's self-pipe) can run here: reset the dispositions, then unblock.
 [[noreturn]] void ExecChild(int in, int out, int err, const char* path, char* const* argv) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD}) signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   setpgid(0, 0);
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // an agent must not outlive a daemon killed with -9
-  signal(SIGPIPE, SIG_DFL);          // the daemon ignores it; agents expect the default
   dup2(in, 0);
   dup2(out, 1);
   dup2(err, 2);
+  // The daemon's sockets (the listening one included) must not leak into agents: an agent
+  // outliving the daemon would keep its port. Not every library opens fds with O_CLOEXEC.
+  if (close_range(3, ~0U, 0) != 0) {
+    for (int fd = 3; fd < 65536; ++fd) close(fd);
+  }
   execv(path, argv);
   const char msg[] = "exec failed\n";
   ssize_t ignored = write(2, msg, sizeof msg - 1);
@@ -119,8 +130,12 @@ Status ProcessSupervisor::Start(const ProcessSpec& spec, ProcessCallbacks callba
   std::vector<char*> argv;
   for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t child_pid = fork();
   if (child_pid == 0) ExecChild(in[0], out[1], err[1], path.c_str(), argv.data());
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   close(in[0]);
   close(out[1]);
   close(err[1]);

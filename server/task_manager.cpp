@@ -223,12 +223,12 @@ void TaskManager::OnAgentEvent(Run* run, const AgentEvent& ev) {
         run->agent_error = ev.error.empty() ? "the agent reported an error" : ev.error;
       break;
     case AgentEvent::Kind::kMessage: {
+      // The store gives the next index: a queued prompt may hold one after the task's start.
       Json data{{"session_id", run->session_id},
                 {"task_id", run->task_id},
                 {"role", ev.role},
                 {"type", ev.type},
-                {"content", ev.content},
-                {"index", run->last_index + 1}};
+                {"content", ev.content}};
       if (!ev.tool_uses.is_null()) data["tool_uses"] = ev.tool_uses;
       if (ev.metadata.is_object()) data["metadata"] = ev.metadata;
       auto streamed = run->stream_ids.find(ev.stream_key);
@@ -237,7 +237,7 @@ void TaskManager::OnAgentEvent(Run* run, const AgentEvent& ev) {
       Json out;
       Status s = store_->Create("messages", data, &out);
       if (s.ok())
-        ++run->last_index;
+        run->last_index = out["index"].get<int64_t>();
       else
         Log(LogLevel::kWarn, "task " + run->task_id + ": cannot store a message: " + s.message());
       break;

@@ -61,8 +61,9 @@ void Touch(const std::string& path) {
 }
 
 bool Ended(const PushedEvent& ev, const std::string& task_id) {
-  return ev.name == "tasks patched" && ev.record["task_id"] == task_id &&
-         ev.record["status"] != "running" && ev.record["status"] != "stopping";
+  if (ev.name != "tasks patched" || ev.record.value("task_id", "") != task_id) return false;
+  std::string status = ev.record.value("status", "");
+  return status != "running" && status != "stopping";
 }
 
 // Waits for the task to end (or finds that it already has) and returns its final record.
@@ -258,6 +259,10 @@ TEST_CASE("prompts queue while a task runs; removing a queued one cancels it", "
   CHECK(third["queue_position"] == 2);
   Json queued = api.Get("/messages?session_id=" + session + "&status=queued");
   CHECK(queued["total"] == 2);
+  // The running task's messages still get stored while queued prompts hold indices.
+  PushedEvent out;
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(events.WaitFor("messages created", {{"task_id", first}, {"role", "assistant"}}, &out));
   auto r = api.http.Delete(("/messages/" + third["message_id"].get<std::string>()).c_str());
   CHECK(r->status == 200);
   api.Post("/sessions/" + session + "/stop", Json::object());

@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all setup build serve test clean format
+.PHONY: all setup build serve test clean format bench
 
 all: build
 
@@ -22,6 +22,10 @@ test: setup
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Measures agor against the Feathers peer (needs npm; see docs/benchmarks.md). Not a test.
+bench: build
+	$(BUILD)/bench/agor_bench --agor $(BUILD)/agor --json $(BUILD)/bench-results.json $(ARGS)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

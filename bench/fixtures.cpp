@@ -1,0 +1,70 @@
+#include "bench/fixtures.h"
+
+#include "bench/http_client.h"
+
+namespace agor::bench {
+namespace {
+
+constexpr int64_t kCallTimeoutNs = 10 * kNsPerSec;
+
+// The record's id field, e.g. "board_id"; error when missing.
+Status IdOf(const Json& record, const char* field, std::string* id) {
+  if (!record.is_object() || !record.contains(field) || !record[field].is_string()) {
+    return Status::GeneralError(std::string("answer without ") + field + ": " + record.dump());
+  }
+  *id = record[field].get<std::string>();
+  return Status::OK();
+}
+
+}  // namespace
+
+Status CallJson(EventLoop* loop, uint16_t port, std::string_view method, std::string_view path,
+                const Json* body, Json* result) {
+  HttpClient client(loop, port);
+  int status = -1;
+  std::string answer;
+  bool sent = client.Request(method, path, body ? body->dump() : std::string(),
+                             [&](int code, std::string_view text) {
+                               status = code;
+                               answer.assign(text);
+                             });
+  if (!sent) return Status::GeneralError("cannot connect: " + client.last_error());
+  if (!loop->RunUntil([&] { return status >= 0; }, NowNs() + kCallTimeoutNs)) {
+    return Status(Code::kTimeout, std::string(method) + " " + std::string(path) + " timed out");
+  }
+  std::string what = std::string(method) + " " + std::string(path) + ": ";
+  if (status == 0) return Status::GeneralError(what + answer);
+  if (status >= 400) return Status::GeneralError(what + std::to_string(status) + " " + answer);
+  *result = Json::parse(answer, nullptr, false);
+  if (result->is_discarded()) return Status::GeneralError(what + "answer is not JSON");
+  return Status::OK();
+}
+
+Status CreateBoardSessions(EventLoop* loop, uint16_t port, int count,
+                           std::vector<BoardSession>* out) {
+  for (int i = 0; i < count; ++i) {
+    BoardSession bs;
+    Json board{{"name", "bench board " + std::to_string(i)}}, answer;
+    Status s = CallJson(loop, port, "POST", "/boards", &board, &answer);
+    if (s.ok()) s = IdOf(answer, "board_id", &bs.board_id);
+    Json session{{"board_id", bs.board_id}, {"title", "bench session"}};
+    if (s.ok()) s = CallJson(loop, port, "POST", "/sessions", &session, &answer);
+    if (s.ok()) s = IdOf(answer, "session_id", &bs.session_id);
+    if (!s.ok()) return s;
+    out->push_back(std::move(bs));
+  }
+  return Status::OK();
+}
+
+Status CountMessages(EventLoop* loop, uint16_t port, int64_t* total) {
+  Json answer;
+  Status s = CallJson(loop, port, "GET", "/messages?$limit=0", nullptr, &answer);
+  if (!s.ok()) return s;
+  if (!answer.contains("total") || !answer["total"].is_number_integer()) {
+    return Status::GeneralError("GET /messages?$limit=0 has no total: " + answer.dump());
+  }
+  *total = answer["total"].get<int64_t>();
+  return Status::OK();
+}
+
+}  // namespace agor::bench

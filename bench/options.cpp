@@ -1,0 +1,94 @@
+#include "bench/options.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+
+namespace agor::bench {
+namespace {
+
+#ifndef AGOR_BENCH_AGOR
+#define AGOR_BENCH_AGOR "build/agor"
+#endif
+#ifndef AGOR_BENCH_PEER_SOURCE
+#define AGOR_BENCH_PEER_SOURCE "../shared/peers/feathers"
+#endif
+#ifndef AGOR_BENCH_PEER_CACHE
+#define AGOR_BENCH_PEER_CACHE "build/bench-peer"
+#endif
+
+// Smoke sizes for every size flag the command line did not set.
+void ApplySmoke(const CLI::App& app, BenchOptions* o) {
+  auto unset = [&](const char* flag) { return app.count(flag) == 0; };
+  if (unset("--only")) o->only = "agor";
+  if (unset("--clients")) o->fanout_clients = {5};
+  if (unset("--messages")) o->fanout_messages = 20;
+  if (unset("--rate")) o->paced_rate = 200;
+  if (unset("--idle-steps")) o->idle_steps = {10, 50};
+  if (unset("--idle-settle-ms")) o->idle_settle_ms = 200;
+  if (unset("--rest-connections")) o->rest_connections = 4;
+  if (unset("--rest-seconds")) o->rest_seconds = 1;
+  if (unset("--boards")) o->boards = 5;
+  if (unset("--board-clients")) o->board_clients = 2;
+  if (unset("--board-events")) o->board_events = 20;
+  if (unset("--connect-total")) o->connect_total = 50;
+}
+
+void AddSizeFlags(CLI::App& app, BenchOptions* o) {
+  app.add_option("--clients", o->fanout_clients, "fanout: receiving clients (default 200,1000)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--messages", o->fanout_messages,
+                 "fanout: messages per run (default 2000 for 200 clients, 400000/clients else)");
+  app.add_option("--concurrency", o->concurrency, "producer requests in flight")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--rate", o->paced_rate, "fanout: paced creates per second")
+      ->check(CLI::Range(1.0, 100000.0));
+  app.add_option("--idle-steps", o->idle_steps, "idle: client counts (default 1000,10000)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--idle-settle-ms", o->idle_settle_ms, "idle: wait before reading RSS");
+  app.add_option("--rest-connections", o->rest_connections)->check(CLI::Range(1, 5000));
+  app.add_option("--rest-seconds", o->rest_seconds)->check(CLI::Range(0.1, 600.0));
+  app.add_option("--boards", o->boards)->check(CLI::Range(1, 10000));
+  app.add_option("--board-clients", o->board_clients)->check(CLI::Range(1, 1000));
+  app.add_option("--board-events", o->board_events)->check(CLI::Range(1, 1000000));
+  app.add_option("--connect-total", o->connect_total)->check(CLI::Range(1, 100000));
+  app.add_option("--handshakes", o->handshakes_in_flight, "Socket.IO handshakes in flight")
+      ->check(CLI::Range(1, 10000));
+}
+
+}  // namespace
+
+int ParseOptions(int argc, char** argv, BenchOptions* o) {
+  CLI::App app{"agor_bench: one load generator for agor and the Feathers peer", "agor_bench"};
+  o->agor_binary = AGOR_BENCH_AGOR;
+  o->peer_source = AGOR_BENCH_PEER_SOURCE;
+  o->peer_cache = AGOR_BENCH_PEER_CACHE;
+  app.add_option("--agor", o->agor_binary, "agor binary");
+  app.add_option("--peer-source", o->peer_source, "Feathers peer sources (read-only)");
+  app.add_option("--peer-cache", o->peer_cache, "where the peer is copied and npm-installed");
+  app.add_option("--only", o->only, "agor, peer or both (default both; agor with --smoke)")
+      ->check(CLI::IsMember({"agor", "peer", "both"}));
+  app.add_option("--scenario", o->scenarios, "fanout, rest, boards, idle, connect (default all)")
+      ->check(CLI::IsMember({"fanout", "rest", "boards", "idle", "connect"}))
+      ->delimiter(',');
+  app.add_option("--json", o->json_path, "write all results to this file");
+  app.add_flag("--smoke", o->smoke,
+               "tiny sizes (unless given), agor only (unless --only): seconds");
+  AddSizeFlags(app, o);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (o->smoke) ApplySmoke(app, o);
+  std::sort(o->idle_steps.begin(), o->idle_steps.end());
+  return -1;
+}
+
+int FanoutMessages(const BenchOptions& o, int clients) {
+  if (o.fanout_messages > 0) return o.fanout_messages;
+  return clients <= 200 ? 2000 : std::max(100, 400000 / clients);
+}
+
+}  // namespace agor::bench

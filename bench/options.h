@@ -1,0 +1,47 @@
+// BenchOptions: what agor_bench runs, from its command line. `--smoke` shrinks every size so the
+// whole suite runs against agor alone in a few seconds (the ctest).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace agor::bench {
+
+struct BenchOptions {
+  std::string agor_binary;
+  std::string peer_source;  // read-only peer sources (../shared/peers/feathers)
+  std::string peer_cache;   // where the peer is copied and installed
+  std::string only;         // "", "agor", "peer" or "both"
+  std::vector<std::string> scenarios = {"fanout", "rest", "boards", "idle", "connect"};
+  std::string json_path;
+  bool smoke = false;
+
+  // fanout
+  std::vector<int> fanout_clients = {200, 1000};
+  int fanout_messages = 0;  // 0: 2000 for 200 clients, 400000 / clients otherwise
+  int concurrency = 16;
+  double paced_rate = 100;
+  // idle
+  std::vector<int> idle_steps = {1000, 10000};
+  int idle_settle_ms = 3000;
+  // rest
+  int rest_connections = 50;
+  double rest_seconds = 10;
+  // boards
+  int boards = 100;
+  int board_clients = 10;
+  int board_events = 1000;
+  // connect
+  int connect_total = 10000;
+  // handshakes in flight while opening clients (all scenarios)
+  int handshakes_in_flight = 100;
+};
+
+// Parses argv into *options (defaults: AGOR_BENCH_* paths compiled in). Returns -1 to go on, or
+// the exit code (0 after --help, 2 for bad usage).
+int ParseOptions(int argc, char** argv, BenchOptions* options);
+
+// The messages a fanout run with `clients` receivers creates.
+int FanoutMessages(const BenchOptions& options, int clients);
+
+}  // namespace agor::bench

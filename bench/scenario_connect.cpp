@@ -1,0 +1,47 @@
+// connect: new Socket.IO connections per second until N are open. See scenarios.h.
+#include <string>
+
+#include "bench/client_pool.h"
+#include "bench/proc_stats.h"
+#include "bench/scenarios.h"
+
+namespace agor::bench {
+namespace {
+
+void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
+  const BenchOptions& o = ctx.options;
+  std::string name = ServerName(kind);
+  std::string label = "connect " + std::to_string(o.connect_total);
+  ServerProcess server;
+  if (!StartServer(ctx, kind, ChannelMode::kEverybody, &server)) return;
+  Progress(name + ": " + label + " clients, " + std::to_string(o.handshakes_in_flight) +
+           " handshakes in flight");
+  EventLoop loop;
+  ClientPool pool(&loop, server.port(), nullptr);
+  CpuSnapshot before = TakeCpuSnapshot(server.pid());
+  ConnectStats c = OpenClients(ctx, &pool, o.connect_total);
+  CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.pid()));
+  ctx.report->Set(label + ": connections/s", kind, c.per_second());
+  ctx.report->Set(label + ": handshake p50 (ms)", kind, c.handshake.p50_ms);
+  ctx.report->Set(label + ": handshake p99 (ms)", kind, c.handshake.p99_ms);
+  ctx.report->Set(label + ": server CPU per connection (us)", kind,
+                  MicrosPer(cpu.server_ns, c.connected));
+  ctx.report->Set(label + ": generator CPU per connection (us)", kind,
+                  MicrosPer(cpu.generator_ns, c.connected));
+  ReportForeignCpu(ctx, kind, label, cpu);
+  ctx.report->AddRun("connect", kind,
+                     Json{{"run", label},
+                          {"connect", c.ToJson()},
+                          {"cpu", cpu.ToJson()},
+                          {"server_rss_mib", Mib(RssKiB(server.pid()))}});
+  ctx.report->Check(c.failed == 0, name + " " + label + ": " + std::to_string(c.failed) +
+                                       " failed: " + c.first_error);
+}
+
+}  // namespace
+
+void RunConnect(BenchContext& ctx) {
+  for (ServerKind kind : ctx.servers) ConnectOnServer(ctx, kind);
+}
+
+}  // namespace agor::bench

@@ -1,0 +1,70 @@
+// rest: POST /messages at C keep-alive connections for T seconds. See scenarios.h.
+#include <climits>
+#include <string>
+
+#include "bench/producer.h"
+#include "bench/scenarios.h"
+
+namespace agor::bench {
+namespace {
+
+constexpr int64_t kDrainTimeoutNs = 30 * kNsPerSec;
+
+// Runs the producer for rest_seconds, then lets the requests in flight finish.
+ProducerResult Produce(EventLoop& loop, uint16_t port, const BenchOptions& o,
+                       const std::string& session_id) {
+  Producer producer(&loop, port, ProducerConfig{INT_MAX, o.rest_connections, 0, 1, {session_id}});
+  producer.Start();
+  loop.RunFor(static_cast<int64_t>(o.rest_seconds * kNsPerSec));
+  producer.Stop();
+  loop.RunUntil([&] { return producer.done(); }, NowNs() + kDrainTimeoutNs);
+  return producer.Result();
+}
+
+void AddRows(BenchContext& ctx, ServerKind kind, const std::string& label, const ProducerResult& p,
+             const CpuUsage& cpu) {
+  Report* r = ctx.report;
+  r->Set(label + ": creates/s", kind, p.creates_per_s());
+  r->Set(label + ": latency p50 (ms)", kind, p.create.p50_ms);
+  r->Set(label + ": latency p99 (ms)", kind, p.create.p99_ms);
+  r->Set(label + ": server CPU per create (us)", kind, MicrosPer(cpu.server_ns, p.created));
+  r->Set(label + ": generator CPU per create (us)", kind, MicrosPer(cpu.generator_ns, p.created));
+  r->Set(label + ": TCP connections opened", kind, p.connects);
+  ReportForeignCpu(ctx, kind, label, cpu);
+}
+
+void RestOnServer(BenchContext& ctx, ServerKind kind) {
+  const BenchOptions& o = ctx.options;
+  std::string label = "rest " + std::to_string(o.rest_connections) + " conns";
+  std::string name = ServerName(kind);
+  ServerProcess server;
+  EventLoop loop;
+  std::vector<BoardSession> target;
+  if (!StartWithBoards(ctx, kind, ChannelMode::kEverybody, 1, &server, &loop, &target)) return;
+  Progress(name + ": " + label + ", " + FormatValue(o.rest_seconds) + " s");
+  CpuSnapshot before = TakeCpuSnapshot(server.pid());
+  ProducerResult p = Produce(loop, server.port(), o, target[0].session_id);
+  CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.pid()));
+  int64_t rows = -1;
+  Status s = CountMessages(&loop, server.port(), &rows);
+  AddRows(ctx, kind, label, p, cpu);
+  ctx.report->AddRun("rest", kind,
+                     Json{{"run", label},
+                          {"connections", o.rest_connections},
+                          {"producer", p.ToJson()},
+                          {"cpu", cpu.ToJson()},
+                          {"rows_in_db", rows},
+                          {"server_rss_mib", Mib(RssKiB(server.pid()))}});
+  ctx.report->Check(p.failed == 0 && rows == p.created,
+                    name + " " + label + ": " + std::to_string(p.failed) + " failed (" +
+                        p.first_error + "), " + std::to_string(rows) + " rows for " +
+                        std::to_string(p.created) + " creates " + s.message());
+}
+
+}  // namespace
+
+void RunRest(BenchContext& ctx) {
+  for (ServerKind kind : ctx.servers) RestOnServer(ctx, kind);
+}
+
+}  // namespace agor::bench

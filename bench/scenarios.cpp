@@ -1,0 +1,70 @@
+#include "bench/scenarios.h"
+
+#include <cstdio>
+
+namespace agor::bench {
+
+bool RunScenario(const std::string& name, BenchContext& ctx) {
+  if (name == "fanout")
+    RunFanout(ctx);
+  else if (name == "rest")
+    RunRest(ctx);
+  else if (name == "boards")
+    RunBoards(ctx);
+  else if (name == "idle")
+    RunIdle(ctx);
+  else if (name == "connect")
+    RunConnect(ctx);
+  else
+    return false;
+  return true;
+}
+
+bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerProcess* server) {
+  Status s = server->Start(kind, mode, ctx.paths);
+  ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + " (" +
+                                ChannelModeName(mode) + "): " + s.message());
+  return s.ok();
+}
+
+bool StartWithBoards(BenchContext& ctx, ServerKind kind, ChannelMode mode, int boards,
+                     ServerProcess* server, EventLoop* loop, std::vector<BoardSession>* out) {
+  if (!StartServer(ctx, kind, mode, server)) return false;
+  Status s = CreateBoardSessions(loop, server->port(), boards, out);
+  ctx.report->Check(s.ok(), std::string(ServerName(kind)) + ": creating boards: " + s.message());
+  return s.ok();
+}
+
+ConnectStats OpenClients(BenchContext& ctx, ClientPool* pool, int count,
+                         const ClientPool::QueryFn& query) {
+  int64_t timeout = 10 * kNsPerSec + int64_t{count} * 20 * kNsPerMs;
+  return pool->Grow(count, ctx.options.handshakes_in_flight, timeout, query);
+}
+
+bool CheckConnected(BenchContext& ctx, const ServerProcess& server, const std::string& label,
+                    const ConnectStats& stats) {
+  ctx.report->Check(stats.failed == 0, std::string(ServerName(server.kind())) + " " + label + ": " +
+                                           std::to_string(stats.failed) + " of " +
+                                           std::to_string(stats.requested) +
+                                           " clients failed to connect: " + stats.first_error);
+  return stats.failed == 0;
+}
+
+void ReportForeignCpu(BenchContext& ctx, ServerKind kind, const std::string& label,
+                      const CpuUsage& cpu) {
+  ctx.report->Set(label + ": foreign CPU (s)", kind, static_cast<double>(cpu.foreign_ns) / 1e9);
+}
+
+double MicrosPer(int64_t ns, int64_t items) {
+  return items > 0 ? static_cast<double>(ns) / 1000.0 / static_cast<double>(items) : 0;
+}
+
+double Mib(int64_t kib) {
+  return static_cast<double>(kib) / 1024.0;
+}
+
+void Progress(const std::string& line) {
+  fprintf(stderr, "agor_bench: %s\n", line.c_str());
+}
+
+}  // namespace agor::bench

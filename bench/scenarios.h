@@ -1,0 +1,66 @@
+// The benchmark's scenarios. Each runs on every server of the context, one after the other,
+// each time on a freshly started server with a fresh database; each adds table rows and JSON
+// runs to the report and checks what must hold (no missing events, all clients connected).
+//   fanout   N clients receive `messages created` while a producer creates M messages by REST,
+//            at full speed (16 in flight) then paced: events/s, server CPU per delivered event,
+//            create->receive latency, missing events per client.
+//   rest     POST /messages at C keep-alive connections for T seconds: creates/s, latency.
+//   boards   B boards x K clients (handshake ?board_id=), events spread over the boards, agor's
+//            boards mode against everybody mode (the peer's CHANNELS=board/everybody): events
+//            and bytes per client.
+//   idle     server RSS with 0 and growing numbers of idle clients, then one event to all.
+//   connect  new Socket.IO connections per second until N are open.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bench/client_pool.h"
+#include "bench/event_loop.h"
+#include "bench/fixtures.h"
+#include "bench/options.h"
+#include "bench/proc_stats.h"
+#include "bench/report.h"
+#include "bench/server_process.h"
+
+namespace agor::bench {
+
+struct BenchContext {
+  const BenchOptions& options;
+  ServerPaths paths;
+  std::vector<ServerKind> servers;
+  Report* report;
+};
+
+void RunFanout(BenchContext& ctx);
+void RunRest(BenchContext& ctx);
+void RunBoards(BenchContext& ctx);
+void RunIdle(BenchContext& ctx);
+void RunConnect(BenchContext& ctx);
+
+// Runs the scenario called name; false for an unknown name.
+bool RunScenario(const std::string& name, BenchContext& ctx);
+
+// Helpers shared by the scenarios.
+// Starts a server; on failure records a failed check (with the server's log) and returns false.
+bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerProcess* server);
+// StartServer, then creates `boards` boards with one session each through the loop.
+bool StartWithBoards(BenchContext& ctx, ServerKind kind, ChannelMode mode, int boards,
+                     ServerProcess* server, EventLoop* loop, std::vector<BoardSession>* out);
+// Opens count more clients of the pool with the configured handshakes in flight, bounded by
+// 10 s + 20 ms per client.
+ConnectStats OpenClients(BenchContext& ctx, ClientPool* pool, int count,
+                         const ClientPool::QueryFn& query = nullptr);
+// Records a failed check when some clients did not connect; true when all did.
+bool CheckConnected(BenchContext& ctx, const ServerProcess& server, const std::string& label,
+                    const ConnectStats& stats);
+// Adds "<label>: foreign CPU (s)": other work on the machine during a measurement (noise).
+void ReportForeignCpu(BenchContext& ctx, ServerKind kind, const std::string& label,
+                      const CpuUsage& cpu);
+// CPU ns per item in microseconds (0 when there are no items).
+double MicrosPer(int64_t ns, int64_t items);
+double Mib(int64_t kib);
+// A short line on stderr so a long run shows progress.
+void Progress(const std::string& line);
+
+}  // namespace agor::bench

@@ -11,6 +11,8 @@ const std::vector<Command>& AllCommands() {
       {"board", "list, create, show, update and remove boards", RunBoard},
       {"session", "list, create, show and remove sessions", RunSession},
       {"repo", "list, add and remove repos", RunRepo},
+      {"watch", "print events as they happen (JSON lines when piped)", RunWatch},
+      {"prompt", "send a prompt to a session's agent and stream its answer", RunPrompt},
   };
   return commands;
 }

@@ -25,6 +25,8 @@ int RunServe(int argc, char** argv);
 int RunBoard(int argc, char** argv);
 int RunSession(int argc, char** argv);
 int RunRepo(int argc, char** argv);
+int RunWatch(int argc, char** argv);
+int RunPrompt(int argc, char** argv);
 
 const std::vector<Command>& AllCommands();
 // Dispatches `agor <command> ...`; prints usage for unknown commands (exit 2).

@@ -1,0 +1,179 @@
+#include "cmd/watch_event.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "cmd/output.h"
+#include "server/socketio.h"
+#include "store/schema.h"
+
+namespace agor {
+namespace {
+
+constexpr std::size_t kExcerptWidth = 72;
+constexpr const char* kDim = "\x1b[2m";
+constexpr const char* kReset = "\x1b[0m";
+
+// The string at record[field], or null.
+Json StringField(const Json& record, const char* field) {
+  auto it = record.is_object() ? record.find(field) : record.end();
+  return it != record.end() && it->is_string() ? *it : Json(nullptr);
+}
+
+std::string Text(const Json& value) {
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+const char* EventColor(const std::string& event) {
+  if (event == "created") return "\x1b[32m";
+  if (event == "removed") return "\x1b[31m";
+  return "\x1b[33m";
+}
+
+std::string Painted(const std::string& text, const char* color, bool enabled) {
+  return enabled ? color + text + kReset : text;
+}
+
+// "2026-11-26T11:55:13.617Z" (UTC) -> "12:55:13" in local time; "" when it does not parse.
+std::string LocalClock(const std::string& iso) {
+  std::tm utc = {};
+  if (sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d", &utc.tm_year, &utc.tm_mon, &utc.tm_mday,
+             &utc.tm_hour, &utc.tm_min, &utc.tm_sec) != 6) {
+    return "";
+  }
+  utc.tm_year -= 1900;
+  utc.tm_mon -= 1;
+  std::time_t when = timegm(&utc);
+  std::tm local = {};
+  char out[16];
+  if (!localtime_r(&when, &local) || !strftime(out, sizeof out, "%H:%M:%S", &local)) return "";
+  return out;
+}
+
+std::string EventClock(const WatchEvent& event) {
+  for (const std::string& candidate : {event.ts, Text(StringField(event.record, "updated_at")),
+                                       Text(StringField(event.record, "created_at")),
+                                       Text(StringField(event.record, "timestamp"))}) {
+    std::string clock = LocalClock(candidate);
+    if (!clock.empty()) return clock;
+  }
+  return "--:--:--";
+}
+
+// A message's content: a string, or the text of its content blocks.
+std::string ContentText(const Json& content) {
+  if (content.is_string()) return content.get<std::string>();
+  if (!content.is_array()) return content.is_null() ? "" : content.dump();
+  std::string text;
+  for (const auto& block : content) {
+    std::string part = Text(StringField(block, "text"));
+    if (!part.empty()) text += (text.empty() ? "" : " ") + part;
+  }
+  return text;
+}
+
+std::string Excerpt(const WatchEvent& event) {
+  const Json& record = event.record;
+  std::string text;
+  for (const char* field : {"name", "title", "prompt", "slug"}) {
+    text = Text(StringField(record, field));
+    if (!text.empty()) break;
+  }
+  if (text.empty() && record.is_object() && record.contains("content")) {
+    text = ContentText(record["content"]);
+  }
+  std::string role = Text(StringField(record, "role"));
+  if (!role.empty()) text = role + ": " + text;
+  std::string status = Text(StringField(record, "status"));
+  if (!status.empty()) text += " [" + status + "]";
+  for (char& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return CellText(Json(text), Column{"", "", Column::kText, kExcerptWidth});
+}
+
+std::string ShortId(const WatchEvent& event) {
+  const ServiceSchema* schema = FindService(event.service);
+  Json id = StringField(event.record, schema ? schema->id_field : "id");
+  return id.is_null() ? "-" : CellText(id, Column{"", "", Column::kShortId});
+}
+
+bool Contains(const std::set<std::string>& set, const Json& value) {
+  return value.is_string() && set.count(value.get<std::string>()) > 0;
+}
+
+}  // namespace
+
+std::int64_t ParseSeq(const std::string& text) {
+  if (text.empty() || text.size() > 18) return -1;
+  std::int64_t seq = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    seq = seq * 10 + (c - '0');
+  }
+  return seq;
+}
+
+bool EventFromFrame(const std::string& name, Json record, const std::string& offset,
+                    WatchEvent* out) {
+  std::size_t space = name.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 == name.size()) return false;
+  out->seq = ParseSeq(offset);
+  out->service = name.substr(0, space);
+  out->event = name.substr(space + 1);
+  out->board_id = StringField(record, "board_id");
+  out->session_id = StringField(record, "session_id");
+  out->record = std::move(record);
+  out->ts.clear();
+  return true;
+}
+
+bool EventFromLog(Json entry, WatchEvent* out) {
+  if (!entry.is_object()) return false;
+  const Json& seq = entry["seq"];
+  Json service = StringField(entry, "service");
+  Json event = StringField(entry, "event");
+  if (!seq.is_number_integer() || seq.get<std::int64_t>() < 0 || service.is_null() ||
+      event.is_null()) {
+    return false;
+  }
+  out->seq = seq.get<std::int64_t>();
+  out->service = service.get<std::string>();
+  out->event = event.get<std::string>();
+  out->record = entry.contains("record") ? std::move(entry["record"]) : Json(nullptr);
+  out->board_id = StringField(out->record, "board_id");
+  if (out->board_id.is_null()) out->board_id = StringField(entry, "board_id");
+  out->session_id = StringField(out->record, "session_id");
+  if (out->session_id.is_null()) out->session_id = StringField(entry, "session_id");
+  out->ts = Text(StringField(entry, "ts"));
+  return true;
+}
+
+bool WatchFilter::Passes(const WatchEvent& event) const {
+  if (!services.empty() && !services.count(event.service)) return false;
+  if (!events.empty() && !events.count(event.event)) return false;
+  if (boards.empty() && sessions.empty()) return true;
+  return Contains(boards, event.board_id) || Contains(sessions, event.session_id);
+}
+
+std::string FormatEventJson(const WatchEvent& event) {
+  Json line = Json::object();
+  line["seq"] = event.seq >= 0 ? Json(event.seq) : Json(nullptr);
+  line["service"] = event.service;
+  line["event"] = event.event;
+  line["board_id"] = event.board_id;
+  line["data"] = event.record;
+  std::string out;
+  AppendJson(&out, line);
+  return out + "\n";
+}
+
+std::string FormatEventSummary(const WatchEvent& event, bool color) {
+  std::string seq = event.seq >= 0 ? "#" + std::to_string(event.seq) : "#-";
+  std::string kind = event.service + " " + event.event;
+  return EventClock(event) + "  " + Painted(seq, kDim, color) + "  " +
+         Painted(kind, EventColor(event.event), color) + "  " +
+         Painted(ShortId(event), kDim, color) + "  " + Excerpt(event) + "\n";
+}
+
+}  // namespace agor

@@ -1,0 +1,58 @@
+// WatchEvent: one service event as `agor watch` sees it, whether it came live from the socket
+// (`42["sessions created",{record},"17"]`) or from the durable event log (`GET /events` entries
+// `{seq,ts,service,event,board_id,session_id,record}`), with the filter and the two output
+// formats of the command. Pure functions: no I/O.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "store/status.h"
+
+namespace agor {
+
+struct WatchEvent {
+  std::int64_t seq = -1;  // the event log's seq; -1 for an event without one
+  std::string service;    // "sessions"
+  std::string event;      // "created"
+  Json board_id;          // string or null
+  Json session_id;        // string or null
+  Json record;
+  std::string ts;  // the log entry's ts; "" for live events
+};
+
+// "17" -> 17; -1 for "" or anything that is not a non-negative decimal integer.
+std::int64_t ParseSeq(const std::string& text);
+
+// From a socket event: name is "<service> <event>". False for names of another shape.
+bool EventFromFrame(const std::string& name, Json record, const std::string& offset,
+                    WatchEvent* out);
+// From one element of GET /events' data. False when the entry lacks seq/service/event.
+bool EventFromLog(Json entry, WatchEvent* out);
+
+// Which events are printed. Empty sets do not filter. boards and sessions together form the
+// scope: when either is set an event passes if its board_id is one of `boards` or its
+// session_id one of `sessions` (repo events, which have neither, then never pass).
+struct WatchFilter {
+  std::set<std::string> boards;
+  std::set<std::string> sessions;
+  std::set<std::string> services;
+  std::set<std::string> events;
+
+  bool Passes(const WatchEvent& event) const;
+};
+
+// `{"seq":N,"service":"...","event":"...","board_id":"..."|null,"data":{record}}` and "\n";
+// seq is null for an event without one.
+std::string FormatEventJson(const WatchEvent& event);
+
+// A readable line for terminals, "\n" included:
+//   `HH:MM:SS  #17  sessions created  8f70d521  Fix the login bug [idle]`
+// The time is the local time of the log's ts, else of the record's updated_at, created_at or
+// timestamp ("--:--:--" when none parses); then the record's short id and an excerpt of its
+// name, title, prompt or content (messages get their role in front), cut to one line. With
+// `color`, ANSI colours mark the event kind and dim the seq and id.
+std::string FormatEventSummary(const WatchEvent& event, bool color);
+
+}  // namespace agor

@@ -1,0 +1,141 @@
+#include "cmd/watch_event.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <ctime>
+
+namespace agor {
+namespace {
+
+const char* kBoard = "829358af-46a4-4745-9f79-cbf70e129a46";
+const char* kSession = "5e6f7a8b-0000-4000-8000-000000000001";
+
+WatchEvent FromFrame(const std::string& name, const Json& record, const std::string& offset) {
+  WatchEvent event;
+  REQUIRE(EventFromFrame(name, record, offset, &event));
+  return event;
+}
+
+// Runs the summary in UTC so the clock column is predictable.
+std::string SummaryInUtc(const WatchEvent& event, bool color) {
+  const char* old = getenv("TZ");
+  std::string saved = old ? old : "";
+  setenv("TZ", "UTC", 1);
+  tzset();
+  std::string line = FormatEventSummary(event, color);
+  old ? setenv("TZ", saved.c_str(), 1) : unsetenv("TZ");
+  tzset();
+  return line;
+}
+
+}  // namespace
+
+TEST_CASE("ParseSeq takes decimal offsets only", "[watch]") {
+  CHECK(ParseSeq("0") == 0);
+  CHECK(ParseSeq("17") == 17);
+  CHECK(ParseSeq("") == -1);
+  CHECK(ParseSeq("-1") == -1);
+  CHECK(ParseSeq("1a") == -1);
+  CHECK(ParseSeq("9999999999999999999999") == -1);
+}
+
+TEST_CASE("EventFromFrame splits the name and reads board and session", "[watch]") {
+  WatchEvent e =
+      FromFrame("messages created",
+                {{"message_id", "m"}, {"session_id", kSession}, {"board_id", kBoard}}, "42");
+  CHECK(e.seq == 42);
+  CHECK(e.service == "messages");
+  CHECK(e.event == "created");
+  CHECK(e.board_id == kBoard);
+  CHECK(e.session_id == kSession);
+  CHECK(FromFrame("repos created", {{"repo_id", "r"}}, "").seq == -1);
+  CHECK(FromFrame("repos created", {{"repo_id", "r"}}, "").board_id.is_null());
+  WatchEvent ignored;
+  CHECK_FALSE(EventFromFrame("presence", Json::object(), "", &ignored));
+  CHECK_FALSE(EventFromFrame(" created", Json::object(), "", &ignored));
+  CHECK_FALSE(EventFromFrame("boards ", Json::object(), "", &ignored));
+}
+
+TEST_CASE("EventFromLog reads an event-log entry", "[watch]") {
+  Json entry = {{"seq", 7},
+                {"ts", "2026-11-26T11:55:13.617Z"},
+                {"service", "tasks"},
+                {"event", "patched"},
+                {"board_id", kBoard},
+                {"session_id", kSession},
+                {"record", {{"task_id", "t"}, {"session_id", kSession}}}};
+  WatchEvent e;
+  REQUIRE(EventFromLog(entry, &e));
+  CHECK(e.seq == 7);
+  CHECK(e.service == "tasks");
+  CHECK(e.event == "patched");
+  CHECK(e.board_id == kBoard);  // from the entry when the record lacks it
+  CHECK(e.session_id == kSession);
+  CHECK(e.record == entry["record"]);
+  CHECK(e.ts == "2026-11-26T11:55:13.617Z");
+  CHECK_FALSE(EventFromLog({{"service", "tasks"}, {"event", "patched"}}, &e));
+  CHECK_FALSE(EventFromLog({{"seq", "7"}, {"service", "tasks"}, {"event", "patched"}}, &e));
+  CHECK_FALSE(EventFromLog(Json::array(), &e));
+}
+
+TEST_CASE("WatchFilter: services, events, and boards or sessions as one scope", "[watch]") {
+  WatchEvent board = FromFrame("boards patched", {{"board_id", kBoard}}, "1");
+  WatchEvent message =
+      FromFrame("messages created",
+                {{"message_id", "m"}, {"session_id", kSession}, {"board_id", "other"}}, "2");
+  WatchEvent repo = FromFrame("repos created", {{"repo_id", "r"}}, "3");
+  WatchFilter all;
+  CHECK(all.Passes(board));
+  CHECK(all.Passes(repo));
+  WatchFilter by_board;
+  by_board.boards = {kBoard};
+  CHECK(by_board.Passes(board));
+  CHECK_FALSE(by_board.Passes(message));
+  CHECK_FALSE(by_board.Passes(repo));
+  by_board.sessions = {kSession};
+  CHECK(by_board.Passes(message));  // either scope admits it
+  WatchFilter kinds;
+  kinds.services = {"messages", "boards"};
+  kinds.events = {"created"};
+  CHECK(kinds.Passes(message));
+  CHECK_FALSE(kinds.Passes(board));
+  CHECK_FALSE(kinds.Passes(repo));
+}
+
+TEST_CASE("FormatEventJson writes one line in a fixed key order", "[watch]") {
+  WatchEvent e = FromFrame("boards created", {{"board_id", kBoard}, {"name", "x"}}, "5");
+  CHECK(FormatEventJson(e) == std::string(R"({"seq":5,"service":"boards","event":"created",)") +
+                                  R"("board_id":")" + kBoard + R"(","data":{"board_id":")" +
+                                  kBoard + R"(","name":"x"}})" + "\n");
+  WatchEvent live = FromFrame("repos removed", {{"repo_id", "r"}}, "");
+  CHECK(FormatEventJson(live) ==
+        R"({"seq":null,"service":"repos","event":"removed","board_id":null,"data":{"repo_id":"r"}})"
+        "\n");
+}
+
+TEST_CASE("FormatEventSummary: time, seq, kind, short id, excerpt", "[watch]") {
+  WatchEvent session = FromFrame("sessions created",
+                                 {{"session_id", kSession},
+                                  {"board_id", kBoard},
+                                  {"status", "idle"},
+                                  {"title", "Fix the\nlogin bug"},
+                                  {"updated_at", "2026-11-26T11:55:13.617Z"}},
+                                 "12");
+  CHECK(SummaryInUtc(session, false) ==
+        "11:55:13  #12  sessions created  5e6f7a8b  Fix the login bug [idle]\n");
+  std::string colored = SummaryInUtc(session, true);
+  CHECK(colored.find("\x1b[32msessions created\x1b[0m") != std::string::npos);
+  CHECK(colored.find("\x1b[2m5e6f7a8b\x1b[0m") != std::string::npos);
+
+  WatchEvent message =
+      FromFrame("messages created",
+                {{"message_id", "829358af-1111"},
+                 {"role", "assistant"},
+                 {"content", Json::array({{{"type", "text"}, {"text", std::string(100, 'a')}}})}},
+                "");
+  std::string line = SummaryInUtc(message, false);
+  CHECK(line.rfind("--:--:--  #-  messages created  829358af  assistant: aaa", 0) == 0);
+  CHECK(line.find("\xe2\x80\xa6\n") != std::string::npos);  // cut to one short line
+}
+
+}  // namespace agor

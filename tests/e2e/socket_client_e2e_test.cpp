@@ -1,0 +1,113 @@
+// End-to-end tests of cmd/socket_client.h against the real `agor serve`: Feathers calls and their
+// error acks, events with their offsets, recovery of a session on reconnect, and Stop().
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "cmd/rest_client.h"
+#include "cmd/socket_client.h"
+#include "tests/support/daemon.h"
+
+namespace agor {
+namespace {
+
+using test::Daemon;
+
+struct Received {
+  std::string name;
+  Json arg;
+  std::string offset;
+};
+
+SocketOptions Options(const std::string& url) {
+  SocketOptions options;
+  options.url = url;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("SocketClient: calls, error acks, events with offsets", "[watch][e2e]") {
+  Daemon daemon({"--channels", "everybody"});
+  SocketClient client(Options(daemon.url()));
+  std::vector<Received> events;
+  std::vector<bool> connects;
+  Status find_status, get_status, create_status;
+  Json found, created;
+  client.OnEvent([&](const std::string& name, Json arg, const std::string& offset) {
+    events.push_back({name, std::move(arg), offset});
+  });
+  client.OnConnect([&](bool recovered) {
+    connects.push_back(recovered);
+    client.Call("find", "boards", Json::array({Json::object()}), [&](const Status& s, Json r) {
+      find_status = s;
+      found = std::move(r);
+    });
+    client.Call("get", "boards", Json::array({"missing", Json::object()}),
+                [&](const Status& s, Json) { get_status = s; });
+    client.Call("create", "boards", Json::array({{{"name", "over the socket"}}, Json::object()}),
+                [&](const Status& s, Json r) {
+                  create_status = s;
+                  created = std::move(r);
+                  client.Stop();  // the event came before this ack
+                });
+  });
+  REQUIRE(client.Run().ok());
+  CHECK(connects == std::vector<bool>{false});
+  CHECK(find_status.ok());
+  CHECK(found["total"] == 0);
+  CHECK(get_status.code() == Code::kNotFound);
+  CHECK_FALSE(get_status.message().empty());
+  REQUIRE(create_status.ok());
+  CHECK(created["name"] == "over the socket");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].name == "boards created");
+  CHECK(events[0].arg == created);
+  CHECK(events[0].offset == "1");
+  CHECK(client.offset() == "1");
+  CHECK_FALSE(client.pid().empty());
+  CHECK_FALSE(client.connected());
+}
+
+TEST_CASE("SocketClient: a dropped connection is recovered with its pid and offset",
+          "[watch][e2e]") {
+  Daemon daemon({"--channels", "everybody"});
+  RestClient rest([&] {
+    BaseUrl base;
+    REQUIRE(ParseBaseUrl(daemon.url(), &base).ok());
+    return base;
+  }());
+  SocketClient client(Options(daemon.url()));
+  std::vector<bool> connects;
+  std::vector<std::string> offsets;
+  int lost = 0;
+  client.OnLost([&](const Status&) { ++lost; });
+  client.OnEvent([&](const std::string&, Json, const std::string& offset) {
+    offsets.push_back(offset);
+    if (offsets.size() == 1) {
+      client.Reconnect();  // from now on the client is away...
+      Json ignored;
+      REQUIRE(rest.Post("/boards", {{"name", "missed"}}, &ignored).ok());  // ...and misses this
+    }
+    if (offsets.size() == 2) client.Stop();
+  });
+  client.OnConnect([&](bool recovered) {
+    connects.push_back(recovered);
+    if (connects.size() > 1) return;
+    Json ignored;
+    REQUIRE(rest.Post("/boards", {{"name", "seen"}}, &ignored).ok());
+  });
+  REQUIRE(client.Run().ok());
+  CHECK(connects == std::vector<bool>{false, true});
+  CHECK(lost == 1);
+  CHECK(offsets == std::vector<std::string>{"1", "2"});
+}
+
+TEST_CASE("SocketClient: the first attempt fails fast when nothing listens", "[watch][e2e]") {
+  SocketClient client(Options("http://127.0.0.1:1"));
+  Status status = client.Run();
+  CHECK(IsUnreachable(status));
+  CHECK(status.message() == "cannot reach agor at http://127.0.0.1:1: is 'agor serve' running?");
+}
+
+}  // namespace agor

@@ -1,0 +1,387 @@
+// End-to-end tests of `agor watch` against the real `agor serve`: the watcher runs as a child
+// process with its stdout piped (so it prints JSON lines); records are created over REST and
+// the test waits for the lines they cause. Absence of a line is checked with a later event that
+// the filter lets through: output is in seq order, so anything unexpected shows up before it.
+#include <SQLiteCpp/Database.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "store/status.h"
+#include "tests/support/child_process.h"
+#include "tests/support/daemon.h"
+
+namespace agor {
+namespace {
+
+using test::ChildProcess;
+using test::Daemon;
+using test::ServeProcess;
+using test::TempDir;
+
+constexpr int kLineTimeoutMs = 10000;
+
+int PortOf(const std::string& url) {
+  return std::stoi(url.substr(url.rfind(':') + 1));
+}
+
+// A REST client of one daemon; every call must succeed.
+class Rest {
+ public:
+  explicit Rest(const std::string& url) : client_("127.0.0.1", PortOf(url)) {
+    client_.set_tcp_nodelay(true);
+    client_.set_read_timeout(10, 0);
+  }
+
+  Json Create(const std::string& service, const Json& body) {
+    return Check(client_.Post(("/" + service).c_str(), body.dump(), "application/json"), 201);
+  }
+  Json Patch(const std::string& service, const std::string& id, const Json& body) {
+    return Check(client_.Patch(("/" + service + "/" + id).c_str(), body.dump(), "application/json"),
+                 200);
+  }
+  Json Get(const std::string& path) { return Check(client_.Get(path.c_str()), 200); }
+  // The newest seq of the event log (0 when empty).
+  std::int64_t Head() {
+    Json page = Get("/events?$sort[seq]=-1&$limit=1");
+    return page["data"].empty() ? 0 : page["data"][0]["seq"].get<std::int64_t>();
+  }
+
+ private:
+  static Json Check(const httplib::Result& r, int status) {
+    REQUIRE(r);
+    INFO(r->body);
+    REQUIRE(r->status == status);
+    return Json::parse(r->body);
+  }
+  httplib::Client client_;
+};
+
+std::vector<std::string> WatchArgv(const std::string& url, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {AGOR_BINARY, "watch", "--url", url};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+// Starts `agor watch --url <url> <args...>`.
+std::unique_ptr<ChildProcess> StartWatch(const std::string& url,
+                                         const std::vector<std::string>& args = {}) {
+  return std::make_unique<ChildProcess>(WatchArgv(url, args),
+                                        std::vector<std::string>{"NO_COLOR=1"});
+}
+
+// The next line of the watcher, parsed.
+Json NextEvent(ChildProcess& watch) {
+  std::string line;
+  INFO(watch.ErrSoFar());
+  REQUIRE(watch.ReadLine(&line, kLineTimeoutMs));
+  Json event = Json::parse(line, nullptr, false);
+  INFO(line);
+  REQUIRE(event.is_object());
+  return event;
+}
+
+// What a line must say: service, event and the record's id.
+struct Expected {
+  std::string service;
+  std::string event;
+  std::string id;
+};
+
+std::string IdOf(const std::string& service, const Json& record) {
+  std::string field = service.substr(0, service.size() - 1) + "_id";
+  return record[field].get<std::string>();
+}
+
+Expected Created(const std::string& service, const Json& record) {
+  return {service, "created", IdOf(service, record)};
+}
+Expected Patched(const std::string& service, const Json& record) {
+  return {service, "patched", IdOf(service, record)};
+}
+
+// Reads one line per expectation, checks each, and checks that seqs strictly grow.
+std::vector<Json> ExpectEvents(ChildProcess& watch, const std::vector<Expected>& expected) {
+  std::vector<Json> lines;
+  for (const Expected& e : expected) {
+    Json line = NextEvent(watch);
+    INFO(line.dump());
+    CHECK(line["service"] == e.service);
+    CHECK(line["event"] == e.event);
+    CHECK(IdOf(e.service, line["data"]) == e.id);
+    REQUIRE(line["seq"].is_number_integer());
+    if (!lines.empty()) CHECK(line["seq"].get<int64_t>() > lines.back()["seq"].get<int64_t>());
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+Json NewBoard(Rest& rest, const std::string& name) {
+  return rest.Create("boards", {{"name", name}});
+}
+Json NewSession(Rest& rest, const Json& board) {
+  return rest.Create("sessions", {{"board_id", board["board_id"]}, {"title", "t"}});
+}
+Json NewMessage(Rest& rest, const Json& session, int index) {
+  return rest.Create("messages", {{"session_id", session["session_id"]},
+                                  {"index", index},
+                                  {"role", "user"},
+                                  {"content", "hello " + std::to_string(index)}});
+}
+
+// A TCP port nothing listens on.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Waits until a watcher of every board (no --since) is live: patches `probe` until a line
+// comes, then creates a marker board and reads up to its line.
+void WaitUntilLive(ChildProcess& watch, Rest& rest, const Json& probe) {
+  std::string line;
+  bool live = false;
+  for (int i = 0; i < 100 && !live; ++i) {
+    rest.Patch("boards", probe["board_id"], {{"description", "probe " + std::to_string(i)}});
+    live = watch.ReadLine(&line, 200);
+  }
+  REQUIRE(live);
+  Json marker = NewBoard(rest, "marker");
+  while (NextEvent(watch)["data"]["board_id"] != marker["board_id"]) {
+  }
+}
+
+}  // namespace
+
+TEST_CASE("agor watch prints live events, and the first ones of boards created meanwhile",
+          "[watch][e2e]") {
+  std::string channels = GENERATE(as<std::string>{}, "boards", "everybody");
+  Daemon daemon({"--channels", channels});
+  Rest rest(daemon.url());
+  Json probe = NewBoard(rest, "probe");
+  auto watch = StartWatch(daemon.url());
+  WaitUntilLive(*watch, rest, probe);
+
+  // A board created while watching: its session and message follow at once, before the
+  // watcher can have joined the new board's channel.
+  Json board = NewBoard(rest, "fresh");
+  Json session = NewSession(rest, board);
+  Json message = NewMessage(rest, session, 0);
+  Json patched = rest.Patch("sessions", session["session_id"], {{"title", "renamed"}});
+  std::vector<Json> lines =
+      ExpectEvents(*watch, {Created("boards", board), Created("sessions", session),
+                            Created("messages", message), Patched("sessions", patched)});
+  CHECK(lines[0]["board_id"] == board["board_id"]);
+  CHECK(lines[1]["board_id"] == board["board_id"]);
+  CHECK(lines[1]["data"] == session);
+  CHECK(lines[3]["data"]["title"] == "renamed");
+  CHECK(lines[3]["seq"] == rest.Head());
+  CHECK(std::vector<std::string>{"seq", "service", "event", "board_id", "data"} == [&] {
+    std::vector<std::string> keys;
+    for (const auto& item : lines[0].items()) keys.push_back(item.key());
+    return keys;
+  }());
+  Json repo = rest.Create("repos", {{"slug", "r1"}});
+  Json repo_line = ExpectEvents(*watch, {Created("repos", repo)})[0];
+  CHECK(repo_line["board_id"].is_null());
+}
+
+TEST_CASE("agor watch filters by board, session, service and event", "[watch][e2e]") {
+  Daemon daemon;
+  Rest rest(daemon.url());
+  Json a = NewBoard(rest, "a");
+  Json b = NewBoard(rest, "b");
+  Json sa = NewSession(rest, a);
+  std::string head = std::to_string(rest.Head());
+  std::string a_prefix = a["board_id"].get<std::string>().substr(0, 8);
+  std::string sa_prefix = sa["session_id"].get<std::string>().substr(0, 8);
+  auto by_board = StartWatch(daemon.url(), {"--since", head, "--board", a_prefix});
+  auto by_service = StartWatch(daemon.url(), {"--since", head, "--service", "messages"});
+  auto by_event = StartWatch(daemon.url(), {"--since", head, "--event", "patched"});
+  auto by_session = StartWatch(daemon.url(), {"--since", head, "--session", sa_prefix});
+  auto combined =
+      StartWatch(daemon.url(), {"--since", head, "--board", b["board_id"], "--service", "sessions",
+                                "--event", "created", "--event", "patched"});
+
+  Json sb = NewSession(rest, b);                                                 // 1
+  Json ma = NewMessage(rest, sa, 0);                                             // 2
+  Json mb = NewMessage(rest, sb, 0);                                             // 3
+  Json sb2 = rest.Patch("sessions", sb["session_id"], {{"title", "x"}});         // 4
+  Json c = NewBoard(rest, "c");                                                  // 5
+  Json b2 = rest.Patch("boards", b["board_id"], {{"description", "d"}});         // 6
+  Json repo = rest.Create("repos", {{"slug", "r"}});                             // 7
+  Json ma2 = rest.Patch("messages", ma["message_id"], {{"content", "edited"}});  // 8
+  Json sb3 = rest.Patch("sessions", sb["session_id"], {{"title", "last"}});      // 9
+  (void)c;
+  (void)repo;
+
+  ExpectEvents(*by_board, {Created("messages", ma), Patched("messages", ma2)});
+  ExpectEvents(*by_service,
+               {Created("messages", ma), Created("messages", mb), Patched("messages", ma2)});
+  ExpectEvents(*by_event, {Patched("sessions", sb2), Patched("boards", b2),
+                           Patched("messages", ma2), Patched("sessions", sb3)});
+  ExpectEvents(*by_session, {Created("messages", ma), Patched("messages", ma2)});
+  ExpectEvents(*combined,
+               {Created("sessions", sb), Patched("sessions", sb2), Patched("sessions", sb3)});
+}
+
+TEST_CASE("agor watch --since replays the log, then goes on live", "[watch][e2e]") {
+  Daemon daemon;
+  Rest rest(daemon.url());
+  std::vector<Json> boards;
+  for (int i = 0; i < 5; ++i) boards.push_back(NewBoard(rest, "b" + std::to_string(i)));
+  auto watch = StartWatch(daemon.url(), {"--since", "2"});
+  std::vector<Json> lines = ExpectEvents(
+      *watch,
+      {Created("boards", boards[2]), Created("boards", boards[3]), Created("boards", boards[4])});
+  CHECK(lines[0]["seq"] == 3);
+  CHECK(lines[2]["seq"] == 5);
+  Json later = NewBoard(rest, "later");
+  Json session = NewSession(rest, later);
+  lines = ExpectEvents(*watch, {Created("boards", later), Created("sessions", session)});
+  CHECK(lines[0]["seq"] == 6);
+  CHECK(lines[1]["seq"] == 7);
+}
+
+TEST_CASE("agor watch --since pages through a long log", "[watch][e2e]") {
+  Daemon daemon;
+  Rest rest(daemon.url());
+  constexpr int kBoards = 1205;
+  for (int i = 0; i < kBoards; ++i) NewBoard(rest, "b" + std::to_string(i));
+  auto watch = StartWatch(daemon.url(), {"--since", "0", "--service", "boards"});
+  for (int i = 1; i <= kBoards; ++i) {
+    Json line = NextEvent(*watch);
+    REQUIRE(line["seq"] == i);
+  }
+  Json last = NewBoard(rest, "last");
+  CHECK(ExpectEvents(*watch, {Created("boards", last)})[0]["seq"] == kBoards + 1);
+}
+
+// The daemon is killed under the watcher; another daemon on another port writes to the same
+// database (so the missed events exist before the watcher can possibly reconnect), dies too, and
+// a third one comes back on the watcher's port.
+TEST_CASE("agor watch resumes after the daemon is killed and restarted: no gap, no duplicate",
+          "[watch][e2e]") {
+  TempDir dir;
+  std::string db = dir.path() + "/agor.db";
+  auto first = std::make_unique<ServeProcess>(0, db);
+  std::string url = first->url();
+  Rest rest(url);
+  Json board = NewBoard(rest, "b");
+  auto watch = StartWatch(url, {"--since", std::to_string(rest.Head())});
+  std::vector<Json> before;
+  for (int i = 0; i < 3; ++i) before.push_back(NewSession(rest, board));
+  std::vector<Json> lines =
+      ExpectEvents(*watch, {Created("sessions", before[0]), Created("sessions", before[1]),
+                            Created("sessions", before[2])});
+  std::int64_t last = lines.back()["seq"];
+
+  first->process().Signal(SIGKILL);
+  REQUIRE(first->process().Wait(kLineTimeoutMs) == 128 + SIGKILL);
+  first.reset();
+  std::string note;
+  REQUIRE(watch->ReadErrLine(&note, kLineTimeoutMs));
+  CHECK(note == "agor watch: connection lost, reconnecting\xe2\x80\xa6");
+
+  std::vector<Json> missed;
+  {
+    ServeProcess elsewhere(0, db);
+    Rest rest2(elsewhere.url());
+    for (int i = 0; i < 3; ++i) missed.push_back(NewSession(rest2, board));
+    missed.push_back(NewMessage(rest2, missed[0], 0));
+    missed.push_back(NewBoard(rest2, "new"));  // the watcher has yet to join it
+    missed.push_back(NewSession(rest2, missed[4]));
+    elsewhere.process().Signal(SIGKILL);
+    REQUIRE(elsewhere.process().Wait(kLineTimeoutMs) == 128 + SIGKILL);
+  }
+  std::string resumed = "agor watch: reconnected, resumed after seq " + std::to_string(last);
+  SECTION("the daemon recovers the session and replays what was missed") {}
+  SECTION("the daemon lost the session: the watcher replays the event log") {
+    SQLite::Database(db, SQLite::OPEN_READWRITE).exec("DELETE FROM client_states");
+    resumed += " (replayed from the event log)";
+  }
+  ServeProcess back(PortOf(url), db);
+  lines = ExpectEvents(*watch, {Created("sessions", missed[0]), Created("sessions", missed[1]),
+                                Created("sessions", missed[2]), Created("messages", missed[3]),
+                                Created("boards", missed[4]), Created("sessions", missed[5])});
+  CHECK(lines[0]["seq"] == last + 1);
+  REQUIRE(watch->ReadErrLine(&note, kLineTimeoutMs));
+  CHECK(note == resumed);
+
+  // Live again afterwards.
+  Rest rest3(url);
+  Json live = NewSession(rest3, missed[4]);
+  CHECK(ExpectEvents(*watch, {Created("sessions", live)})[0]["seq"] == last + 7);
+}
+
+TEST_CASE("agor watch | head -n 3 ends when head does", "[watch][e2e]") {
+  Daemon daemon;
+  Rest rest(daemon.url());
+  auto pipeline = [&](int boards) {
+    for (int i = 0; i < boards; ++i) NewBoard(rest, "b" + std::to_string(i));
+    std::string command = "'" + std::string(AGOR_BINARY) + "' watch --url " + daemon.url() +
+                          " --since 0 | head -n 3; exit ${PIPESTATUS[0]}";
+    return std::make_unique<ChildProcess>(std::vector<std::string>{"/bin/bash", "-c", command});
+  };
+  SECTION("idle after the third line") {
+    auto shell = pipeline(3);
+    std::string line;
+    for (int i = 0; i < 3; ++i) REQUIRE(shell->ReadLine(&line, kLineTimeoutMs));
+    CHECK(shell->Wait(kLineTimeoutMs) == 0);
+    CHECK(shell->ErrSoFar().empty());
+  }
+  SECTION("more lines than head wants") {
+    auto shell = pipeline(10);
+    std::string line;
+    for (int i = 0; i < 3; ++i) REQUIRE(shell->ReadLine(&line, kLineTimeoutMs));
+    CHECK(!shell->ReadLine(&line, kLineTimeoutMs));  // stdout ends: head is gone
+    CHECK(shell->Wait(kLineTimeoutMs) == 0);
+    CHECK(shell->ErrSoFar().empty());
+  }
+}
+
+TEST_CASE("agor watch exits 0 on Ctrl-C", "[watch][e2e]") {
+  Daemon daemon;
+  Rest rest(daemon.url());
+  NewBoard(rest, "b");
+  auto watch = StartWatch(daemon.url(), {"--since", "0"});
+  NextEvent(*watch);
+  watch->Signal(SIGINT);
+  CHECK(watch->Wait(kLineTimeoutMs) == 0);
+  CHECK(watch->ErrSoFar().empty());
+}
+
+TEST_CASE("agor watch without a daemon exits 3 with one line", "[watch][e2e]") {
+  std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  auto watch = StartWatch(url);
+  CHECK(watch->Wait(kLineTimeoutMs) == 3);
+  CHECK(watch->ErrSoFar() == "agor: cannot reach agor at " + url + ": is 'agor serve' running?\n");
+  std::string line;
+  CHECK(!watch->ReadLine(&line, 0));
+}
+
+TEST_CASE("agor watch refuses bad flags with exit 2", "[watch][e2e]") {
+  std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--since", "-1"}, {"--service", "nope"}, {"--bogus"}}) {
+    auto watch = StartWatch(url, args);
+    CHECK(watch->Wait(kLineTimeoutMs) == 2);
+    CHECK(watch->ErrSoFar().rfind("agor: ", 0) == 0);
+  }
+  auto bad_url = StartWatch("ftp://x");
+  CHECK(bad_url->Wait(kLineTimeoutMs) == 2);
+}
+
+}  // namespace agor

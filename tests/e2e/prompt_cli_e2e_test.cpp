@@ -1,0 +1,471 @@
+// End-to-end tests of `agor prompt` against the real `agor serve` (default `--channels boards`,
+// so the command only sees its session's events because it subscribes). Agents are the
+// fixtures in tests/fixtures/agents; the command runs to completion (stdout piped: JSON lines),
+// as a child whose lines the test waits for, or on a pseudo-terminal for the streaming output.
+// Every wait is on a line, an event or an exit, with a timeout; nothing sleeps and hopes.
+#include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/status.h"
+#include "tests/support/child_process.h"
+#include "tests/support/daemon.h"
+#include "tests/support/event_stream.h"
+
+namespace agor {
+namespace {
+
+using test::ChildProcess;
+using test::Daemon;
+using test::RunResult;
+using test::TempDir;
+
+const std::string kFixtures = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/";
+constexpr int kLineTimeoutMs = 15000;
+
+int PortOf(const std::string& url) {
+  return std::stoi(url.substr(url.rfind(':') + 1));
+}
+
+// A REST client of one daemon; every call must answer `want`.
+class Rest {
+ public:
+  explicit Rest(const std::string& url) : http_("127.0.0.1", PortOf(url)) {
+    http_.set_tcp_nodelay(true);
+    http_.set_read_timeout(10, 0);
+  }
+  Json Post(const std::string& path, const Json& body, int want = 201) {
+    return Check(http_.Post(path.c_str(), body.dump(), "application/json"), want);
+  }
+  Json Get(const std::string& path) { return Check(http_.Get(path.c_str()), 200); }
+  Json Delete(const std::string& path) { return Check(http_.Delete(path.c_str()), 200); }
+  std::string Board() { return Post("/boards", {{"name", "b"}})["board_id"]; }
+  // A session of `tool` on a new board (`command` is the command tool's argv).
+  std::string Session(const std::string& tool, const Json& command = nullptr) {
+    Json body{{"board_id", Board()}, {"agentic_tool", tool}};
+    if (!command.is_null()) body["agent_command"] = command;
+    return Post("/sessions", body)["session_id"];
+  }
+  std::string CommandSession(const std::string& fixture) {
+    return Session("command", {kFixtures + fixture});
+  }
+
+ private:
+  static Json Check(const httplib::Result& r, int want) {
+    REQUIRE(r);
+    INFO(r->body);
+    REQUIRE(r->status == want);
+    return Json::parse(r->body);
+  }
+  httplib::Client http_;
+};
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<Json> JsonLines(const std::string& text) {
+  std::vector<Json> records;
+  for (const auto& line : Lines(text)) records.push_back(Json::parse(line));
+  return records;
+}
+
+// Checks a failure's stderr: exactly one line, starting "agor: ".
+void CheckOneErrorLine(const RunResult& r) {
+  INFO(r.err);
+  CHECK(Lines(r.err).size() == 1);
+  CHECK(r.err.rfind("agor: ", 0) == 0);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+void Touch(const std::string& path) {
+  std::ofstream(path).put('\n');
+}
+
+// A TCP port nothing listens on.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// `agor prompt --url <url> <args...>` as a child with piped stdout (JSON lines).
+std::unique_ptr<ChildProcess> StartPrompt(const std::string& url,
+                                          const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {AGOR_BINARY, "prompt", "--url", url};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return std::make_unique<ChildProcess>(argv, std::vector<std::string>{"NO_COLOR=1"});
+}
+
+Json NextLine(ChildProcess& child) {
+  std::string line;
+  REQUIRE(child.ReadLine(&line, kLineTimeoutMs));
+  return Json::parse(line);
+}
+
+// Runs `agor <args...>` with stdout and stderr on a pseudo-terminal (stdin /dev/null) and
+// returns the exit code and everything it printed (CR LF read back as LF).
+RunResult RunOnTerminal(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  REQUIRE(master >= 0);
+  REQUIRE(grantpt(master) == 0);
+  REQUIRE(unlockpt(master) == 0);
+  std::string slave_name = ptsname(master);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    setsid();
+    int slave = open(slave_name.c_str(), O_RDWR);
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    dup2(slave, 1);
+    dup2(slave, 2);
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> argv = {const_cast<char*>(AGOR_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  RunResult result;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  char buffer[4096];
+  for (;;) {  // the slave's last close reads as EIO (or EOF)
+    pollfd p = {master, POLLIN, 0};
+    if (std::chrono::steady_clock::now() > deadline || poll(&p, 1, 1000) < 0) break;
+    ssize_t n = read(master, buffer, sizeof buffer);
+    if (n <= 0 && !(n < 0 && errno == EINTR)) break;
+    if (n > 0) result.out.append(buffer, static_cast<size_t>(n));
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  for (size_t at; (at = result.out.find("\r\n")) != std::string::npos;) result.out.erase(at, 1);
+  return result;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_CASE("prompt prints the task's messages as JSON lines and exits 0", "[e2e][prompt-cli]") {
+  Daemon d({}, "", {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt"});
+  Rest rest(d.url());
+  std::string session = rest.CommandSession("fake_agent.sh");
+  for (bool force_json : {false, true}) {
+    INFO("--json " << force_json);
+    std::vector<std::string> args = {"prompt", session.substr(0, 8), "go"};
+    if (force_json) args.insert(args.begin() + 1, "--json");
+    RunResult r = d.Cli(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.empty());
+    auto messages = JsonLines(r.out);
+    REQUIRE(messages.size() == 3);
+    Json tasks = rest.Get("/tasks?session_id=" + session + "&$sort[created_at]=-1&$limit=1");
+    std::string task = tasks["data"][0]["task_id"];
+    CHECK(tasks["data"][0]["status"] == "completed");
+    for (int i = 0; i < 3; ++i) {
+      CHECK(messages[i]["task_id"] == task);
+      CHECK(messages[i]["role"] == "assistant");
+      CHECK(messages[i]["content"] == "line " + std::to_string(i + 1));
+      if (i > 0) CHECK(messages[i]["index"] > messages[i - 1]["index"]);
+    }
+  }
+}
+
+TEST_CASE("prompt - reads the prompt from stdin", "[e2e][prompt-cli]") {
+  Daemon d;
+  Rest rest(d.url());
+  std::string session = rest.CommandSession("echo_agent.sh");
+  RunResult r = d.Cli({"prompt", session, "-"}, "hello\nworld\n");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto messages = JsonLines(r.out);
+  REQUIRE(messages.size() == 2);
+  CHECK(messages[0]["content"] == "echo: hello");
+  CHECK(messages[1]["content"] == "echo: world");
+}
+
+TEST_CASE("prompt --board --agent creates the session first", "[e2e][prompt-cli]") {
+  Daemon d;
+  Rest rest(d.url());
+  std::string board = rest.Board();
+  RunResult r = d.Cli({"prompt", "--board", board.substr(0, 8), "--agent", "command", "--command",
+                       kFixtures + "echo_agent.sh", "hi there"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto messages = JsonLines(r.out);
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0]["content"] == "echo: hi there");
+  Json sessions = rest.Get("/sessions?board_id=" + board);
+  REQUIRE(sessions["data"].size() == 1);
+  CHECK(sessions["data"][0]["agentic_tool"] == "command");
+  CHECK(sessions["data"][0]["agent_command"] == Json::array({kFixtures + "echo_agent.sh"}));
+  CHECK(messages[0]["session_id"] == sessions["data"][0]["session_id"]);
+}
+
+TEST_CASE("prompt exits 1 with the task's error when the agent fails", "[e2e][prompt-cli]") {
+  Daemon d;
+  Rest rest(d.url());
+  std::string session = rest.CommandSession("failing_agent.sh");
+  RunResult r = d.Cli({"prompt", session, "x"});
+  CHECK(r.exit_code == 1);
+  CheckOneErrorLine(r);
+  CHECK(r.err.find("exited with status 3") != std::string::npos);
+  CHECK(r.err.find("hint: check your network") != std::string::npos);
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("prompt exits 1 when the daemon refuses", "[e2e][prompt-cli]") {
+  Daemon d;
+  RunResult r = d.Cli({"prompt", "0123456789abcdef", "x"});
+  CHECK(r.exit_code == 1);
+  CheckOneErrorLine(r);
+}
+
+TEST_CASE("prompt usage errors exit 2", "[e2e][prompt-cli]") {
+  Daemon d;
+  std::string session = Rest(d.url()).CommandSession("echo_agent.sh");
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"prompt"},
+                                             {"prompt", session},
+                                             {"prompt", session, "a", "b"},
+                                             {"prompt", "--agent", "command", session, "x"},
+                                             {"prompt", "--board", "b", "x"},
+                                             {"prompt", "--no-such-flag", session, "x"},
+                                             {"prompt", "--url", "https://x", session, "x"}}) {
+    INFO(args.size());
+    RunResult r = d.Cli(args);
+    CHECK(r.exit_code == 2);
+    CheckOneErrorLine(r);
+  }
+  RunResult empty = d.Cli({"prompt", session, "-"}, "\n");
+  CHECK(empty.exit_code == 2);
+  CheckOneErrorLine(empty);
+  RunResult help = d.Cli({"prompt", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--detach") != std::string::npos);
+}
+
+TEST_CASE("prompt exits 3 when no daemon answers", "[e2e][prompt-cli]") {
+  std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  RunResult r = test::RunProgram({AGOR_BINARY, "prompt", "--url", url, "0123456789abcdef", "x"});
+  CHECK(r.exit_code == 3);
+  CheckOneErrorLine(r);
+  CHECK(r.err.find("cannot reach agor") != std::string::npos);
+}
+
+TEST_CASE("prompt --detach prints the task id and returns", "[e2e][prompt-cli]") {
+  Daemon d;
+  Rest rest(d.url());
+  std::string session = rest.CommandSession("slow_agent.sh");
+  RunResult first = d.Cli({"prompt", "--detach", session, "x"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  auto lines = JsonLines(first.out);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["status"] == "running");
+  CHECK(rest.Get("/tasks/" + lines[0]["task_id"].get<std::string>())["status"] == "running");
+  RunResult second = d.Cli({"prompt", "--detach", session, "y"});
+  REQUIRE(second.exit_code == 0);
+  Json queued = Json::parse(second.out);
+  CHECK(queued["status"] == "queued");
+  CHECK(queued["task_id"].is_null());
+  CHECK(queued["message_id"].is_string());
+  rest.Delete("/messages/" + queued["message_id"].get<std::string>());
+  rest.Post("/sessions/" + session + "/stop", Json::object());
+}
+
+TEST_CASE("prompt prints each message before the agent prints the next", "[e2e][prompt-cli]") {
+  TempDir gate;
+  Daemon d({}, "",
+           {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
+  Rest rest(d.url());
+  std::string session = rest.CommandSession("fake_agent.sh");
+  auto prompt = StartPrompt(d.url(), {session, "go"});
+  for (int line = 1; line <= 3; ++line) {
+    Touch(gate.path() + "/" + std::to_string(line));
+    Json message = NextLine(*prompt);
+    CHECK(message["content"] == "line " + std::to_string(line));
+    CHECK_FALSE(Exists(gate.path() + "/printed-" + std::to_string(line + 1)));
+  }
+  CHECK(prompt->Wait(kLineTimeoutMs) == 0);
+}
+
+TEST_CASE("prompt follows a queued prompt once its task runs", "[e2e][prompt-cli]") {
+  TempDir gate;
+  Daemon d({}, "",
+           {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
+  Rest rest(d.url());
+  std::string session = rest.CommandSession("fake_agent.sh");
+  Json board = rest.Get("/sessions/" + session)["board_id"];
+  test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
+  std::string first =
+      rest.Post("/sessions/" + session + "/prompt", {{"prompt", "first"}})["task_id"];
+  auto prompt = StartPrompt(d.url(), {session, "second"});
+  test::PushedEvent queued;
+  REQUIRE(events.WaitFor("messages created", {{"status", "queued"}, {"content", "second"}}, &queued,
+                         kLineTimeoutMs));
+  for (int line = 1; line <= 3; ++line) Touch(gate.path() + "/" + std::to_string(line));
+  std::string task;
+  for (int line = 1; line <= 3; ++line) {
+    Json message = NextLine(*prompt);
+    CHECK(message["content"] == "line " + std::to_string(line));
+    CHECK(message["task_id"] != first);
+    task = message["task_id"];
+  }
+  CHECK(prompt->Wait(kLineTimeoutMs) == 0);
+  Json started = rest.Get("/messages/" + queued.record["message_id"].get<std::string>());
+  CHECK(started["task_id"] == task);
+  CHECK(rest.Get("/tasks/" + first)["status"] == "completed");
+}
+
+TEST_CASE("Ctrl-C stops the task and exits 130", "[e2e][prompt-cli]") {
+  Daemon d({}, "", {"AGOR_CLAUDE_BIN=" + kFixtures + "slow_agent.sh"});
+  Rest rest(d.url());
+  std::string session = rest.Session("claude-code");
+  auto prompt = StartPrompt(d.url(), {session, "work"});
+  Json message = NextLine(*prompt);
+  CHECK(message["content"][0]["text"] == "Working on it...");
+  prompt->Signal(SIGINT);
+  CHECK(prompt->Wait(kLineTimeoutMs) == 130);
+  Json task = rest.Get("/tasks/" + message["task_id"].get<std::string>());
+  CHECK(task["status"] == "stopped");
+  CHECK(rest.Get("/sessions/" + session)["status"] == "idle");
+}
+
+TEST_CASE("Ctrl-C on a queued prompt removes it and exits 130", "[e2e][prompt-cli]") {
+  Daemon d;
+  Rest rest(d.url());
+  std::string session = rest.CommandSession("slow_agent.sh");
+  Json board = rest.Get("/sessions/" + session)["board_id"];
+  test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
+  rest.Post("/sessions/" + session + "/prompt", {{"prompt", "first"}});
+  auto prompt = StartPrompt(d.url(), {session, "second"});
+  test::PushedEvent queued;
+  REQUIRE(events.WaitFor("messages created", {{"status", "queued"}}, &queued, kLineTimeoutMs));
+  prompt->Signal(SIGINT);
+  CHECK(prompt->Wait(kLineTimeoutMs) == 130);
+  test::PushedEvent removed;
+  CHECK(events.WaitFor("messages removed", {{"message_id", queued.record["message_id"]}}, &removed,
+                       kLineTimeoutMs));
+  rest.Post("/sessions/" + session + "/stop", Json::object());
+}
+
+TEST_CASE("prompt streams text on a terminal and shows tools as short lines", "[e2e][prompt-cli]") {
+  Daemon d({}, "",
+           {"AGOR_CLAUDE_BIN=" + kFixtures + "fake_agent.sh",
+            "AGOR_FIXTURE=" + kFixtures + "claude_tool_use.jsonl"});
+  Rest rest(d.url());
+  std::string session = rest.Session("claude-code");
+  RunResult plain =
+      RunOnTerminal({"prompt", session, "list"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  INFO(plain.out);
+  CHECK(plain.exit_code == 0);
+  CHECK(Count(plain.out, "I'll list the files in the project directory.\n") == 1);
+  CHECK(Count(plain.out, "The project has a README.md and a src directory.\n") == 1);
+  CHECK(Count(plain.out, "\xe2\x9a\x99 Bash ") == 1);
+  CHECK(Count(plain.out, "\xe2\x86\x90 total 16") == 1);
+  CHECK(plain.out.find("\x1b[") == std::string::npos);
+  CHECK(plain.out.find("\n{\"") == std::string::npos);  // no JSON lines
+
+  RunResult colored = RunOnTerminal({"prompt", session, "again"}, {"AGOR_URL=" + d.url()});
+  CHECK(colored.exit_code == 0);
+  CHECK(colored.out.find("\x1b[2m") != std::string::npos);
+
+  RunResult json = RunOnTerminal({"prompt", "--json", session, "as json"}, {"AGOR_URL=" + d.url()});
+  CHECK(json.exit_code == 0);
+  auto messages = JsonLines(json.out);
+  CHECK(messages.size() >= 4);
+  for (const auto& m : messages) CHECK(m["session_id"] == session);
+}
+
+// True once process `pid` has exited (gone, or a zombie nobody reaps), polling /proc.
+bool WaitGone(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.find(") Z ") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Kills the slow agent's whole process group (the agent and its `sleep`, whose pid is in
+// `child_pid_file`) and waits until both are gone: they would keep the daemon's port open.
+void KillAgent(const std::string& child_pid_file) {
+  std::ifstream in(child_pid_file);
+  pid_t child = 0;
+  REQUIRE(in >> child);
+  pid_t group = getpgid(child);
+  REQUIRE(group > 0);
+  kill(-group, SIGKILL);
+  REQUIRE(WaitGone(child));
+  REQUIRE(WaitGone(group));
+}
+
+// A restarted daemon either replays what the command missed (a recovered connection) or, with
+// its event log pruned to one event, makes it subscribe again and read the task over REST.
+TEST_CASE("prompt survives a daemon restart and reports the task stopped", "[e2e][prompt-cli]") {
+  for (const std::vector<std::string>& restart_args :
+       {std::vector<std::string>{}, std::vector<std::string>{"--event-retention-count", "1"}}) {
+    INFO("restart args: " << restart_args.size());
+    TempDir dir;
+    std::string db = dir.path() + "/agor.db";
+    std::string child_pid_file = dir.path() + "/child.pid";
+    auto daemon = std::make_unique<test::ServeProcess>(0, db);
+    std::string url = daemon->url();
+    Rest rest(url);
+    std::string session = rest.Session(
+        "command",
+        {"/usr/bin/env", "AGOR_FIXTURE_CHILD_PID=" + child_pid_file, kFixtures + "slow_agent.sh"});
+    auto prompt = StartPrompt(url, {session, "work"});
+    Json first = NextLine(*prompt);  // the agent prints two lines, then waits for ever
+    Json second = NextLine(*prompt);
+    daemon->process().Signal(SIGKILL);
+    daemon->process().Wait(kLineTimeoutMs);
+    KillAgent(child_pid_file);
+    daemon = std::make_unique<test::ServeProcess>(PortOf(url), db, restart_args);
+    CHECK(prompt->Wait(30000) == 1);
+    std::string err = prompt->ErrSoFar();
+    CHECK(err == "agor: the task was stopped: the daemon restarted\n");
+    std::string line;
+    CHECK_FALSE(prompt->ReadLine(&line, 0));  // nothing printed twice
+    CHECK(first["message_id"] != second["message_id"]);
+    CHECK(rest.Get("/tasks/" + first["task_id"].get<std::string>())["status"] == "stopped");
+  }
+}
+
+}  // namespace
+}  // namespace agor

@@ -36,7 +36,7 @@
 namespace agor {
 namespace {
 
-constexpr int kLogPageSize = 1000;
+constexpr int kPageSize = 1000;
 constexpr int kStdoutCheckMs = 200;
 constexpr const char* kProgram = "agor watch";
 
@@ -249,7 +249,7 @@ Status Watcher::GetLogPage(std::int64_t after, Json* page) {
   Status status = rest_.Get("/events",
                             {{"seq[$gt]", std::to_string(after)},
                              {"$sort[seq]", "1"},
-                             {"$limit", std::to_string(kLogPageSize)}},
+                             {"$limit", std::to_string(kPageSize)}},
                             page);
   if (status.ok() && !(page->is_object() && page->contains("data") && (*page)["data"].is_array())) {
     return Status::GeneralError("unexpected answer to GET /events: not a page");
@@ -257,23 +257,24 @@ Status Watcher::GetLogPage(std::int64_t after, Json* page) {
   return status;
 }
 
+// Every board's id, paged by id (not by $skip, which a removal meanwhile would shift).
 Status Watcher::ListBoards(std::vector<std::string>* ids) {
-  for (std::size_t skip = 0;;) {
+  for (;;) {
+    QueryParams query = {
+        {"$limit", std::to_string(kPageSize)}, {"$sort[board_id]", "1"}, {"$select[]", "board_id"}};
+    if (!ids->empty()) query.emplace_back("board_id[$gt]", ids->back());
     Json page;
-    Status status = rest_.Get("/boards",
-                              {{"$limit", std::to_string(kLogPageSize)},
-                               {"$skip", std::to_string(skip)},
-                               {"$sort[created_at]", "1"}},
-                              &page);
+    Status status = rest_.Get("/boards", query, &page);
     if (!status.ok()) return status;
     const Json& data = page.is_object() && page.contains("data") ? page["data"] : Json();
-    if (!data.is_array() || data.empty()) return Status::OK();
+    if (!data.is_array()) return Status::GeneralError("unexpected answer to GET /boards");
+    std::size_t before = ids->size();
     for (const Json& board : data) {
-      if (board.contains("board_id") && board["board_id"].is_string()) {
-        ids->push_back(board["board_id"].get<std::string>());
-      }
+      bool valid = board.contains("board_id") && board["board_id"].is_string();
+      std::string id = valid ? board["board_id"].get<std::string>() : "";
+      if (valid && (ids->empty() || id > ids->back())) ids->push_back(std::move(id));
     }
-    skip += data.size();
+    if (ids->size() == before) return Status::OK();  // the last page, or no progress
   }
 }
 
@@ -370,8 +371,7 @@ void Watcher::CatchUp() {
       if (EventFromLog(std::move(entry), &event)) Deliver(std::move(event));
       if (finished_) return;
     }
-    more =
-        data.size() >= static_cast<std::size_t>(page.value("limit", kLogPageSize)) && !data.empty();
+    more = data.size() >= static_cast<std::size_t>(page.value("limit", kPageSize)) && !data.empty();
   }
   resync_needed_ = false;
   if (pending_subscriptions_ > 0) return;

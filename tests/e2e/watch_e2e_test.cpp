@@ -148,18 +148,21 @@ int ClosedPort() {
   return ntohs(addr.sin_port);
 }
 
-// Waits until a watcher of every board (no --since) is live: patches `probe` until a line
-// comes, then creates a marker board and reads up to its line.
+// Waits until a watcher of every board (no --since) is live: patches `probe` until a line comes,
+// then reads up to the line of the last patch. A watcher prints its first lines from its
+// initial replay of the log, and goes live right after that replay: what is written after the
+// line of the last patch has been read reaches it over the socket.
 void WaitUntilLive(ChildProcess& watch, Rest& rest, const Json& probe) {
   std::string line;
-  bool live = false;
-  for (int i = 0; i < 100 && !live; ++i) {
-    rest.Patch("boards", probe["board_id"], {{"description", "probe " + std::to_string(i)}});
-    live = watch.ReadLine(&line, 200);
+  std::string last;
+  for (int i = 0; i < 100 && line.empty(); ++i) {
+    last = "probe " + std::to_string(i);
+    rest.Patch("boards", probe["board_id"], {{"description", last}});
+    watch.ReadLine(&line, 200);
   }
-  REQUIRE(live);
-  Json marker = NewBoard(rest, "marker");
-  while (NextEvent(watch)["data"]["board_id"] != marker["board_id"]) {
+  REQUIRE_FALSE(line.empty());
+  for (Json event = Json::parse(line); event["data"]["description"] != last;) {
+    event = NextEvent(watch);
   }
 }
 
@@ -174,12 +177,14 @@ TEST_CASE("agor watch prints live events, and the first ones of boards created m
   auto watch = StartWatch(daemon.url());
   WaitUntilLive(*watch, rest, probe);
 
-  // A board created while watching: its session and message follow at once, before the
-  // watcher can have joined the new board's channel.
+  // A board created while watching: its session and message follow while the watcher is
+  // stopped, so it cannot have joined the new board's channel before they are published.
+  watch->Signal(SIGSTOP);
   Json board = NewBoard(rest, "fresh");
   Json session = NewSession(rest, board);
   Json message = NewMessage(rest, session, 0);
   Json patched = rest.Patch("sessions", session["session_id"], {{"title", "renamed"}});
+  watch->Signal(SIGCONT);
   std::vector<Json> lines =
       ExpectEvents(*watch, {Created("boards", board), Created("sessions", session),
                             Created("messages", message), Patched("sessions", patched)});
@@ -267,6 +272,14 @@ TEST_CASE("agor watch --since pages through a long log", "[watch][e2e]") {
   }
   Json last = NewBoard(rest, "last");
   CHECK(ExpectEvents(*watch, {Created("boards", last)})[0]["seq"] == kBoards + 1);
+
+  // A watcher of every board joins them all, not only the first page.
+  Json page = rest.Get("/boards?$limit=1&$sort[board_id]=-1");
+  Json highest = page["data"][0];
+  auto every = StartWatch(daemon.url());
+  WaitUntilLive(*every, rest, last);
+  Json session = NewSession(rest, highest);
+  ExpectEvents(*every, {Created("sessions", session)});
 }
 
 // The daemon is killed under the watcher; another daemon on another port writes to the same

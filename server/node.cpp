@@ -1,5 +1,7 @@
 #include "server/node.h"
 
+#include <algorithm>
+
 #include "store/log.h"
 
 namespace agor {
@@ -69,7 +71,10 @@ Status Node::Start(const NodeOptions& options) {
   if (!s.ok()) return s;
   tasks_->RecoverAfterRestart();
   Prune();
-  web_->Every(1000, [this] { engine_->Tick(); });
+  // Heartbeats are checked often enough to keep short ping intervals on time.
+  int tick_ms =
+      static_cast<int>(std::clamp<int64_t>(options.engine.ping_interval_ms / 4, 20, 1000));
+  web_->Every(tick_ms, [this] { engine_->Tick(); });
   web_->Every(60000, [this] { Prune(); });
   web_->OnStop([this] { engine_->ReleasePolls(); });
   return Status::OK();

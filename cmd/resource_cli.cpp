@@ -75,21 +75,6 @@ Status ReadPage(const Json& page, const std::string& service, Json* rows) {
   return Status::OK();
 }
 
-// GET /<service>/<id_or_prefix> and the full id of the record it names. Refusals name the flag.
-Status ResolveReference(RestClient& client, const std::string& service, const FieldFlag& flag,
-                        const std::string& id_or_prefix, Json* full_id) {
-  Json record;
-  Status status = client.Get(PathJoin(service, id_or_prefix), {}, &record);
-  if (IsUnreachable(status)) return status;
-  if (!status.ok()) return Status(status.code(), flag.flag + ": " + status.message());
-  const char* id_field = FindService(service)->id_field;
-  if (!record.is_object() || !record.contains(id_field) || !record[id_field].is_string()) {
-    return Status::GeneralError("unexpected answer to GET /" + service + "/:id");
-  }
-  *full_id = record[id_field];
-  return Status::OK();
-}
-
 class ResourceCli {
  public:
   explicit ResourceCli(const ResourceSpec& spec);
@@ -273,10 +258,28 @@ Status ResourceCli::FieldValue(RestClient& client, const FlagValue& value, Json*
     *out = value.spec->repeatable ? Json(value.list) : Json(value.text);
     return Status::OK();
   }
-  return ResolveReference(client, target, *value.spec, value.text, out);
+  std::string full_id;
+  Status status = ResolveId(client, target, value.text, value.spec->flag, &full_id);
+  if (status.ok()) *out = full_id;
+  return status;
 }
 
 }  // namespace
+
+Status ResolveId(RestClient& client, const std::string& service, const std::string& id_or_prefix,
+                 const std::string& label, std::string* full_id) {
+  Json record;
+  Status status = client.Get(PathJoin(service, id_or_prefix), {}, &record);
+  if (IsUnreachable(status)) return status;
+  if (!status.ok()) return Status(status.code(), label + ": " + status.message());
+  const char* id_field = FindService(service)->id_field;
+  if (!record.is_object() || !record.contains(id_field) || !record[id_field].is_string() ||
+      record[id_field].get<std::string>().empty()) {
+    return Status::GeneralError("unexpected answer to GET /" + service + "/:id");
+  }
+  *full_id = record[id_field].get<std::string>();
+  return Status::OK();
+}
 
 int RunResource(const ResourceSpec& spec, int argc, char** argv) {
   return ResourceCli(spec).Run(argc, argv);

@@ -30,6 +30,8 @@
 
 namespace agor {
 
+class RestClient;
+
 // A command-line flag that sets (or filters on) one field of the service's records.
 struct FieldFlag {
   std::string flag;   // "--slug"
@@ -53,6 +55,12 @@ struct ResourceSpec {
 
 // Parses argv (argv[0] is the command's name), runs the request, prints, returns the exit code.
 int RunResource(const ResourceSpec& spec, int argc, char** argv);
+
+// GET /<service>/<id_or_prefix>: the full id (the service's id field) of the record a full id or
+// unique prefix names. A refusal keeps its code and reads "<label>: <server message>"; an
+// unreachable daemon's status comes back as is; an answer without the id is a GeneralError.
+Status ResolveId(RestClient& client, const std::string& service, const std::string& id_or_prefix,
+                 const std::string& label, std::string* full_id);
 
 // Prints "agor: <message>" on stderr; returns 3 when `status` is unreachable, else 1.
 int ReportFailure(const Status& status);

@@ -1,0 +1,362 @@
+#include "cmd/task_follower.h"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "cmd/command.h"
+#include "cmd/resource_cli.h"
+
+namespace agor {
+namespace {
+
+constexpr int kTickMs = 50;
+constexpr auto kStopWait = std::chrono::seconds(5);
+constexpr int kPageSize = 1000;
+constexpr size_t kExcerptWidth = 100;
+constexpr const char* kDim = "\x1b[2m";
+constexpr const char* kReset = "\x1b[0m";
+
+std::string Str(const Json& record, const char* key) {
+  if (!record.is_object()) return "";
+  auto it = record.find(key);
+  return it != record.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// `text` with its line breaks turned into "; " (an agent's error may hold its stderr tail).
+std::string OneLine(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at)) {
+    text.replace(at, 1, "; ");
+  }
+  return text;
+}
+
+bool IsFinal(const std::string& task_status) {
+  return task_status == "completed" || task_status == "failed" || task_status == "stopped";
+}
+
+// The stored prompt of a task (the user's own message), as opposed to a tool result.
+bool IsPromptMessage(const Json& message) {
+  return Str(message, "role") == "user" && Str(message, "status") == "sent";
+}
+
+// ---- Terminal rendering ----------------------------------------------------------------------
+
+// The readable text of message content: a string, or the text/thinking blocks of an array.
+std::string ContentText(const Json& content) {
+  if (content.is_string()) return content.get<std::string>();
+  std::string text;
+  if (!content.is_array()) return text;
+  for (const Json& block : content) {
+    std::string type = Str(block, "type");
+    if (type == "text" || type == "thinking") text += Str(block, type.c_str());
+  }
+  return text;
+}
+
+// One line of `text` (its first), cut to the excerpt width.
+std::string Excerpt(const std::string& text) {
+  std::string first = text.substr(0, text.find('\n'));
+  if (first.size() < text.size()) first += " \xe2\x80\xa6";
+  return CellText(Json(first), Column{"", "", Column::kText, kExcerptWidth});
+}
+
+// A tool result's output: a string, or the text blocks of tool_result blocks.
+std::string ToolResultText(const Json& content) {
+  if (!content.is_array()) return ContentText(content);
+  std::string text;
+  for (const Json& block : content) {
+    const Json& inner = block.is_object() && block.contains("content") ? block["content"] : block;
+    text += inner.is_string() ? inner.get<std::string>() : ContentText(inner);
+  }
+  return text;
+}
+
+// The short lines a non-text message shows as: "⚙ Bash {…}", "← output", "[type] …".
+std::vector<std::string> ToolLines(const Json& message) {
+  std::string type = Str(message, "type");
+  std::vector<std::string> lines;
+  if (type == "tool_use" && message.value("tool_uses", Json()).is_array()) {
+    for (const Json& use : message["tool_uses"]) {
+      lines.push_back(Excerpt("\xe2\x9a\x99 " + Str(use, "name") + " " +
+                              use.value("input", Json::object()).dump()));
+    }
+  } else if (type == "tool_result") {
+    lines.push_back(Excerpt("\xe2\x86\x90 " + ToolResultText(message.value("content", Json()))));
+  } else {
+    const Json& content = message.value("content", Json());
+    std::string text = ContentText(content);
+    lines.push_back(Excerpt("[" + type + "] " + (text.empty() ? content.dump() : text)));
+  }
+  return lines;
+}
+
+bool IsTextType(const std::string& type) {
+  return type.empty() || type == "text" || type == "thinking" || type == "error";
+}
+
+SocketOptions SocketOptionsFor(const BaseUrl& base) {
+  SocketOptions options;
+  options.url = base.text;
+  return options;
+}
+
+}  // namespace
+
+// Prints a task's messages: JSON lines, or text as it streams on a terminal.
+class TaskFollower::Printer {
+ public:
+  explicit Printer(OutputStyle style) : style_(style) {}
+
+  void Chunk(const Json& streaming);
+  void Message(const Json& message);
+  void End() { CloseLine(); }
+
+ private:
+  void Text(const Json& message);
+  void Write(const std::string& text);
+  void CloseLine();
+  void DimLine(const std::string& text);
+
+  OutputStyle style_;
+  std::map<std::string, std::string> streamed_;  // message_id -> text shown so far
+  bool line_open_ = false;
+};
+
+void TaskFollower::Printer::Chunk(const Json& streaming) {
+  if (style_.json) return;
+  std::string chunk = Str(streaming, "chunk");
+  streamed_[Str(streaming, "message_id")] += chunk;
+  Write(chunk);
+}
+
+void TaskFollower::Printer::Message(const Json& message) {
+  if (style_.json) return Write(FormatJsonLines(Json::array({message})));
+  std::string type = Str(message, "type");
+  if (IsTextType(type)) return Text(message);
+  CloseLine();
+  for (const std::string& line : ToolLines(message)) DimLine(line);
+}
+
+// A text message: what its streamed chunks did not show yet, then the end of its line.
+void TaskFollower::Printer::Text(const Json& message) {
+  std::string text = ContentText(message.value("content", Json()));
+  auto it = streamed_.find(Str(message, "message_id"));
+  if (it != streamed_.end()) {
+    if (text.compare(0, it->second.size(), it->second) == 0) Write(text.substr(it->second.size()));
+    streamed_.erase(it);
+    return CloseLine();
+  }
+  CloseLine();
+  if (Str(message, "type") == "thinking") return DimLine(text);
+  Write(text);
+  CloseLine();
+}
+
+void TaskFollower::Printer::Write(const std::string& text) {
+  if (text.empty()) return;
+  fwrite(text.data(), 1, text.size(), stdout);
+  fflush(stdout);
+  line_open_ = text.back() != '\n';
+}
+
+void TaskFollower::Printer::CloseLine() {
+  if (line_open_) Write("\n");
+}
+
+void TaskFollower::Printer::DimLine(const std::string& text) {
+  Write(style_.color ? kDim + text + kReset + "\n" : text + "\n");
+}
+
+// ---- Following the task ----------------------------------------------------------------------
+
+TaskFollower::TaskFollower(const BaseUrl& base, std::string session_id, std::string prompt,
+                           OutputStyle style, const volatile std::sig_atomic_t& interrupted)
+    : rest_(base),
+      socket_(SocketOptionsFor(base)),
+      printer_(new Printer(style)),
+      session_id_(std::move(session_id)),
+      prompt_(std::move(prompt)),
+      signalled_(interrupted) {}
+
+TaskFollower::~TaskFollower() = default;
+
+int TaskFollower::Run() {
+  socket_.OnConnect([this](bool recovered) { OnConnect(recovered); });
+  socket_.OnEvent(
+      [this](const std::string& name, Json record, const std::string&) { OnEvent(name, record); });
+  socket_.Every(kTickMs, [this] { Tick(); });
+  Status status = socket_.Run();
+  printer_->End();
+  if (!status.ok() && !finished_) return ReportFailure(status);
+  return exit_code_;
+}
+
+// The first connection subscribes then posts; a recovered one got the missed events replayed;
+// any other one subscribes again and reads what it missed.
+void TaskFollower::OnConnect(bool recovered) {
+  if (!recovered || !posted_) Subscribe();
+}
+
+void TaskFollower::Subscribe() {
+  Json args = Json::array({Json{{"session_id", session_id_}}, Json::object()});
+  socket_.Call("create", "subscriptions", std::move(args), [this](const Status& error, Json) {
+    if (finished_) return;
+    if (!error.ok())
+      return Finish(kExitFailure, "cannot subscribe to the session: " + error.message());
+    posted_ ? CatchUp() : SendPrompt();
+  });
+}
+
+void TaskFollower::SendPrompt() {
+  if (signalled_) return Finish(kExitInterrupted);
+  Json answer;
+  Status status =
+      rest_.Post(PathJoin("sessions", session_id_) + "/prompt", {{"prompt", prompt_}}, &answer);
+  if (!status.ok()) return Finish(ReportFailure(status));
+  posted_ = true;
+  task_id_ = Str(answer, "task_id");
+  if (task_id_.empty()) queued_id_ = Str(answer, "message_id");
+  if (task_id_.empty() && queued_id_.empty()) {
+    Finish(kExitFailure, "unexpected answer to POST /sessions/:id/prompt: " + answer.dump());
+  }
+}
+
+// After an unrecovered reconnect: the queued prompt's fate, the task's messages and status.
+void TaskFollower::CatchUp() {
+  Status status = queued_id_.empty() ? Status::OK() : CatchUpQueued();
+  if (status.ok() && !task_id_.empty()) status = CatchUpMessages();
+  Json task;
+  if (status.ok() && !task_id_.empty() && !finished_) {
+    status = rest_.Get(PathJoin("tasks", task_id_), {}, &task);
+    if (status.ok()) OnTask(task);
+  }
+  if (!status.ok()) OnRestFailure(status);
+}
+
+Status TaskFollower::CatchUpQueued() {
+  Json message;
+  Status status = rest_.Get(PathJoin("messages", queued_id_), {}, &message);
+  if (status.code() == Code::kNotFound) {
+    Finish(kExitFailure, "the queued prompt was removed before it ran");
+    return Status::OK();
+  }
+  if (status.ok()) OnQueuedPatched(message);
+  return status;
+}
+
+Status TaskFollower::CatchUpMessages() {
+  for (size_t skip = 0; !finished_;) {
+    Json page;
+    Status status = rest_.Get("/messages",
+                              {{"task_id", task_id_},
+                               {"$sort[index]", "1"},
+                               {"$limit", std::to_string(kPageSize)},
+                               {"$skip", std::to_string(skip)}},
+                              &page);
+    if (!status.ok()) return status;
+    const Json& data = page.value("data", Json());
+    if (!data.is_array() || data.empty()) break;
+    for (const Json& message : data) OnMessage(message);
+    skip += data.size();
+  }
+  return Status::OK();
+}
+
+void TaskFollower::OnEvent(const std::string& name, const Json& record) {
+  if (finished_ || Str(record, "session_id") != session_id_) return;
+  if (name == "messages streaming" && !task_id_.empty() && Str(record, "task_id") == task_id_) {
+    printer_->Chunk(record);
+  } else if (name == "messages created") {
+    OnMessage(record);
+  } else if (name == "messages patched") {
+    OnQueuedPatched(record);
+  } else if (name == "messages removed" && !queued_id_.empty() &&
+             Str(record, "message_id") == queued_id_) {
+    Finish(kExitFailure, "the queued prompt was removed before it ran");
+  } else if (name == "tasks patched") {
+    OnTask(record);
+  } else if (name == "sessions removed") {
+    Finish(kExitFailure, "session " + session_id_ + " was removed");
+  }
+}
+
+void TaskFollower::OnMessage(const Json& message) {
+  if (task_id_.empty() || Str(message, "task_id") != task_id_ || IsPromptMessage(message)) return;
+  if (!printed_.insert(Str(message, "message_id")).second) return;
+  printer_->Message(message);
+}
+
+// The queued prompt became a task's prompt: follow that task.
+void TaskFollower::OnQueuedPatched(const Json& message) {
+  if (queued_id_.empty() || Str(message, "message_id") != queued_id_) return;
+  std::string task_id = Str(message, "task_id");
+  if (task_id.empty()) return;
+  queued_id_.clear();
+  task_id_ = task_id;
+  if (interrupted_) StopTask();
+}
+
+void TaskFollower::OnTask(const Json& task) {
+  std::string status = Str(task, "status");
+  if (task_id_.empty() || Str(task, "task_id") != task_id_ || !IsFinal(status)) return;
+  if (interrupted_) return Finish(kExitInterrupted);
+  if (status == "completed") return Finish(kExitOk);
+  std::string error = Str(task, "error");
+  if (status == "failed") return Finish(kExitFailure, error.empty() ? "the task failed" : error);
+  Finish(kExitFailure, "the task was stopped" + (error.empty() ? "" : ": " + error));
+}
+
+void TaskFollower::Tick() {
+  if (finished_) return;
+  if (signalled_ && !interrupted_) return Interrupt();
+  if (interrupted_ && std::chrono::steady_clock::now() > stop_deadline_) {
+    Finish(kExitInterrupted, "the task did not end within 5 s of the stop request");
+  }
+}
+
+// Ctrl-C: stop the task (or drop the queued prompt), then wait a bounded time for its end.
+void TaskFollower::Interrupt() {
+  interrupted_ = true;
+  stop_deadline_ = std::chrono::steady_clock::now() + kStopWait;
+  if (!posted_) return Finish(kExitInterrupted);
+  if (!queued_id_.empty()) return CancelQueued();
+  StopTask();
+}
+
+void TaskFollower::StopTask() {
+  Json answer;
+  Status status = rest_.Post(PathJoin("sessions", session_id_) + "/stop", Json::object(), &answer);
+  // Conflict: the session runs nothing any more, so the task has ended already.
+  if (status.code() == Code::kConflict) return Finish(kExitInterrupted);
+  if (!status.ok()) Finish(kExitInterrupted, "cannot stop the task: " + status.message());
+}
+
+void TaskFollower::CancelQueued() {
+  Json message;
+  Status status = rest_.Get(PathJoin("messages", queued_id_), {}, &message);
+  if (status.ok() && !Str(message, "task_id").empty()) return OnQueuedPatched(message);
+  if (status.ok()) status = rest_.Delete(PathJoin("messages", queued_id_), &message);
+  if (status.ok() || status.code() == Code::kNotFound) return Finish(kExitInterrupted);
+  Finish(kExitInterrupted, "cannot remove the queued prompt: " + status.message());
+}
+
+// The daemon went away under a REST call: reconnect and catch up. Anything else is fatal.
+void TaskFollower::OnRestFailure(const Status& status) {
+  if (IsUnreachable(status)) return socket_.Reconnect();
+  Finish(ReportFailure(status));
+}
+
+// Ends the command; `error` (made one line) goes to stderr as "agor: <error>".
+void TaskFollower::Finish(int exit_code, const std::string& error) {
+  if (finished_) return;
+  finished_ = true;
+  exit_code_ = exit_code;
+  printer_->End();
+  if (!error.empty()) fprintf(stderr, "agor: %s\n", OneLine(error).c_str());
+  socket_.Stop();
+}
+
+}  // namespace agor

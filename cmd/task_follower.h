@@ -1,0 +1,78 @@
+// TaskFollower: the part of `agor prompt` (cmd/prompt_cmd.cpp) that sends the prompt and
+// follows the task it runs until that task ends.
+//
+// Contract:
+// - Run() connects its socket (cmd/socket_client.h), subscribes to the session, and only then
+//   POSTs the prompt, so nothing is lost. It follows the task the daemon answers with, or, when
+//   the prompt was queued behind a running task, the task its queued message starts (the
+//   `messages patched` that gives the message a task_id).
+// - After a reconnect the server did not recover, it subscribes again and reads what it missed
+//   over REST: the queued prompt's fate, the task's messages (printed once each, by message_id)
+//   and the task's status. A daemon restart thus ends the wait with the task `stopped`.
+// - Output (cmd/output.h): with style.json one JSON line per stored message of the task (the
+//   user's own prompt is not repeated); otherwise text as it streams, the stored message adding
+//   only what the chunks did not show, and non-text messages as short dim lines.
+// - `interrupted` (set by a SIGINT handler) is polled: it stops the task (a queued prompt is
+//   removed instead) and waits up to 5 s for its end.
+// - Run() returns the exit code (cmd/command.h): 0 completed, 1 failed, stopped or refused
+//   ("agor: <error>" on stderr, one line), 3 unreachable, 130 interrupted.
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "cmd/output.h"
+#include "cmd/rest_client.h"
+#include "cmd/socket_client.h"
+
+namespace agor {
+
+class TaskFollower {
+ public:
+  TaskFollower(const BaseUrl& base, std::string session_id, std::string prompt, OutputStyle style,
+               const volatile std::sig_atomic_t& interrupted);
+  ~TaskFollower();
+
+  // Posts the prompt, prints the task's messages until it ends; returns the exit code.
+  int Run();
+
+ private:
+  class Printer;
+
+  void OnConnect(bool recovered);
+  void Subscribe();
+  void SendPrompt();
+  void CatchUp();
+  Status CatchUpQueued();
+  Status CatchUpMessages();
+  void OnEvent(const std::string& name, const Json& record);
+  void OnMessage(const Json& message);
+  void OnQueuedPatched(const Json& message);
+  void OnTask(const Json& task);
+  void Tick();
+  void Interrupt();
+  void StopTask();
+  void CancelQueued();
+  void OnRestFailure(const Status& status);
+  void Finish(int exit_code, const std::string& error = "");
+
+  RestClient rest_;
+  SocketClient socket_;
+  std::unique_ptr<Printer> printer_;
+  std::string session_id_;
+  std::string prompt_;
+  const volatile std::sig_atomic_t& signalled_;  // the SIGINT flag
+  bool posted_ = false;
+  std::string queued_id_;  // the queued prompt's message, until a task starts it
+  std::string task_id_;    // the task followed
+  std::set<std::string> printed_;
+  bool interrupted_ = false;
+  std::chrono::steady_clock::time_point stop_deadline_;
+  bool finished_ = false;
+  int exit_code_ = 0;  // kExitOk
+};
+
+}  // namespace agor

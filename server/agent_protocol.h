@@ -54,9 +54,12 @@
 // free functions are pure (AgentExecutable reads the environment).
 #pragma once
 
+#include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/status.h"
@@ -142,5 +145,60 @@ std::string AgentExecutable(const std::string& agentic_tool);
 //   "command: 'mytool' not found on PATH"                             (no variable to set)
 std::string MissingExecutableMessage(const std::string& agentic_tool,
                                      const std::string& executable);
+
+// --- Shared by the parsers (server/*_parser.cpp); not for other callers ---------------------
+namespace agent_internal {
+
+// `line` without a trailing '\r'.
+std::string_view TrimCr(std::string_view line);
+
+// True when `line` is empty or only spaces and tabs.
+bool IsBlank(std::string_view line);
+
+// `s` as valid UTF-8 (each invalid byte becomes U+FFFD), cut before `max_bytes` of input
+// without splitting a character: safe to put in JSON.
+std::string ValidUtf8(std::string_view s, size_t max_bytes = std::string_view::npos);
+
+// JSON accessors that never throw on unexpected shapes: j[key] or null (Get), "" (Str), false
+// (Bool) when `j` is not an object or the value is missing or of another type.
+const Json& Get(const Json& j, const char* key);
+std::string Str(const Json& j, const char* key);
+bool Bool(const Json& j, const char* key);
+
+// Copies from[key] to (*to)[as or key] when present and not null.
+void CopyIf(const Json& from, const char* key, Json* to, const char* as = nullptr);
+
+// An object of the `keys` of `from` that are present and not null.
+Json Pick(const Json& from, std::initializer_list<const char*> keys);
+
+template <typename P>
+using LineHandler = void (P::*)(const Json&, std::vector<AgentEvent>*);
+
+// Calls the handler of line["type"]; unknown types do nothing.
+template <typename P, size_t N>
+void Dispatch(P* self, const std::pair<const char*, LineHandler<P>> (&table)[N], const Json& line,
+              std::vector<AgentEvent>* out) {
+  const std::string type = Str(line, "type");
+  for (const auto& [name, handler] : table) {
+    if (type == name) return (self->*handler)(line, out);
+  }
+}
+
+// Base of the JSON-lines parsers: skips blank lines, rejects a line that is not a JSON object
+// (BadRequest "<tool>: unparseable output line: …") and hands each object to Handle().
+class JsonLinesParser : public AgentParser {
+ public:
+  explicit JsonLinesParser(const char* tool) : tool_(tool) {}
+
+  Status ParseLine(std::string_view line, std::vector<AgentEvent>* out) final;
+
+ protected:
+  virtual void Handle(const Json& line, std::vector<AgentEvent>* out) = 0;
+
+ private:
+  const char* tool_;
+};
+
+}  // namespace agent_internal
 
 }  // namespace agor

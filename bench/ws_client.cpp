@@ -1,6 +1,6 @@
 #include "bench/ws_client.h"
 
-#include "bench/ws_frame.h"
+#include "server/ws_frame.h"
 
 namespace agor::bench {
 namespace {

@@ -1,7 +1,6 @@
-// WebServer: the one listening port, served by websocketpp on standalone Asio: plain HTTP
-// requests (answered now or later) and WebSocket connections. This header keeps websocketpp
-// out of every other translation unit (it costs ~20 s and ~650 MB to compile): only
-// web_server.cpp includes it.
+// WebServer: the one listening port, on standalone Asio: HTTP/1.1 requests (keep-alive,
+// answered now or later) and WebSocket connections (web_connection.h speaks both protocols).
+// This header keeps Asio out of every other translation unit of the server.
 //
 // Threading: Run() drives everything on the calling thread (the daemon's event loop); every
 // handler is called on that thread, and the objects handed to handlers may only be used
@@ -35,7 +34,7 @@ class SharedFrame {
       : handle_(std::move(handle)), text_(text) {}
   const std::string& text() const { return *text_; }
   bool empty() const { return !handle_; }
-  // The server library's prepared message; only web_server.cpp knows its type.
+  // The prepared bytes; only web_server.cpp and web_connection.cpp know their type.
   const std::shared_ptr<const void>& handle() const { return handle_; }
 
  private:

@@ -29,6 +29,8 @@ class CorsReply : public HttpReply {
 Node::Node() = default;
 
 Node::~Node() {
+  // A batch still open answers its waiting replies while their connections exist.
+  if (store_) store_->Commit();
   // Agents first (their callbacks post to the loop), then the connections, which refer to
   // the layers below them.
   tasks_.reset();
@@ -57,6 +59,14 @@ Status Node::Start(const NodeOptions& options) {
   sockets_ = std::make_unique<SocketIoServer>(store_.get(), dispatcher_.get(), hub_.get(),
                                               SystemClock(), options.retention);
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
+  // Group commit: the writes of one loop turn (all requests read together) share a COMMIT,
+  // run once the loop has handled what was ready.
+  store_->SetCommitScheduler([this] {
+    web_->Post([this] {
+      ++stats_.commits;
+      store_->Commit();
+    });
+  });
   store_->SetCommitListener([this](const Event& ev) {
     ++stats_.events;
     size_t sent = hub_->Publish(ev);
@@ -91,9 +101,16 @@ void Node::WireHttp() {
     }
     auto cors = std::make_shared<CorsReply>(origins_.get(), req, std::move(reply));
     if (EngineServer::Owns(req.path)) return engine_->HandleHttp(req, cors);
-    HttpResponse res;
-    router_->Handle(req, &res);
-    cors->Send(res);
+    auto res = std::make_shared<HttpResponse>();
+    router_->Handle(req, res.get());
+    // Sent once what the request wrote (or read of a batch still open) is committed.
+    store_->AfterCommit([cors, res](const Status& committed) {
+      if (committed.ok()) return cors->Send(*res);
+      HttpResponse failed;
+      failed.status = committed.http_status();
+      failed.body = committed.ToJson().dump();
+      cors->Send(failed);
+    });
   });
 }
 
@@ -127,6 +144,7 @@ std::string Node::url() const {
 
 void Node::Run() {
   web_->Run();
+  store_->Commit();
   Log(LogLevel::kInfo, "shutting down: checkpointing " + options_.store.path);
   store_->Checkpoint();
 }

@@ -123,6 +123,7 @@ void RestRouter::Metrics(HttpResponse* res) {
       {"agor_http_requests_total", stats_->http_requests},
       {"agor_http_errors_total", stats_->http_errors},
       {"agor_events_total", stats_->events},
+      {"agor_commits_total", stats_->commits},
       {"agor_sockets", stats_->sockets},
       {"agor_slow_clients_dropped_total", stats_->slow_drops},
   };

@@ -43,7 +43,7 @@ SocketIoServer::~SocketIoServer() {
 }
 
 void SocketIoServer::OnOpen(EngineSocket* socket) {
-  auto client = std::make_unique<Client>();
+  auto client = std::make_shared<Client>();
   client->sub.socket = socket;
   socket->user = client.get();
   clients_.emplace(socket, std::move(client));
@@ -82,6 +82,9 @@ void SocketIoServer::OnMessage(EngineSocket* socket, std::string_view payload) {
 
 void SocketIoServer::OnConnect(Client* c, const SocketPacket& packet) {
   if (c->connected) return c->sub.socket->Close("second CONNECT on the same namespace");
+  // The replay reads the log: an open batch is committed (and published) first, so no event
+  // reaches this client both from the log and live.
+  store_->Commit();
   bool recovered = Recover(c, packet.data);
   if (!recovered) c->pid = NewToken();
   JoinFromQuery(c);
@@ -155,7 +158,15 @@ void SocketIoServer::OnEvent(Client* c, SocketPacket packet) {
     s = dispatcher_->Call({call.method_name, call.path, call.id, call.data, call.query}, &result);
   }
   if (!ack) return;  // no ack id: the caller wants no answer
-  c->sub.socket->Send(s.ok() ? EncodeResultAck(*ack, result) : EncodeErrorAck(*ack, s));
+  // Answered once what the call wrote (or read of a batch still open) is committed.
+  std::weak_ptr<Client> weak = clients_.at(c->sub.socket);
+  store_->AfterCommit([weak, id = *ack, s, result = std::move(result)](const Status& committed) {
+    std::shared_ptr<Client> client = weak.lock();
+    if (!client) return;  // the client left meanwhile
+    Status answer = s.ok() ? committed : s;
+    client->sub.socket->Send(answer.ok() ? EncodeResultAck(id, result)
+                                         : EncodeErrorAck(id, answer));
+  });
 }
 
 Status SocketIoServer::CallSubscriptions(Client* c, const FeathersCall& call, Json* result) {

@@ -55,7 +55,8 @@ class SocketIoServer : public EngineHandler {
   Hub* hub_;
   Clock* clock_;
   Retention retention_;
-  std::unordered_map<EngineSocket*, std::unique_ptr<Client>> clients_;
+  // shared: an answer waiting on a commit holds a weak_ptr to find out if its client left.
+  std::unordered_map<EngineSocket*, std::shared_ptr<Client>> clients_;
 };
 
 }  // namespace agor

@@ -258,7 +258,8 @@ void TaskManager::PublishDelta(Run* run, const std::string& stream_key, const st
                {"session_id", run->session_id},
                {"task_id", run->task_id},
                {"chunk", chunk}};
-  hub_->Publish(ev);
+  // After the stored messages written before it, as the agent printed them.
+  store_->AfterCommit([hub = hub_, ev](const Status&) { hub->Publish(ev); });
 }
 
 void TaskManager::OnExit(const std::string& session_id, int status, const std::string& tail) {

@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 #include <cstring>
 
@@ -76,6 +77,12 @@ Store::Store(std::unique_ptr<SQLite::Database> db, Clock* clock, const StoreOpti
       statements_(db_.get()) {}
 
 Store::~Store() {
+  if (batch_open_) {  // owners Commit() first; this keeps a forgotten batch's writes anyway
+    try {
+      db_->exec("COMMIT");
+    } catch (const std::exception&) {
+    }
+  }
   statements_.Clear();  // finalize before the database closes
 }
 
@@ -250,34 +257,95 @@ void Store::MoveSessionChildren(const Json& session) {
 Status Store::Write(const ServiceSchema& schema, const char* event,
                     const std::function<Status(WriteContext&)>& change, Json* record) {
   WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}};
+  Status s = OpenBatch();
+  if (s.ok()) s = RunChange(ctx, event, change);
+  if (s.ok()) {
+    *record = ctx.event.record;
+    pending_.push_back({std::move(ctx.event), nullptr});
+  } else if (batch_open_ && sqlite3_get_autocommit(db_->getHandle())) {
+    FailBatch(s);  // SQLite rolled the whole transaction back (disk full, I/O error)
+  }
+  if (scheduler_) return s;
+  Status committed = Commit();
+  return s.ok() ? committed : s;
+}
+
+Status Store::RunChange(WriteContext& ctx, const char* event,
+                        const std::function<Status(WriteContext&)>& change) {
+  Status s;
+  try {
+    db_->exec("SAVEPOINT write");
+    s = change(ctx);
+    ScopeEvent(&ctx.event);
+    ctx.event.ts = ctx.now;
+    ctx.event.service = ctx.schema.name;
+    ctx.event.event = event;
+    if (s.ok()) s = event_log_->Append(&ctx.event);
+    if (s.ok()) db_->exec("RELEASE write");
+  } catch (const std::exception& e) {
+    s = Translate(e, ctx.schema);
+  }
+  if (s.ok()) return s;
+  try {
+    db_->exec("ROLLBACK TO write");
+    db_->exec("RELEASE write");
+  } catch (const std::exception&) {
+    // No savepoint left: SQLite already rolled back the transaction (the caller checks).
+  }
+  return s;
+}
+
+Status Store::OpenBatch() {
+  if (batch_open_) return Status::OK();
   try {
     db_->exec("BEGIN IMMEDIATE");
   } catch (const std::exception& e) {
     return StatusFromSqlite(e);
   }
+  batch_open_ = true;
+  if (scheduler_) scheduler_();
+  return Status::OK();
+}
+
+Status Store::Commit() {
+  if (!batch_open_) return Status::OK();
+  batch_open_ = false;
   Status s;
   try {
-    s = change(ctx);
-    ScopeEvent(&ctx.event);
-    ctx.event.ts = ctx.now;
-    ctx.event.service = schema.name;
-    ctx.event.event = event;
-    if (s.ok()) s = event_log_->Append(&ctx.event);
-    if (s.ok()) db_->exec("COMMIT");
+    db_->exec("COMMIT");
   } catch (const std::exception& e) {
-    s = Translate(e, schema);
-  }
-  if (!s.ok()) {
+    s = StatusFromSqlite(e);
     try {
       db_->exec("ROLLBACK");
     } catch (const std::exception&) {
-      // Already rolled back by SQLite (e.g. after a failed COMMIT): nothing left to undo.
+      // Already rolled back by SQLite: nothing left to undo.
     }
-    return s;
   }
-  *record = ctx.event.record;
-  if (listener_) listener_(ctx.event);
-  return Status::OK();
+  std::vector<Pending> done;
+  done.swap(pending_);
+  for (auto& p : done) {
+    if (p.then) {
+      p.then(s);
+    } else if (s.ok() && listener_) {
+      listener_(p.event);
+    }
+  }
+  return s;
+}
+
+// The batch is gone: its writes never happened, and whoever waits on it is told so.
+void Store::FailBatch(const Status& status) {
+  batch_open_ = false;
+  std::vector<Pending> done;
+  done.swap(pending_);
+  for (auto& p : done) {
+    if (p.then) p.then(status);
+  }
+}
+
+void Store::AfterCommit(std::function<void(const Status&)> fn) {
+  if (!batch_open_) return fn(Status::OK());
+  pending_.push_back({Event{}, std::move(fn)});
 }
 
 Status Store::Insert(WriteContext& ctx, const Json& clean) {
@@ -455,6 +523,7 @@ Status Store::PruneClientStates(int64_t min_ts_millis) {
 }
 
 void Store::Checkpoint() {
+  Commit();
   try {
     statements_.Clear();
     db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -1,7 +1,14 @@
 // Store: the five services' persistence on one SQLite file (WAL, foreign keys on), with the
 // event log. Every write (create/update/patch/remove) runs validation, the change and the
-// event-log append in one transaction; only after COMMIT is the CommitListener told, so
+// event-log append as one unit (a SAVEPOINT); only after COMMIT is the CommitListener told, so
 // listeners never see an event for a rolled-back write and see events in seq order.
+//
+// Group commit: without a commit scheduler every write commits before Write returns. With
+// one, writes join one open batch transaction; its first write calls the scheduler, whose
+// owner calls Commit() soon on the same thread (the daemon: once the event loop has handled
+// what is ready). Each commit appends every touched page to the WAL once, so a batch of N
+// writes costs far less than N commits. Nothing a batch did may leave the process before its
+// COMMIT: answers wait in AfterCommit, and a refused write undoes only itself.
 //
 // Ids: UUIDv4 from the OS's random source unless the client sends a valid UUID. get, update,
 // patch and remove accept a unique prefix of at least 8 hex digits (Conflict when ambiguous).
@@ -62,18 +69,36 @@ class Store {
   // Called after each committed write with its event. One listener; set before use.
   void SetCommitListener(CommitListener listener) { listener_ = std::move(listener); }
 
+  // Turns group commit on (see above); `schedule` must lead to one Commit() call.
+  void SetCommitScheduler(std::function<void()> schedule) { scheduler_ = std::move(schedule); }
+  // Commits the open batch, then runs, in the order they happened, the listener for each of
+  // its events and the AfterCommit callbacks (with the commit's status; events of a failed
+  // commit are not told). OK when no batch is open.
+  Status Commit();
+  // Runs `fn` after the open batch commits, or now with OK when none is open.
+  void AfterCommit(std::function<void(const Status&)> fn);
+  bool batch_open() const { return batch_open_; }
+
   EventLog* event_log() { return event_log_.get(); }
   // Truncating WAL checkpoint; called on clean shutdown.
   void Checkpoint();
 
  private:
   struct WriteContext;  // one write's schema, time and event, defined in store.cpp
+  struct Pending {      // an event to tell, or a callback to run, after COMMIT
+    Event event;
+    std::function<void(const Status&)> then;
+  };
   Store(std::unique_ptr<SQLite::Database> db, Clock* clock, const StoreOptions& options);
 
-  // Runs `change` in one IMMEDIATE transaction with the event-log append; commits, then tells
-  // the listener. Any failure rolls back everything.
+  // Runs `change` with the event-log append in a SAVEPOINT of the batch transaction; any
+  // failure rolls back to it. Commits at once without a scheduler.
   Status Write(const ServiceSchema& schema, const char* event,
                const std::function<Status(WriteContext&)>& change, Json* record);
+  Status RunChange(WriteContext& ctx, const char* event,
+                   const std::function<Status(WriteContext&)>& change);
+  Status OpenBatch();
+  void FailBatch(const Status& status);
   Status Insert(WriteContext& ctx, const Json& clean);
   Status Replace(WriteContext& ctx, const std::string& id, const Json& clean, bool whole);
   Status Load(const ServiceSchema& schema, const std::string& full_id, Json* record);
@@ -89,6 +114,9 @@ class Store {
   Clock* clock_;
   StoreOptions options_;
   CommitListener listener_;
+  std::function<void()> scheduler_;
+  bool batch_open_ = false;
+  std::vector<Pending> pending_;
   StatementCache statements_;
 };
 

@@ -1,0 +1,110 @@
+// Group commit: with a commit scheduler, writes join one batch transaction and nothing of it
+// (events, answers) is told before Commit().
+#include <SQLiteCpp/Database.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "store/store.h"
+
+namespace agor {
+namespace {
+
+class FixedClock : public Clock {
+ public:
+  int64_t NowMillis() override { return 1764150000000; }
+};
+
+struct Batched {
+  explicit Batched(const std::string& path = ":memory:") {
+    StoreOptions options;
+    options.path = path;
+    REQUIRE(Store::Open(options, &clock, &store).ok());
+    store->SetCommitListener([this](const Event& ev) {
+      told.push_back("event " + std::to_string(ev.seq) + " " + ev.record.value("name", ""));
+    });
+    store->SetCommitScheduler([this] { ++scheduled; });
+  }
+  Status CreateBoard(const Json& data) {
+    Json out;
+    return store->Create("boards", data, &out);
+  }
+  void Then(const std::string& label) {
+    store->AfterCommit([this, label](const Status& s) { told.push_back(label + " " + s.name()); });
+  }
+
+  FixedClock clock;
+  std::unique_ptr<Store> store;
+  std::vector<std::string> told;
+  int scheduled = 0;
+};
+
+TEST_CASE("batched writes are told after Commit, in the order they happened", "[store]") {
+  Batched b;
+  REQUIRE(b.CreateBoard({{"name", "a"}}).ok());
+  b.Then("answer-a");
+  REQUIRE(b.CreateBoard({{"name", "b"}}).ok());
+  b.Then("answer-b");
+  CHECK(b.scheduled == 1);  // one batch, scheduled by its first write
+  CHECK(b.store->batch_open());
+  CHECK(b.told.empty());
+  REQUIRE(b.store->Commit().ok());
+  CHECK(b.told == std::vector<std::string>{"event 1 a", "answer-a OK", "event 2 b", "answer-b OK"});
+  CHECK_FALSE(b.store->batch_open());
+  REQUIRE(b.CreateBoard({{"name", "c"}}).ok());
+  CHECK(b.scheduled == 2);  // the next write opens (and schedules) the next batch
+}
+
+TEST_CASE("a refused write in a batch undoes only itself", "[store]") {
+  Batched b;
+  REQUIRE(
+      b.CreateBoard({{"name", "a"}, {"board_id", "11111111-2222-4333-8444-555555555555"}}).ok());
+  CHECK(b.CreateBoard({{"name", "x"}, {"junk", 1}}).code() == Code::kBadRequest);
+  Status dup = b.CreateBoard({{"name", "y"}, {"board_id", "11111111-2222-4333-8444-555555555555"}});
+  CHECK(dup.code() == Code::kConflict);
+  REQUIRE(b.CreateBoard({{"name", "c"}}).ok());
+  REQUIRE(b.store->Commit().ok());
+  CHECK(b.told == std::vector<std::string>{"event 1 a", "event 2 c"});  // seq stays gapless
+  Json page;
+  REQUIRE(b.store->Find("boards", Json::object(), &page).ok());
+  CHECK(page["total"] == 2);
+}
+
+TEST_CASE("another connection sees nothing of a batch before its Commit", "[store]") {
+  auto dir = std::filesystem::temp_directory_path() / ("agor-batch-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    Batched b((dir / "agor.db").string());
+    SQLite::Database reader((dir / "agor.db").string(), SQLite::OPEN_READONLY);
+    REQUIRE(b.CreateBoard({{"name", "a"}}).ok());
+    CHECK(reader.execAndGet("SELECT count(*) FROM boards").getInt() == 0);
+    REQUIRE(b.store->Commit().ok());
+    CHECK(reader.execAndGet("SELECT count(*) FROM boards").getInt() == 1);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("AfterCommit runs at once when no batch is open", "[store]") {
+  Batched b;
+  b.Then("now");
+  CHECK(b.told == std::vector<std::string>{"now OK"});
+  CHECK(b.scheduled == 0);
+}
+
+TEST_CASE("a store closed with a batch open keeps its writes", "[store]") {
+  auto dir = std::filesystem::temp_directory_path() / ("agor-batch2-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    Batched b((dir / "agor.db").string());
+    REQUIRE(b.CreateBoard({{"name", "a"}}).ok());
+  }
+  SQLite::Database reader((dir / "agor.db").string(), SQLite::OPEN_READONLY);
+  CHECK(reader.execAndGet("SELECT count(*) FROM boards").getInt() == 1);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace agor

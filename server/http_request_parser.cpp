@@ -98,10 +98,19 @@ HttpParse Complete(size_t consumed) {
   return p;
 }
 
-// Skips the trailer lines after the last chunk; kIncomplete until the empty line arrived.
-HttpParse SkipTrailers(std::string_view in, size_t pos) {
+HttpParse HeadersTooLarge(size_t max) {
+  return Error(Status::BadRequest("request headers over " + std::to_string(max) + " bytes"));
+}
+
+// Skips the trailer lines after the last chunk, at most max_bytes of them; kIncomplete until
+// the empty line arrived.
+HttpParse SkipTrailers(std::string_view in, size_t pos, size_t max_bytes) {
+  size_t start = pos;
   for (;;) {
     size_t end = in.find(kCrlf, pos);
+    if ((end == std::string_view::npos ? in.size() : end) - start > max_bytes) {
+      return HeadersTooLarge(max_bytes);
+    }
     if (end == std::string_view::npos) return HttpParse{};
     if (end == pos) return Complete(end + 2);
     pos = end + 2;
@@ -110,7 +119,9 @@ HttpParse SkipTrailers(std::string_view in, size_t pos) {
 
 // Decodes the chunked body starting at in[pos] into *body. kIncomplete until the last chunk
 // and its trailers arrived; consumed counts from the start of in.
-HttpParse DecodeChunked(std::string_view in, size_t pos, size_t max_body, std::string* body) {
+HttpParse DecodeChunked(std::string_view in, size_t pos, const HttpLimits& limits,
+                        std::string* body) {
+  const size_t max_body = limits.max_body_bytes;
   body->clear();
   for (;;) {
     size_t eol = in.find(kCrlf, pos);
@@ -124,7 +135,7 @@ HttpParse DecodeChunked(std::string_view in, size_t pos, size_t max_body, std::s
     }
     if (body->size() + size > max_body) return TooLarge(max_body);
     pos = eol + 2;
-    if (size == 0) return SkipTrailers(in, pos);
+    if (size == 0) return SkipTrailers(in, pos, limits.max_header_bytes);
     if (in.size() < pos + size + 2) return HttpParse{};
     if (in.substr(pos + size, 2) != kCrlf) return Error(Status::BadRequest("malformed chunk"));
     body->append(in.substr(pos, size));
@@ -139,11 +150,16 @@ HttpParse ParseBody(std::string_view in, size_t start, const HttpLimits& limits,
   if (!te.empty()) {
     if (!cl.empty()) return Error(Status::BadRequest("both Content-Length and Transfer-Encoding"));
     if (Lower(te) != "chunked") return Error(Status::BadRequest("unsupported Transfer-Encoding"));
-    return DecodeChunked(in, start, limits.max_body_bytes, &req->body);
+    return DecodeChunked(in, start, limits, &req->body);
   }
   size_t length = 0;
   if (!cl.empty() && !ParseLength(cl, &length)) {
     return Error(Status::BadRequest("invalid Content-Length"));
+  }
+  for (const auto& h : req->headers) {  // RFC 9112 6.3: differing lengths are a smuggling try
+    if (h.first == "content-length" && h.second != cl) {
+      return Error(Status::BadRequest("conflicting Content-Length headers"));
+    }
   }
   if (length > limits.max_body_bytes) return TooLarge(limits.max_body_bytes);
   if (in.size() - start < length) return HttpParse{};
@@ -160,17 +176,15 @@ bool KeepAlive(const HttpRequest& req, bool http10) {
 }  // namespace
 
 HttpParse ParseHttpRequest(std::string_view in, const HttpLimits& limits, HttpRequest* request) {
-  size_t skipped = 0;  // RFC 9112: empty lines before a request are ignored
+  size_t skipped = 0;  // RFC 9112: empty lines before a request are ignored (and counted)
   while (in.substr(skipped, 2) == kCrlf) skipped += 2;
-  in.remove_prefix(skipped);
-  size_t end = in.find("\r\n\r\n");
-  if (end == std::string_view::npos) {
-    if (in.size() > limits.max_header_bytes) {
-      return Error(Status::BadRequest("request headers over " +
-                                      std::to_string(limits.max_header_bytes) + " bytes"));
-    }
-    return HttpParse{};
+  size_t end = in.find("\r\n\r\n", skipped);
+  if ((end == std::string_view::npos ? in.size() : end + 4) > limits.max_header_bytes) {
+    return HeadersTooLarge(limits.max_header_bytes);
   }
+  if (end == std::string_view::npos) return HttpParse{};
+  in.remove_prefix(skipped);
+  end -= skipped;
   size_t line_end = in.find(kCrlf);
   bool http10 = false;
   if (!ParseRequestLine(in.substr(0, line_end), request, &http10)) {

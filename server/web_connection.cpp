@@ -49,6 +49,13 @@ bool HasToken(std::string value, const std::string& token) {
   return false;
 }
 
+// Codes a peer may send (RFC 6455 7.4): the defined ones but 1004-1006 and 1015, and the
+// ranges for libraries (3000-3999) and applications (4000-4999).
+bool IsValidCloseCode(uint16_t code) {
+  if (code >= 3000 && code <= 4999) return true;
+  return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
+}
+
 HttpResponse ErrorResponse(const Status& status) {
   HttpResponse r;
   r.status = status.http_status();
@@ -106,6 +113,9 @@ WebConnection::WebConnection(WebContext* context, Tcp::socket socket)
 void WebConnection::Start() {
   asio::error_code ec;
   socket_.non_blocking(true, ec);
+  // Writes are already coalesced per loop turn; Nagle would hold a lone event frame until
+  // the client's delayed ACK (up to 40 ms).
+  socket_.set_option(Tcp::no_delay(true), ec);
   last_active_ms_ = NowMs();
   ArmRead();
 }
@@ -287,15 +297,27 @@ void WebConnection::OnControlFrame(const WsFrame& frame) {
     case kWsPong:
       return;
     case kWsClose:
-      if (!close_sent_) {  // the client's close: answer with its code, then hang up
-        std::string_view code = frame.payload.substr(0, 2);
-        Queue(FrameChunk(kWsClose, std::string(code)));
-        close_sent_ = true;
-      }
-      return CloseAfterWrite();
+      return OnClose(frame.payload);
     default:
       return Fail(1002, "unknown control opcode");
   }
+}
+
+// The client's close: answered with its code (when valid), then the connection ends.
+void WebConnection::OnClose(std::string_view payload) {
+  if (close_sent_) return CloseAfterWrite();  // the answer to ours
+  if (payload.size() == 1) return Fail(1002, "close frame with a 1-byte body");
+  if (payload.empty()) {
+    Queue(FrameChunk(kWsClose, ""));
+    close_sent_ = true;
+    return CloseAfterWrite();
+  }
+  uint16_t code = static_cast<uint16_t>(static_cast<uint8_t>(payload[0]) << 8 |
+                                        static_cast<uint8_t>(payload[1]));
+  if (!IsValidCloseCode(code)) return Fail(1002, "invalid close code " + std::to_string(code));
+  if (!IsValidUtf8(payload.substr(2))) return Fail(1007, "close reason is not valid UTF-8");
+  SendClose(code, "");
+  CloseAfterWrite();
 }
 
 void WebConnection::OnMessage(uint8_t opcode, std::string_view payload) {

@@ -94,6 +94,7 @@ class WebConnection : public WsConnection, public std::enable_shared_from_this<W
   void Refuse(const Status& status);
   void OnFrame(const WsFrame& frame);
   void OnControlFrame(const WsFrame& frame);
+  void OnClose(std::string_view payload);
   void OnMessage(uint8_t opcode, std::string_view payload);
   void Fail(uint16_t code, const std::string& reason);
   void SendClose(uint16_t code, std::string_view reason);

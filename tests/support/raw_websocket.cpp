@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 namespace agor::test {
 namespace {
@@ -56,23 +58,33 @@ int RawWebSocket::Connect(int port, const std::string& target,
 }
 
 bool RawWebSocket::SendText(const std::string& text) {
+  return SendFrame(0x81, text);
+}
+
+bool RawWebSocket::SendFrame(uint8_t first_byte, const std::string& payload, bool masked) {
   std::string frame;
-  frame.push_back(static_cast<char>(0x81));
-  size_t n = text.size();
+  frame.push_back(static_cast<char>(first_byte));
+  const char mask_bit = masked ? static_cast<char>(0x80) : 0;
+  size_t n = payload.size();
   if (n < 126) {
-    frame.push_back(static_cast<char>(0x80 | n));
+    frame.push_back(static_cast<char>(mask_bit | n));
   } else if (n < 65536) {
-    frame.push_back(static_cast<char>(0x80 | 126));
+    frame.push_back(static_cast<char>(mask_bit | 126));
     frame.push_back(static_cast<char>(n >> 8));
     frame.push_back(static_cast<char>(n & 0xff));
   } else {
-    frame.push_back(static_cast<char>(0x80 | 127));
+    frame.push_back(static_cast<char>(mask_bit | 127));
     for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
   }
+  if (!masked) return WriteAll(fd_, frame + payload);
   const char mask[4] = {0x11, 0x22, 0x33, 0x44};
   frame.append(mask, 4);
-  for (size_t i = 0; i < n; ++i) frame.push_back(static_cast<char>(text[i] ^ mask[i % 4]));
+  for (size_t i = 0; i < n; ++i) frame.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
   return WriteAll(fd_, frame);
+}
+
+bool RawWebSocket::SendRaw(const std::string& bytes) {
+  return WriteAll(fd_, bytes);
 }
 
 bool RawWebSocket::ReadExact(size_t n, std::string* out, int timeout_ms) {
@@ -91,21 +103,39 @@ bool RawWebSocket::ReadExact(size_t n, std::string* out, int timeout_ms) {
   return true;
 }
 
-bool RawWebSocket::ReadText(std::string* text, int timeout_ms) {
+bool RawWebSocket::ReadFrame(int* opcode, std::string* payload, int timeout_ms) {
+  int64_t deadline = NowMs() + timeout_ms;
+  auto left = [deadline] { return static_cast<int>(std::max<int64_t>(0, deadline - NowMs())); };
   std::string h;
-  if (!ReadExact(2, &h, timeout_ms)) return false;
-  int opcode = h[0] & 0x0f;
+  if (!ReadExact(2, &h, left())) return false;
+  last_fin_ = h[0] & 0x80;
+  last_masked_ = h[1] & 0x80;
+  *opcode = h[0] & 0x0f;
   uint64_t len = h[1] & 0x7f;
   std::string ext;
   if (len == 126 || len == 127) {
-    if (!ReadExact(len == 126 ? 2 : 8, &ext, timeout_ms)) return false;
+    if (!ReadExact(len == 126 ? 2 : 8, &ext, left())) return false;
     len = 0;
     for (unsigned char c : ext) len = (len << 8) | c;
   }
-  if (!ReadExact(len, text, timeout_ms)) return false;
-  if (opcode == 0x8) return false;                       // close
-  if (opcode != 0x1) return ReadText(text, timeout_ms);  // skip pings and others
+  std::string mask;
+  if (last_masked_ && !ReadExact(4, &mask, left())) return false;
+  if (!ReadExact(len, payload, left())) return false;
+  if (last_masked_) {
+    for (size_t i = 0; i < payload->size(); ++i) (*payload)[i] ^= mask[i % 4];
+  }
   return true;
+}
+
+bool RawWebSocket::ReadText(std::string* text, int timeout_ms) {
+  int64_t deadline = NowMs() + timeout_ms;
+  for (;;) {
+    int opcode = 0;
+    int left = static_cast<int>(deadline - NowMs());
+    if (left <= 0 || !ReadFrame(&opcode, text, left)) return false;
+    if (opcode == 0x8) return false;  // close
+    if (opcode == 0x1) return true;   // pings and others are skipped
+  }
 }
 
 bool RawWebSocket::WaitClosed(int timeout_ms) {
@@ -115,6 +145,19 @@ bool RawWebSocket::WaitClosed(int timeout_ms) {
     if (!ReadText(&text, static_cast<int>(deadline - NowMs()))) return NowMs() < deadline;
   }
   return false;
+}
+
+bool RawWebSocket::WaitTcpClosed(int timeout_ms) {
+  int64_t deadline = NowMs() + timeout_ms;
+  buffered_.clear();
+  for (;;) {
+    struct pollfd p = {fd_, POLLIN, 0};
+    int left = static_cast<int>(deadline - NowMs());
+    if (left <= 0 || poll(&p, 1, left) <= 0) return false;
+    char buf[65536];
+    ssize_t got = recv(fd_, buf, sizeof buf, 0);
+    if (got <= 0) return true;  // end of stream or reset
+  }
 }
 
 }  // namespace agor::test

@@ -108,7 +108,9 @@ class WebServer::Impl {
     });
   }
 
-  asio::io_context io_;
+  // One thread runs the loop: a handler's own posts (flushes, commits) then skip the
+  // scheduler's lock and its epoll_ctl wake-up; posts from other threads still wake it.
+  asio::io_context io_{1};
   asio::ip::tcp::acceptor acceptor_;
   asio::signal_set signals_;
   WebContext context_;

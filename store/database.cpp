@@ -56,14 +56,27 @@ CREATE TABLE client_states (
   pid TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX client_states_by_age ON client_states(updated_at);
 )sql",
+    // 3: cheaper writes. seq needs no AUTOINCREMENT (and its sqlite_sequence update on every
+    // append): pruning always keeps the newest event, so max(seq) + 1 never reuses a seq.
+    // Messages without a task (the users') stay out of the task index.
+    R"sql(
+CREATE TABLE events_v3 (
+  seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, service TEXT NOT NULL,
+  event TEXT NOT NULL, board_id TEXT, session_id TEXT, record TEXT NOT NULL);
+INSERT INTO events_v3 SELECT seq, ts, service, event, board_id, session_id, record FROM events;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events;
+DROP INDEX messages_by_task;
+CREATE INDEX messages_by_task ON messages(task_id) WHERE task_id IS NOT NULL;
+)sql",
 };
 
 int UserVersion(SQLite::Database& db) {
   return db.execAndGet("PRAGMA user_version").getInt();
 }
 
-void ApplyMigrations(SQLite::Database& db) {
-  for (int v = UserVersion(db); v < LatestSchemaVersion(); ++v) {
+void ApplyMigrations(SQLite::Database& db, int version) {
+  for (int v = UserVersion(db); v < version; ++v) {
     SQLite::Transaction tx(db);
     db.exec(kMigrations[v]);
     db.exec("PRAGMA user_version = " + std::to_string(v + 1));
@@ -87,7 +100,7 @@ int LatestSchemaVersion() {
   return static_cast<int>(kMigrations.size());
 }
 
-Status OpenDatabase(const std::string& path, std::unique_ptr<SQLite::Database>* out) {
+Status OpenDatabase(const std::string& path, std::unique_ptr<SQLite::Database>* out, int version) {
   Status s = CreateParentFolder(path);
   if (!s.ok()) return s;
   try {
@@ -101,15 +114,12 @@ Status OpenDatabase(const std::string& path, std::unique_ptr<SQLite::Database>* 
     // only as used) keeps them from being read back, and savepoint journals stay in memory.
     db->exec("PRAGMA cache_size = -32768");
     db->exec("PRAGMA temp_store = MEMORY");
-    // Checkpoints copy each page once however often it changed since the last one: a 40 MB
-    // WAL between them (not the default 4 MB) copies the hot index and log pages far less.
-    db->exec("PRAGMA wal_autocheckpoint = 10000");
     if (UserVersion(*db) > LatestSchemaVersion()) {
       return Status::GeneralError(path + " has schema version " + std::to_string(UserVersion(*db)) +
                                   ", newer than this agor (" +
                                   std::to_string(LatestSchemaVersion()) + ")");
     }
-    ApplyMigrations(*db);
+    ApplyMigrations(*db, version);
     *out = std::move(db);
     return Status::OK();
   } catch (const std::exception& e) {

@@ -2,7 +2,8 @@
 //
 // Each write of every service appends one Event in the same SQLite transaction as the change
 // (so a rolled-back write leaves no event and a committed one always has one); `seq` is the
-// table's INTEGER PRIMARY KEY AUTOINCREMENT, strictly increasing and never reused. Readers
+// table's INTEGER PRIMARY KEY, max + 1 on each append: strictly increasing and never reused,
+// because pruning always keeps the newest event. Readers
 // replay from a seq to recover what a client missed, across daemon restarts.
 //
 // Not thread-safe: used by the thread that owns the Store's connection.

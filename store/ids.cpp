@@ -1,37 +1,60 @@
 #include "store/ids.h"
 
+#include <sys/random.h>
+
 #include <cctype>
-#include <cstdio>
-#include <random>
+#include <cstring>
 
 namespace agor {
 
-std::string NewUuid() {
-  // std::random_device reads getrandom()/urandom on Linux; mt19937 would be predictable.
-  thread_local std::random_device rd;
-  unsigned char b[16];
-  for (int i = 0; i < 16; i += 4) {
-    uint32_t r = rd();
-    for (int k = 0; k < 4; ++k) b[i + k] = static_cast<unsigned char>(r >> (8 * k));
+namespace {
+
+// Bytes from the OS's random source (getrandom), drawn 512 at a time: one syscall per 32
+// ids instead of four per id. Per thread, so no lock.
+void RandomBytes(unsigned char* out, size_t n) {
+  thread_local unsigned char pool[512];
+  thread_local size_t left = 0;
+  while (n > 0) {
+    if (left == 0) {
+      size_t got = 0;
+      while (got < sizeof pool) {
+        ssize_t r = getrandom(pool + got, sizeof pool - got, 0);
+        if (r > 0) got += static_cast<size_t>(r);  // EINTR: try again
+      }
+      left = sizeof pool;
+    }
+    size_t take = n < left ? n : left;
+    memcpy(out, pool + sizeof pool - left, take);
+    memset(pool + sizeof pool - left, 0, take);  // used bytes do not linger
+    left -= take, out += take, n -= take;
   }
+}
+
+}  // namespace
+
+std::string NewUuid() {
+  unsigned char b[16];
+  RandomBytes(b, sizeof b);
   b[6] = (b[6] & 0x0f) | 0x40;  // version 4
   b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  char out[37];
-  snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-           b[14], b[15]);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 15]);
+  }
   return out;
 }
 
 std::string NewToken() {
   static const char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  thread_local std::random_device rd;
+  unsigned char b[20];
+  RandomBytes(b, sizeof b);
   std::string out;
-  for (int i = 0; i < 4; ++i) {
-    uint32_t r = rd();
-    for (int k = 0; k < 5; ++k, r >>= 6) out.push_back(kAlphabet[r & 63]);
-  }
+  for (unsigned char c : b) out.push_back(kAlphabet[c & 63]);
   return out;
 }
 

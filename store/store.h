@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "store/checkpointer.h"
 #include "store/clock.h"
 #include "store/event_log.h"
 #include "store/query.h"
@@ -80,7 +81,8 @@ class Store {
   bool batch_open() const { return batch_open_; }
 
   EventLog* event_log() { return event_log_.get(); }
-  // Truncating WAL checkpoint; called on clean shutdown.
+  // Truncating WAL checkpoint (after stopping the background checkpointer); called on clean
+  // shutdown.
   void Checkpoint();
 
  private:
@@ -102,7 +104,9 @@ class Store {
   Status Insert(WriteContext& ctx, const Json& clean);
   Status Replace(WriteContext& ctx, const std::string& id, const Json& clean, bool whole);
   Status Load(const ServiceSchema& schema, const std::string& full_id, Json* record);
-  Status CheckReferences(const ServiceSchema& schema, const Json& clean);
+  // Every reference in `clean` names a stored record, except the field `verified` (known).
+  Status CheckReferences(const ServiceSchema& schema, const Json& clean,
+                         const char* verified = nullptr);
   Status DeriveBoard(Json* record);
   void MoveSessionChildren(const Json& session);
   int64_t NextMessageIndex(const std::string& session_id);
@@ -110,6 +114,7 @@ class Store {
   Status FindIn(const ServiceSchema& schema, const Json& query, Json* page);
 
   std::unique_ptr<SQLite::Database> db_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // file databases only; stops before db_ closes
   std::unique_ptr<EventLog> event_log_;
   Clock* clock_;
   StoreOptions options_;

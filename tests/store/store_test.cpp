@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "store/database.h"
 #include "store/ids.h"
 
 namespace agor {
@@ -220,7 +221,30 @@ TEST_CASE("event log prunes by count and age but keeps the newest", "[store]") {
   CHECK(store->event_log()->FirstSeq() == 10);
   CHECK(store->event_log()->LastSeq() == 10);
   REQUIRE(store->Create("repos", {{"slug", "next"}}, &out).ok());
-  CHECK(store->event_log()->LastSeq() == 11);  // AUTOINCREMENT never reuses a seq
+  CHECK(store->event_log()->LastSeq() == 11);  // the kept newest event: no seq reused
+}
+
+TEST_CASE("migration 3 keeps the event log and its seq going on", "[store]") {
+  char tmpl[] = "/tmp/agor-store-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  std::string path = std::string(tmpl) + "/agor.db";
+  {
+    std::unique_ptr<SQLite::Database> db;
+    REQUIRE(OpenDatabase(path, &db, 2).ok());
+    db->exec(
+        "INSERT INTO events (ts, service, event, record) VALUES "
+        "('t', 'boards', 'created', '{}'), ('t', 'boards', 'created', '{}')");
+  }
+  FakeClock clock;
+  std::unique_ptr<Store> store;
+  REQUIRE(Store::Open({path, {}}, &clock, &store).ok());
+  CHECK(store->event_log()->FirstSeq() == 1);
+  CHECK(store->event_log()->LastSeq() == 2);
+  Json out;
+  REQUIRE(store->Create("boards", {{"name", "after"}}, &out).ok());
+  CHECK(store->event_log()->LastSeq() == 3);
+  store.reset();
+  std::filesystem::remove_all(tmpl);
 }
 
 TEST_CASE("a database survives reopening with its events", "[store]") {

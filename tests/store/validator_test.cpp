@@ -10,7 +10,9 @@ Status Check(const char* service, const Json& data, WriteMode mode = WriteMode::
   return ValidateWrite(*FindService(service), data, mode, &clean);
 }
 
-std::string FieldOf(const Status& s) { return s.data().value("field", std::string()); }
+std::string FieldOf(const Status& s) {
+  return s.data().value("field", std::string());
+}
 
 TEST_CASE("validation names the offending field", "[validator]") {
   const char* board = "11111111-2222-4333-8444-555555555555";
@@ -27,7 +29,8 @@ TEST_CASE("validation names the offending field", "[validator]") {
       {"boards", {{"name", "a"}, {"board_id", "not-a-uuid"}}, "board_id"},
       {"sessions", {{"board_id", board}, {"agentic_tool", "vim"}}, "agentic_tool"},
       {"sessions", {{"board_id", board}, {"agent_command", "ls -l"}}, "agent_command"},
-      {"sessions", {{"board_id", board}, {"agent_command", Json::array({"ls", 1})}},
+      {"sessions",
+       {{"board_id", board}, {"agent_command", Json::array({"ls", 1})}},
        "agent_command"},
       {"sessions", {{"board_id", board}, {"position", {{"x", 1}}}}, "position"},
       {"tasks", {{"session_id", board}, {"duration_ms", "12"}}, "duration_ms"},
@@ -65,8 +68,8 @@ TEST_CASE("server-set fields are ignored, defaults applied, ids lowercased", "[v
 
 TEST_CASE("patch checks only what it is given", "[validator]") {
   Json clean;
-  REQUIRE(ValidateWrite(*FindService("boards"), {{"color", "red"}}, WriteMode::kPatch, &clean)
-              .ok());
+  REQUIRE(
+      ValidateWrite(*FindService("boards"), {{"color", "red"}}, WriteMode::kPatch, &clean).ok());
   CHECK(clean == Json{{"color", "red"}});
   CHECK(Check("boards", {{"visibility", "nope"}}, WriteMode::kPatch).code() == Code::kBadRequest);
 }

@@ -110,9 +110,8 @@ Status OpenDatabase(const std::string& path, std::unique_ptr<SQLite::Database>* 
     db->exec("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA synchronous = NORMAL");
     db->exec("PRAGMA foreign_keys = ON");
-    // Random UUID keys touch a different index page per insert: a 32 MiB page cache (filled
-    // only as used) keeps them from being read back, and savepoint journals stay in memory.
-    db->exec("PRAGMA cache_size = -32768");
+    // Savepoint journals (one per write in a batch) stay in memory. SQLite's default page
+    // cache (2 MiB) measured faster here than 32 MiB: the OS caches the file anyway.
     db->exec("PRAGMA temp_store = MEMORY");
     if (UserVersion(*db) > LatestSchemaVersion()) {
       return Status::GeneralError(path + " has schema version " + std::to_string(UserVersion(*db)) +

@@ -99,7 +99,11 @@ void Node::WireHttp() {
       res.body = allowed.ToJson().dump();
       return reply->Send(res);
     }
-    auto cors = std::make_shared<CorsReply>(origins_.get(), req, std::move(reply));
+    // Only browsers send Origin; other clients' answers need no CORS headers (nor a copy of
+    // their request).
+    std::shared_ptr<HttpReply> cors = std::move(reply);
+    if (!req.Header("origin").empty())
+      cors = std::make_shared<CorsReply>(origins_.get(), req, std::move(cors));
     if (EngineServer::Owns(req.path)) return engine_->HandleHttp(req, cors);
     auto res = std::make_shared<HttpResponse>();
     router_->Handle(req, res.get());

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstring>
+#include <unordered_map>
 
 #include "store/database.h"
 #include "store/ids.h"
@@ -39,6 +40,18 @@ std::string Placeholders(size_t n) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
   return out;
+}
+
+// "INSERT INTO "x" (all columns) VALUES (?, ...)", built once per schema and store.
+const std::string& InsertSql(const ServiceSchema& schema,
+                             std::unordered_map<const ServiceSchema*, std::string>* cache) {
+  std::string& sql = (*cache)[&schema];
+  if (sql.empty()) {
+    auto columns = AllColumns(schema);
+    sql = std::string("INSERT INTO \"") + schema.name + "\" (" + ColumnList(columns) +
+          ") VALUES (" + Placeholders(columns.size()) + ")";
+  }
+  return sql;
 }
 
 // "UNIQUE constraint failed: messages.session_id, messages.index" -> ["session_id", "index"].
@@ -404,12 +417,10 @@ Status Store::Insert(WriteContext& ctx, const Json& clean) {
   }
   Status s = CheckReferences(schema, record, derived ? "session_id" : nullptr);
   if (!s.ok()) return s;
-  auto columns = AllColumns(schema);
-  auto st =
-      statements_.Get(std::string("INSERT INTO \"") + schema.name + "\" (" + ColumnList(columns) +
-                      ") VALUES (" + Placeholders(columns.size()) + ")");
-  for (size_t i = 0; i < columns.size(); ++i)
-    BindFieldValue(*st, static_cast<int>(i + 1), columns[i], record[columns[i]->name]);
+  auto st = statements_.Get(InsertSql(schema, &insert_sql_));
+  auto value = record.begin();  // the record holds the fields in schema order
+  for (size_t i = 0; i < schema.fields.size(); ++i, ++value)
+    BindFieldValue(*st, static_cast<int>(i + 1), &schema.fields[i], *value);
   st->exec();
   ctx.event.record = std::move(record);
   return Status::OK();

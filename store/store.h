@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/checkpointer.h"
@@ -123,6 +124,7 @@ class Store {
   bool batch_open_ = false;
   std::vector<Pending> pending_;
   StatementCache statements_;
+  std::unordered_map<const ServiceSchema*, std::string> insert_sql_;
 };
 
 }  // namespace agor

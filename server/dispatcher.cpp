@@ -89,7 +89,7 @@ Status Dispatcher::CallEvents(const ServiceCall& call, Json* result) {
   return Status::OK();
 }
 
-Status Dispatcher::Call(const ServiceCall& call, Json* result) {
+Status Dispatcher::Call(const ServiceCall& call, Json* result, std::string* result_json) {
   if (call.path == "events") return CallEvents(call, result);
   std::string route_id, action;
   if (tasks_ && SplitTaskRoute(call.path, &route_id, &action)) return CallTaskRoute(call, result);
@@ -105,7 +105,11 @@ Status Dispatcher::Call(const ServiceCall& call, Json* result) {
       return Status::BadRequest("a query is only supported by find and get");
   }
   if (call.method == "find") return store_->Find(call.path, call.query, result);
-  if (call.method == "create") return store_->Create(call.path, call.data, result);
+  if (call.method == "create") {
+    Status s = store_->Create(call.path, call.data, result);
+    if (s.ok() && result_json) *result_json = store_->last_record_json();
+    return s;
+  }
   std::string id;
   if (!IdToString(call.id, &id)) {
     if (call.method == "get") return Status::BadRequest("get needs an id");

@@ -33,8 +33,9 @@ class Dispatcher {
   // `store` and `tasks` are borrowed; without `tasks` the prompt/stop routes are NotFound.
   explicit Dispatcher(Store* store, TaskManager* tasks = nullptr) : store_(store), tasks_(tasks) {}
 
-  // Runs `call`; on success `result` holds the record or page.
-  Status Call(const ServiceCall& call, Json* result);
+  // Runs `call`; on success `result` holds the record or page. When the answer is a record a
+  // write stored as is, `result_json` (optional) gets its JSON text, already made by the store.
+  Status Call(const ServiceCall& call, Json* result, std::string* result_json = nullptr);
   // True when `path` names a service (REST answers 404 "Path ... not found" otherwise).
   bool HasService(const std::string& path) const;
 

@@ -58,8 +58,11 @@ bool Hub::Wants(const Subscriber& s, const Event& ev) const {
 
 std::string Hub::EncodeFrame(const Event& ev) {
   // Events that are not in the log (seq 0: streamed text) carry no offset to recover from.
-  return EncodeEventFrame(ev.service + " " + ev.event, ev.record,
-                          ev.seq > 0 ? std::to_string(ev.seq) : std::string());
+  std::string offset = ev.seq > 0 ? std::to_string(ev.seq) : std::string();
+  if (!ev.record_json.empty()) {
+    return EncodeEventFrame(ev.service + " " + ev.event, RawJson{ev.record_json}, offset);
+  }
+  return EncodeEventFrame(ev.service + " " + ev.event, ev.record, offset);
 }
 
 size_t Hub::Publish(const Event& ev) {

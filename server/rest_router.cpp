@@ -84,10 +84,11 @@ Status RestRouter::Route(const HttpRequest& req, HttpResponse* res) {
   Status s = BuildCall(req, parts[0], parts.size() == 2 ? parts[1] : "", parts.size() == 2, &call,
                        &ok_status);
   Json result;
-  if (s.ok()) s = dispatcher_->Call(call, &result);
+  std::string result_json;
+  if (s.ok()) s = dispatcher_->Call(call, &result, &result_json);
   if (!s.ok()) return s;
   res->status = ok_status;
-  res->body = result.dump();
+  res->body = result_json.empty() ? result.dump() : std::move(result_json);
   return Status::OK();
 }
 

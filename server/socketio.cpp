@@ -349,20 +349,37 @@ std::string EncodeAck(std::int64_t ack_id, const Json& args) {
   return out;
 }
 
-std::string EncodeEventFrame(std::string_view event_name, const Json& record,
-                             std::string_view offset) {
+namespace {
+
+// 42["<name>",<record>,"<offset>"]: the record's text is made by `append_record`.
+template <typename AppendRecord>
+std::string EventFrame(std::string_view event_name, size_t record_size, std::string_view offset,
+                       AppendRecord append_record) {
   std::string out;
-  out.reserve(8 + event_name.size() + offset.size() + kRecordSizeGuess);
+  out.reserve(8 + event_name.size() + offset.size() + record_size);
   out += "42[";
   AppendJsonString(&out, event_name);
   out.push_back(',');
-  AppendJson(&out, record);
+  append_record(&out);
   if (!offset.empty()) {
     out.push_back(',');
     AppendJsonString(&out, offset);
   }
   out.push_back(']');
   return out;
+}
+
+}  // namespace
+
+std::string EncodeEventFrame(std::string_view event_name, RawJson record, std::string_view offset) {
+  return EventFrame(event_name, record.text.size(), offset,
+                    [&](std::string* out) { out->append(record.text); });
+}
+
+std::string EncodeEventFrame(std::string_view event_name, const Json& record,
+                             std::string_view offset) {
+  return EventFrame(event_name, kRecordSizeGuess, offset,
+                    [&](std::string* out) { AppendJson(out, record); });
 }
 
 }  // namespace agor

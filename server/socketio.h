@@ -91,12 +91,18 @@ std::string EncodeEvent(const Json& args);
 // `43<ack_id><args>` with args an array, e.g. [null,{...}].
 std::string EncodeAck(std::int64_t ack_id, const Json& args);
 
+// JSON text already serialized, spliced into a frame as is.
+struct RawJson {
+  std::string_view text;
+};
+
 // The event frame pushed to every recipient of one change, serialized once:
 // `42["boards created",{...},"17"]` when offset is not empty, `42["boards created",{...}]`
 // otherwise. One allocation in the common case; the record is dumped once, straight into the
-// frame.
+// frame, or spliced as the store already serialized it.
 std::string EncodeEventFrame(std::string_view event_name, const Json& record,
                              std::string_view offset);
+std::string EncodeEventFrame(std::string_view event_name, RawJson record, std::string_view offset);
 
 // Appends the compact JSON text of value to *out without a temporary string: byte for byte what
 // value.dump(-1, ' ', false, Json::error_handler_t::replace) writes (invalid UTF-8 becomes

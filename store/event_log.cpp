@@ -40,7 +40,8 @@ Status EventLog::Append(Event* ev) {
     st->bind(3, ev->event);
     BindOptional(*st, 4, ev->board_id);
     BindOptional(*st, 5, ev->session_id);
-    st->bind(6, ev->record.dump());
+    ev->record_json = ev->record.dump();  // kept: the answer and the event frame reuse it
+    st->bind(6, ev->record_json);
     st->exec();
     ev->seq = db_->getLastInsertRowid();
     return Status::OK();

@@ -22,12 +22,13 @@ namespace agor {
 
 struct Event {
   int64_t seq = 0;
-  std::string ts;          // ISO-8601, when the change was committed
-  std::string service;     // "messages"
-  std::string event;       // created | updated | patched | removed (or a custom event name)
-  std::string board_id;    // the board the record belongs to; "" for none (repos)
-  std::string session_id;  // the session a session/task/message belongs to; "" for none
-  Json record;             // the record as sent on the wire
+  std::string ts;           // ISO-8601, when the change was committed
+  std::string service;      // "messages"
+  std::string event;        // created | updated | patched | removed (or a custom event name)
+  std::string board_id;     // the board the record belongs to; "" for none (repos)
+  std::string session_id;   // the session a session/task/message belongs to; "" for none
+  Json record;              // the record as sent on the wire
+  std::string record_json;  // record.dump() when already made (by Append), else ""
 };
 
 // How much of the log recovery may replay: at most `count` events, none older than `age_ms`

@@ -306,6 +306,7 @@ Status Store::Write(const ServiceSchema& schema, const char* event,
   if (s.ok()) s = RunChange(ctx, event, change);
   if (s.ok()) {
     *record = ctx.event.record;
+    last_record_json_ = ctx.event.record_json;
     pending_.push_back({std::move(ctx.event), nullptr});
   } else if (batch_open_ && sqlite3_get_autocommit(db_->getHandle())) {
     FailBatch(s);  // SQLite rolled the whole transaction back (disk full, I/O error)

@@ -80,6 +80,9 @@ class Store {
   // Runs `fn` after the open batch commits, or now with OK when none is open.
   void AfterCommit(std::function<void(const Status&)> fn);
   bool batch_open() const { return batch_open_; }
+  // The JSON text of the record the last successful write returned (what the event log
+  // stored), so an answer need not serialize it again. Valid until the next write.
+  const std::string& last_record_json() const { return last_record_json_; }
 
   EventLog* event_log() { return event_log_.get(); }
   // Truncating WAL checkpoint (after stopping the background checkpointer); called on clean
@@ -123,6 +126,7 @@ class Store {
   std::function<void()> scheduler_;
   bool batch_open_ = false;
   std::vector<Pending> pending_;
+  std::string last_record_json_;
   StatementCache statements_;
   std::unordered_map<const ServiceSchema*, std::string> insert_sql_;
 };

@@ -208,6 +208,9 @@ TEST_CASE("socket.io event frames are serialized once, offset last", "[socketio]
         "42[\"boards created\"," + record_text + "]");
   CHECK(EncodeEventFrame("boards created", record, "17") ==
         "42[\"boards created\"," + record_text + ",\"17\"]");
+  // The store's own text of the record, spliced, gives the same bytes.
+  CHECK(EncodeEventFrame("boards created", RawJson{record_text}, "17") ==
+        EncodeEventFrame("boards created", record, "17"));
   // What the client sees: the offset is the last string argument.
   const SocketPacket packet = Decode(Payload(EncodeEventFrame("boards created", record, "17")));
   CHECK(packet.data.size() == 3);

@@ -92,9 +92,14 @@ void WebContext::ScheduleFlush(std::shared_ptr<WebConnection> c) {
     flush_posted = false;
     std::vector<std::shared_ptr<WebConnection>> batch;
     batch.swap(dirty);
-    for (auto& c : batch) {
-      c->flush_scheduled = false;
-      c->Flush();
+    // HTTP answers first: a client waiting on its answer (to send its next request) should
+    // not wait behind the fan-out of the events its request caused.
+    for (bool websocket : {false, true}) {
+      for (auto& c : batch) {
+        if (c->is_websocket() != websocket) continue;
+        c->flush_scheduled = false;
+        c->Flush();
+      }
     }
   });
 }

@@ -78,6 +78,7 @@ class WebConnection : public WsConnection, public std::enable_shared_from_this<W
   // The answer to the request in progress (HttpReply calls it).
   void Answer(const HttpResponse& response);
   void Queue(OutChunkPtr chunk);
+  bool is_websocket() const { return mode_ == Mode::kWebSocket; }
   bool flush_scheduled = false;
 
  private:

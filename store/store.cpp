@@ -300,10 +300,11 @@ void Store::MoveSessionChildren(const Json& session) {
 }
 
 Status Store::Write(const ServiceSchema& schema, const char* event,
-                    const std::function<Status(WriteContext&)>& change, Json* record) {
+                    const std::function<Status(WriteContext&)>& change, Json* record,
+                    bool one_statement) {
   WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}};
   Status s = OpenBatch();
-  if (s.ok()) s = RunChange(ctx, event, change);
+  if (s.ok()) s = RunChange(ctx, event, change, !one_statement);
   if (s.ok()) {
     *record = ctx.event.record;
     last_record_json_ = ctx.event.record_json;
@@ -317,21 +318,29 @@ Status Store::Write(const ServiceSchema& schema, const char* event,
 }
 
 Status Store::RunChange(WriteContext& ctx, const char* event,
-                        const std::function<Status(WriteContext&)>& change) {
+                        const std::function<Status(WriteContext&)>& change, bool savepoint) {
   Status s;
+  bool changed = false;
   try {
-    statements_.Get("SAVEPOINT write")->exec();  // prepared once: parsing it cost 5% per write
+    if (savepoint) statements_.Get("SAVEPOINT write")->exec();  // prepared once: cheaper
     s = change(ctx);
+    changed = s.ok();
     ScopeEvent(&ctx.event);
     ctx.event.ts = ctx.now;
     ctx.event.service = ctx.schema.name;
     ctx.event.event = event;
     if (s.ok()) s = event_log_->Append(&ctx.event);
-    if (s.ok()) statements_.Get("RELEASE write")->exec();
+    if (s.ok() && savepoint) statements_.Get("RELEASE write")->exec();
   } catch (const std::exception& e) {
     s = Translate(e, ctx.schema);
   }
   if (s.ok()) return s;
+  if (!savepoint) {
+    // One statement: SQLite undid it if it failed. If its event failed after it, the batch
+    // cannot commit without breaking "every committed write has its event": all of it goes.
+    if (changed) AbortBatch(s);
+    return s;
+  }
   try {
     db_->exec("ROLLBACK TO write");
     db_->exec("RELEASE write");
@@ -339,6 +348,15 @@ Status Store::RunChange(WriteContext& ctx, const char* event,
     // No savepoint left: SQLite already rolled back the transaction (the caller checks).
   }
   return s;
+}
+
+void Store::AbortBatch(const Status& status) {
+  try {
+    db_->exec("ROLLBACK");
+  } catch (const std::exception&) {
+    // Already rolled back by SQLite.
+  }
+  FailBatch(status);
 }
 
 Status Store::OpenBatch() {
@@ -479,8 +497,9 @@ Status Store::Create(const std::string& service, const Json& data, Json* record)
   Json clean;
   Status s = ValidateWrite(*schema, data, WriteMode::kCreate, &clean);
   if (!s.ok()) return s;
+  // An insert is one statement: it needs no savepoint of its own (see RunChange).
   return Write(
-      *schema, "created", [&](WriteContext& ctx) { return Insert(ctx, clean); }, record);
+      *schema, "created", [&](WriteContext& ctx) { return Insert(ctx, clean); }, record, true);
 }
 
 Status Store::Update(const std::string& service, const std::string& id, const Json& data,

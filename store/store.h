@@ -98,13 +98,17 @@ class Store {
   Store(std::unique_ptr<SQLite::Database> db, Clock* clock, const StoreOptions& options);
 
   // Runs `change` with the event-log append in a SAVEPOINT of the batch transaction; any
-  // failure rolls back to it. Commits at once without a scheduler.
+  // failure rolls back to it. A change of `one_statement` needs none: SQLite undoes a failed
+  // statement by itself, and an append failing after it aborts the whole batch (a disk or
+  // I/O error). Commits at once without a scheduler.
   Status Write(const ServiceSchema& schema, const char* event,
-               const std::function<Status(WriteContext&)>& change, Json* record);
+               const std::function<Status(WriteContext&)>& change, Json* record,
+               bool one_statement = false);
   Status RunChange(WriteContext& ctx, const char* event,
-                   const std::function<Status(WriteContext&)>& change);
+                   const std::function<Status(WriteContext&)>& change, bool savepoint);
   Status OpenBatch();
   void FailBatch(const Status& status);
+  void AbortBatch(const Status& status);  // ROLLBACK, then FailBatch
   Status Insert(WriteContext& ctx, const Json& clean);
   Status Replace(WriteContext& ctx, const std::string& id, const Json& clean, bool whole);
   Status Load(const ServiceSchema& schema, const std::string& full_id, Json* record);

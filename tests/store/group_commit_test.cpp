@@ -86,6 +86,39 @@ TEST_CASE("another connection sees nothing of a batch before its Commit", "[stor
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("a create whose event cannot be logged takes its whole batch down", "[store]") {
+  auto dir = std::filesystem::temp_directory_path() / ("agor-batch3-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "agor.db").string();
+  {
+    Batched b(path);
+    {  // another connection makes the log refuse repos' events (an append failing mid-batch)
+      SQLite::Database admin(path, SQLite::OPEN_READWRITE);
+      admin.exec(
+          "CREATE TRIGGER no_repo_events BEFORE INSERT ON events WHEN NEW.service = "
+          "'repos' BEGIN SELECT RAISE(ABORT, 'log refused'); END");
+    }
+    REQUIRE(b.CreateBoard({{"name", "a"}}).ok());
+    b.Then("answer-a");
+    Json out;
+    CHECK_FALSE(b.store->Create("repos", {{"slug", "r"}}, &out).ok());
+    CHECK_FALSE(b.store->batch_open());  // rolled back: neither the board nor the repo stays
+    CHECK(b.told.size() == 1);
+    CHECK(b.told[0].rfind("answer-a ", 0) == 0);
+    CHECK(b.told[0] != "answer-a OK");
+    Json page;
+    REQUIRE(b.store->Find("boards", Json::object(), &page).ok());
+    CHECK(page["total"] == 0);
+    REQUIRE(b.store->Find("repos", Json::object(), &page).ok());
+    CHECK(page["total"] == 0);
+    REQUIRE(b.CreateBoard({{"name", "b"}}).ok());  // the store goes on
+    REQUIRE(b.store->Commit().ok());
+    CHECK(b.told.back() == "event 1 b");
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("AfterCommit runs at once when no batch is open", "[store]") {
   Batched b;
   b.Then("now");

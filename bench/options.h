@@ -18,7 +18,7 @@ struct BenchOptions {
 
   // fanout
   std::vector<int> fanout_clients = {200, 1000};
-  int fanout_messages = 0;  // 0: 2000 for 200 clients, 400000 / clients otherwise
+  int fanout_messages = 0;  // 0: 2000 up to 1000 clients, 2000000 / clients beyond
   int concurrency = 16;
   double paced_rate = 100;
   // idle

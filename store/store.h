@@ -90,8 +90,12 @@ class Store {
   void Checkpoint();
 
  private:
-  struct WriteContext;  // one write's schema, time and event, defined in store.cpp
-  struct Pending {      // an event to tell, or a callback to run, after COMMIT
+  struct WriteContext {  // one write's schema, time and event
+    const ServiceSchema& schema;
+    std::string now;  // ISO-8601 stamp shared by the record and its event
+    Event event;
+  };
+  struct Pending {  // an event to tell, or a callback to run, after COMMIT
     Event event;
     std::function<void(const Status&)> then;
   };

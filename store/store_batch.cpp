@@ -1,0 +1,136 @@
+// Store's write path and group commit (see store.h): one write's change and its event in
+// the batch transaction, the batch's COMMIT, and what waits on it.
+#include <sqlite3.h>
+
+#include "store/database.h"
+#include "store/store.h"
+
+namespace agor {
+namespace {
+
+// Channels route on the event's board and session, copied from the record.
+void ScopeEvent(Event* ev) {
+  const Json& r = ev->record;
+  auto str = [&](const char* k) {
+    return r.contains(k) && r[k].is_string() ? r[k].get<std::string>() : "";
+  };
+  ev->board_id = str("board_id");
+  ev->session_id = str("session_id");
+}
+
+}  // namespace
+
+Status Store::Write(const ServiceSchema& schema, const char* event,
+                    const std::function<Status(WriteContext&)>& change, Json* record,
+                    bool one_statement) {
+  WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}};
+  Status s = OpenBatch();
+  if (s.ok()) s = RunChange(ctx, event, change, !one_statement);
+  if (s.ok()) {
+    *record = ctx.event.record;
+    last_record_json_ = ctx.event.record_json;
+    pending_.push_back({std::move(ctx.event), nullptr});
+  } else if (batch_open_ && sqlite3_get_autocommit(db_->getHandle())) {
+    FailBatch(s);  // SQLite rolled the whole transaction back (disk full, I/O error)
+  }
+  if (scheduler_) return s;
+  Status committed = Commit();
+  return s.ok() ? committed : s;
+}
+
+Status Store::RunChange(WriteContext& ctx, const char* event,
+                        const std::function<Status(WriteContext&)>& change, bool savepoint) {
+  Status s;
+  bool changed = false;
+  try {
+    if (savepoint) statements_.Get("SAVEPOINT write")->exec();  // prepared once: cheaper
+    s = change(ctx);
+    changed = s.ok();
+    ScopeEvent(&ctx.event);
+    ctx.event.ts = ctx.now;
+    ctx.event.service = ctx.schema.name;
+    ctx.event.event = event;
+    if (s.ok()) s = event_log_->Append(&ctx.event);
+    if (s.ok() && savepoint) statements_.Get("RELEASE write")->exec();
+  } catch (const std::exception& e) {
+    s = Translate(e, ctx.schema);
+  }
+  if (s.ok()) return s;
+  if (!savepoint) {
+    // One statement: SQLite undid it if it failed. If its event failed after it, the batch
+    // cannot commit without breaking "every committed write has its event": all of it goes.
+    if (changed) AbortBatch(s);
+    return s;
+  }
+  try {
+    db_->exec("ROLLBACK TO write");
+    db_->exec("RELEASE write");
+  } catch (const std::exception&) {
+    // No savepoint left: SQLite already rolled back the transaction (the caller checks).
+  }
+  return s;
+}
+
+void Store::AbortBatch(const Status& status) {
+  try {
+    db_->exec("ROLLBACK");
+  } catch (const std::exception&) {
+    // Already rolled back by SQLite.
+  }
+  FailBatch(status);
+}
+
+Status Store::OpenBatch() {
+  if (batch_open_) return Status::OK();
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
+  batch_open_ = true;
+  if (scheduler_) scheduler_();
+  return Status::OK();
+}
+
+Status Store::Commit() {
+  if (!batch_open_) return Status::OK();
+  batch_open_ = false;
+  Status s;
+  try {
+    db_->exec("COMMIT");
+  } catch (const std::exception& e) {
+    s = StatusFromSqlite(e);
+    try {
+      db_->exec("ROLLBACK");
+    } catch (const std::exception&) {
+      // Already rolled back by SQLite: nothing left to undo.
+    }
+  }
+  std::vector<Pending> done;
+  done.swap(pending_);
+  for (auto& p : done) {
+    if (p.then) {
+      p.then(s);
+    } else if (s.ok() && listener_) {
+      listener_(p.event);
+    }
+  }
+  return s;
+}
+
+// The batch is gone: its writes never happened, and whoever waits on it is told so.
+void Store::FailBatch(const Status& status) {
+  batch_open_ = false;
+  std::vector<Pending> done;
+  done.swap(pending_);
+  for (auto& p : done) {
+    if (p.then) p.then(status);
+  }
+}
+
+void Store::AfterCommit(std::function<void(const Status&)> fn) {
+  if (!batch_open_) return fn(Status::OK());
+  pending_.push_back({Event{}, std::move(fn)});
+}
+
+}  // namespace agor

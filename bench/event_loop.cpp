@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -52,19 +53,27 @@ void EventLoop::RunDueTimers() {
   }
 }
 
-int EventLoop::WaitMs(int64_t deadline_ns) const {
+int64_t EventLoop::WaitNs(int64_t deadline_ns) const {
   int64_t until = deadline_ns;
   if (!timers_.empty()) until = std::min(until, timers_.top().when_ns);
-  int64_t left = until - NowNs();
-  if (left <= 0) return 0;
-  return static_cast<int>(std::min<int64_t>((left + kNsPerMs - 1) / kNsPerMs, 1000));
+  return std::clamp<int64_t>(until - NowNs(), 0, 1000 * kNsPerMs);
+}
+
+// epoll_pwait2 takes a nanosecond timeout: epoll_wait's milliseconds made a paced message
+// leave up to 1 ms after it was due, and every latency sample carried that.
+int EventLoop::Wait(epoll_event* events, int max, int64_t deadline_ns) {
+  int64_t ns = WaitNs(deadline_ns);
+  timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  int n = epoll_pwait2(epfd_, events, max, &ts, nullptr);
+  if (n >= 0 || errno != ENOSYS) return n;
+  return epoll_wait(epfd_, events, max, static_cast<int>((ns + kNsPerMs - 1) / kNsPerMs));
 }
 
 bool EventLoop::RunUntil(const std::function<bool()>& done, int64_t deadline_ns) {
   constexpr int kBatch = 512;
   epoll_event events[kBatch];
   while (!done() && NowNs() < deadline_ns) {
-    int n = epoll_wait(epfd_, events, kBatch, WaitMs(deadline_ns));
+    int n = Wait(events, kBatch, deadline_ns);
     for (int i = 0; i < n; ++i) static_cast<Handler*>(events[i].data.ptr)->OnIo(events[i].events);
     RunDueTimers();
   }

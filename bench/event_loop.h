@@ -13,6 +13,8 @@
 #include <queue>
 #include <vector>
 
+struct epoll_event;
+
 namespace agor::bench {
 
 // CLOCK_MONOTONIC in nanoseconds: every time stamp of the benchmark uses this clock.
@@ -58,7 +60,8 @@ class EventLoop {
     }
   };
   void RunDueTimers();
-  int WaitMs(int64_t deadline_ns) const;
+  int64_t WaitNs(int64_t deadline_ns) const;
+  int Wait(epoll_event* events, int max, int64_t deadline_ns);
 
   int epfd_ = -1;
   uint64_t timer_seq_ = 0;

@@ -63,6 +63,7 @@ Status Node::Start(const NodeOptions& options) {
   // run once the loop has handled what was ready.
   store_->SetCommitScheduler([this] {
     web_->Post([this] {
+      if (!store_->batch_open()) return;  // committed early (a Socket.IO recovery)
       ++stats_.commits;
       store_->Commit();
     });

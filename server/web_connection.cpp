@@ -21,6 +21,13 @@ int64_t NowMs() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
+int64_t NowUs() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+constexpr int64_t kMaxFanoutDelayUs = 1000;  // the longest a frame waits for more to join it
+
 OutChunkPtr RawChunk(std::string bytes) {
   auto c = std::make_shared<OutChunk>();
   c->payload = std::move(bytes);
@@ -86,22 +93,41 @@ class Reply : public HttpReply {
 
 void WebContext::ScheduleFlush(std::shared_ptr<WebConnection> c) {
   dirty.push_back(std::move(c));
+  PostFlush();
+}
+
+void WebContext::PostFlush() {
   if (flush_posted) return;
   flush_posted = true;
-  asio::post(*io, [this] {
-    flush_posted = false;
-    std::vector<std::shared_ptr<WebConnection>> batch;
-    batch.swap(dirty);
-    // HTTP answers first: a client waiting on its answer (to send its next request) should
-    // not wait behind the fan-out of the events its request caused.
-    for (bool websocket : {false, true}) {
-      for (auto& c : batch) {
-        if (c->is_websocket() != websocket) continue;
-        c->flush_scheduled = false;
-        c->Flush();
-      }
+  asio::post(*io, [this] { FlushDirty(); });
+}
+
+// HTTP answers leave at once: a client waiting on its answer (to send its next request)
+// should not wait behind the fan-out of the events its request caused. WebSocket frames wait
+// while input keeps arriving (each pass lets the loop read and commit what came meanwhile, so
+// one write carries the events of several commits), at most kMaxFanoutDelayUs; on a quiet
+// loop they leave on the next pass.
+void WebContext::FlushDirty() {
+  flush_posted = false;
+  std::vector<std::shared_ptr<WebConnection>> batch;
+  batch.swap(dirty);
+  int64_t now = NowUs();
+  if (fanout_since_us == 0) fanout_since_us = now;
+  bool wait = reads != reads_seen && now - fanout_since_us < kMaxFanoutDelayUs;
+  reads_seen = reads;
+  for (auto& c : batch) {
+    if (c->is_websocket() && wait) {
+      dirty.push_back(std::move(c));  // stays flush_scheduled
+      continue;
     }
-  });
+    c->flush_scheduled = false;
+    c->Flush();
+  }
+  if (dirty.empty()) {
+    fanout_since_us = 0;
+  } else {
+    PostFlush();
+  }
 }
 
 void WebContext::Forget(WebConnection* c) {
@@ -144,6 +170,7 @@ void WebConnection::OnReadable() {
   if (ec == asio::error::would_block || ec == asio::error::try_again) return ArmRead();
   if (ec) return Closed();  // end of stream or reset
   last_active_ms_ = NowMs();
+  ++context_->reads;
   if (mode_ != Mode::kDiscard) Consume(std::string_view(buffer.data(), n));
   if (!answering_) ArmRead();  // a request awaiting its answer holds back the next ones
 }

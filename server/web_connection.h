@@ -7,7 +7,8 @@
 // loop's one shared buffer; only the bytes of an incomplete request or frame are kept.
 // Writes: Send() queues (a shared frame costs no copy) and asks WebContext for a flush, which
 // runs once the loop has handled everything already ready. Events published together, or
-// requests read in the same turn, leave in one sendmsg(2) per connection.
+// requests read in the same turn, leave in one sendmsg(2) per connection; while input keeps
+// arriving, WebSocket frames wait up to 1 ms for the next commits' (see FlushDirty).
 //
 // Threading: everything runs on the loop thread. Ownership: WebContext's connection table owns
 // each connection (shared_ptr, also held by pending handlers and by deferred HTTP replies).
@@ -42,6 +43,8 @@ struct WebContext {
 
   // Queues `c` for the next flush pass and posts the pass if none is pending.
   void ScheduleFlush(std::shared_ptr<WebConnection> c);
+  void PostFlush();
+  void FlushDirty();
   // Drops the table's reference (later, on the loop: the caller may be the connection).
   void Forget(WebConnection* c);
 
@@ -56,6 +59,9 @@ struct WebContext {
   std::unordered_map<WebConnection*, std::shared_ptr<WebConnection>> connections;
   std::vector<std::shared_ptr<WebConnection>> dirty;  // to flush
   bool flush_posted = false;
+  uint64_t reads = 0;           // reads that brought input, ever
+  uint64_t reads_seen = 0;      // `reads` at the last flush pass
+  int64_t fanout_since_us = 0;  // when WebSocket frames began to wait; 0: none waiting
 };
 
 class WebConnection : public WsConnection, public std::enable_shared_from_this<WebConnection> {

@@ -174,13 +174,7 @@ TEST_CASE("malformed requests are refused with a Feathers 400, then closed", "[e
       {"chunk data without its CRLF", post + "Transfer-Encoding: chunked\r\n\r\n2\r\n{}XX"},
       {"TLS handshake on the plain port", std::string(kTlsHello, sizeof kTlsHello - 1)},
   };
-  for (const auto& [what, request] : bad) {
-    INFO(what);
-    RawHttp c;
-    Open(&c, d);
-    REQUIRE(c.SendRaw(request));
-    CheckRefused(&c, 400, "BadRequest");
-  }
+  CheckEachRefused(d, {std::begin(bad), std::end(bad)});
   {
     INFO("after a good pipelined request, which is answered first");
     RawHttp c;

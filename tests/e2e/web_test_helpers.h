@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "store/status.h"
 #include "tests/support/daemon.h"
@@ -68,6 +70,18 @@ inline void CheckRefused(RawHttp* c, int status, const char* name) {
   CHECK(r.closes());
   CHECK(c->WaitClosed(kTimeoutMs));
   CHECK(c->buffered().empty());  // nothing after the error
+}
+
+// Sends each request on a connection of its own; each must be refused with a Feathers 400.
+inline void CheckEachRefused(const Daemon& d,
+                             const std::vector<std::pair<const char*, std::string>>& bad) {
+  for (const auto& [what, request] : bad) {
+    INFO(what);
+    RawHttp c;
+    Open(&c, d);
+    REQUIRE(c.SendRaw(request));
+    CheckRefused(&c, 400, "BadRequest");
+  }
 }
 
 // Upgrades to a WebSocket session and reads the Engine.IO open packet.

@@ -34,13 +34,7 @@ TEST_CASE("bad WebSocket upgrade requests are refused with 400, then closed", "[
       {"POST", "POST " + std::string(kWsTarget) + " HTTP/1.1\r\nContent-Length: 0\r\n" + upgrade +
                    key + "Sec-WebSocket-Version: 13\r\n\r\n"},
   };
-  for (const auto& [what, request] : bad) {
-    INFO(what);
-    RawHttp c;
-    Open(&c, d);
-    REQUIRE(c.SendRaw(request));
-    CheckRefused(&c, 400, "BadRequest");
-  }
+  CheckEachRefused(d, {std::begin(bad), std::end(bad)});
 }
 
 TEST_CASE("a ping is answered with a pong carrying its payload", "[e2e][ws]") {

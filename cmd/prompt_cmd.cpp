@@ -171,13 +171,7 @@ int RunPrompt(int argc, char** argv) {
                kProgram};
   PromptFlags flags;
   AddFlags(&app, &flags);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& help) {
-    return app.exit(help);
-  } catch (const CLI::ParseError& error) {
-    return ReportUsage(error.what(), kProgram);
-  }
+  if (int code = ParseCommandLine(app, argc, argv, kProgram); code >= 0) return code;
   std::string problem = UsageProblem(flags);
   if (!problem.empty()) return ReportUsage(problem, kProgram);
   BaseUrl base;

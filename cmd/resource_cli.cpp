@@ -295,4 +295,15 @@ int ReportUsage(const std::string& message, const std::string& command_path) {
   return kExitUsage;
 }
 
+int ParseCommandLine(CLI::App& app, int argc, char** argv, const std::string& command_path) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    return ReportUsage(error.what(), command_path);
+  }
+  return -1;
+}
+
 }  // namespace agor

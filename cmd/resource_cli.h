@@ -28,6 +28,10 @@
 #include "cmd/output.h"
 #include "store/status.h"
 
+namespace CLI {
+class App;
+}
+
 namespace agor {
 
 class RestClient;
@@ -67,5 +71,9 @@ int ReportFailure(const Status& status);
 
 // Prints "agor: <message> (see '<command_path> --help')" on stderr; returns 2.
 int ReportUsage(const std::string& message, const std::string& command_path);
+
+// Parses argv into `app`: -1 when the command should go on, else the exit code to return
+// (0 after --help is printed, 2 after a usage error is reported on stderr).
+int ParseCommandLine(CLI::App& app, int argc, char** argv, const std::string& command_path);
 
 }  // namespace agor

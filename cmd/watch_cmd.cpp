@@ -426,13 +426,7 @@ int RunWatch(int argc, char** argv) {
   CLI::App app{"print the daemon's events as they happen, one line each", kProgram};
   WatchFlags flags;
   AddFlags(&app, &flags);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& help) {
-    return app.exit(help);
-  } catch (const CLI::ParseError& error) {
-    return ReportUsage(error.what(), kProgram);
-  }
+  if (int code = ParseCommandLine(app, argc, argv, kProgram); code >= 0) return code;
   BaseUrl base;
   Status status = ParseBaseUrl(ChooseUrl(flags.url), &base);
   if (!status.ok()) return ReportUsage(status.message(), kProgram);

@@ -25,6 +25,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
+#include "tests/support/rest_api.h"
 
 namespace agor {
 namespace {
@@ -41,38 +42,11 @@ int PortOf(const std::string& url) {
   return std::stoi(url.substr(url.rfind(':') + 1));
 }
 
-// A REST client of one daemon; every call must answer `want`.
-class Rest {
- public:
-  explicit Rest(const std::string& url) : http_("127.0.0.1", PortOf(url)) {
-    http_.set_tcp_nodelay(true);
-    http_.set_read_timeout(10, 0);
-  }
-  Json Post(const std::string& path, const Json& body, int want = 201) {
-    return Check(http_.Post(path.c_str(), body.dump(), "application/json"), want);
-  }
-  Json Get(const std::string& path) { return Check(http_.Get(path.c_str()), 200); }
-  Json Delete(const std::string& path) { return Check(http_.Delete(path.c_str()), 200); }
-  std::string Board() { return Post("/boards", {{"name", "b"}})["board_id"]; }
-  // A session of `tool` on a new board (`command` is the command tool's argv).
-  std::string Session(const std::string& tool, const Json& command = nullptr) {
-    Json body{{"board_id", Board()}, {"agentic_tool", tool}};
-    if (!command.is_null()) body["agent_command"] = command;
-    return Post("/sessions", body)["session_id"];
-  }
-  std::string CommandSession(const std::string& fixture) {
-    return Session("command", {kFixtures + fixture});
-  }
+using Rest = test::RestApi;
 
- private:
-  static Json Check(const httplib::Result& r, int want) {
-    REQUIRE(r);
-    INFO(r->body);
-    REQUIRE(r->status == want);
-    return Json::parse(r->body);
-  }
-  httplib::Client http_;
-};
+std::string CommandSession(Rest& rest, const std::string& fixture) {
+  return rest.Session("command", {kFixtures + fixture});
+}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -181,7 +155,7 @@ size_t Count(const std::string& text, const std::string& what) {
 TEST_CASE("prompt prints the task's messages as JSON lines and exits 0", "[e2e][prompt-cli]") {
   Daemon d({}, "", {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt"});
   Rest rest(d.url());
-  std::string session = rest.CommandSession("fake_agent.sh");
+  std::string session = CommandSession(rest, "fake_agent.sh");
   for (bool force_json : {false, true}) {
     INFO("--json " << force_json);
     std::vector<std::string> args = {"prompt", session.substr(0, 8), "go"};
@@ -207,7 +181,7 @@ TEST_CASE("prompt prints the task's messages as JSON lines and exits 0", "[e2e][
 TEST_CASE("prompt - reads the prompt from stdin", "[e2e][prompt-cli]") {
   Daemon d;
   Rest rest(d.url());
-  std::string session = rest.CommandSession("echo_agent.sh");
+  std::string session = CommandSession(rest, "echo_agent.sh");
   RunResult r = d.Cli({"prompt", session, "-"}, "hello\nworld\n");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -238,7 +212,7 @@ TEST_CASE("prompt --board --agent creates the session first", "[e2e][prompt-cli]
 TEST_CASE("prompt exits 1 with the task's error when the agent fails", "[e2e][prompt-cli]") {
   Daemon d;
   Rest rest(d.url());
-  std::string session = rest.CommandSession("failing_agent.sh");
+  std::string session = CommandSession(rest, "failing_agent.sh");
   RunResult r = d.Cli({"prompt", session, "x"});
   CHECK(r.exit_code == 1);
   CheckOneErrorLine(r);
@@ -256,7 +230,8 @@ TEST_CASE("prompt exits 1 when the daemon refuses", "[e2e][prompt-cli]") {
 
 TEST_CASE("prompt usage errors exit 2", "[e2e][prompt-cli]") {
   Daemon d;
-  std::string session = Rest(d.url()).CommandSession("echo_agent.sh");
+  Rest rest(d.url());
+  std::string session = CommandSession(rest, "echo_agent.sh");
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"prompt"},
                                              {"prompt", session},
@@ -289,7 +264,7 @@ TEST_CASE("prompt exits 3 when no daemon answers", "[e2e][prompt-cli]") {
 TEST_CASE("prompt --detach prints the task id and returns", "[e2e][prompt-cli]") {
   Daemon d;
   Rest rest(d.url());
-  std::string session = rest.CommandSession("slow_agent.sh");
+  std::string session = CommandSession(rest, "slow_agent.sh");
   RunResult first = d.Cli({"prompt", "--detach", session, "x"});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
@@ -312,7 +287,7 @@ TEST_CASE("prompt prints each message before the agent prints the next", "[e2e][
   Daemon d({}, "",
            {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
   Rest rest(d.url());
-  std::string session = rest.CommandSession("fake_agent.sh");
+  std::string session = CommandSession(rest, "fake_agent.sh");
   auto prompt = StartPrompt(d.url(), {session, "go"});
   for (int line = 1; line <= 3; ++line) {
     Touch(gate.path() + "/" + std::to_string(line));
@@ -328,7 +303,7 @@ TEST_CASE("prompt follows a queued prompt once its task runs", "[e2e][prompt-cli
   Daemon d({}, "",
            {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
   Rest rest(d.url());
-  std::string session = rest.CommandSession("fake_agent.sh");
+  std::string session = CommandSession(rest, "fake_agent.sh");
   Json board = rest.Get("/sessions/" + session)["board_id"];
   test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
   std::string first =
@@ -368,7 +343,7 @@ TEST_CASE("Ctrl-C stops the task and exits 130", "[e2e][prompt-cli]") {
 TEST_CASE("Ctrl-C on a queued prompt removes it and exits 130", "[e2e][prompt-cli]") {
   Daemon d;
   Rest rest(d.url());
-  std::string session = rest.CommandSession("slow_agent.sh");
+  std::string session = CommandSession(rest, "slow_agent.sh");
   Json board = rest.Get("/sessions/" + session)["board_id"];
   test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
   rest.Post("/sessions/" + session + "/prompt", {{"prompt", "first"}});

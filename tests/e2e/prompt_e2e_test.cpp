@@ -11,6 +11,7 @@
 #include "store/status.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
+#include "tests/support/rest_api.h"
 
 namespace agor {
 namespace {
@@ -21,35 +22,11 @@ using test::PushedEvent;
 
 const std::string kFixtures = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/";
 
-struct Api {
-  explicit Api(const Daemon& d) : http("127.0.0.1", d.port()) {
-    http.set_tcp_nodelay(true);
-    http.set_read_timeout(10, 0);
-  }
-  Json Post(const std::string& path, const Json& body, int want = 201) {
-    auto r = http.Post(path.c_str(), body.dump(), "application/json");
-    REQUIRE(r);
-    INFO(path << " " << r->body);
-    CHECK(r->status == want);
-    return Json::parse(r->body);
-  }
-  Json Get(const std::string& path) {
-    auto r = http.Get(path.c_str());
-    REQUIRE(r);
-    return Json::parse(r->body);
-  }
-  // A board and a session of `tool` (with `command` as its argv for the command tool).
-  std::string Session(const std::string& tool, const Json& command = nullptr) {
-    Json board = Post("/boards", {{"name", "b"}});
-    Json body{{"board_id", board["board_id"]}, {"agentic_tool", tool}};
-    if (!command.is_null()) body["agent_command"] = command;
-    return Post("/sessions", body)["session_id"];
-  }
-  Json Prompt(const std::string& session, const std::string& text, int want = 201) {
-    return Post("/sessions/" + session + "/prompt", {{"prompt", text}}, want);
-  }
-  httplib::Client http;
-};
+using Api = test::RestApi;
+
+Json Prompt(Api& api, const std::string& session, const std::string& text, int want = 201) {
+  return api.Post("/sessions/" + session + "/prompt", {{"prompt", text}}, want);
+}
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -87,10 +64,10 @@ TEST_CASE("each message reaches watchers before the agent prints the next", "[e2
   test::TempDir gate;
   Daemon d({"--channels", "everybody"}, "",
            {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
-  Api api(d);
+  Api api(d.port());
   std::string session = api.Session("command", {kFixtures + "fake_agent.sh"});
   EventStream events(d.port());
-  Json started = api.Prompt(session, "go");
+  Json started = Prompt(api, session, "go");
   CHECK(started["status"] == "running");
   std::string task = started["task_id"];
   PushedEvent ev;
@@ -115,10 +92,10 @@ TEST_CASE("a Claude Code run streams, stores and resumes", "[e2e][prompt]") {
            {"AGOR_CLAUDE_BIN=" + kFixtures + "fake_agent.sh",
             "AGOR_FIXTURE=" + kFixtures + "claude_tool_use.jsonl", "AGOR_FIXTURE_ARGV=" + argv_file,
             "AGOR_FIXTURE_STDIN=" + dir.path() + "/stdin"});
-  Api api(d);
+  Api api(d.port());
   std::string session = api.Session("claude-code");
   EventStream events(d.port());
-  std::string task = api.Prompt(session, "fix the bug")["task_id"];
+  std::string task = Prompt(api, session, "fix the bug")["task_id"];
   Json done = WaitTaskEnd(events, task);
   CHECK(done["status"] == "completed");
   Json s = api.Get("/sessions/" + session);
@@ -148,7 +125,7 @@ TEST_CASE("a Claude Code run streams, stores and resumes", "[e2e][prompt]") {
   std::string prompt((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(prompt.find("fix the bug") != std::string::npos);
   // The second prompt resumes the agent's own session.
-  std::string second = api.Prompt(session, "and again")["task_id"];
+  std::string second = Prompt(api, session, "and again")["task_id"];
   CHECK(WaitTaskEnd(events, second)["status"] == "completed");
   std::ifstream argv(argv_file);
   std::string all((std::istreambuf_iterator<char>(argv)), std::istreambuf_iterator<char>());
@@ -164,10 +141,10 @@ TEST_CASE("codex and gemini recordings become messages", "[e2e][prompt]") {
     Daemon d({"--channels", "everybody"}, "",
              {std::string(var) + "=" + kFixtures + "fake_agent.sh",
               "AGOR_FIXTURE=" + kFixtures + recording});
-    Api api(d);
+    Api api(d.port());
     std::string session = api.Session(tool);
     EventStream events(d.port());
-    std::string task = api.Prompt(session, "hello")["task_id"];
+    std::string task = Prompt(api, session, "hello")["task_id"];
     CHECK(WaitTaskEnd(events, task)["status"] == "completed");
     CHECK(Messages(api, session).size() >= 3);
     CHECK(api.Get("/sessions/" + session)["sdk_session_id"].is_string());
@@ -179,19 +156,19 @@ TEST_CASE("agent failures fail the task, never the daemon", "[e2e][prompt]") {
       {"--channels", "everybody"}, "",
       {"AGOR_CLAUDE_BIN=agor-no-such-claude", "AGOR_FIXTURE=" + kFixtures + "claude_error.jsonl",
        "AGOR_CODEX_BIN=" + kFixtures + "fake_agent.sh"});
-  Api api(d);
+  Api api(d.port());
   EventStream events(d.port());
-  std::string missing = api.Prompt(api.Session("claude-code"), "x")["task_id"];
+  std::string missing = Prompt(api, api.Session("claude-code"), "x")["task_id"];
   Json failed = WaitTaskEnd(events, missing);
   CHECK(failed["status"] == "failed");
   CHECK(failed["error"] ==
         "claude-code: 'agor-no-such-claude' not found on PATH (set AGOR_CLAUDE_BIN)");
   std::string exit3 =
-      api.Prompt(api.Session("command", {kFixtures + "failing_agent.sh"}), "x")["task_id"];
+      Prompt(api, api.Session("command", {kFixtures + "failing_agent.sh"}), "x")["task_id"];
   Json nonzero = WaitTaskEnd(events, exit3);
   CHECK(nonzero["status"] == "failed");
   CHECK(nonzero["error"].get<std::string>().find("exited with status 3") != std::string::npos);
-  std::string garbage = api.Prompt(api.Session("codex"), "x")["task_id"];  // prints Claude JSON
+  std::string garbage = Prompt(api, api.Session("codex"), "x")["task_id"];  // prints Claude JSON
   CHECK(WaitTaskEnd(events, garbage)["status"] != "running");
   CHECK(api.Get("/health")["status"] == "ok");
 }
@@ -214,10 +191,10 @@ TEST_CASE("stop ends the whole process group; stopping an idle session is a conf
           "[e2e][prompt]") {
   test::TempDir dir;
   Daemon d({"--channels", "everybody"}, "", {"AGOR_FIXTURE_CHILD_PID=" + dir.path() + "/child"});
-  Api api(d);
+  Api api(d.port());
   EventStream events(d.port());
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
-  std::string task = api.Prompt(session, "x")["task_id"];
+  std::string task = Prompt(api, session, "x")["task_id"];
   PushedEvent ev;
   REQUIRE(events.WaitFor("messages created", {{"role", "assistant"}}, &ev));
   Json stopping = api.Post("/sessions/" + session + "/stop", Json::object());
@@ -230,16 +207,16 @@ TEST_CASE("stop ends the whole process group; stopping an idle session is a conf
   api.Post("/sessions/" + session + "/prompt", Json::object(), 400);
   api.Post("/sessions/" + session + "/prompt", {{"prompt", "x"}, {"junk", 1}}, 400);
   api.Post("/sessions/00000000-0000-4000-8000-000000000000/prompt", {{"prompt", "x"}}, 404);
-  auto r = api.http.Get(("/sessions/" + session + "/prompt").c_str());
+  auto r = api.http().Get(("/sessions/" + session + "/prompt").c_str());
   CHECK(r->status == 405);
 }
 
 TEST_CASE("an agent that ignores SIGTERM is killed after the grace period", "[e2e][prompt]") {
   Daemon d({"--channels", "everybody", "--stop-grace", "200"}, "", {"AGOR_SLOW_IGNORE_TERM=1"});
-  Api api(d);
+  Api api(d.port());
   EventStream events(d.port());
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
-  std::string task = api.Prompt(session, "x")["task_id"];
+  std::string task = Prompt(api, session, "x")["task_id"];
   PushedEvent ev;
   REQUIRE(events.WaitFor("messages created", {{"role", "assistant"}}, &ev));
   api.Post("/sessions/" + session + "/stop", Json::object());
@@ -248,12 +225,12 @@ TEST_CASE("an agent that ignores SIGTERM is killed after the grace period", "[e2
 
 TEST_CASE("prompts queue while a task runs; removing a queued one cancels it", "[e2e][prompt]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d);
+  Api api(d.port());
   EventStream events(d.port());
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
-  std::string first = api.Prompt(session, "first")["task_id"];
-  Json second = api.Prompt(session, "second");
-  Json third = api.Prompt(session, "third");
+  std::string first = Prompt(api, session, "first")["task_id"];
+  Json second = Prompt(api, session, "second");
+  Json third = Prompt(api, session, "third");
   CHECK(second["status"] == "queued");
   CHECK(second["queue_position"] == 1);
   CHECK(third["queue_position"] == 2);
@@ -263,7 +240,7 @@ TEST_CASE("prompts queue while a task runs; removing a queued one cancels it", "
   PushedEvent out;
   for (int i = 0; i < 2; ++i)
     REQUIRE(events.WaitFor("messages created", {{"task_id", first}, {"role", "assistant"}}, &out));
-  auto r = api.http.Delete(("/messages/" + third["message_id"].get<std::string>()).c_str());
+  auto r = api.http().Delete(("/messages/" + third["message_id"].get<std::string>()).c_str());
   CHECK(r->status == 200);
   api.Post("/sessions/" + session + "/stop", Json::object());
   CHECK(WaitTaskEnd(events, first)["status"] == "stopped");
@@ -282,27 +259,27 @@ TEST_CASE("a restart stops the tasks it left running", "[e2e][prompt]") {
   std::string session, task;
   {
     Daemon d({}, db);
-    Api api(d);
+    Api api(d.port());
     session = api.Session("command", {kFixtures + "slow_agent.sh"});
-    task = api.Prompt(session, "x")["task_id"];
+    task = Prompt(api, session, "x")["task_id"];
     d.Stop(SIGKILL);
   }
   Daemon d({}, db);
-  Api api(d);
+  Api api(d.port());
   CHECK(api.Get("/tasks/" + task)["status"] == "stopped");
   CHECK(api.Get("/sessions/" + session)["status"] == "idle");
 }
 
 TEST_CASE("twenty agents at once, and a flood, do not stall each other", "[e2e][prompt]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d);
+  Api api(d.port());
   EventStream events(d.port());
   std::string flood = api.Session("command", {kFixtures + "flood_agent.sh"});
-  std::string flood_task = api.Prompt(flood, "x")["task_id"];
+  std::string flood_task = Prompt(api, flood, "x")["task_id"];
   std::vector<std::pair<std::string, std::string>> runs;
   for (int i = 0; i < 20; ++i) {
     std::string s = api.Session("command", {kFixtures + "echo_agent.sh"});
-    runs.emplace_back(s, api.Prompt(s, "hello " + std::to_string(i))["task_id"]);
+    runs.emplace_back(s, Prompt(api, s, "hello " + std::to_string(i))["task_id"]);
   }
   for (auto& [s, t] : runs) {
     CHECK(WaitTaskEnd(events, t)["status"] == "completed");
@@ -322,7 +299,7 @@ namespace {
 
 TEST_CASE("prompt and stop are Feathers calls over the socket too", "[e2e][prompt]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d);
+  Api api(d.port());
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
   test::RawWebSocket ws;
   REQUIRE(ws.Connect(d.port(), "/socket.io/?EIO=4&transport=websocket") == 101);

@@ -16,6 +16,7 @@
 #include "store/status.h"
 #include "tests/support/child_process.h"
 #include "tests/support/daemon.h"
+#include "tests/support/rest_api.h"
 
 namespace agor {
 namespace {
@@ -31,37 +32,21 @@ int PortOf(const std::string& url) {
   return std::stoi(url.substr(url.rfind(':') + 1));
 }
 
-// A REST client of one daemon; every call must succeed.
-class Rest {
- public:
-  explicit Rest(const std::string& url) : client_("127.0.0.1", PortOf(url)) {
-    client_.set_tcp_nodelay(true);
-    client_.set_read_timeout(10, 0);
-  }
+using Rest = test::RestApi;
 
-  Json Create(const std::string& service, const Json& body) {
-    return Check(client_.Post(("/" + service).c_str(), body.dump(), "application/json"), 201);
-  }
-  Json Patch(const std::string& service, const std::string& id, const Json& body) {
-    return Check(client_.Patch(("/" + service + "/" + id).c_str(), body.dump(), "application/json"),
-                 200);
-  }
-  Json Get(const std::string& path) { return Check(client_.Get(path.c_str()), 200); }
-  // The newest seq of the event log (0 when empty).
-  std::int64_t Head() {
-    Json page = Get("/events?$sort[seq]=-1&$limit=1");
-    return page["data"].empty() ? 0 : page["data"][0]["seq"].get<std::int64_t>();
-  }
+Json Create(Rest& rest, const std::string& service, const Json& body) {
+  return rest.Post("/" + service, body);
+}
 
- private:
-  static Json Check(const httplib::Result& r, int status) {
-    REQUIRE(r);
-    INFO(r->body);
-    REQUIRE(r->status == status);
-    return Json::parse(r->body);
-  }
-  httplib::Client client_;
-};
+Json Patch(Rest& rest, const std::string& service, const std::string& id, const Json& body) {
+  return rest.Patch("/" + service + "/" + id, body);
+}
+
+// The newest seq of the event log (0 when empty).
+std::int64_t Head(Rest& rest) {
+  Json page = rest.Get("/events?$sort[seq]=-1&$limit=1");
+  return page["data"].empty() ? 0 : page["data"][0]["seq"].get<std::int64_t>();
+}
 
 std::vector<std::string> WatchArgv(const std::string& url, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {AGOR_BINARY, "watch", "--url", url};
@@ -123,16 +108,17 @@ std::vector<Json> ExpectEvents(ChildProcess& watch, const std::vector<Expected>&
 }
 
 Json NewBoard(Rest& rest, const std::string& name) {
-  return rest.Create("boards", {{"name", name}});
+  return Create(rest, "boards", {{"name", name}});
 }
 Json NewSession(Rest& rest, const Json& board) {
-  return rest.Create("sessions", {{"board_id", board["board_id"]}, {"title", "t"}});
+  return Create(rest, "sessions", {{"board_id", board["board_id"]}, {"title", "t"}});
 }
 Json NewMessage(Rest& rest, const Json& session, int index) {
-  return rest.Create("messages", {{"session_id", session["session_id"]},
-                                  {"index", index},
-                                  {"role", "user"},
-                                  {"content", "hello " + std::to_string(index)}});
+  return Create(rest, "messages",
+                {{"session_id", session["session_id"]},
+                 {"index", index},
+                 {"role", "user"},
+                 {"content", "hello " + std::to_string(index)}});
 }
 
 // A TCP port nothing listens on.
@@ -157,7 +143,7 @@ void WaitUntilLive(ChildProcess& watch, Rest& rest, const Json& probe) {
   std::string last;
   for (int i = 0; i < 100 && line.empty(); ++i) {
     last = "probe " + std::to_string(i);
-    rest.Patch("boards", probe["board_id"], {{"description", last}});
+    Patch(rest, "boards", probe["board_id"], {{"description", last}});
     watch.ReadLine(&line, 200);
   }
   REQUIRE_FALSE(line.empty());
@@ -183,7 +169,7 @@ TEST_CASE("agor watch prints live events, and the first ones of boards created m
   Json board = NewBoard(rest, "fresh");
   Json session = NewSession(rest, board);
   Json message = NewMessage(rest, session, 0);
-  Json patched = rest.Patch("sessions", session["session_id"], {{"title", "renamed"}});
+  Json patched = Patch(rest, "sessions", session["session_id"], {{"title", "renamed"}});
   watch->Signal(SIGCONT);
   std::vector<Json> lines =
       ExpectEvents(*watch, {Created("boards", board), Created("sessions", session),
@@ -192,13 +178,13 @@ TEST_CASE("agor watch prints live events, and the first ones of boards created m
   CHECK(lines[1]["board_id"] == board["board_id"]);
   CHECK(lines[1]["data"] == session);
   CHECK(lines[3]["data"]["title"] == "renamed");
-  CHECK(lines[3]["seq"] == rest.Head());
+  CHECK(lines[3]["seq"] == Head(rest));
   CHECK(std::vector<std::string>{"seq", "service", "event", "board_id", "data"} == [&] {
     std::vector<std::string> keys;
     for (const auto& item : lines[0].items()) keys.push_back(item.key());
     return keys;
   }());
-  Json repo = rest.Create("repos", {{"slug", "r1"}});
+  Json repo = Create(rest, "repos", {{"slug", "r1"}});
   Json repo_line = ExpectEvents(*watch, {Created("repos", repo)})[0];
   CHECK(repo_line["board_id"].is_null());
 }
@@ -209,7 +195,7 @@ TEST_CASE("agor watch filters by board, session, service and event", "[watch][e2
   Json a = NewBoard(rest, "a");
   Json b = NewBoard(rest, "b");
   Json sa = NewSession(rest, a);
-  std::string head = std::to_string(rest.Head());
+  std::string head = std::to_string(Head(rest));
   std::string a_prefix = a["board_id"].get<std::string>().substr(0, 8);
   std::string sa_prefix = sa["session_id"].get<std::string>().substr(0, 8);
   auto by_board = StartWatch(daemon.url(), {"--since", head, "--board", a_prefix});
@@ -220,15 +206,15 @@ TEST_CASE("agor watch filters by board, session, service and event", "[watch][e2
       StartWatch(daemon.url(), {"--since", head, "--board", b["board_id"], "--service", "sessions",
                                 "--event", "created", "--event", "patched"});
 
-  Json sb = NewSession(rest, b);                                                 // 1
-  Json ma = NewMessage(rest, sa, 0);                                             // 2
-  Json mb = NewMessage(rest, sb, 0);                                             // 3
-  Json sb2 = rest.Patch("sessions", sb["session_id"], {{"title", "x"}});         // 4
-  Json c = NewBoard(rest, "c");                                                  // 5
-  Json b2 = rest.Patch("boards", b["board_id"], {{"description", "d"}});         // 6
-  Json repo = rest.Create("repos", {{"slug", "r"}});                             // 7
-  Json ma2 = rest.Patch("messages", ma["message_id"], {{"content", "edited"}});  // 8
-  Json sb3 = rest.Patch("sessions", sb["session_id"], {{"title", "last"}});      // 9
+  Json sb = NewSession(rest, b);                                                  // 1
+  Json ma = NewMessage(rest, sa, 0);                                              // 2
+  Json mb = NewMessage(rest, sb, 0);                                              // 3
+  Json sb2 = Patch(rest, "sessions", sb["session_id"], {{"title", "x"}});         // 4
+  Json c = NewBoard(rest, "c");                                                   // 5
+  Json b2 = Patch(rest, "boards", b["board_id"], {{"description", "d"}});         // 6
+  Json repo = Create(rest, "repos", {{"slug", "r"}});                             // 7
+  Json ma2 = Patch(rest, "messages", ma["message_id"], {{"content", "edited"}});  // 8
+  Json sb3 = Patch(rest, "sessions", sb["session_id"], {{"title", "last"}});      // 9
   (void)c;
   (void)repo;
 
@@ -293,7 +279,7 @@ TEST_CASE("agor watch resumes after the daemon is killed and restarted: no gap, 
   std::string url = first->url();
   Rest rest(url);
   Json board = NewBoard(rest, "b");
-  auto watch = StartWatch(url, {"--since", std::to_string(rest.Head())});
+  auto watch = StartWatch(url, {"--since", std::to_string(Head(rest))});
   std::vector<Json> before;
   for (int i = 0; i < 3; ++i) before.push_back(NewSession(rest, board));
   std::vector<Json> lines =

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "bench/event_loop.h"
-#include "store/status.h"
 
 namespace agor::bench {
 

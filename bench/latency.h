@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "store/status.h"
+#include "base/status.h"
 
 namespace agor::bench {
 

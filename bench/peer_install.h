@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "store/status.h"
+#include "base/status.h"
 
 namespace agor::bench {
 

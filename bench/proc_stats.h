@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/status.h"
 #include "bench/event_loop.h"
-#include "store/status.h"
 
 namespace agor::bench {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "bench/mark.h"
-#include "server/socketio.h"
+#include "server/wire/socketio.h"
 
 namespace agor::bench {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "bench/server_process.h"
-#include "store/status.h"
 
 namespace agor::bench {
 

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "store/status.h"
+#include "base/status.h"
 
 namespace agor::bench {
 

@@ -1,7 +1,7 @@
 #include "bench/sio_client.h"
 
 #include "bench/event_loop.h"
-#include "server/engineio.h"
+#include "server/wire/engineio.h"
 
 namespace agor::bench {
 

@@ -1,6 +1,6 @@
 #include "bench/ws_client.h"
 
-#include "server/ws_frame.h"
+#include "server/wire/ws_frame.h"
 
 namespace agor::bench {
 namespace {

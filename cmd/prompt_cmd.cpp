@@ -35,10 +35,10 @@
 #include <string>
 #include <vector>
 
+#include "cmd/client/rest_client.h"
 #include "cmd/command.h"
 #include "cmd/output.h"
 #include "cmd/resource_cli.h"
-#include "cmd/rest_client.h"
 #include "cmd/task_follower.h"
 
 namespace agor {

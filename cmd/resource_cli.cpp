@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <deque>
 
+#include "base/schema.h"
+#include "cmd/client/rest_client.h"
 #include "cmd/command.h"
-#include "cmd/rest_client.h"
-#include "store/schema.h"
 
 namespace agor {
 namespace {

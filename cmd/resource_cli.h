@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "cmd/output.h"
-#include "store/status.h"
 
 namespace CLI {
 class App;

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/log.h"
 #include "cmd/command.h"
 #include "server/node.h"
-#include "store/log.h"
 
 namespace agor {
 namespace {

@@ -24,9 +24,9 @@
 #include <set>
 #include <string>
 
+#include "cmd/client/rest_client.h"
+#include "cmd/client/socket_client.h"
 #include "cmd/output.h"
-#include "cmd/rest_client.h"
-#include "cmd/socket_client.h"
 
 namespace agor {
 

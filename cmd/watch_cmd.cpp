@@ -25,13 +25,13 @@
 #include <deque>
 #include <set>
 
+#include "base/schema.h"
+#include "cmd/client/rest_client.h"
+#include "cmd/client/socket_client.h"
 #include "cmd/command.h"
 #include "cmd/output.h"
 #include "cmd/resource_cli.h"
-#include "cmd/rest_client.h"
-#include "cmd/socket_client.h"
 #include "cmd/watch_event.h"
-#include "store/schema.h"
 
 namespace agor {
 namespace {

@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/schema.h"
 #include "cmd/output.h"
-#include "server/socketio.h"
-#include "store/schema.h"
+#include "server/wire/socketio.h"
 
 namespace agor {
 namespace {

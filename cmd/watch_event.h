@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "store/status.h"
+#include "base/status.h"
 
 namespace agor {
 

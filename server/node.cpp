@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "store/log.h"
+#include "base/log.h"
 
 namespace agor {
 namespace {
@@ -51,10 +51,21 @@ Status Node::Start(const NodeOptions& options) {
   processes_ = std::make_unique<ProcessSupervisor>(
       [web = web_.get()](std::function<void()> fn) { web->Post(std::move(fn)); });
   tasks_ = std::make_unique<TaskManager>(
-      store_.get(), hub_.get(), processes_.get(), SystemClock(),
+      store_.get(), [hub = hub_.get()](const Event& ev) { hub->Publish(ev); }, processes_.get(),
+      SystemClock(),
       [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); },
       options.stop_grace_ms);
-  dispatcher_ = std::make_unique<Dispatcher>(store_.get(), tasks_.get());
+  dispatcher_ = std::make_unique<Dispatcher>(store_.get());
+  // The agents' routes: registered here so the api layer does not know the agents.
+  dispatcher_->AddRecordRoute(
+      "sessions", "prompt",
+      [tasks = tasks_.get()](const std::string& id, const Json& data, Json* result) {
+        return tasks->Prompt(id, data, result);
+      });
+  dispatcher_->AddRecordRoute(
+      "sessions", "stop", [tasks = tasks_.get()](const std::string& id, const Json&, Json* result) {
+        return tasks->Stop(id, result);
+      });
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
   sockets_ = std::make_unique<SocketIoServer>(store_.get(), dispatcher_.get(), hub_.get(),
                                               SystemClock(), options.retention);

@@ -12,15 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "server/dispatcher.h"
-#include "server/engine_server.h"
-#include "server/hub.h"
-#include "server/origin_policy.h"
-#include "server/process_supervisor.h"
-#include "server/rest_router.h"
-#include "server/socketio_server.h"
-#include "server/task_manager.h"
-#include "server/web_server.h"
+#include "server/agents/process_supervisor.h"
+#include "server/agents/task_manager.h"
+#include "server/api/dispatcher.h"
+#include "server/api/rest_router.h"
+#include "server/net/origin_policy.h"
+#include "server/net/web_server.h"
+#include "server/realtime/engine_server.h"
+#include "server/realtime/hub.h"
+#include "server/realtime/socketio_server.h"
 #include "store/store.h"
 
 namespace agor {

@@ -2,8 +2,8 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "base/log.h"
 #include "store/database.h"
-#include "store/log.h"
 
 namespace agor {
 

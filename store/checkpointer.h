@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "store/status.h"
+#include "base/status.h"
 
 namespace SQLite {
 class Database;

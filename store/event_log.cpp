@@ -2,7 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
-#include "store/clock.h"
+#include "base/clock.h"
 #include "store/database.h"
 
 namespace agor {

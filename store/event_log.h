@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "store/statement_cache.h"
-#include "store/status.h"
 
 namespace agor {
 

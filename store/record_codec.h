@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "store/schema.h"
-#include "store/status.h"
+#include "base/schema.h"
+#include "base/status.h"
 
 namespace agor {
 

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "base/ids.h"
 #include "store/database.h"
-#include "store/ids.h"
 #include "store/record_codec.h"
 #include "store/validator.h"
 

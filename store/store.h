@@ -22,12 +22,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/status.h"
 #include "store/checkpointer.h"
-#include "store/clock.h"
 #include "store/event_log.h"
 #include "store/query.h"
 #include "store/statement_cache.h"
-#include "store/status.h"
 
 namespace agor {
 

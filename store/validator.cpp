@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "store/ids.h"
+#include "base/ids.h"
 
 namespace agor {
 namespace {

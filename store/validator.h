@@ -8,8 +8,8 @@
 // Thread-safety: pure functions.
 #pragma once
 
-#include "store/schema.h"
-#include "store/status.h"
+#include "base/schema.h"
+#include "base/status.h"
 
 namespace agor {
 

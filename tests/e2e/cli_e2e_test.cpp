@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "store/status.h"
+#include "base/status.h"
 #include "tests/support/daemon.h"
 
 namespace agor {

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "store/status.h"
+#include "base/status.h"
 #include "tests/support/child_process.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <thread>
 
-#include "store/status.h"
+#include "base/status.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
 #include "tests/support/rest_api.h"

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "store/status.h"
+#include "base/status.h"
 #include "tests/support/daemon.h"
 
 namespace agor {
@@ -68,16 +68,20 @@ TEST_CASE("the six methods of every service over REST", "[e2e][rest]") {
   std::string bid = board.body["board_id"];
   auto repo = rest.Post("/repos", {{"slug", "r"}, {"remote_url", "git@x:y.git"}});
   REQUIRE(repo.status == 201);
-  auto session = rest.Post("/sessions", {{"board_id", bid}, {"repo_id", repo.body["repo_id"]},
+  auto session = rest.Post("/sessions", {{"board_id", bid},
+                                         {"repo_id", repo.body["repo_id"]},
                                          {"agentic_tool", "command"},
-                                         {"agent_command", {"cat"}}, {"position", {{"x", 1}, {"y", 2}}}});
+                                         {"agent_command", {"cat"}},
+                                         {"position", {{"x", 1}, {"y", 2}}}});
   REQUIRE(session.status == 201);
   std::string sid = session.body["session_id"];
   auto task = rest.Post("/tasks", {{"session_id", sid}, {"prompt", "do it"}});
   REQUIRE(task.status == 201);
   CHECK(task.body["status"] == "created");
-  auto msg = rest.Post("/messages", {{"session_id", sid}, {"task_id", task.body["task_id"]},
-                                     {"role", "user"}, {"content", "hello"}});
+  auto msg = rest.Post("/messages", {{"session_id", sid},
+                                     {"task_id", task.body["task_id"]},
+                                     {"role", "user"},
+                                     {"content", "hello"}});
   REQUIRE(msg.status == 201);
   CHECK(msg.body["index"] == 0);
 
@@ -96,7 +100,8 @@ TEST_CASE("the six methods of every service over REST", "[e2e][rest]") {
   CHECK(patched.status == 200);
   CHECK(patched.body["title"] == "t");
   CHECK(patched.body["agentic_tool"] == "command");
-  auto updated = rest.Do("PUT", "/repos/" + repo.body["repo_id"].get<std::string>(), R"({"slug":"r2"})");
+  auto updated =
+      rest.Do("PUT", "/repos/" + repo.body["repo_id"].get<std::string>(), R"({"slug":"r2"})");
   CHECK(updated.status == 200);
   CHECK(updated.body["remote_url"].is_null());
   auto removed = rest.Do("DELETE", "/messages/" + msg.body["message_id"].get<std::string>());
@@ -112,7 +117,8 @@ TEST_CASE("the six methods of every service over REST", "[e2e][rest]") {
 TEST_CASE("queries over REST use the nested query-string syntax", "[e2e][rest]") {
   Daemon d;
   Rest rest(d);
-  for (const char* name : {"alpha", "beta", "gamma", "delta"}) rest.Post("/boards", {{"name", name}});
+  for (const char* name : {"alpha", "beta", "gamma", "delta"})
+    rest.Post("/boards", {{"name", name}});
   auto page = rest.Do("GET", "/boards?$sort[name]=-1&$limit=2&$select[]=name");
   REQUIRE(page.status == 200);
   CHECK(page.body["total"] == 4);
@@ -155,8 +161,8 @@ TEST_CASE("bad input is refused with Feathers errors naming the problem", "[e2e]
   auto ref = rest.Post("/sessions", {{"board_id", "00000000-0000-4000-8000-000000000000"}});
   CheckError(ref, 400, "BadRequest");
   CHECK(ref.body["data"]["field"] == "board_id");
-  CheckError(rest.Post("/messages", {{"session_id", "00000000-0000-4000-8000-000000000000"},
-                                     {"role", "user"}}),
+  CheckError(rest.Post("/messages",
+                       {{"session_id", "00000000-0000-4000-8000-000000000000"}, {"role", "user"}}),
              400, "BadRequest");
 
   CheckError(rest.Do("GET", "/boards/missing"), 404, "NotFound");
@@ -207,8 +213,8 @@ TEST_CASE("SIGTERM shuts down cleanly and the data survives a restart", "[e2e][r
 TEST_CASE("a port in use is one line on stderr and exit code 1", "[e2e][rest]") {
   Daemon d;
   test::TempDir dir;
-  auto r = test::RunProgram({AGOR_BINARY, "serve", "--port", std::to_string(d.port()), "--db",
-                             dir.path() + "/x.db"});
+  auto r = test::RunProgram(
+      {AGOR_BINARY, "serve", "--port", std::to_string(d.port()), "--db", dir.path() + "/x.db"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(d.port())) != std::string::npos);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "cmd/rest_client.h"
-#include "cmd/socket_client.h"
+#include "cmd/client/rest_client.h"
+#include "cmd/client/socket_client.h"
 #include "tests/support/daemon.h"
 
 namespace agor {

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "store/status.h"
+#include "base/status.h"
 #include "tests/support/daemon.h"
 #include "tests/support/raw_websocket.h"
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "store/status.h"
+#include "base/status.h"
 #include "tests/support/daemon.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/raw_websocket.h"

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "server/engineio.h"
-#include "server/feathers_call.h"
-#include "server/socketio.h"
+#include "server/wire/engineio.h"
+#include "server/wire/feathers_call.h"
+#include "server/wire/socketio.h"
 
 namespace {
 

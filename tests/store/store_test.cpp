@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "base/ids.h"
 #include "store/database.h"
-#include "store/ids.h"
 
 namespace agor {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "store/status.h"
+#include "base/status.h"
 #include "tests/support/raw_websocket.h"
 
 namespace agor::test {

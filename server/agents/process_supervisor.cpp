@@ -1,0 +1,274 @@
+#include "server/agents/process_supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace agor {
+
+struct ProcessSupervisor::Child {
+  pid_t pid = -1;
+  int in = -1, out = -1, err = -1;
+  std::string input;
+  size_t input_off = 0;
+  std::string line;       // the stdout line being assembled
+  bool skipping = false;  // past max_line: dropping bytes until the next newline
+  std::string err_tail;   // the last bytes of stderr
+  std::atomic<size_t> pending{0};
+  bool exited = false;
+  int status = 0;
+  int64_t exited_ms = 0;
+  ProcessCallbacks cb;
+};
+
+namespace {
+
+constexpr size_t kStderrTail = 2048;
+constexpr int64_t kEofGraceMs = 1000;  // after exit, how long a grandchild may hold stdout
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+void SetNonBlocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// In the forked child: only async-signal-safe calls until exec. The parent forked with every
+// signal blocked, so no handler of the daemon's (asio's SIGTERM handler writes to the
+// daemon's self-pipe) can run here: reset the dispositions, then unblock.
+[[noreturn]] void ExecChild(int in, int out, int err, const char* path, char* const* argv) {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD}) signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // an agent must not outlive a daemon killed with -9
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(err, 2);
+  // The daemon's sockets (the listening one included) must not leak into agents: an agent
+  // outliving the daemon would keep its port. Not every library opens fds with O_CLOEXEC.
+  if (close_range(3, ~0U, 0) != 0) {
+    for (int fd = 3; fd < 65536; ++fd) close(fd);
+  }
+  execv(path, argv);
+  const char msg[] = "exec failed\n";
+  ssize_t ignored = write(2, msg, sizeof msg - 1);
+  (void)ignored;
+  _exit(127);
+}
+
+}  // namespace
+
+ProcessSupervisor::ProcessSupervisor(Post post, size_t max_line_bytes, size_t max_pending_lines)
+    : post_(std::move(post)), max_line_(max_line_bytes), max_pending_(max_pending_lines) {
+  if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+ProcessSupervisor::~ProcessSupervisor() {
+  stop_ = true;
+  char c = 0;
+  ssize_t ignored = write(wake_[1], &c, 1);
+  (void)ignored;
+  thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& entry : children_) {
+    kill(-entry.first, SIGKILL);
+    waitpid(entry.first, nullptr, 0);
+    CloseFd(&entry.second->in);
+    CloseFd(&entry.second->out);
+    CloseFd(&entry.second->err);
+  }
+  CloseFd(&wake_[0]);
+  CloseFd(&wake_[1]);
+}
+
+std::string ProcessSupervisor::FindExecutable(const std::string& name) {
+  auto executable = [](const std::string& p) {
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
+  };
+  if (name.empty()) return "";
+  if (name.find('/') != std::string::npos) return executable(name) ? name : "";
+  const char* path = getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t pos = 0;
+  while (pos <= dirs.size()) {
+    size_t colon = dirs.find(':', pos);
+    if (colon == std::string::npos) colon = dirs.size();
+    std::string candidate = dirs.substr(pos, colon - pos) + "/" + name;
+    if (colon > pos && executable(candidate)) return candidate;
+    pos = colon + 1;
+  }
+  return "";
+}
+
+Status ProcessSupervisor::Start(const ProcessSpec& spec, ProcessCallbacks callbacks, pid_t* pid) {
+  if (spec.argv.empty()) return Status::BadRequest("empty argv");
+  std::string path = FindExecutable(spec.argv[0]);
+  if (path.empty()) return Status::NotFound("'" + spec.argv[0] + "' not found on PATH");
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    return Status::GeneralError(std::string("pipe: ") + strerror(errno));
+  std::vector<char*> argv;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t child_pid = fork();
+  if (child_pid == 0) ExecChild(in[0], out[1], err[1], path.c_str(), argv.data());
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  if (child_pid < 0) {
+    close(in[1]), close(out[0]), close(err[0]);
+    return Status::GeneralError(std::string("fork: ") + strerror(errno));
+  }
+  setpgid(child_pid, child_pid);  // also here, so Signal works before the child runs
+  auto c = std::make_shared<Child>();
+  c->pid = child_pid;
+  c->in = in[1], c->out = out[0], c->err = err[0];
+  for (int fd : {c->in, c->out, c->err}) SetNonBlocking(fd);
+  c->input = spec.input;
+  c->cb = std::move(callbacks);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    children_[child_pid] = c;
+  }
+  char wake = 0;
+  ssize_t ignored = write(wake_[1], &wake, 1);
+  (void)ignored;
+  *pid = child_pid;
+  return Status::OK();
+}
+
+void ProcessSupervisor::Signal(pid_t pid, int sig) {
+  if (pid > 0) kill(-pid, sig);
+}
+
+void ProcessSupervisor::Loop() {
+  while (!stop_) {
+    std::vector<pollfd> fds{{wake_[0], POLLIN, 0}};
+    std::vector<std::shared_ptr<Child>> owners{nullptr};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& entry : children_) {
+        Child* c = entry.second.get();
+        if (c->in >= 0 && c->input_off >= c->input.size()) CloseFd(&c->in);
+        if (c->in >= 0) fds.push_back({c->in, POLLOUT, 0});
+        if (c->out >= 0 && c->pending < max_pending_) fds.push_back({c->out, POLLIN, 0});
+        if (c->err >= 0) fds.push_back({c->err, POLLIN, 0});
+        owners.resize(fds.size(), entry.second);
+      }
+    }
+    poll(fds.data(), fds.size(), 100);
+    char drain[64];
+    while (read(wake_[0], drain, sizeof drain) > 0) {
+    }
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents) Service(owners[i], fds[i].revents, fds[i].fd);
+    }
+    Reap();
+  }
+}
+
+void ProcessSupervisor::Service(const std::shared_ptr<Child>& owner, short revents, int fd) {
+  Child* c = owner.get();
+  if (fd == c->in) {
+    ssize_t n = write(c->in, c->input.data() + c->input_off, c->input.size() - c->input_off);
+    if (n > 0) c->input_off += n;
+    if ((n < 0 && errno != EAGAIN) || (revents & (POLLERR | POLLHUP))) CloseFd(&c->in);
+    return;
+  }
+  char buf[65536];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n < 0 && errno == EAGAIN) return;
+  if (fd == c->err) {
+    if (n <= 0) return CloseFd(&c->err);
+    c->err_tail.append(buf, n);
+    if (c->err_tail.size() > kStderrTail) c->err_tail.erase(0, c->err_tail.size() - kStderrTail);
+    return;
+  }
+  if (n <= 0) {  // EOF on stdout: a last line without its newline still counts
+    if (!c->line.empty() && !c->skipping) Deliver(owner, std::move(c->line), false);
+    c->line.clear();
+    return CloseFd(&c->out);
+  }
+  for (ssize_t i = 0; i < n; ++i) {
+    if (buf[i] == '\n') {
+      if (!c->skipping) Deliver(owner, std::move(c->line), false);
+      c->line.clear();
+      c->skipping = false;
+    } else if (!c->skipping) {
+      c->line.push_back(buf[i]);
+      if (c->line.size() >= max_line_) {  // never hold more than one cut line of a flood
+        Deliver(owner, std::move(c->line), true);
+        c->line.clear();
+        c->skipping = true;
+      }
+    }
+  }
+}
+
+void ProcessSupervisor::Deliver(const std::shared_ptr<Child>& owner, std::string line,
+                                bool truncated) {
+  ++owner->pending;
+  post_([this, owner, line = std::move(line), truncated]() mutable {
+    if (--owner->pending == max_pending_ / 2) {
+      char wake = 0;
+      ssize_t ignored = write(wake_[1], &wake, 1);
+      (void)ignored;
+    }
+    if (owner->cb.on_line) owner->cb.on_line(std::move(line), truncated);
+  });
+}
+
+// Reports a child once it has exited and its stdout is drained (or a grandchild kept the
+// pipe open past the grace period).
+void ProcessSupervisor::Reap() {
+  std::vector<std::shared_ptr<Child>> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = children_.begin(); it != children_.end();) {
+      Child* c = it->second.get();
+      if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
+        c->exited = true;
+        c->exited_ms = NowMs();
+      }
+      bool drained = c->out < 0 || NowMs() - c->exited_ms > kEofGraceMs;
+      if (!c->exited || !drained) {
+        ++it;
+        continue;
+      }
+      CloseFd(&c->in), CloseFd(&c->out), CloseFd(&c->err);
+      done.push_back(it->second);
+      it = children_.erase(it);
+    }
+  }
+  for (auto& c : done) {
+    post_([c] {
+      if (c->cb.on_exit) c->cb.on_exit(c->status, c->err_tail);
+    });
+  }
+}
+
+}  // namespace agor

@@ -1,0 +1,74 @@
+// ProcessSupervisor: runs agent subprocesses (argv, never a shell) and reads their output
+// asynchronously on ONE background thread with poll(2), however many run at once.
+//
+// Each process gets its own process group (so Signal reaches its children too), the prompt on
+// stdin, and its stdout split into lines of at most `max_line_bytes` (a longer line is cut
+// there and marked truncated, never buffered whole). Lines and the exit are handed to the
+// daemon's event loop through `post`, in order. Backpressure: at most `max_pending_lines`
+// lines of a process may wait on the loop; past that the supervisor stops reading that
+// process's pipe (the agent blocks on write) until the loop has taken them.
+//
+// Threading: Start/Signal may be called from any thread; callbacks run where `post` runs them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+
+namespace agor {
+
+struct ProcessSpec {
+  std::vector<std::string> argv;  // argv[0]: a path, or a name looked up on PATH
+  std::string input;              // written to stdin, which is then closed
+};
+
+struct ProcessCallbacks {
+  // One stdout line, without its newline; `truncated` when it was cut at max_line_bytes.
+  std::function<void(std::string line, bool truncated)> on_line;
+  // The exit: `status` as from waitpid, and the last lines of stderr.
+  std::function<void(int status, std::string stderr_tail)> on_exit;
+};
+
+class ProcessSupervisor {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+
+  ProcessSupervisor(Post post, size_t max_line_bytes = 1 << 20, size_t max_pending_lines = 256);
+  ~ProcessSupervisor();  // kills every process group still running, joins the thread
+
+  // Spawns `spec`. NotFound when the executable is not on PATH / not executable; the pid
+  // (also the process group id) otherwise.
+  Status Start(const ProcessSpec& spec, ProcessCallbacks callbacks, pid_t* pid);
+  // Sends `sig` to the whole process group of `pid`.
+  void Signal(pid_t pid, int sig);
+
+  // Resolves a program name through PATH ("" when not found or not executable).
+  static std::string FindExecutable(const std::string& name);
+
+ private:
+  struct Child;
+  void Loop();
+  void Service(const std::shared_ptr<Child>& c, short revents, int fd);
+  void Deliver(const std::shared_ptr<Child>& c, std::string line, bool truncated);
+  void Reap();
+
+  Post post_;
+  size_t max_line_;
+  size_t max_pending_;
+  std::mutex mu_;
+  std::map<pid_t, std::shared_ptr<Child>> children_;  // guarded by mu_
+  int wake_[2] = {-1, -1};                            // self-pipe to interrupt poll
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace agor

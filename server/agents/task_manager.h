@@ -1,0 +1,79 @@
+// TaskManager: prompts become tasks, tasks run the session's agent as a subprocess, and the
+// agent's output becomes messages, published the moment each arrives.
+//
+//   Prompt: creates the task (running) and the user message, answers at once, spawns the
+//           agent; while a task runs, a prompt waits as a `queued` user message (removable
+//           through the messages service) and runs, in queue order, when the task ends.
+//   Output: complete messages are stored (`messages created`); partial text is published as
+//           `messages streaming` {message_id, session_id, task_id, chunk}, not stored; the
+//           stored message reuses the streamed message_id.
+//   End:    completed (message_range, duration_ms, completed_at), failed (error: exit status
+//           and stderr tail, a parse error, or the agent's own error) or stopped. Every
+//           transition is a `tasks patched` event; the session goes running -> idle.
+//   Stop:   the task goes `stopping`, the process group gets SIGTERM, then SIGKILL after
+//           the grace period.
+//
+// Publishing goes through a callback (the node hands it the Hub): agents know only the store.
+//
+// Threading: the daemon's event loop only (the supervisor posts its callbacks there).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/agents/process_supervisor.h"
+#include "store/store.h"
+
+namespace agor {
+
+class AgentParser;
+struct AgentEvent;
+
+class TaskManager {
+ public:
+  using After = std::function<void(int delay_ms, std::function<void()>)>;
+  // Publishes an unstored event (streamed text) to the clients that may see it.
+  using Publish = std::function<void(const Event&)>;
+
+  // Everything is borrowed. `after` runs a function on the loop after a delay (stop grace).
+  TaskManager(Store* store, Publish publish, ProcessSupervisor* processes, Clock* clock,
+              After after, int stop_grace_ms = 3000);
+  ~TaskManager();
+
+  // On start: tasks a previous daemon left running/stopping become stopped, their sessions
+  // idle, and queued prompts start.
+  void RecoverAfterRestart();
+  // POST /sessions/:id/prompt {prompt}: {task_id, status} (status "running" or "queued").
+  Status Prompt(const std::string& session_id, const Json& body, Json* result);
+  // POST /sessions/:id/stop: Conflict when the session runs nothing.
+  Status Stop(const std::string& session_id, Json* result);
+  size_t running() const { return runs_.size(); }
+
+ private:
+  struct Run;
+  Status Queue(const Json& session, const std::string& prompt, Json* result);
+  Status StartTask(const Json& session, const std::string& prompt, const std::string& queued_id,
+                   Json* result);
+  Status Spawn(Run* run, const Json& session, const std::string& prompt);
+  void OnLine(Run* run, std::string line, bool truncated);
+  void OnAgentEvent(Run* run, const AgentEvent& ev);
+  void PublishDelta(Run* run, const std::string& stream_key, const std::string& chunk);
+  void OnExit(const std::string& session_id, int status, const std::string& stderr_tail);
+  void Finish(Run* run, const std::string& status, const std::string& error);
+  void StartNextQueued(const std::string& session_id);
+  int64_t NextIndex(const std::string& session_id);
+  bool Patch(const char* service, const std::string& id, const Json& data);
+
+  Store* store_;
+  Publish publish_;
+  ProcessSupervisor* processes_;
+  Clock* clock_;
+  After after_;
+  int stop_grace_ms_;
+  std::unordered_map<std::string, std::unique_ptr<Run>> runs_;  // by session id
+};
+
+}  // namespace agor

@@ -1,0 +1,136 @@
+#include "server/api/rest_router.h"
+
+#include "server/wire/query_string.h"
+
+namespace agor {
+namespace {
+
+// Splits "/boards/abc" into {"boards", "abc"}; empty segments (double or trailing slashes)
+// are dropped. False when a segment is not valid percent-encoding.
+bool SplitPath(const std::string& path, std::vector<std::string>* parts) {
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string::npos) next = path.size();
+    if (next > pos) {
+      std::string segment;
+      if (!PercentDecode(path.substr(pos, next - pos), &segment)) return false;
+      parts->push_back(segment);
+    }
+    pos = next + 1;
+  }
+  return true;
+}
+
+void WriteError(const Status& s, HttpResponse* res) {
+  res->status = s.http_status();
+  res->body = s.ToJson().dump();
+}
+
+Status ParseBody(const HttpRequest& req, Json* data) {
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    *data = Json::object();
+    return Status::OK();
+  }
+  try {
+    *data = Json::parse(req.body);
+    return Status::OK();
+  } catch (const Json::parse_error& e) {
+    return Status::BadRequest(std::string("Invalid JSON body: ") + e.what());
+  }
+}
+
+const char* MethodFor(const std::string& http, bool has_id) {
+  if (http == "GET") return has_id ? "get" : "find";
+  if (http == "POST") return has_id ? nullptr : "create";
+  if (http == "PUT") return "update";
+  if (http == "PATCH") return "patch";
+  if (http == "DELETE") return "remove";
+  return nullptr;
+}
+
+}  // namespace
+
+void RestRouter::Handle(const HttpRequest& req, HttpResponse* res) {
+  ++stats_->http_requests;
+  Status s = Route(req, res);
+  if (!s.ok()) WriteError(s, res);
+  if (res->status >= 400) ++stats_->http_errors;
+}
+
+Status RestRouter::Route(const HttpRequest& req, HttpResponse* res) {
+  std::vector<std::string> parts;
+  if (!SplitPath(req.path, &parts)) return Status::BadRequest("malformed percent-encoding in path");
+  if (req.method == "OPTIONS") {
+    res->status = 204;
+    res->headers.emplace_back("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE");
+    return Status::OK();
+  }
+  if (parts.size() == 1 && parts[0] == "health" && req.method == "GET") {
+    Health(res);
+    return Status::OK();
+  }
+  if (parts.size() == 1 && parts[0] == "metrics" && req.method == "GET") {
+    Metrics(res);
+    return Status::OK();
+  }
+  if (parts.size() == 3 && dispatcher_->HasService(parts[0] + "/" + parts[1] + "/" + parts[2])) {
+    parts = {parts[0] + "/" + parts[1] + "/" + parts[2]};  // a custom route: one service path
+  }
+  if (parts.empty() || parts.size() > 2 || !dispatcher_->HasService(parts[0]))
+    return Status::NotFound("Path " + req.path + " not found");
+  ServiceCall call;
+  int ok_status = 200;
+  Status s = BuildCall(req, parts[0], parts.size() == 2 ? parts[1] : "", parts.size() == 2, &call,
+                       &ok_status);
+  Json result;
+  std::string result_json;
+  if (s.ok()) s = dispatcher_->Call(call, &result, &result_json);
+  if (!s.ok()) return s;
+  res->status = ok_status;
+  res->body = result_json.empty() ? result.dump() : std::move(result_json);
+  return Status::OK();
+}
+
+Status RestRouter::BuildCall(const HttpRequest& req, const std::string& service,
+                             const std::string& id, bool has_id, ServiceCall* call,
+                             int* ok_status) {
+  const char* method = MethodFor(req.method, has_id);
+  if (!method) {
+    return Status::MethodNotAllowed("Method " + req.method + " is not supported by " + req.path);
+  }
+  call->method = method;
+  call->path = service;
+  call->id = has_id ? Json(id) : Json(nullptr);
+  Status s = ParseQueryString(req.query, &call->query);
+  if (!s.ok()) return s;
+  if (call->method == "create" || call->method == "update" || call->method == "patch") {
+    s = ParseBody(req, &call->data);
+    if (!s.ok()) return s;
+  }
+  if (call->method == "create") *ok_status = 201;
+  return Status::OK();
+}
+
+void RestRouter::Health(HttpResponse* res) {
+  int64_t uptime_ms = clock_->NowMillis() - stats_->started_ms;
+  res->body =
+      Json{{"status", "ok"}, {"version", AGOR_VERSION}, {"uptime_s", uptime_ms / 1000}}.dump();
+}
+
+void RestRouter::Metrics(HttpResponse* res) {
+  res->content_type = "text/plain; version=0.0.4";
+  const std::pair<const char*, int64_t> counters[] = {
+      {"agor_http_requests_total", stats_->http_requests},
+      {"agor_http_errors_total", stats_->http_errors},
+      {"agor_events_total", stats_->events},
+      {"agor_commits_total", stats_->commits},
+      {"agor_sockets", stats_->sockets},
+      {"agor_slow_clients_dropped_total", stats_->slow_drops},
+  };
+  for (const auto& c : counters) {
+    res->body += std::string(c.first) + " " + std::to_string(c.second) + "\n";
+  }
+}
+
+}  // namespace agor

@@ -1,0 +1,92 @@
+#include "server/realtime/hub.h"
+
+#include "server/realtime/engine_server.h"
+#include "server/wire/socketio.h"
+
+namespace agor {
+namespace {
+
+using Channels = std::unordered_map<std::string, std::unordered_set<Subscriber*>>;
+
+void Leave(Channels* channels, const std::string& key, Subscriber* s) {
+  auto it = channels->find(key);
+  if (it == channels->end()) return;
+  it->second.erase(s);
+  if (it->second.empty()) channels->erase(it);
+}
+
+}  // namespace
+
+void Hub::Add(Subscriber* s) {
+  all_.insert(s);
+}
+
+void Hub::Remove(Subscriber* s) {
+  for (const auto& b : s->boards) Leave(&boards_, b, s);
+  for (const auto& id : s->sessions) Leave(&sessions_, id, s);
+  all_.erase(s);
+}
+
+void Hub::JoinBoard(Subscriber* s, const std::string& board_id) {
+  s->boards.insert(board_id);
+  boards_[board_id].insert(s);
+}
+
+void Hub::LeaveBoard(Subscriber* s, const std::string& board_id) {
+  s->boards.erase(board_id);
+  Leave(&boards_, board_id, s);
+}
+
+void Hub::JoinSession(Subscriber* s, const std::string& session_id) {
+  s->sessions.insert(session_id);
+  sessions_[session_id].insert(s);
+}
+
+void Hub::LeaveSession(Subscriber* s, const std::string& session_id) {
+  s->sessions.erase(session_id);
+  Leave(&sessions_, session_id, s);
+}
+
+bool Hub::IsGlobal(const Event& ev) {
+  return ev.service == "boards" || ev.service == "repos" || ev.board_id.empty();
+}
+
+bool Hub::Wants(const Subscriber& s, const Event& ev) const {
+  if (mode_ == ChannelMode::kEverybody || IsGlobal(ev)) return true;
+  return s.boards.count(ev.board_id) || s.sessions.count(ev.session_id);
+}
+
+std::string Hub::EncodeFrame(const Event& ev) {
+  // Events that are not in the log (seq 0: streamed text) carry no offset to recover from.
+  std::string offset = ev.seq > 0 ? std::to_string(ev.seq) : std::string();
+  if (!ev.record_json.empty()) {
+    return EncodeEventFrame(ev.service + " " + ev.event, RawJson{ev.record_json}, offset);
+  }
+  return EncodeEventFrame(ev.service + " " + ev.event, ev.record, offset);
+}
+
+size_t Hub::Publish(const Event& ev) {
+  if (all_.empty()) return 0;
+  SharedFrame frame = WebServer::PrepareFrame(EncodeFrame(ev));
+  if (mode_ == ChannelMode::kEverybody || IsGlobal(ev)) {
+    for (Subscriber* s : all_) s->socket->Send(frame);
+    return all_.size();
+  }
+  size_t sent = 0;
+  auto board = boards_.find(ev.board_id);
+  if (board != boards_.end()) {
+    for (Subscriber* s : board->second) s->socket->Send(frame);
+    sent += board->second.size();
+  }
+  auto session = sessions_.find(ev.session_id);
+  if (session != sessions_.end()) {
+    for (Subscriber* s : session->second) {
+      if (s->boards.count(ev.board_id)) continue;  // already sent through the board
+      s->socket->Send(frame);
+      ++sent;
+    }
+  }
+  return sent;
+}
+
+}  // namespace agor

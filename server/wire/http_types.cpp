@@ -1,0 +1,61 @@
+#include "server/wire/http_types.h"
+
+namespace agor {
+
+const std::string& HttpRequest::Header(const std::string& name) const {
+  static const std::string kEmpty;
+  for (const auto& h : headers) {
+    if (h.first == name) return h.second;
+  }
+  return kEmpty;
+}
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool PercentDecode(const std::string& in, std::string* out, bool plus_is_space) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else if (c != '%') {
+      out->push_back(c);
+    } else {
+      int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
+      int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    }
+  }
+  return true;
+}
+
+std::string QueryParam(const std::string& query, const std::string& name) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t end = query.find('&', pos);
+    if (end == std::string::npos) end = query.size();
+    size_t eq = query.find('=', pos);
+    if (eq != std::string::npos && eq < end && query.compare(pos, eq - pos, name) == 0 &&
+        eq - pos == name.size()) {
+      std::string value;
+      if (PercentDecode(query.substr(eq + 1, end - eq - 1), &value, true)) return value;
+      return "";
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+}  // namespace agor

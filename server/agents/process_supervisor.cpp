@@ -133,6 +133,10 @@ void ProcessSupervisor::Signal(pid_t pid, int sig) {
   if (pid > 0) os_->Kill(-pid, sig);
 }
 
+bool ProcessSupervisor::GroupAlive(pid_t pgid) {
+  return pgid > 0 && os_->Kill(-pgid, 0) == 0;
+}
+
 int64_t ProcessSupervisor::StartTime(pid_t pid) {
   return os_->StartTime(pid);
 }

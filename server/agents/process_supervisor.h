@@ -61,6 +61,9 @@ class ProcessSupervisor {
   Status Start(const ProcessSpec& spec, ProcessCallbacks callbacks, pid_t* pid);
   // Sends `sig` to the whole process group of `pid`.
   void Signal(pid_t pid, int sig);
+  // True while process group `pgid` has a member (zombies included): an agent's background
+  // children may outlive it.
+  bool GroupAlive(pid_t pgid);
   // The start time of `pid` (see ProcessOs::StartTime), recorded with its group id so a
   // later daemon can tell the group from one that reused the id; -1 when it is gone.
   int64_t StartTime(pid_t pid);

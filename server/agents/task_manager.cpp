@@ -380,8 +380,12 @@ void TaskManager::Finish(Run* run, const std::string& status, const std::string&
            {"completed_at", FormatIso8601(now)},
            {"error", "the task's result could not be stored (see the daemon's log)"}});
   }
-  Status s = store_->ForgetAgentProcess(run->task_id);
-  if (!s.ok()) Log(LogLevel::kWarn, "task " + run->task_id + ": cannot forget its process group");
+  // A group whose agent left children running stays recorded: a crash of the daemon must
+  // not leave them behind either (the next daemon kills them).
+  if (!processes_->GroupAlive(run->pid)) {
+    Status s = store_->ForgetAgentProcess(run->task_id);
+    if (!s.ok()) Log(LogLevel::kWarn, "task " + run->task_id + ": cannot forget its group");
+  }
   Patch("sessions", session_id, {{"status", "idle"}});
   runs_.erase(session_id);
   StartNextQueued(session_id);

@@ -208,6 +208,26 @@ TEST_CASE("an agent's children do not outlive a daemon killed with -9", "[e2e][a
   CHECK(api.Get("/sessions/" + session)["status"] == "idle");
 }
 
+TEST_CASE("what a finished agent left running is killed by the next daemon", "[e2e][agents]") {
+  test::TempDir dir;
+  std::string db = dir.path() + "/agor.db", child;
+  {
+    Daemon d({"--channels", "everybody"}, db);
+    Api api(d.port());
+    EventStream events(d.port());
+    std::string session = api.Session("command", {kHostile, "leave-child"});
+    CHECK(WaitTaskEnd(events, PromptTask(api, events, session))["status"] == "completed");
+    Json page = api.Get("/messages?session_id=" + session + "&role=assistant");
+    REQUIRE(page["total"] == 1);
+    child = page["data"][0]["content"];
+    d.Stop(SIGKILL);
+  }
+  REQUIRE(ProcState(child) != 0);
+  REQUIRE(ProcState(child) != 'Z');
+  Daemon d({}, db);
+  CHECK(WaitGone(child));
+}
+
 TEST_CASE("a stored sdk_session_id never becomes a flag of the agent", "[e2e][agents]") {
   test::TempDir dir;
   std::string argv_file = dir.path() + "/argv";

@@ -552,7 +552,7 @@ TEST_CASE("argv: gemini with stream-json output, resumed by session id") {
         Argv{"/x/gemini", "--output-format", "stream-json", "--resume=c25acda3"});
 }
 
-TEST_CASE("argv: command is agent_command as is; never a shell string") {
+TEST_CASE("argv: command is agent_command as is, never a shell string") {
   CHECK(BuildAgentArgv("command", "ignored", "ignored", J(R"(["/bin/echo","a b","$HOME;x"])")) ==
         Argv{"/bin/echo", "a b", "$HOME;x"});
   CHECK(BuildAgentArgv("command", "", "", J(R"([])")).empty());

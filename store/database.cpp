@@ -69,6 +69,13 @@ ALTER TABLE events_v3 RENAME TO events;
 DROP INDEX messages_by_task;
 CREATE INDEX messages_by_task ON messages(task_id) WHERE task_id IS NOT NULL;
 )sql",
+    // 4: the process group of each running agent (and its leader's start time, to tell it from
+    // a reused id), so that a daemon restarted after a crash kills what the dead one left.
+    // Not a service: no event, never on the wire; a row lives as long as its agent runs.
+    R"sql(
+CREATE TABLE agent_processes (
+  task_id TEXT PRIMARY KEY, pgid INTEGER NOT NULL, start_time INTEGER NOT NULL);
+)sql",
 };
 
 int UserVersion(SQLite::Database& db) {

@@ -31,6 +31,14 @@
 
 namespace agor {
 
+// A running agent's process group, as recorded for the next daemon (see
+// Store::RecordAgentProcess).
+struct AgentProcess {
+  std::string task_id;
+  int64_t pgid = 0;
+  int64_t start_time = 0;  // of the group leader, in the OS's units (clock ticks after boot)
+};
+
 struct StoreOptions {
   std::string path;  // SQLite file; ":memory:" for tests
   QueryLimits limits;
@@ -64,6 +72,13 @@ class Store {
   Status LoadClientState(const std::string& pid, Json* state);
   // Drops client states untouched since `min_ts_millis`.
   Status PruneClientStates(int64_t min_ts_millis);
+
+  // Agent process groups, outside the services (no event, no validation): recorded when an
+  // agent starts, forgotten when it ends, listed by the next daemon to kill what a crashed
+  // one left behind. Written in the open batch when there is one (committed with it).
+  Status RecordAgentProcess(const AgentProcess& process);
+  Status ForgetAgentProcess(const std::string& task_id);
+  Status ListAgentProcesses(std::vector<AgentProcess>* out);
 
   // Resolves a full id or a unique prefix to the stored full id.
   Status ResolveId(const std::string& service, const std::string& id, std::string* full_id);

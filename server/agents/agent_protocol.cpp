@@ -3,9 +3,11 @@
 // codex_parser.* and gemini_parser.*; formats and their sources are in agent_protocol.h.
 #include "server/agents/agent_protocol.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
+#include "base/utf8.h"
 #include "server/agents/claude_parser.h"
 #include "server/agents/codex_parser.h"
 #include "server/agents/gemini_parser.h"
@@ -71,37 +73,6 @@ Json AgentEvent::ToJson() const {
 
 namespace agent_internal {
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence starting at s[i]; 0 when it is not one (a stray
-// continuation byte, a truncated or overlong sequence, a surrogate, above U+10FFFF).
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  struct Lead {
-    unsigned mask, value, bits;
-    size_t length;
-    unsigned min;
-  };
-  static constexpr Lead kLeads[] = {
-      {0xE0, 0xC0, 0x1F, 2, 0x80}, {0xF0, 0xE0, 0x0F, 3, 0x800}, {0xF8, 0xF0, 0x07, 4, 0x10000}};
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  for (const Lead& lead : kLeads) {
-    if ((c & lead.mask) != lead.value) continue;
-    if (i + lead.length > s.size()) return 0;
-    unsigned cp = c & lead.bits;
-    for (size_t k = 1; k < lead.length; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return 0;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    const bool ok = cp >= lead.min && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-    return ok ? lead.length : 0;
-  }
-  return 0;
-}
-
-}  // namespace
-
 std::string_view TrimCr(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line;
@@ -109,18 +80,6 @@ std::string_view TrimCr(std::string_view line) {
 
 bool IsBlank(std::string_view line) {
   return line.find_first_not_of(" \t") == std::string_view::npos;
-}
-
-std::string ValidUtf8(std::string_view s, size_t max_bytes) {
-  std::string out;
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = Utf8SequenceLength(s, i);
-    const size_t used = n == 0 ? 1 : n;
-    if (i + used > max_bytes) break;
-    out.append(n == 0 ? std::string_view("\xEF\xBF\xBD") : s.substr(i, n));
-    i += used;
-  }
-  return out;
 }
 
 // --- JSON helpers (never throw on unexpected shapes) ----------------------------------------
@@ -155,16 +114,60 @@ Json Pick(const Json& from, std::initializer_list<const char*> keys) {
 
 // --- Base of the JSON-lines parsers ---------------------------------------------------------
 
+namespace {
+
+// The deepest nesting of objects and arrays in `text`, counting no further than `limit` + 1.
+// A linear scan that skips string contents; unbalanced text is left to the parser.
+int JsonDepth(std::string_view text, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size() && deepest <= limit; ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+Status ParseBoundedJson(std::string_view text, int max_depth, Json* out) {
+  *out = nullptr;
+  if (JsonDepth(text, max_depth) > max_depth)
+    return Status::BadRequest("nested deeper than " + std::to_string(max_depth) + " levels");
+  try {  // without exceptions nlohmann still may throw on allocation failure
+    *out = Json::parse(text.begin(), text.end(), nullptr, false);
+  } catch (const std::exception&) {
+    *out = Json(Json::value_t::discarded);
+  }
+  if (out->is_discarded()) return Status::BadRequest("not JSON");
+  return Status::OK();
+}
+
 Status JsonLinesParser::ParseLine(std::string_view line, std::vector<AgentEvent>* out) {
   line = TrimCr(line);
   if (IsBlank(line)) return Status::OK();
-  Json j = Json::parse(line.begin(), line.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::BadRequest(std::string(tool_) +
-                              ": unparseable output line: " + ValidUtf8(line, 200));
+  Json j;
+  Status s = ParseBoundedJson(line, kMaxAgentJsonDepth, &j);
+  if (s.ok() && j.is_object()) {
+    Handle(j, out);
+    return Status::OK();
   }
-  Handle(j, out);
-  return Status::OK();
+  if (!s.ok() && !j.is_discarded())  // too deep: nothing was parsed
+    return Status::BadRequest(std::string(tool_) + ": output line " + s.message());
+  return Status::BadRequest(std::string(tool_) +
+                            ": unparseable output line: " + ToValidUtf8(line, 200));
 }
 
 }  // namespace agent_internal
@@ -172,14 +175,13 @@ Status JsonLinesParser::ParseLine(std::string_view line, std::vector<AgentEvent>
 namespace {
 
 using agent_internal::TrimCr;
-using agent_internal::ValidUtf8;
 
 // --- command --------------------------------------------------------------------------------
 
 class CommandParser final : public AgentParser {
  public:
   Status ParseLine(std::string_view line, std::vector<AgentEvent>* out) override {
-    out->push_back(AgentEvent::Message("assistant", "text", ValidUtf8(TrimCr(line))));
+    out->push_back(AgentEvent::Message("assistant", "text", ToValidUtf8(TrimCr(line))));
     return Status::OK();
   }
 };
@@ -188,10 +190,12 @@ class CommandParser final : public AgentParser {
 
 using Argv = std::vector<std::string>;
 
+// Each resume form keeps the id one argv element that no parser can read as a flag: joined to
+// its option, or (codex's positional) vetted by IsSafeSdkSessionId in BuildAgentArgv.
 Argv ClaudeArgv(const std::string& exe, const std::string& sid, const Json&) {
   Argv argv = {exe,           "-p",        "--output-format",
                "stream-json", "--verbose", "--include-partial-messages"};
-  if (!sid.empty()) argv.insert(argv.end(), {"--resume", sid});
+  if (!sid.empty()) argv.push_back("--resume=" + sid);
   return argv;
 }
 
@@ -204,7 +208,7 @@ Argv CodexArgv(const std::string& exe, const std::string& sid, const Json&) {
 
 Argv GeminiArgv(const std::string& exe, const std::string& sid, const Json&) {
   Argv argv = {exe, "--output-format", "stream-json"};
-  if (!sid.empty()) argv.insert(argv.end(), {"--resume", sid});
+  if (!sid.empty()) argv.push_back("--resume=" + sid);
   return argv;
 }
 
@@ -251,12 +255,30 @@ std::unique_ptr<AgentParser> MakeAgentParser(const std::string& agentic_tool) {
   return agent ? agent->make_parser() : nullptr;
 }
 
+bool IsSafeSdkSessionId(std::string_view id) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  };
+  if (id.empty() || id.size() > 128 || id.front() == '-') return false;
+  return std::all_of(id.begin(), id.end(), allowed);
+}
+
+std::string UnsafeSdkSessionIdMessage(const std::string& agentic_tool, std::string_view id) {
+  return agentic_tool + ": the session's sdk_session_id '" + ToValidUtf8(id, 128) +
+         "' is not a valid resume id (1 to 128 letters, digits, '-' or '_', not starting with "
+         "'-'); set it to null to start a new agent session";
+}
+
 std::vector<std::string> BuildAgentArgv(const std::string& agentic_tool,
                                         const std::string& executable,
                                         const std::string& sdk_session_id,
                                         const Json& agent_command) {
   const AgentSpec* agent = FindAgent(agentic_tool);
-  return agent ? agent->argv(executable, sdk_session_id, agent_command) : Argv();
+  if (agent == nullptr) return {};
+  const bool resumes = agent->env != nullptr && !sdk_session_id.empty();
+  if (resumes && !IsSafeSdkSessionId(sdk_session_id)) return {};
+  return agent->argv(executable, sdk_session_id, agent_command);
 }
 
 std::string AgentExecutable(const std::string& agentic_tool) {
@@ -268,7 +290,7 @@ std::string AgentExecutable(const std::string& agentic_tool) {
 
 std::string MissingExecutableMessage(const std::string& agentic_tool,
                                      const std::string& executable) {
-  std::string message = agentic_tool + ": '" + executable + "' ";
+  std::string message = agentic_tool + ": '" + ToValidUtf8(executable, 1024) + "' ";
   if (executable.find('/') != std::string::npos) return message + "not found or not executable";
   message += "not found on PATH";
   const AgentSpec* agent = FindAgent(agentic_tool);

@@ -1,12 +1,16 @@
 // Agent protocol: what agor runs for each agentic tool (argv, executable) and how it reads what
 // the agent prints on stdout (one line at a time) into normalized AgentEvents. Pure code: no
-// I/O, no processes; server/agent_runner.* spawns the process and feeds its stdout lines here.
+// I/O, no processes; the TaskManager (server/agents/task_manager.*) spawns the process through
+// the ProcessSupervisor and feeds its stdout lines here.
 //
-// The prompt is never on the command line: all four tools read it from stdin (the runner writes
-// it, then closes stdin). Sources of each CLI's behaviour and output format:
+// The prompt is never on the command line: all four tools read it from stdin (the supervisor
+// writes it, then closes stdin). Values from records never become flags: the resume id is
+// joined to its option (`--resume=<id>`, which Claude Code's commander and gemini's yargs
+// parse as the option's value) or, for codex's positional, checked by IsSafeSdkSessionId.
+// Sources of each CLI's behaviour and output format:
 //
 // claude-code  `claude -p --output-format stream-json --verbose --include-partial-messages
-//              [--resume <sdk_session_id>]`; `-p` with no prompt argument reads the prompt from
+//              [--resume=<sdk_session_id>]`; `-p` with no prompt argument reads the prompt from
 //              stdin. Lines (Agent SDK message types, SDKMessage in the TypeScript reference of
 //              @anthropic-ai/claude-agent-sdk; code.claude.com/docs/en/headless):
 //                {"type":"system","subtype":"init","session_id",...}  → kSession
@@ -36,7 +40,7 @@
 //                  other item types → nothing;
 //                turn.completed {usage} → kResult ok; turn.failed {error:{message}} → kResult
 //                  error; error {message} (fatal or a "Reconnecting…" notice) → system message.
-// gemini       `gemini --output-format stream-json [--resume <session_id>]`; with stdin not a
+// gemini       `gemini --output-format stream-json [--resume=<session_id>]`; with stdin not a
 //              TTY gemini runs headless and reads the prompt from stdin (geminicli.com/docs/cli/
 //              headless, cli-reference). Events from google-gemini/gemini-cli packages/core/src/
 //              output/types.ts and packages/cli/src/nonInteractiveCli.ts:
@@ -113,9 +117,12 @@ class AgentParser {
 
   // Appends the events of one stdout line (without its '\n'; a trailing '\r' is ignored) to
   // *out. Lines that carry nothing for agor (blank lines, hooks, rate-limit notices, unknown
-  // types) append nothing and are OK. For the JSON agents a line that is not a JSON object is
-  // BadRequest "<tool>: unparseable output line: <its first 200 bytes>" (valid UTF-8), which
-  // the runner turns into a failed task; the parser stays usable.
+  // types) append nothing and are OK. For the JSON agents a line that is not a JSON object
+  // (invalid UTF-8 included) is BadRequest "<tool>: unparseable output line: <its first 200
+  // bytes>", and one nested deeper than kMaxAgentJsonDepth is BadRequest "<tool>: output line
+  // nested deeper than 128 levels" (never parsed: the copies of a deep value recurse); both
+  // messages are valid UTF-8 and the TaskManager turns them into a failed task. The parser
+  // stays usable. Never throws.
   virtual Status ParseLine(std::string_view line, std::vector<AgentEvent>* out) = 0;
 
   // Call once at EOF of stdout: appends what was still pending (Gemini's last streamed text
@@ -126,10 +133,22 @@ class AgentParser {
 // A fresh parser for "claude-code", "codex", "gemini" or "command"; nullptr for anything else.
 std::unique_ptr<AgentParser> MakeAgentParser(const std::string& agentic_tool);
 
-// The argv to exec (argv[0] = `executable`, which the runner resolves on PATH), never a shell
-// string. `sdk_session_id` non-empty → the tool's resume form. For "command" it is
-// `agent_command` as is and `executable` is ignored. Empty when the tool is unknown or, for
-// "command", `agent_command` is not a non-empty array of strings.
+// How deep a JSON line of an agent may nest (objects and arrays); deeper lines are refused.
+inline constexpr int kMaxAgentJsonDepth = 128;
+
+// True when `id` may be put into an agent's argv as a resume id: 1 to 128 of [A-Za-z0-9_-],
+// not starting with '-' (so it can never be read as a flag). UUIDs and codex thread ids pass.
+bool IsSafeSdkSessionId(std::string_view id);
+
+// The task error for a session whose stored sdk_session_id fails IsSafeSdkSessionId.
+std::string UnsafeSdkSessionIdMessage(const std::string& agentic_tool, std::string_view id);
+
+// The argv to exec (argv[0] = `executable`, which the supervisor resolves on PATH), never a
+// shell string. `sdk_session_id` non-empty → the tool's resume form (`--resume=<id>` joined;
+// codex's positional `resume <id>`). For "command" it is `agent_command` as is and
+// `executable` and `sdk_session_id` are ignored. Empty when the tool is unknown, when an
+// sdk_session_id fails IsSafeSdkSessionId or, for "command", when `agent_command` is not a
+// non-empty array of strings.
 std::vector<std::string> BuildAgentArgv(const std::string& agentic_tool,
                                         const std::string& executable,
                                         const std::string& sdk_session_id,
@@ -137,16 +156,17 @@ std::vector<std::string> BuildAgentArgv(const std::string& agentic_tool,
 
 // The executable for a tool: $AGOR_CLAUDE_BIN / $AGOR_CODEX_BIN / $AGOR_GEMINI_BIN when set and
 // non-empty, else "claude" / "codex" / "gemini". "" for "command" and unknown tools.
+// (The variables are the admin's, like agent_command: used as given.)
 std::string AgentExecutable(const std::string& agentic_tool);
 
-// The task error when `executable` cannot be run:
+// The task error when `executable` cannot be run (valid UTF-8 whatever `executable` holds):
 //   "claude-code: 'claude' not found on PATH (set AGOR_CLAUDE_BIN)"   (a bare name)
 //   "codex: '/opt/codex' not found or not executable"                 (a path)
 //   "command: 'mytool' not found on PATH"                             (no variable to set)
 std::string MissingExecutableMessage(const std::string& agentic_tool,
                                      const std::string& executable);
 
-// --- Shared by the parsers (server/*_parser.cpp); not for other callers ---------------------
+// --- Shared by the parsers (server/agents/*_parser.cpp); not for other callers --------------
 namespace agent_internal {
 
 // `line` without a trailing '\r'.
@@ -154,10 +174,6 @@ std::string_view TrimCr(std::string_view line);
 
 // True when `line` is empty or only spaces and tabs.
 bool IsBlank(std::string_view line);
-
-// `s` as valid UTF-8 (each invalid byte becomes U+FFFD), cut before `max_bytes` of input
-// without splitting a character: safe to put in JSON.
-std::string ValidUtf8(std::string_view s, size_t max_bytes = std::string_view::npos);
 
 // JSON accessors that never throw on unexpected shapes: j[key] or null (Get), "" (Str), false
 // (Bool) when `j` is not an object or the value is missing or of another type.
@@ -184,8 +200,15 @@ void Dispatch(P* self, const std::pair<const char*, LineHandler<P>> (&table)[N],
   }
 }
 
+// Parses one agent line as JSON: BadRequest when it nests deeper than `max_depth` (checked
+// by a linear scan before nlohmann builds anything; *out is then null) or is not JSON (*out
+// is then discarded). Never throws. (A shared
+// bounded ParseJson in base/ can replace this once there is one.)
+Status ParseBoundedJson(std::string_view text, int max_depth, Json* out);
+
 // Base of the JSON-lines parsers: skips blank lines, rejects a line that is not a JSON object
-// (BadRequest "<tool>: unparseable output line: …") and hands each object to Handle().
+// (BadRequest "<tool>: unparseable output line: …") or nests too deep, and hands each object
+// to Handle().
 class JsonLinesParser : public AgentParser {
  public:
   explicit JsonLinesParser(const char* tool) : tool_(tool) {}

@@ -3,7 +3,8 @@
 //   system/init → kSession; assistant, user (not isReplay) → kMessage; stream_event
 //   content_block_delta text_delta/thinking_delta → kDelta; result → kResult.
 // Claude Code prints one "assistant" line per content block of an API message (same message.id),
-// so a stream_key is "<message id>:<block index>". Full format notes: server/agent_protocol.h.
+// so a stream_key is "<message id>:<block index>". Full format notes:
+// server/agents/agent_protocol.h.
 //
 // Thread-safety: per-run state; one parser per agent process, on one thread.
 #pragma once

@@ -4,7 +4,7 @@
 //   reasoning, plan, command_execution, file_change, mcp_tool_call, collab_tool_call,
 //   web_search, todo_list, error; others nothing); turn.completed / turn.failed → kResult;
 //   error → system error message. Codex prints no text deltas, so no kDelta.
-// Full format notes: server/agent_protocol.h.
+// Full format notes: server/agents/agent_protocol.h.
 //
 // Thread-safety: one parser per agent process, on one thread.
 #pragma once

@@ -4,7 +4,7 @@
 //   non-delta event (or Finish) → one kMessage assistant text with the same stream_key
 //   ("gemini-<n>"); message role user (the prompt echoed) → nothing; tool_use → assistant
 //   tool_use; tool_result → user tool_result; error → system error message; result → kResult.
-// Full format notes: server/agent_protocol.h.
+// Full format notes: server/agents/agent_protocol.h.
 //
 // Thread-safety: per-run state; one parser per agent process, on one thread.
 #pragma once

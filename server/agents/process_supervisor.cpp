@@ -2,16 +2,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
+
+#include "base/log.h"
+#include "base/utf8.h"
 
 namespace agor {
 
@@ -35,11 +35,6 @@ namespace {
 constexpr size_t kStderrTail = 2048;
 constexpr int64_t kEofGraceMs = 1000;  // after exit, how long a grandchild may hold stdout
 
-int64_t NowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
 void CloseFd(int* fd) {
   if (*fd >= 0) close(*fd);
   *fd = -1;
@@ -49,35 +44,15 @@ void SetNonBlocking(int fd) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-// In the forked child: only async-signal-safe calls until exec. The parent forked with every
-// signal blocked, so no handler of the daemon's (asio's SIGTERM handler writes to the
-// daemon's self-pipe) can run here: reset the dispositions, then unblock.
-[[noreturn]] void ExecChild(int in, int out, int err, const char* path, char* const* argv) {
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD}) signal(sig, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  setpgid(0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);  // an agent must not outlive a daemon killed with -9
-  dup2(in, 0);
-  dup2(out, 1);
-  dup2(err, 2);
-  // The daemon's sockets (the listening one included) must not leak into agents: an agent
-  // outliving the daemon would keep its port. Not every library opens fds with O_CLOEXEC.
-  if (close_range(3, ~0U, 0) != 0) {
-    for (int fd = 3; fd < 65536; ++fd) close(fd);
-  }
-  execv(path, argv);
-  const char msg[] = "exec failed\n";
-  ssize_t ignored = write(2, msg, sizeof msg - 1);
-  (void)ignored;
-  _exit(127);
-}
-
 }  // namespace
 
-ProcessSupervisor::ProcessSupervisor(Post post, size_t max_line_bytes, size_t max_pending_lines)
-    : post_(std::move(post)), max_line_(max_line_bytes), max_pending_(max_pending_lines) {
+ProcessSupervisor::ProcessSupervisor(Post post, size_t max_line_bytes, size_t max_pending_lines,
+                                     ProcessOs* os, Clock* clock)
+    : post_(std::move(post)),
+      max_line_(max_line_bytes),
+      max_pending_(max_pending_lines),
+      os_(os),
+      clock_(clock) {
   if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
   thread_ = std::thread([this] { Loop(); });
 }
@@ -90,8 +65,8 @@ ProcessSupervisor::~ProcessSupervisor() {
   thread_.join();
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& entry : children_) {
-    kill(-entry.first, SIGKILL);
-    waitpid(entry.first, nullptr, 0);
+    os_->Kill(-entry.first, SIGKILL);
+    os_->WaitPid(entry.first, nullptr, 0);
     CloseFd(&entry.second->in);
     CloseFd(&entry.second->out);
     CloseFd(&entry.second->err);
@@ -123,27 +98,20 @@ std::string ProcessSupervisor::FindExecutable(const std::string& name) {
 Status ProcessSupervisor::Start(const ProcessSpec& spec, ProcessCallbacks callbacks, pid_t* pid) {
   if (spec.argv.empty()) return Status::BadRequest("empty argv");
   std::string path = FindExecutable(spec.argv[0]);
-  if (path.empty()) return Status::NotFound("'" + spec.argv[0] + "' not found on PATH");
+  if (path.empty())
+    return Status::NotFound("'" + ToValidUtf8(spec.argv[0], 1024) + "' not found on PATH");
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
     return Status::GeneralError(std::string("pipe: ") + strerror(errno));
-  std::vector<char*> argv;
-  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t child_pid = fork();
-  if (child_pid == 0) ExecChild(in[0], out[1], err[1], path.c_str(), argv.data());
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pid_t child_pid = -1;
+  Status s = os_->Spawn(path, spec.argv, in[0], out[1], err[1], &child_pid);
   close(in[0]);
   close(out[1]);
   close(err[1]);
-  if (child_pid < 0) {
+  if (!s.ok()) {
     close(in[1]), close(out[0]), close(err[0]);
-    return Status::GeneralError(std::string("fork: ") + strerror(errno));
+    return s;
   }
-  setpgid(child_pid, child_pid);  // also here, so Signal works before the child runs
   auto c = std::make_shared<Child>();
   c->pid = child_pid;
   c->in = in[1], c->out = out[0], c->err = err[0];
@@ -162,7 +130,34 @@ Status ProcessSupervisor::Start(const ProcessSpec& spec, ProcessCallbacks callba
 }
 
 void ProcessSupervisor::Signal(pid_t pid, int sig) {
-  if (pid > 0) kill(-pid, sig);
+  if (pid > 0) os_->Kill(-pid, sig);
+}
+
+bool ProcessSupervisor::GroupAlive(pid_t pgid) {
+  return pgid > 0 && os_->Kill(-pgid, 0) == 0;
+}
+
+int64_t ProcessSupervisor::StartTime(pid_t pid) {
+  return os_->StartTime(pid);
+}
+
+// A group id names our agent's group only while the group has members: Linux does not hand
+// out a pid that is still some group's id. So the group is ours unless (a) a process with
+// pid `pgid` runs and started at another time than recorded (the id was reused after our
+// group emptied), or (b) a member started before our leader did.
+bool ProcessSupervisor::KillLeftBehind(pid_t pgid, int64_t start_time) {
+  if (pgid <= 1 || pgid == getpgrp()) return false;
+  std::vector<ProcessInfo> members = os_->GroupMembers(pgid);
+  if (members.empty()) return false;
+  const int64_t leader = os_->StartTime(pgid);
+  bool ours = leader < 0 || leader == start_time;
+  for (const ProcessInfo& m : members) ours = ours && m.start_time >= start_time;
+  if (!ours) {
+    Log(LogLevel::kWarn,
+        "process group " + std::to_string(pgid) + " was reused by another program; not killing it");
+    return false;
+  }
+  return os_->Kill(-pgid, SIGKILL) == 0;
 }
 
 void ProcessSupervisor::Loop() {
@@ -211,7 +206,9 @@ void ProcessSupervisor::Service(const std::shared_ptr<Child>& owner, short reven
   if (n <= 0) {  // EOF on stdout: a last line without its newline still counts
     if (!c->line.empty() && !c->skipping) Deliver(owner, std::move(c->line), false);
     c->line.clear();
-    return CloseFd(&c->out);
+    CloseFd(&c->out);
+    if (c->cb.on_eof) post_([owner] { owner->cb.on_eof(); });
+    return;
   }
   for (ssize_t i = 0; i < n; ++i) {
     if (buf[i] == '\n') {
@@ -250,11 +247,11 @@ void ProcessSupervisor::Reap() {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = children_.begin(); it != children_.end();) {
       Child* c = it->second.get();
-      if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
+      if (!c->exited && os_->WaitPid(c->pid, &c->status, WNOHANG) == c->pid) {
         c->exited = true;
-        c->exited_ms = NowMs();
+        c->exited_ms = clock_->NowMillis();
       }
-      bool drained = c->out < 0 || NowMs() - c->exited_ms > kEofGraceMs;
+      bool drained = c->out < 0 || clock_->NowMillis() - c->exited_ms > kEofGraceMs;
       if (!c->exited || !drained) {
         ++it;
         continue;

@@ -5,6 +5,7 @@
 
 #include "base/ids.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "server/agents/agent_protocol.h"
 
 namespace agor {
@@ -21,10 +22,17 @@ struct TaskManager::Run {
   std::string parse_error;  // set when the agent printed something unreadable
   std::string agent_error;  // set when the agent reported an error result
   bool stopping = false;
-  bool json_output = true;  // every tool but `command` prints JSON lines
+  bool terminating = false;   // SIGTERM sent, SIGKILL scheduled
+  bool silent_stuck = false;  // closed stdout and did not exit within the grace period
+  bool json_output = true;    // every tool but `command` prints JSON lines
 };
 
 namespace {
+
+// A task's error is outside text (stderr, the agent's own words): bounded, and valid UTF-8
+// whatever the agent printed.
+constexpr size_t kMaxErrorBytes = 4096;
+constexpr size_t kMaxTailBytes = 2048;  // of stderr, once made valid (U+FFFD takes 3 bytes)
 
 // The last `lines` lines of `text`, without the trailing newline.
 std::string StderrTail(std::string text, int lines) {
@@ -41,7 +49,12 @@ std::string ExitError(int status, const std::string& stderr_tail) {
   std::string what = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
                      : WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                            : "ended abnormally";
-  std::string tail = StderrTail(stderr_tail, 5);
+  std::string tail = ToValidUtf8(StderrTail(stderr_tail, 5));
+  if (tail.size() > kMaxTailBytes) {  // the end of stderr is what explains an exit: keep it
+    size_t cut = tail.size() - kMaxTailBytes;
+    while ((static_cast<unsigned char>(tail[cut]) & 0xC0) == 0x80) ++cut;
+    tail = "\xE2\x80\xA6" + tail.substr(cut);  // "…"
+  }
   return "agent " + what + (tail.empty() ? "" : ": " + tail);
 }
 
@@ -76,10 +89,38 @@ TaskManager::~TaskManager() {
 
 bool TaskManager::Patch(const char* service, const std::string& id, const Json& data) {
   Json out;
-  Status s = store_->Patch(service, id, data, &out);
-  if (!s.ok())
-    Log(LogLevel::kWarn, std::string("cannot patch ") + service + " " + id + ": " + s.message());
+  Status s;
+  try {  // a task must end even if a write throws: the caller goes on either way
+    s = store_->Patch(service, id, data, &out);
+  } catch (const std::exception& e) {
+    s = Status::GeneralError(e.what());
+  }
+  if (!s.ok()) {
+    Log(LogLevel::kWarn,
+        std::string("cannot patch ") + service + " " + id + ": " + ToValidUtf8(s.message()));
+  }
   return s.ok();
+}
+
+// Runs a supervisor callback of the run of `session_id`. Nothing may unwind the event loop:
+// if the handling throws, the run is dropped as failed so that its session can go on.
+void TaskManager::Guard(const std::string& session_id, const std::function<void(Run*)>& fn) {
+  auto it = runs_.find(session_id);
+  if (it == runs_.end()) return;
+  const std::string task_id = it->second->task_id;
+  try {
+    fn(it->second.get());
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, "task " + task_id + ": " + ToValidUtf8(e.what()));
+    auto again = runs_.find(session_id);  // fn may have ended it, or started the next one
+    if (again == runs_.end() || again->second->task_id != task_id) return;
+    processes_->Signal(again->second->pid, SIGKILL);  // the run is dropped: so is its agent
+    try {
+      Finish(again->second.get(), "failed", std::string("internal error: ") + e.what());
+    } catch (const std::exception& e2) {
+      Log(LogLevel::kError, "task " + task_id + ": " + ToValidUtf8(e2.what()));
+    }
+  }
 }
 
 int64_t TaskManager::NextIndex(const std::string& session_id) {
@@ -164,7 +205,9 @@ Status TaskManager::StartTask(const Json& session, const std::string& prompt,
   return Status::OK();
 }
 
-Status TaskManager::Spawn(Run* run, const Json& session, const std::string& prompt) {
+// The argv and stdin of the session's agent, or why it cannot run.
+Status TaskManager::BuildSpec(Run* run, const Json& session, const std::string& prompt,
+                              ProcessSpec* spec) {
   std::string tool = session["agentic_tool"];
   run->parser = MakeAgentParser(tool);
   run->json_output = tool != "command";
@@ -177,21 +220,38 @@ Status TaskManager::Spawn(Run* run, const Json& session, const std::string& prom
   } else if (!session["agent_command"].is_array() || session["agent_command"].empty()) {
     return Status::BadRequest("command: the session has no agent_command");
   }
+  // A record's value goes into argv: it must not be readable as a flag.
   std::string sdk =
       session["sdk_session_id"].is_string() ? session["sdk_session_id"].get<std::string>() : "";
-  ProcessSpec spec{BuildAgentArgv(tool, exe, sdk, session["agent_command"]), prompt};
-  if (spec.input.empty() || spec.input.back() != '\n') spec.input += '\n';
-  std::string session_id = run->session_id;
+  if (tool != "command" && !sdk.empty() && !IsSafeSdkSessionId(sdk))
+    return Status::BadRequest(UnsafeSdkSessionIdMessage(tool, sdk));
+  *spec = {BuildAgentArgv(tool, exe, sdk, session["agent_command"]), prompt};
+  if (spec->input.empty() || spec->input.back() != '\n') spec->input += '\n';
+  return Status::OK();
+}
+
+ProcessCallbacks TaskManager::CallbacksFor(const std::string& session_id) {
   ProcessCallbacks cb;
   cb.on_line = [this, session_id](std::string line, bool truncated) {
-    auto it = runs_.find(session_id);
-    if (it != runs_.end()) OnLine(it->second.get(), std::move(line), truncated);
+    Guard(session_id, [&](Run* r) { OnLine(r, std::move(line), truncated); });
   };
+  cb.on_eof = [this, session_id] { Guard(session_id, [this](Run* r) { OnEof(r); }); };
   cb.on_exit = [this, session_id](int status, std::string tail) {
-    OnExit(session_id, status, tail);
+    Guard(session_id, [&](Run* r) { OnExit(r, status, tail); });
   };
-  Status s = processes_->Start(spec, std::move(cb), &run->pid);
-  if (!s.ok()) return Status(s.code(), tool + ": " + s.message());
+  return cb;
+}
+
+Status TaskManager::Spawn(Run* run, const Json& session, const std::string& prompt) {
+  ProcessSpec spec;
+  Status s = BuildSpec(run, session, prompt, &spec);
+  if (!s.ok()) return s;
+  s = processes_->Start(spec, CallbacksFor(run->session_id), &run->pid);
+  if (!s.ok())
+    return Status(s.code(), session["agentic_tool"].get<std::string>() + ": " + s.message());
+  // Committed with this loop turn's batch: if the daemon dies, the next one kills the group.
+  s = store_->RecordAgentProcess({run->task_id, run->pid, processes_->StartTime(run->pid)});
+  if (!s.ok()) Log(LogLevel::kWarn, "task " + run->task_id + ": cannot record its process group");
   return Status::OK();
 }
 
@@ -204,7 +264,7 @@ void TaskManager::OnLine(Run* run, std::string line, bool truncated) {
   Status s = run->parser->ParseLine(line, &events);
   if (!s.ok()) {
     if (run->parse_error.empty()) run->parse_error = s.message();
-    processes_->Signal(run->pid, SIGTERM);
+    Terminate(run);
     return;
   }
   for (const auto& ev : events) OnAgentEvent(run, ev);
@@ -262,10 +322,33 @@ void TaskManager::PublishDelta(Run* run, const std::string& stream_key, const st
   store_->AfterCommit([publish = publish_, ev](const Status&) { publish(ev); });
 }
 
-void TaskManager::OnExit(const std::string& session_id, int status, const std::string& tail) {
-  auto it = runs_.find(session_id);
-  if (it == runs_.end()) return;
-  Run* run = it->second.get();
+// An agent that closed its stdout can report nothing more: it gets the grace period to exit,
+// then is terminated like a stopped one (and its task fails).
+void TaskManager::OnEof(Run* run) {
+  std::string session_id = run->session_id, task_id = run->task_id;
+  after_(stop_grace_ms_, [this, session_id, task_id] {
+    auto it = runs_.find(session_id);
+    if (it == runs_.end() || it->second->task_id != task_id || it->second->terminating) return;
+    it->second->silent_stuck = true;
+    Terminate(it->second.get());
+  });
+}
+
+// SIGTERM to the agent's group now, SIGKILL after the grace period if it still runs: every
+// run the daemon ends itself ends this way, so a task cannot outlive an agent ignoring TERM.
+void TaskManager::Terminate(Run* run) {
+  if (run->terminating) return;
+  run->terminating = true;
+  processes_->Signal(run->pid, SIGTERM);
+  std::string session_id = run->session_id, task_id = run->task_id;
+  pid_t pid = run->pid;
+  after_(stop_grace_ms_, [this, session_id, task_id, pid] {
+    auto again = runs_.find(session_id);
+    if (again != runs_.end() && again->second->task_id == task_id) processes_->Signal(pid, SIGKILL);
+  });
+}
+
+void TaskManager::OnExit(Run* run, int status, const std::string& tail) {
   std::vector<AgentEvent> pending;
   run->parser->Finish(&pending);
   for (const auto& ev : pending) OnAgentEvent(run, ev);
@@ -273,6 +356,11 @@ void TaskManager::OnExit(const std::string& session_id, int status, const std::s
   if (run->stopping) return Finish(run, "stopped", "");
   if (!run->parse_error.empty()) return Finish(run, "failed", run->parse_error);
   if (!run->agent_error.empty()) return Finish(run, "failed", run->agent_error);
+  if (run->silent_stuck) {
+    return Finish(run, "failed",
+                  "agent closed its output but did not exit within " +
+                      std::to_string(stop_grace_ms_) + " ms; terminated");
+  }
   if (!clean) return Finish(run, "failed", ExitError(status, tail));
   Finish(run, "completed", "");
 }
@@ -284,9 +372,20 @@ void TaskManager::Finish(Run* run, const std::string& status, const std::string&
       {"completed_at", FormatIso8601(now)},
       {"duration_ms", now - run->started_ms},
       {"message_range", {{"start_index", run->first_index}, {"end_index", run->last_index}}}};
-  if (!error.empty()) patch["error"] = error;
+  if (!error.empty()) patch["error"] = ToValidUtf8(error, kMaxErrorBytes);
   std::string session_id = run->session_id;
-  Patch("tasks", run->task_id, patch);
+  if (!Patch("tasks", run->task_id, patch)) {  // never leave it running: the bare end
+    Patch("tasks", run->task_id,
+          {{"status", status},
+           {"completed_at", FormatIso8601(now)},
+           {"error", "the task's result could not be stored (see the daemon's log)"}});
+  }
+  // A group whose agent left children running stays recorded: a crash of the daemon must
+  // not leave them behind either (the next daemon kills them).
+  if (!processes_->GroupAlive(run->pid)) {
+    Status s = store_->ForgetAgentProcess(run->task_id);
+    if (!s.ok()) Log(LogLevel::kWarn, "task " + run->task_id + ": cannot forget its group");
+  }
   Patch("sessions", session_id, {{"status", "idle"}});
   runs_.erase(session_id);
   StartNextQueued(session_id);
@@ -319,17 +418,27 @@ Status TaskManager::Stop(const std::string& session_id, Json* result) {
   if (run->stopping) return Status::OK();
   run->stopping = true;
   Patch("tasks", run->task_id, {{"status", "stopping"}});
-  processes_->Signal(run->pid, SIGTERM);
-  std::string task_id = run->task_id;
-  pid_t pid = run->pid;
-  after_(stop_grace_ms_, [this, full, task_id, pid] {
-    auto again = runs_.find(full);
-    if (again != runs_.end() && again->second->task_id == task_id) processes_->Signal(pid, SIGKILL);
-  });
+  Terminate(run);
   return Status::OK();
 }
 
+// A dead daemon's agents died with it (PDEATHSIG), their children did not: kill the groups
+// it recorded, unless their ids now belong to other programs (see KillLeftBehind).
+void TaskManager::KillLeftBehind() {
+  std::vector<AgentProcess> left;
+  Status s = store_->ListAgentProcesses(&left);
+  if (!s.ok()) Log(LogLevel::kWarn, "cannot list the agents left running: " + s.message());
+  for (const AgentProcess& p : left) {
+    if (processes_->KillLeftBehind(static_cast<pid_t>(p.pgid), p.start_time)) {
+      Log(LogLevel::kInfo,
+          "killed process group " + std::to_string(p.pgid) + " left by task " + p.task_id);
+    }
+    store_->ForgetAgentProcess(p.task_id);
+  }
+}
+
 void TaskManager::RecoverAfterRestart() {
+  KillLeftBehind();
   std::string now = FormatIso8601(clock_->NowMillis());
   Json page;
   Json left{{"status", {{"$in", {"running", "stopping"}}}}, {"$limit", 1000}};

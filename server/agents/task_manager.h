@@ -9,9 +9,15 @@
 //           stored message reuses the streamed message_id.
 //   End:    completed (message_range, duration_ms, completed_at), failed (error: exit status
 //           and stderr tail, a parse error, or the agent's own error) or stopped. Every
-//           transition is a `tasks patched` event; the session goes running -> idle.
+//           transition is a `tasks patched` event; the session goes running -> idle. A task
+//           always ends, whatever the agent prints: errors are made valid UTF-8 and bounded,
+//           an unreadable line terminates the agent, an agent that closes stdout gets the
+//           grace period to exit, and nothing a callback throws unwinds the loop.
 //   Stop:   the task goes `stopping`, the process group gets SIGTERM, then SIGKILL after
-//           the grace period.
+//           the grace period (also how the daemon ends an agent itself).
+//   Crash:  each running agent's process group is recorded in the store; the next daemon
+//           kills what is left of it before marking its task stopped.
+//   Argv:   the stored sdk_session_id must pass IsSafeSdkSessionId, else the task fails.
 //
 // Publishing goes through a callback (the node hands it the Hub): agents know only the store.
 //
@@ -43,8 +49,8 @@ class TaskManager {
               After after, int stop_grace_ms = 3000);
   ~TaskManager();
 
-  // On start: tasks a previous daemon left running/stopping become stopped, their sessions
-  // idle, and queued prompts start.
+  // On start: the process groups a previous daemon left are killed, its running/stopping
+  // tasks become stopped, their sessions idle, and queued prompts start.
   void RecoverAfterRestart();
   // POST /sessions/:id/prompt {prompt}: {task_id, status} (status "running" or "queued").
   Status Prompt(const std::string& session_id, const Json& body, Json* result);
@@ -57,11 +63,17 @@ class TaskManager {
   Status Queue(const Json& session, const std::string& prompt, Json* result);
   Status StartTask(const Json& session, const std::string& prompt, const std::string& queued_id,
                    Json* result);
+  Status BuildSpec(Run* run, const Json& session, const std::string& prompt, ProcessSpec* spec);
+  ProcessCallbacks CallbacksFor(const std::string& session_id);
   Status Spawn(Run* run, const Json& session, const std::string& prompt);
+  void Guard(const std::string& session_id, const std::function<void(Run*)>& fn);
   void OnLine(Run* run, std::string line, bool truncated);
   void OnAgentEvent(Run* run, const AgentEvent& ev);
   void PublishDelta(Run* run, const std::string& stream_key, const std::string& chunk);
-  void OnExit(const std::string& session_id, int status, const std::string& stderr_tail);
+  void OnEof(Run* run);
+  void Terminate(Run* run);
+  void OnExit(Run* run, int status, const std::string& stderr_tail);
+  void KillLeftBehind();
   void Finish(Run* run, const std::string& status, const std::string& error);
   void StartNextQueued(const std::string& session_id);
   int64_t NextIndex(const std::string& session_id);

@@ -187,7 +187,7 @@ bool WaitGone(const std::string& pid_file) {
   return false;
 }
 
-TEST_CASE("stop ends the whole process group; stopping an idle session is a conflict",
+TEST_CASE("stop ends the whole process group, and stopping an idle session is a conflict",
           "[e2e][prompt]") {
   test::TempDir dir;
   Daemon d({"--channels", "everybody"}, "", {"AGOR_FIXTURE_CHILD_PID=" + dir.path() + "/child"});
@@ -223,7 +223,8 @@ TEST_CASE("an agent that ignores SIGTERM is killed after the grace period", "[e2
   CHECK(WaitTaskEnd(events, task)["status"] == "stopped");
 }
 
-TEST_CASE("prompts queue while a task runs; removing a queued one cancels it", "[e2e][prompt]") {
+TEST_CASE("prompts queue while a task runs, and removing a queued one cancels it",
+          "[e2e][prompt]") {
   Daemon d({"--channels", "everybody"});
   Api api(d.port());
   EventStream events(d.port());

@@ -1,5 +1,5 @@
-// Tests of server/agent_protocol: every recorded fixture in tests/fixtures/agents parsed line by
-// line into the exact events, the lines that carry nothing, malformed output, and the argv,
+// Tests of server/agents/agent_protocol: every recorded fixture in tests/fixtures/agents parsed
+// line by line into the exact events, the lines that carry nothing, malformed output, and the argv,
 // executable and missing-executable message of each tool.
 #include "server/agents/agent_protocol.h"
 
@@ -14,15 +14,9 @@
 namespace agor {
 namespace {
 
-// tests/fixtures/agents/, found from this file's path (AGOR_SOURCE_DIR is not defined for the
-// unit tests).
+// tests/fixtures/agents/ (tests/CMakeLists.txt defines AGOR_SOURCE_DIR).
 std::string FixtureDir() {
-#ifdef AGOR_SOURCE_DIR
   return std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/";
-#else
-  std::string path = __FILE__;
-  return path.substr(0, path.rfind("server/agent_protocol_test.cpp")) + "fixtures/agents/";
-#endif
 }
 
 std::vector<std::string> ReadLines(const std::string& name) {
@@ -542,7 +536,7 @@ TEST_CASE("argv: claude-code in print mode with stream-json, resumed by session 
              "--include-partial-messages"});
   CHECK(BuildAgentArgv("claude-code", "claude", kClaudeSession, nullptr) ==
         Argv{"claude", "-p", "--output-format", "stream-json", "--verbose",
-             "--include-partial-messages", "--resume", kClaudeSession});
+             "--include-partial-messages", std::string("--resume=") + kClaudeSession});
 }
 
 TEST_CASE("argv: codex exec --json reading the prompt from stdin, resumed by thread id") {
@@ -555,10 +549,10 @@ TEST_CASE("argv: gemini with stream-json output, resumed by session id") {
   CHECK(BuildAgentArgv("gemini", "gemini", "", nullptr) ==
         Argv{"gemini", "--output-format", "stream-json"});
   CHECK(BuildAgentArgv("gemini", "/x/gemini", "c25acda3", nullptr) ==
-        Argv{"/x/gemini", "--output-format", "stream-json", "--resume", "c25acda3"});
+        Argv{"/x/gemini", "--output-format", "stream-json", "--resume=c25acda3"});
 }
 
-TEST_CASE("argv: command is agent_command as is; never a shell string") {
+TEST_CASE("argv: command is agent_command as is, never a shell string") {
   CHECK(BuildAgentArgv("command", "ignored", "ignored", J(R"(["/bin/echo","a b","$HOME;x"])")) ==
         Argv{"/bin/echo", "a b", "$HOME;x"});
   CHECK(BuildAgentArgv("command", "", "", J(R"([])")).empty());
@@ -603,8 +597,8 @@ TEST_CASE("executables: the missing-executable message") {
 }
 
 TEST_CASE("fixtures: the fake agents are executable") {
-  for (const char* name :
-       {"fake_agent.sh", "failing_agent.sh", "slow_agent.sh", "flood_agent.sh", "echo_agent.sh"}) {
+  for (const char* name : {"fake_agent.sh", "failing_agent.sh", "slow_agent.sh", "flood_agent.sh",
+                           "echo_agent.sh", "hostile_agent.sh"}) {
     INFO(name);
     CHECK(access((FixtureDir() + name).c_str(), X_OK) == 0);
   }

@@ -330,6 +330,7 @@ HttpParse HttpRequestParser::Complete() {
   phase_ = Phase::kDone;
   deadline_ms_ = 0;
   continue_owed_ = false;
+  if (line_.capacity() > kMaxChunkLine) std::string().swap(line_);  // idle connections stay small
   HttpParse p;
   p.result = HttpParse::kComplete;
   p.keep_alive = KeepAlive(request_, http10_);

@@ -7,18 +7,28 @@
 namespace agor {
 namespace {
 
+template <typename Chrono>
 class RealClock : public Clock {
  public:
   int64_t NowMillis() override {
     using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    return duration_cast<milliseconds>(Chrono::now().time_since_epoch()).count();
+  }
+  int64_t NowMicros() override {
+    using namespace std::chrono;
+    return duration_cast<microseconds>(Chrono::now().time_since_epoch()).count();
   }
 };
 
 }  // namespace
 
 Clock* SystemClock() {
-  static RealClock clock;
+  static RealClock<std::chrono::system_clock> clock;
+  return &clock;
+}
+
+Clock* SteadyClock() {
+  static RealClock<std::chrono::steady_clock> clock;
   return &clock;
 }
 

@@ -1,4 +1,6 @@
-// Clock: the store's only source of time, so tests can freeze or advance it.
+// Clock: the only source of time of the store and the server, so tests can freeze or advance
+// it. Two real clocks: wall time (SystemClock) for what is stored and shown, and a monotonic
+// one (SteadyClock) for deadlines and durations, which must not jump with the wall clock.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +13,15 @@ class Clock {
   virtual ~Clock() = default;
   // Milliseconds since the Unix epoch.
   virtual int64_t NowMillis() = 0;
+  // Microseconds on the same time line; clocks that do not know better derive it.
+  virtual int64_t NowMicros() { return NowMillis() * 1000; }
 };
 
 // The real clock (std::chrono::system_clock). Thread-safe.
 Clock* SystemClock();
+// std::chrono::steady_clock: milliseconds since an arbitrary start, never going back.
+// Thread-safe.
+Clock* SteadyClock();
 
 // "2026-11-26T11:45:14.545Z": the wire format of every time in agor.
 std::string FormatIso8601(int64_t millis);

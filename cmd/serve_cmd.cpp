@@ -30,6 +30,8 @@ struct ServeFlags {
   int64_t ping_interval_ms = 25000;
   int64_t ping_timeout_ms = 20000;
   int stop_grace_ms = 3000;
+  int64_t header_timeout_ms = 10000;
+  int64_t body_timeout_ms = 10000;
 };
 
 void AddFlags(CLI::App& app, ServeFlags* f) {
@@ -65,6 +67,15 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
   app.add_option("--stop-grace", f->stop_grace_ms,
                  "ms between SIGTERM and SIGKILL when a task is stopped")
       ->check(CLI::Range(0, 600000));
+  // Hidden: the tests shorten the request deadlines; operators have no reason to.
+  app.add_option("--http-header-timeout", f->header_timeout_ms,
+                 "ms from a request's first byte to the end of its headers")
+      ->check(CLI::Range(int64_t{50}, int64_t{600000}))
+      ->group("");
+  app.add_option("--http-body-timeout", f->body_timeout_ms,
+                 "ms a request body may take beyond its size at 16 KiB/s")
+      ->check(CLI::Range(int64_t{50}, int64_t{600000}))
+      ->group("");
 }
 
 NodeOptions ToOptions(const ServeFlags& f) {
@@ -72,6 +83,8 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.web.host = f.host;
   o.web.port = f.port;
   o.web.max_body_bytes = f.max_body;
+  o.web.header_timeout_ms = f.header_timeout_ms;
+  o.web.body_timeout_ms = f.body_timeout_ms;
   o.store.path = f.db;
   o.channels = f.channels == "everybody" ? ChannelMode::kEverybody : ChannelMode::kBoards;
   o.cors_origins = f.cors_origins;

@@ -1,14 +1,17 @@
 // WebConnection: one accepted TCP connection of the WebServer, first speaking HTTP/1.1
 // (keep-alive, pipelined requests answered in order, a deferred answer holds the connection)
-// and, after an accepted upgrade, WebSocket (RFC 6455, no extensions). Private to
-// web_server.cpp and web_connection.cpp: only they include Asio's socket headers.
+// and, after an accepted upgrade, WebSocket (RFC 6455, no extensions). Private to server/net:
+// only the server and the context include Asio's socket headers.
 //
 // Reads: an idle connection holds no read buffer. It waits for readiness, then reads into the
-// loop's one shared buffer; only the bytes of an incomplete request or frame are kept.
-// Writes: Send() queues (a shared frame costs no copy) and asks WebContext for a flush, which
-// runs once the loop has handled everything already ready. Events published together, or
-// requests read in the same turn, leave in one sendmsg(2) per connection; while input keeps
-// arriving, WebSocket frames wait up to 1 ms for the next commits' (see FlushDirty).
+// context's shared buffer; the HTTP parser keeps its own state across reads, and only the
+// bytes of an incomplete frame or of requests held back are kept. A connection is not read
+// while a request awaits its answer, nor while its unsent bytes pass max_unsent_bytes.
+// Bounds in time: a request's headers and body have deadlines (408, then close); an idle
+// keep-alive connection is closed by the server's sweep.
+// Writes: Send() queues (a shared frame costs no copy); WebContext flushes (web_context.h).
+// The layers above (HTTP handler, WebSocket handlers) are called inside a catch-all: their
+// exception is logged and answered with 500 (HTTP) or a 1011 close, never unwinds the loop.
 //
 // Threading: everything runs on the loop thread. Ownership: WebContext's connection table owns
 // each connection (shared_ptr, also held by pending handlers and by deferred HTTP replies).
@@ -17,52 +20,14 @@
 #include <asio.hpp>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "server/net/web_context.h"
 #include "server/net/web_server.h"
 #include "server/wire/http_request_parser.h"
 #include "server/wire/ws_frame.h"
 
 namespace agor {
-
-class WebConnection;
-
-// The bytes of one queued item: a WebSocket frame header and payload, or raw HTTP bytes with
-// an empty header. Immutable once queued; shared by every connection it is queued on.
-struct OutChunk {
-  std::string header;
-  std::string payload;
-  size_t size() const { return header.size() + payload.size(); }
-};
-using OutChunkPtr = std::shared_ptr<const OutChunk>;
-
-// What the connections of one server share. Owned by the server; outlives its connections.
-struct WebContext {
-  explicit WebContext(asio::io_context* io) : io(io), read_buffer(64 * 1024) {}
-
-  // Queues `c` for the next flush pass and posts the pass if none is pending.
-  void ScheduleFlush(std::shared_ptr<WebConnection> c);
-  void PostFlush();
-  void FlushDirty();
-  // Drops the table's reference (later, on the loop: the caller may be the connection).
-  void Forget(WebConnection* c);
-
-  asio::io_context* io;
-  HttpLimits http_limits;
-  size_t max_message_bytes = 1000000;
-  WebServer::HttpHandler http_handler;
-  WsHandlers ws;
-  bool stopping = false;
-  std::vector<char> read_buffer;  // one per loop: connections read here, keep only leftovers
-  std::string scratch;            // unmasked payload of the frame being handled
-  std::unordered_map<WebConnection*, std::shared_ptr<WebConnection>> connections;
-  std::vector<std::shared_ptr<WebConnection>> dirty;  // to flush
-  bool flush_posted = false;
-  uint64_t reads = 0;           // reads that brought input, ever
-  uint64_t reads_seen = 0;      // `reads` at the last flush pass
-  int64_t fanout_since_us = 0;  // when WebSocket frames began to wait; 0: none waiting
-};
 
 class WebConnection : public WsConnection, public std::enable_shared_from_this<WebConnection> {
  public:
@@ -81,24 +46,37 @@ class WebConnection : public WsConnection, public std::enable_shared_from_this<W
   void Close(uint16_t code, const std::string& reason) override;
   void Abort() override;
 
-  // The answer to the request in progress (HttpReply calls it).
-  void Answer(const HttpResponse& response);
+  // The answer to the request in progress (its HttpReply calls it); `head`: without the body.
+  void Answer(const HttpResponse& response, bool keep_alive, bool head);
   void Queue(OutChunkPtr chunk);
-  bool is_websocket() const { return mode_ == Mode::kWebSocket; }
+  bool is_websocket() const { return state_ == State::kWebSocket || state_ == State::kWsClosing; }
   bool flush_scheduled = false;
 
  private:
-  enum class Mode { kHttp, kWebSocket, kDiscard };
+  enum class State {
+    kHttp,           // reading requests (the parser may hold part of one)
+    kHttpAnswering,  // a request awaits its answer; later input is held back
+    kWebSocket,      // upgraded: frames both ways
+    kWsClosing,      // our close frame is queued; the client's is awaited (timer running)
+    kDraining,       // no more input handled; once the queue is written, kLingering
+    kLingering,      // half-closed: reading and dropping until the client's end (timer running)
+    kClosed,
+  };
 
+  int64_t Now() const { return context_->clock->NowMillis(); }
+  bool TakesInput() const;
+  bool WantsInput() const;
   void ArmRead();
   void OnReadable();
   void Consume(std::string_view data);
   size_t Step(std::string_view in);
   size_t StepHttp(std::string_view in);
   size_t StepWebSocket(std::string_view in);
-  void Dispatch(const HttpRequest& request, bool keep_alive);
+  void Dispatch(HttpRequest request, bool keep_alive);
   void Upgrade(const HttpRequest& request);
   void Refuse(const Status& status);
+  void WatchDeadline();
+  void CheckDeadline();
   void OnFrame(const WsFrame& frame);
   void OnControlFrame(const WsFrame& frame);
   void OnClose(std::string_view payload);
@@ -111,31 +89,28 @@ class WebConnection : public WsConnection, public std::enable_shared_from_this<W
   void OnDrained();
   void CloseAfterWrite();
   void Linger();
-  void StartCloseTimer(int ms);
+  void StartTimer(int64_t ms);
+  void OnTimer();
   void Closed();
 
   WebContext* context_;
   asio::ip::tcp::socket socket_;
-  std::string in_;  // unconsumed input: part of a request or frame
+  HttpRequestParser parser_;
+  std::string in_;  // unconsumed input: part of a frame, or requests held back
   std::vector<OutChunkPtr> out_;
   size_t out_head_ = 0;    // first chunk of out_ not fully written
   size_t out_offset_ = 0;  // bytes of out_[out_head_] written
   size_t out_bytes_ = 0;
-  std::string message_;                              // fragments of a WebSocket message
-  std::unique_ptr<asio::steady_timer> close_timer_;  // made only when closing
+  std::string message_;                        // fragments of a WebSocket message
+  std::unique_ptr<asio::steady_timer> timer_;  // made when a deadline or a close needs it
+  int64_t timer_deadline_ms_ = 0;              // the request deadline the timer waits for
   int64_t last_active_ms_ = 0;
-  Mode mode_ = Mode::kHttp;
+  State state_ = State::kHttp;
   uint8_t message_opcode_ = 0;  // opcode of the fragmented message in progress, 0 when none
-  bool reading_ = false;
-  bool writing_ = false;    // waiting for the socket to take more
-  bool in_step_ = false;    // inside Consume: a synchronous Answer needs no Resume
-  bool answering_ = false;  // an HTTP request awaits its answer
-  bool keep_alive_ = true;
-  bool sent_continue_ = false;
-  bool close_after_write_ = false;
-  bool close_sent_ = false;
-  bool ws_open_ = false;  // the open handler ran; the close handler is owed
-  bool closed_ = false;
+  bool reading_ = false;        // a wait for input is pending
+  bool writing_ = false;        // a wait for the socket to take more is pending
+  bool in_step_ = false;        // inside Consume: a synchronous Answer needs no Resume
+  bool ws_open_ = false;        // the open handler ran; the close handler is owed
 };
 
 }  // namespace agor

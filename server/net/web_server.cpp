@@ -27,6 +27,8 @@ class WebServer::Impl {
   Status Listen(const WebServerOptions& options) {
     context_.http_limits.max_body_bytes = options.max_body_bytes;
     context_.max_message_bytes = options.max_message_bytes;
+    context_.http_limits.header_timeout_ms = options.header_timeout_ms;
+    context_.http_limits.body_timeout_ms = options.body_timeout_ms;
     asio::error_code ec;
     auto address = asio::ip::make_address(options.host, ec);
     if (ec) return Status::BadRequest("invalid --host '" + options.host + "': " + ec.message());

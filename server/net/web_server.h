@@ -23,6 +23,10 @@ struct WebServerOptions {
   int port = 3030;                      // 0 picks a free port; port() tells which
   size_t max_body_bytes = 1024 * 1024;  // larger HTTP bodies are refused with 413
   size_t max_message_bytes = 1000000;   // larger WebSocket messages close the connection
+  // A request's headers must arrive within header_timeout_ms of its first byte, its body
+  // within body_timeout_ms (plus its size at 16 KiB/s) of the headers' end: else 408, close.
+  int64_t header_timeout_ms = 10000;
+  int64_t body_timeout_ms = 10000;
 };
 
 // A text frame prepared once (WebSocket header included) and queued on many connections

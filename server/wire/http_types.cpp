@@ -19,7 +19,63 @@ int HexValue(char c) {
   return -1;
 }
 
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
+  }
+}
+
 }  // namespace
+
+std::string SerializeHttpResponse(const HttpResponse& response, bool keep_alive, bool with_body) {
+  std::string out;
+  out.reserve(128 + (with_body ? response.body.size() : 0));
+  out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
+  out.append(ReasonPhrase(response.status)).append("\r\n");
+  if (!response.content_type.empty()) {
+    out.append("Content-Type: ").append(response.content_type).append("\r\n");
+  }
+  out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
+  for (const auto& h : response.headers)
+    out.append(h.first).append(": ").append(h.second).append("\r\n");
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n");
+  if (with_body) out.append(response.body);
+  return out;
+}
 
 bool PercentDecode(const std::string& in, std::string* out, bool plus_is_space) {
   out->clear();

@@ -1,4 +1,5 @@
-// The plain HTTP request and response the routers see, independent of the server library.
+// The plain HTTP request and response the routers see, independent of the server library,
+// and the response's bytes. Value types and pure functions: thread-safe.
 #pragma once
 
 #include <string>
@@ -27,6 +28,12 @@ struct HttpResponse {
 
 // The decoded value of `name` in a raw query string ("a=1&b=2"), "" when absent.
 std::string QueryParam(const std::string& query, const std::string& name);
+
+// The response's bytes: status line, Content-Type, Content-Length, the extra headers,
+// "Connection: close" when !keep_alive, then the body unless `with_body` is false (the answer
+// to HEAD keeps the GET's Content-Length but sends no body).
+std::string SerializeHttpResponse(const HttpResponse& response, bool keep_alive,
+                                  bool with_body = true);
 
 // Percent-decodes a path segment ("%20" -> " "); false on a malformed escape.
 bool PercentDecode(const std::string& in, std::string* out, bool plus_is_space = false);

@@ -150,8 +150,8 @@ TEST_CASE("Expect: 100-continue is answered before the body is sent", "[e2e][htt
   REQUIRE(c.SendRaw(head + body));
   CHECK(Read(&c).status == 201);
   // A body over the limit gets its 413 instead of a 100.
-  REQUIRE(
-      c.SendRaw("POST /boards HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4096\r\n\r\n"));
+  REQUIRE(c.SendRaw(
+      "POST /boards HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4096\r\n\r\n"));
   CheckRefused(&c, 413, "PayloadTooLarge");
 }
 
@@ -162,7 +162,7 @@ TEST_CASE("malformed requests are refused with a Feathers 400, then closed", "[e
   const std::pair<const char*, std::string> bad[] = {
       {"malformed request line", "GARBAGE\r\n\r\n"},
       {"request line without a version", "GET /health\r\n\r\n"},
-      {"target not a path", "GET health HTTP/1.1\r\n\r\n"},
+      {"target not a path", "GET health HTTP/1.1\r\nHost: x\r\n\r\n"},
       {"unknown version", "GET /health HTTP/2.0\r\n\r\n"},
       {"header without a colon", "GET /health HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n"},
       {"header name with a space", "GET /health HTTP/1.1\r\nHost : 127.0.0.1\r\n\r\n"},
@@ -205,7 +205,7 @@ TEST_CASE("a body over --max-body is refused with 413, then closed", "[e2e][http
     RawHttp c;
     Open(&c, d);
     REQUIRE(
-        c.SendRaw("POST /boards HTTP/1.1\r\nContent-Type: application/json\r\n"
+        c.SendRaw("POST /boards HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   "Content-Length: 2049\r\n\r\n"));
     CheckRefused(&c, 413, "PayloadTooLarge");
   }
@@ -220,7 +220,7 @@ TEST_CASE("a body over --max-body is refused with 413, then closed", "[e2e][http
     RawHttp c;
     Open(&c, d);
     REQUIRE(c.SendRaw(
-        "POST /boards HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "POST /boards HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
         "400\r\n" +
         std::string(1024, 'x') + "\r\n401\r\n" + std::string(1025, 'y') + "\r\n0\r\n\r\n"));
     CheckRefused(&c, 413, "PayloadTooLarge");

@@ -31,8 +31,8 @@ TEST_CASE("bad WebSocket upgrade requests are refused with 400, then closed", "[
       {"Connection without upgrade",
        Get(kWsTarget, "Upgrade: websocket\r\nConnection: keep-alive\r\n" + key +
                           "Sec-WebSocket-Version: 13\r\n")},
-      {"POST", "POST " + std::string(kWsTarget) + " HTTP/1.1\r\nContent-Length: 0\r\n" + upgrade +
-                   key + "Sec-WebSocket-Version: 13\r\n\r\n"},
+      {"POST", "POST " + std::string(kWsTarget) + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n" +
+                   upgrade + key + "Sec-WebSocket-Version: 13\r\n\r\n"},
   };
   CheckEachRefused(d, {std::begin(bad), std::end(bad)});
 }

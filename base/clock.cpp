@@ -15,10 +15,23 @@ class RealClock : public Clock {
   }
 };
 
+class MonotonicClock : public Clock {
+ public:
+  int64_t NowMillis() override {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+  }
+};
+
 }  // namespace
 
 Clock* SystemClock() {
   static RealClock clock;
+  return &clock;
+}
+
+Clock* SteadyClock() {
+  static MonotonicClock clock;
   return &clock;
 }
 

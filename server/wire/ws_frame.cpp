@@ -1,7 +1,7 @@
 #include "server/wire/ws_frame.h"
 
-#include <websocketpp/base64/base64.hpp>
-#include <websocketpp/sha1/sha1.hpp>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 namespace agor {
 namespace {
@@ -42,14 +42,13 @@ void AppendHeader(std::string* out, uint8_t opcode, uint64_t n, uint8_t mask_bit
   }
 }
 
-// Length of the UTF-8 sequence led by c and the smallest code point it may encode; 0 if c
-// cannot lead one.
-int SequenceLength(unsigned char c, uint32_t* min) {
-  if (c < 0x80) return *min = 0, 1;
-  if ((c & 0xE0) == 0xC0) return *min = 0x80, 2;
-  if ((c & 0xF0) == 0xE0) return *min = 0x800, 3;
-  if ((c & 0xF8) == 0xF0) return *min = 0x10000, 4;
-  return 0;
+// Standard base64 (with padding) of `bytes`.
+std::string Base64(const unsigned char* bytes, size_t n) {
+  std::string out(4 * ((n + 2) / 3), '\0');
+  int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(&out[0]), bytes, static_cast<int>(n));
+  out.resize(static_cast<size_t>(written));
+  return out;
 }
 
 }  // namespace
@@ -101,39 +100,19 @@ void AppendClientFrame(std::string* out, uint8_t opcode, std::string_view payloa
 std::string WebSocketAccept(std::string_view key) {
   std::string text(key);
   text.append("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");  // RFC 6455's fixed GUID
-  unsigned char hash[20];
-  websocketpp::sha1::calc(text.data(), text.size(), hash);
-  return websocketpp::base64_encode(hash, sizeof hash);
-}
-
-bool IsValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    uint32_t min = 0;
-    int n = SequenceLength(static_cast<unsigned char>(text[i]), &min);
-    if (n == 0 || i + n > text.size()) return false;
-    uint32_t cp = n == 1 ? text[i] : static_cast<unsigned char>(text[i]) & (0x7F >> n);
-    for (int k = 1; k < n; ++k) {
-      unsigned char c = static_cast<unsigned char>(text[i + k]);
-      if ((c & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n;
-  }
-  return true;
+  unsigned char hash[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), hash);
+  return Base64(hash, sizeof hash);
 }
 
 std::string MakeWebSocketKey(uint64_t seed) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-  std::string key;
-  // 16 random bytes are 21 full base64 digits plus one holding 2 bits, then "==".
-  for (int i = 0; i < 22; ++i) {
+  unsigned char bytes[16];
+  for (unsigned char& b : bytes) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    key.push_back(kAlphabet[i == 21 ? (x & 0x3) << 4 : x & 0x3F]);
+    b = static_cast<unsigned char>(x);
   }
-  return key + "==";
+  return Base64(bytes, sizeof bytes);
 }
 
 }  // namespace agor

@@ -3,13 +3,17 @@
 //   - client frames are always masked (AppendClientFrame), server frames never
 //     (AppendFrameHeader);
 //   - frames are parsed whether masked or not (the server checks `masked`); fragmented messages
-//     are left to the caller (ParseFrame reports fin and the opcode, 0 for a continuation).
+//     are left to the caller (ParseFrame reports fin and the opcode, 0 for a continuation);
+//   - the handshake's SHA-1 and base64 are OpenSSL's.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+// IsValidUtf8, which text messages and close reasons must pass, comes from the one decoder.
+#include "base/utf8.h"
 
 namespace agor {
 
@@ -49,10 +53,6 @@ void AppendClientFrame(std::string* out, uint8_t opcode, std::string_view payloa
 
 // The Sec-WebSocket-Accept answer to a client's Sec-WebSocket-Key.
 std::string WebSocketAccept(std::string_view key);
-
-// True when text is well-formed UTF-8 (no overlong forms, surrogates or code points past
-// U+10FFFF), as a text message must be.
-bool IsValidUtf8(std::string_view text);
 
 // A random Sec-WebSocket-Key (16 bytes, base64) from a cheap generator: not for security.
 std::string MakeWebSocketKey(uint64_t seed);

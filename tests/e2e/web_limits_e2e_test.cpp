@@ -1,5 +1,7 @@
 // End-to-end tests of who may connect to the real daemon: the connection limit
-// (--max-connections, and running out of file descriptors below it).
+// (--max-connections, and running out of file descriptors below it), the Host check against
+// DNS rebinding (--allowed-host), Origin headers with invalid bytes, the daemon's own origins,
+// and the CORS preflight a browser sends before a JSON POST.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/utf8.h"
 #include "tests/e2e/web_test_helpers.h"
 
 namespace agor {
@@ -142,6 +145,28 @@ void CheckServedAgain(int port) {
   FAIL("no connection was served after one closed");
 }
 
+std::string Request(const std::string& method, const std::string& path,
+                    const std::vector<std::string>& headers) {
+  std::string out = method + " " + path + " HTTP/1.1\r\n";
+  for (const auto& h : headers) out += h + "\r\n";
+  return out + "\r\n";
+}
+
+Response Exchange(const Daemon& d, const std::string& request) {
+  RawHttp c;
+  Open(&c, d);
+  REQUIRE(c.SendRaw(request));
+  return Read(&c);
+}
+
+std::string WsUpgrade(const std::vector<std::string>& headers) {
+  std::vector<std::string> all = {
+      "Upgrade: websocket", "Connection: Upgrade",
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"};
+  all.insert(all.end(), headers.begin(), headers.end());
+  return Request("GET", kWsTarget, all);
+}
+
 }  // namespace
 
 TEST_CASE("connections past --max-connections are refused at once with 503", "[e2e][limits]") {
@@ -190,6 +215,107 @@ TEST_CASE("out of file descriptors, a new connection is refused at once and the 
   CHECK(Read(held.front().get()).status == 200);
   held.pop_back();
   CheckServedAgain(d.port());
+}
+
+TEST_CASE("a Host other than the daemon's is refused with 403 on HTTP and WebSocket",
+          "[e2e][limits]") {
+  Daemon d({"--allowed-host", "agor.test"});
+  const std::string port = std::to_string(d.port());
+  for (std::string host : {std::string("localhost"), "localhost:" + port, "127.0.0.1:" + port,
+                           "[::1]:" + port, "agor.test:" + port}) {
+    INFO(host);
+    CHECK(Exchange(d, Request("GET", "/boards", {"Host: " + host})).status == 200);
+  }
+  for (std::string host : {std::string("evil.example"), "evil.example:" + port,
+                           "localhost:" + std::to_string(d.port() + 1), std::string("\xff\xfe")}) {
+    INFO(host);
+    RawHttp c;
+    Open(&c, d);
+    REQUIRE(c.SendRaw(Request("GET", "/boards", {"Host: " + host})));
+    Response r = Read(&c);
+    CHECK((r.status == 403 || r.status == 400));  // 400: a parser refusing the bytes first
+    CHECK(IsValidUtf8(r.body));
+    CHECK(r.json["code"] == r.status);
+  }
+  Response refused = Exchange(d, WsUpgrade({"Host: rebound.example:" + port}));
+  CHECK(refused.status == 403);
+  CHECK(refused.json["name"] == "Forbidden");
+  CHECK(Exchange(d, WsUpgrade({"Host: localhost:" + port})).status == 101);
+}
+
+TEST_CASE("a daemon bound to a non-loopback address does not check the Host", "[e2e][limits]") {
+  Daemon d({"--host", "0.0.0.0"});
+  CHECK(Exchange(d, Request("GET", "/boards", {"Host: some.name.example"})).status == 200);
+}
+
+TEST_CASE("an Origin with invalid bytes is refused with a valid UTF-8 message", "[e2e][limits]") {
+  Daemon d;
+  for (std::string origin : {std::string("\xff"), std::string("http://localhost:5173\xff"),
+                             std::string("http://a\x01\x7f.example")}) {
+    INFO(Catch::Detail::stringify(origin));
+    for (std::string request : {Request("GET", "/boards", {"Host: localhost", "Origin: " + origin}),
+                                WsUpgrade({"Host: localhost", "Origin: " + origin})}) {
+      RawHttp c;
+      Open(&c, d);
+      REQUIRE(c.SendRaw(request));
+      Response r = Read(&c);
+      CHECK((r.status == 403 || r.status == 400));
+      CHECK(IsValidUtf8(r.body));
+      CHECK(r.json.is_object());
+      CHECK(r.headers.count("access-control-allow-origin") == 0);
+    }
+  }
+  CHECK(Exchange(d, Get("/health")).status == 200);  // and the daemon lives on
+}
+
+TEST_CASE("the daemon's own origins are always allowed", "[e2e][limits]") {
+  Daemon d({"--cors-origin", "http://app.example"});
+  const std::string port = std::to_string(d.port());
+  for (std::string origin :
+       {"http://127.0.0.1:" + port, "http://localhost:" + port, "http://[::1]:" + port}) {
+    INFO(origin);
+    Response r = Exchange(d, Request("GET", "/boards", {"Host: 127.0.0.1", "Origin: " + origin}));
+    CHECK(r.status == 200);
+    CHECK(r.headers["access-control-allow-origin"] == origin);
+    RawWebSocket ws;  // what Python's websocket-client sends
+    CHECK(ws.Connect(d.port(), kWsTarget, {"Origin: " + origin}) == 101);
+  }
+  Response other =
+      Exchange(d, Request("GET", "/boards", {"Host: 127.0.0.1", "Origin: http://127.0.0.1:1"}));
+  CHECK(other.status == 403);
+}
+
+TEST_CASE("the CORS preflight of a JSON POST is answered, then the POST", "[e2e][limits]") {
+  Daemon d;
+  const std::string app = "Origin: http://localhost:5173";
+  Response pre = Exchange(d, Request("OPTIONS", "/boards",
+                                     {"Host: 127.0.0.1", app, "Access-Control-Request-Method: POST",
+                                      "Access-Control-Request-Headers: content-type"}));
+  CHECK(pre.status == 204);
+  CHECK(pre.headers["access-control-allow-origin"] == "http://localhost:5173");
+  CHECK(pre.headers["access-control-allow-methods"].find("POST") != std::string::npos);
+  CHECK(pre.headers["access-control-allow-headers"] == "content-type");
+  CHECK(pre.headers["access-control-max-age"] == "600");
+  CHECK(pre.headers["access-control-allow-credentials"] == "true");
+
+  const std::string body = R"({"name":"from the browser"})";
+  Response post = Exchange(d, "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\n" + app +
+                                  "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body);
+  CHECK(post.status == 201);
+  CHECK(post.headers["access-control-allow-origin"] == "http://localhost:5173");
+
+  Response asks_more = Exchange(
+      d, Request("OPTIONS", "/boards",
+                 {"Host: 127.0.0.1", app, "Access-Control-Request-Method: PATCH",
+                  "Access-Control-Request-Headers: content-type, authorization, x-other"}));
+  CHECK(asks_more.headers["access-control-allow-headers"] == "content-type, authorization");
+
+  Response foreign = Exchange(d, Request("OPTIONS", "/boards",
+                                         {"Host: 127.0.0.1", "Origin: https://evil.example",
+                                          "Access-Control-Request-Method: POST"}));
+  CHECK(foreign.status == 403);
+  CHECK(foreign.headers.count("access-control-allow-origin") == 0);
 }
 
 }  // namespace agor

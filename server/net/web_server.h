@@ -36,6 +36,7 @@ struct WebServerOptions {
 size_t MaxConnectionsForFileLimit(uint64_t file_limit);
 
 // Raises the soft RLIMIT_NOFILE to the hard one (where allowed) and returns the soft limit.
+// Listen calls it: the process's limit is the daemon's to set.
 uint64_t RaiseFileLimit();
 
 struct OutChunk;  // the prepared bytes of a frame (web_connection.h)

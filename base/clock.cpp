@@ -20,6 +20,14 @@ class RealClock : public Clock {
   }
 };
 
+class MonotonicClock : public Clock {
+ public:
+  int64_t NowMillis() override {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+  }
+};
+
 }  // namespace
 
 Clock* SystemClock() {
@@ -29,6 +37,11 @@ Clock* SystemClock() {
 
 Clock* SteadyClock() {
   static RealClock<std::chrono::steady_clock> clock;
+  return &clock;
+}
+
+Clock* SteadyClock() {
+  static MonotonicClock clock;
   return &clock;
 }
 

@@ -23,6 +23,10 @@ Clock* SystemClock();
 // Thread-safe.
 Clock* SteadyClock();
 
+// A monotonic clock (std::chrono::steady_clock), for deadlines and idle times that a change
+// of the wall clock must not move; its epoch is arbitrary. Thread-safe.
+Clock* SteadyClock();
+
 // "2026-11-26T11:45:14.545Z": the wire format of every time in agor.
 std::string FormatIso8601(int64_t millis);
 // Inverse of FormatIso8601 for the same shape; false when `text` is not one.

@@ -24,6 +24,8 @@ struct ServeFlags {
   size_t max_body = 1024 * 1024;
   std::string channels = "boards";
   std::vector<std::string> cors_origins = {"http://localhost:5173"};
+  std::vector<std::string> allowed_hosts;
+  size_t max_connections = 0;
   int64_t retention_count = 100000;
   int64_t retention_age_s = 7 * 86400;
   size_t max_send_queue = 8 * 1024 * 1024;
@@ -51,6 +53,13 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
       ->check(CLI::IsMember({"boards", "everybody"}));
   app.add_option("--cors-origin", f->cors_origins,
                  "browser origin allowed to connect (repeatable; default http://localhost:5173)");
+  app.add_option("--allowed-host", f->allowed_hosts,
+                 "Host name accepted besides localhost, 127.0.0.1 and [::1] when bound to "
+                 "loopback (repeatable)");
+  app.add_option("--max-connections", f->max_connections,
+                 "connections open at once; more are refused with 503 "
+                 "(default: the file limit less 64)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   app.add_option("--event-retention-count", f->retention_count,
                  "events kept in the log for recovery")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
@@ -88,6 +97,8 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.store.path = f.db;
   o.channels = f.channels == "everybody" ? ChannelMode::kEverybody : ChannelMode::kBoards;
   o.cors_origins = f.cors_origins;
+  o.allowed_hosts = f.allowed_hosts;
+  o.web.max_connections = f.max_connections;
   o.retention.count = f.retention_count;
   o.retention.age_ms = f.retention_age_s * 1000;
   o.engine.max_queue_bytes = f.max_send_queue;

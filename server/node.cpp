@@ -46,7 +46,6 @@ Status Node::Start(const NodeOptions& options) {
   if (!s.ok()) return s;
   stats_.started_ms = SystemClock()->NowMillis();
   web_ = std::make_unique<WebServer>();
-  origins_ = std::make_unique<OriginPolicy>(options.cors_origins);
   hub_ = std::make_unique<Hub>(options.channels);
   processes_ = std::make_unique<ProcessSupervisor>(
       [web = web_.get()](std::function<void()> fn) { web->Post(std::move(fn)); });
@@ -91,6 +90,12 @@ Status Node::Start(const NodeOptions& options) {
   WireWebSocket();
   s = web_->Listen(options.web);
   if (!s.ok()) return s;
+  // Made once the port is known (--port 0): a Host or origin must name the daemon's own.
+  hosts_ = std::make_unique<HostPolicy>(options.web.host, web_->port(), options.allowed_hosts);
+  std::vector<std::string> origins = options.cors_origins;
+  for (auto& own : OriginPolicy::OwnOrigins(web_->port(), hosts_->names()))
+    origins.push_back(std::move(own));
+  origins_ = std::make_unique<OriginPolicy>(std::move(origins));
   tasks_->RecoverAfterRestart();
   Prune();
   // Heartbeats are checked often enough to keep short ping intervals on time.
@@ -104,13 +109,15 @@ Status Node::Start(const NodeOptions& options) {
 
 void Node::WireHttp() {
   web_->SetHttpHandler([this](const HttpRequest& req, std::shared_ptr<HttpReply> reply) {
-    Status allowed = origins_->Check(req);
+    Status allowed = hosts_->Check(req);
+    if (allowed.ok()) allowed = origins_->Check(req);
     if (!allowed.ok()) {
       HttpResponse res;
       res.status = allowed.http_status();
       res.body = allowed.ToJson().dump();
       return reply->Send(res);
     }
+    if (OriginPolicy::IsPreflight(req)) return reply->Send(origins_->Preflight(req));
     // Only browsers send Origin; other clients' answers need no CORS headers (nor a copy of
     // their request).
     std::shared_ptr<HttpReply> cors = std::move(reply);
@@ -134,7 +141,8 @@ void Node::WireWebSocket() {
   WsHandlers h;
   h.accept = [this](const HttpRequest& req) {
     if (!EngineServer::Owns(req.path)) return Status::NotFound("Path " + req.path + " not found");
-    Status s = origins_->Check(req);
+    Status s = hosts_->Check(req);
+    if (s.ok()) s = origins_->Check(req);
     return s.ok() ? engine_->AcceptWs(req) : s;
   };
   h.open = [this](WsConnection* ws, const HttpRequest& req) { engine_->OnWsOpen(ws, req); };

@@ -1,8 +1,9 @@
 // Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router, the
 // real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub) and the web server;
 // the agents' process supervisor and task manager; it publishes each committed event to the Hub,
-// checks browser origins, prunes the event log in the background, and shuts down cleanly: stop
-// accepting, close sockets with a reason, finish in-flight requests, checkpoint the WAL.
+// checks Host headers and browser origins (answering CORS preflights), prunes the event log in
+// the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
+// in-flight requests, checkpoint the WAL.
 //
 // Thread-safety: Run() blocks the calling thread, which becomes the event loop; Stop() may be
 // called from any thread.
@@ -16,6 +17,7 @@
 #include "server/agents/task_manager.h"
 #include "server/api/dispatcher.h"
 #include "server/api/rest_router.h"
+#include "server/net/host_policy.h"
 #include "server/net/origin_policy.h"
 #include "server/net/web_server.h"
 #include "server/realtime/engine_server.h"
@@ -31,6 +33,7 @@ struct NodeOptions {
   EngineOptions engine;
   ChannelMode channels = ChannelMode::kBoards;
   std::vector<std::string> cors_origins = {"http://localhost:5173"};
+  std::vector<std::string> allowed_hosts;  // Host names besides localhost and the loopback IPs
   Retention retention;
   int stop_grace_ms = 3000;  // SIGTERM -> SIGKILL delay when a task is stopped  // how much of the
                              // event log recovery replays
@@ -56,6 +59,7 @@ class Node {
 
   NodeOptions options_;
   ServerStats stats_;
+  std::unique_ptr<HostPolicy> hosts_;
   std::unique_ptr<OriginPolicy> origins_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<WebServer> web_;

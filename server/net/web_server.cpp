@@ -1,7 +1,17 @@
 #include "server/net/web_server.h"
 
-#include <csignal>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <utility>
+
+#include "base/clock.h"
 #include "base/log.h"
 #include "server/net/web_connection.h"
 
@@ -10,25 +20,127 @@ namespace agor {
 namespace {
 
 constexpr int kIdleSweepMs = 10 * 1000;
-constexpr int kHttpIdleMs = 60 * 1000;  // keep-alive connections idle this long are closed
-constexpr int kAcceptRetryMs = 100;     // after running out of file descriptors
+constexpr int kHttpIdleMs = 60 * 1000;        // keep-alive connections idle this long are closed
+constexpr int kAcceptRetryMs = 100;           // after another accept error
+constexpr int64_t kRefusalLogMs = 10 * 1000;  // refusals are summed up this often at most
+// Descriptors kept out of the connection limit: stdio, the database with its WAL and shared
+// memory (twice: the checkpointer has its own connection), the loop's epoll, eventfd and
+// signal pipe, the listener and the reserve descriptor, and the pipes of running agents.
+constexpr uint64_t kFdReserve = 64;
 
-int64_t SteadyNowMs() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+// What a connection past the limit receives before it is closed: a Feathers 503.
+const std::string& BusyAnswer() {
+  static const std::string answer = [] {
+    Status busy = Status::Unavailable("too many connections (see --max-connections)");
+    std::string body = busy.ToJson().dump();
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  }();
+  return answer;
 }
+
+// Answers 503 on a freshly accepted socket and closes it, with no WebConnection: a new
+// socket's send buffer takes the answer whole, so one non-blocking send does. Input already
+// received is read first: closing over unread bytes would reset the connection, and the
+// client could lose the answer.
+void RefuseSocket(int fd) {
+  const std::string& answer = BusyAnswer();
+  (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  char sink[4096];
+  (void)::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+  ::shutdown(fd, SHUT_WR);
+}
+
+bool OutOfDescriptors(const asio::error_code& ec) {
+  return ec.category() == asio::system_category() && (ec.value() == EMFILE || ec.value() == ENFILE);
+}
+
+// One descriptor held back so that, once the process has no other left, a pending connection
+// can still be accepted and refused: otherwise it would stay queued, unanswered, and keep the
+// listener readable.
+class ReserveFd {
+ public:
+  ReserveFd() { Reopen(); }
+  ~ReserveFd() { Release(); }
+  bool Release() {
+    if (fd_ < 0) return false;
+    ::close(fd_);
+    fd_ = -1;
+    return true;
+  }
+  void Reopen() {
+    if (fd_ < 0) fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Counts refused connections and logs them at most once per kRefusalLogMs, so that a flood of
+// connections does not become a flood of log lines.
+class RefusalLog {
+ public:
+  explicit RefusalLog(Clock* clock) : clock_(clock) {}
+  void Note(const std::string& why) {
+    ++count_;
+    why_ = why;
+    Report(false);
+  }
+  // Logs what was counted since the last report (`force`: however recent that was).
+  void Report(bool force) {
+    int64_t now = clock_->NowMillis();
+    if (count_ == 0 || (!force && reported_ms_ != 0 && now - reported_ms_ < kRefusalLogMs)) return;
+    total_ += count_;
+    Log(LogLevel::kWarn, "refused (or failed to accept) " + std::to_string(count_) +
+                             " connection(s), " + std::to_string(total_) +
+                             " since start; last: " + why_);
+    count_ = 0;
+    reported_ms_ = now;
+  }
+
+ private:
+  Clock* clock_;
+  uint64_t count_ = 0;  // not yet reported
+  uint64_t total_ = 0;
+  int64_t reported_ms_ = 0;
+  std::string why_;
+};
 
 }  // namespace
 
+size_t MaxConnectionsForFileLimit(uint64_t file_limit) {
+  uint64_t reserve = std::min(kFdReserve, file_limit / 2);
+  uint64_t n = std::min<uint64_t>(file_limit - reserve, SIZE_MAX);
+  return static_cast<size_t>(std::max<uint64_t>(n, 1));
+}
+
+uint64_t RaiseFileLimit() {
+  struct rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  if (lim.rlim_cur < lim.rlim_max) {
+    struct rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  // An unlimited soft limit (RLIM_INFINITY) still stops at the kernel's nr_open.
+  return lim.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : lim.rlim_cur;
+}
+
 class WebServer::Impl {
  public:
-  Impl() : acceptor_(io_), signals_(io_), context_(&io_), accept_retry_(io_) {}
+  Impl() : acceptor_(io_), signals_(io_), context_(&io_), accept_retry_(io_), refusals_(clock_) {}
 
   Status Listen(const WebServerOptions& options) {
     context_.http_limits.max_body_bytes = options.max_body_bytes;
     context_.max_message_bytes = options.max_message_bytes;
     context_.http_limits.header_timeout_ms = options.header_timeout_ms;
     context_.http_limits.body_timeout_ms = options.body_timeout_ms;
+    uint64_t file_limit = RaiseFileLimit();
+    max_connections_ = options.max_connections > 0 ? options.max_connections
+                                                   : MaxConnectionsForFileLimit(file_limit);
+    Log(LogLevel::kDebug, "up to " + std::to_string(max_connections_) +
+                              " connections (file limit " + std::to_string(file_limit) + ")");
     asio::error_code ec;
     auto address = asio::ip::make_address(options.host, ec);
     if (ec) return Status::BadRequest("invalid --host '" + options.host + "': " + ec.message());
@@ -55,17 +167,53 @@ class WebServer::Impl {
   void Accept() {
     acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
       if (ec == asio::error::operation_aborted || context_.stopping) return;
-      if (ec) return RetryAccept(ec);
-      auto c = std::make_shared<WebConnection>(&context_, std::move(socket));
-      context_.connections.emplace(c.get(), c);
-      c->Start();
+      if (ec) return OnAcceptError(ec);
+      connection_pending_ = false;
+      if (context_.connections.size() >= max_connections_) {
+        RefuseSocket(socket.native_handle());
+        refusals_.Note("over --max-connections " + std::to_string(max_connections_));
+      } else {
+        auto c = std::make_shared<WebConnection>(&context_, std::move(socket));
+        context_.connections.emplace(c.get(), c);
+        c->Start();
+      }
       Accept();
     });
   }
 
-  // Out of descriptors (or another accept error): wait a little instead of spinning.
-  void RetryAccept(const asio::error_code& ec) {
-    Log(LogLevel::kWarn, "accept failed: " + ec.message());
+  // Out of descriptors below the connection limit (agents, the store, another process's
+  // share of the system table). accept(2) then fails at once whether a connection is pending
+  // or not (the kernel reserves the descriptor first), so retrying it would spin: wait until
+  // one is pending, try once more (a descriptor may have been freed meanwhile), and only if
+  // that fails too refuse it. Other errors: retry after a pause.
+  void OnAcceptError(const asio::error_code& ec) {
+    if (!OutOfDescriptors(ec)) return RetryLater("accept failed: " + ec.message());
+    if (std::exchange(connection_pending_, false)) return RefusePending();
+    acceptor_.async_wait(asio::socket_base::wait_read, [this](const asio::error_code& e) {
+      if (e || context_.stopping) return;
+      connection_pending_ = true;
+      Accept();
+    });
+  }
+
+  // The reserve descriptor makes room to take the pending connection off the queue and
+  // refuse it; without it, the connection stays queued and only a pause avoids a spin.
+  void RefusePending() {
+    if (!reserve_.Release()) return RetryLater("out of file descriptors, none in reserve");
+    int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+    int error = errno;
+    if (fd >= 0) {
+      RefuseSocket(fd);
+      ::close(fd);
+      refusals_.Note("out of file descriptors (raise the file limit or lower --max-connections)");
+    }
+    reserve_.Reopen();
+    if (fd >= 0 || error == EAGAIN || error == EWOULDBLOCK) return Accept();
+    RetryLater(std::string("accept failed: ") + std::strerror(error));
+  }
+
+  void RetryLater(const std::string& why) {
+    refusals_.Note(why);
     accept_retry_.expires_after(std::chrono::milliseconds(kAcceptRetryMs));
     accept_retry_.async_wait([this](const asio::error_code& e) {
       if (!e && !context_.stopping) Accept();
@@ -73,7 +221,8 @@ class WebServer::Impl {
   }
 
   void CloseIdle() {
-    int64_t cutoff = SteadyNowMs() - kHttpIdleMs;
+    refusals_.Report(true);
+    int64_t cutoff = clock_->NowMillis() - kHttpIdleMs;
     std::vector<WebConnection*> all;
     for (auto& entry : context_.connections) all.push_back(entry.first);
     for (WebConnection* c : all) c->CloseIfIdleSince(cutoff);
@@ -117,6 +266,12 @@ class WebServer::Impl {
   asio::signal_set signals_;
   WebContext context_;
   asio::steady_timer accept_retry_;
+  // Steady, as WebConnection's activity times are: idle cutoffs and refusal reports.
+  Clock* clock_ = SteadyClock();
+  RefusalLog refusals_;
+  ReserveFd reserve_;
+  size_t max_connections_ = 1;
+  bool connection_pending_ = false;  // the listener was readable when accept(2) last failed
   std::vector<std::shared_ptr<asio::steady_timer>> timers_;
   std::vector<std::function<void()>> on_stop_;
   int port_ = 0;
@@ -161,12 +316,14 @@ void WebServer::Every(int interval_ms, std::function<void()> fn) {
   impl_->Every(interval_ms, std::move(fn));
 }
 
+SharedFrame::SharedFrame(std::shared_ptr<const OutChunk> chunk)
+    : handle_(std::move(chunk)), text_(handle_ ? &handle_->payload : nullptr) {}
+
 SharedFrame WebServer::PrepareFrame(std::string text) {
   auto chunk = std::make_shared<OutChunk>();
   AppendFrameHeader(&chunk->header, kWsText, text.size());
   chunk->payload = std::move(text);
-  const std::string* payload = &chunk->payload;
-  return SharedFrame(std::shared_ptr<const void>(std::move(chunk)), payload);
+  return SharedFrame(std::move(chunk));
 }
 
 }  // namespace agor

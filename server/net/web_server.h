@@ -2,6 +2,11 @@
 // answered now or later) and WebSocket connections (web_connection.h speaks both protocols).
 // This header keeps Asio out of every other translation unit of the server.
 //
+// Who may connect: at most `max_connections` at once (derived from the file limit unless
+// given); past it a new connection gets a 503 Feathers answer and is closed at once. Running
+// out of descriptors anyway (agents, the store) refuses the pending connection through a
+// reserve descriptor instead of retrying in a loop. Refusals are logged at most every 10 s.
+//
 // Threading: Run() drives everything on the calling thread (the daemon's event loop); every
 // handler is called on that thread, and the objects handed to handlers may only be used
 // there. Post() and Stop() may be called from any thread.
@@ -27,23 +32,34 @@ struct WebServerOptions {
   // within body_timeout_ms (plus its size at 16 KiB/s) of the headers' end: else 408, close.
   int64_t header_timeout_ms = 10000;
   int64_t body_timeout_ms = 10000;
+  size_t max_connections = 0;           // open at once; 0: MaxConnectionsForFileLimit
 };
+
+// The default connection limit for a soft RLIMIT_NOFILE of `file_limit`: what is left after a
+// reserve for the database and its WAL, the checkpointer, agents' pipes and the loop itself.
+size_t MaxConnectionsForFileLimit(uint64_t file_limit);
+
+// Raises the soft RLIMIT_NOFILE to the hard one (where allowed) and returns the soft limit.
+// Listen calls it: the process's limit is the daemon's to set.
+uint64_t RaiseFileLimit();
+
+struct OutChunk;  // the prepared bytes of a frame (web_connection.h)
 
 // A text frame prepared once (WebSocket header included) and queued on many connections
 // without a copy per connection. Cheap to copy; immutable.
 class SharedFrame {
  public:
   SharedFrame() = default;
-  SharedFrame(std::shared_ptr<const void> handle, const std::string* text)
-      : handle_(std::move(handle)), text_(text) {}
+  explicit SharedFrame(std::shared_ptr<const OutChunk> chunk);
+  // The payload (without the WebSocket header); requires !empty().
   const std::string& text() const { return *text_; }
   bool empty() const { return !handle_; }
-  // The prepared bytes; only web_server.cpp and web_connection.cpp know their type.
-  const std::shared_ptr<const void>& handle() const { return handle_; }
+  // The prepared bytes; only web_server.cpp and web_connection.cpp see inside them.
+  const std::shared_ptr<const OutChunk>& handle() const { return handle_; }
 
  private:
-  std::shared_ptr<const void> handle_;
-  const std::string* text_ = nullptr;
+  std::shared_ptr<const OutChunk> handle_;
+  const std::string* text_ = nullptr;  // handle_->payload, kept here: OutChunk is opaque
 };
 
 // An HTTP request's answer, possibly sent later (long-polling holds it). Send at most once.
@@ -51,6 +67,14 @@ class HttpReply {
  public:
   virtual ~HttpReply() = default;
   virtual void Send(const HttpResponse& response) = 0;
+};
+
+// The state the layer above keeps for one WebSocket connection (an Engine.IO session), which
+// it finds again from the connection in its message and close handlers. Not owned by the
+// connection: the layer above clears WsConnection::owner before destroying it.
+class WsConnectionOwner {
+ public:
+  virtual ~WsConnectionOwner() = default;
 };
 
 // One open WebSocket connection, owned by the WebServer: valid from the open handler until
@@ -68,7 +92,7 @@ class WsConnection {
   // reading: its queue will not drain, so a polite close would never be sent).
   virtual void Abort() = 0;
 
-  void* user = nullptr;  // the state of the layer above, for its own use
+  WsConnectionOwner* owner = nullptr;  // the layer above's state, for its own use
 };
 
 struct WsHandlers {

@@ -10,7 +10,7 @@ namespace agor {
 
 // One Engine.IO session. Polling keeps frames in `outbox` until a GET takes them; a WebSocket
 // transport writes them at once (websocketpp batches queued frames into one write).
-class EngineSession : public EngineSocket {
+class EngineSession : public EngineSocket, public WsConnectionOwner {
  public:
   EngineSession(EngineServer* server, std::string sid, std::string query, int64_t now)
       : sid(std::move(sid)), server_(server), query_(std::move(query)) {
@@ -167,8 +167,8 @@ void EngineServer::Destroy(EngineSession* session, const std::string& reason) {
   --stats_->sockets;
   session->closing = true;
   if (session->poll) session->Answer("1");
-  if (session->probe) session->probe->user = nullptr;
-  if (session->ws) session->ws->user = nullptr;
+  if (session->probe) session->probe->owner = nullptr;
+  if (session->ws) session->ws->owner = nullptr;
   handler_->OnClose(session, reason);
 }
 
@@ -255,12 +255,12 @@ void EngineServer::OnWsOpen(WsConnection* ws, const HttpRequest& req) {
   if (!sid.empty()) {
     if (!s || s->ws || s->probe) return ws->Close(1008, "Session ID unknown");
     s->probe = ws;
-    ws->user = s;
+    ws->owner = s;
     return;
   }
   s = Create(req);
   s->ws = ws;
-  ws->user = s;
+  ws->owner = s;
   ws->Send(EncodeOpen(s->sid, {}, options_.ping_interval_ms, options_.ping_timeout_ms,
                       options_.max_payload));
   handler_->OnOpen(s);
@@ -269,7 +269,7 @@ void EngineServer::OnWsOpen(WsConnection* ws, const HttpRequest& req) {
 // The upgrade: "2probe" is answered "3probe" and the held poll released with a noop; "5"
 // makes the WebSocket the transport and sends what polling had queued.
 void EngineServer::OnWsMessage(WsConnection* ws, std::string_view text) {
-  auto* s = static_cast<EngineSession*>(ws->user);
+  auto* s = static_cast<EngineSession*>(ws->owner);
   if (!s) return;
   EnginePacket p;
   Status st = DecodeEnginePacket(text, &p);
@@ -292,8 +292,8 @@ void EngineServer::OnWsMessage(WsConnection* ws, std::string_view text) {
 }
 
 void EngineServer::OnWsClose(WsConnection* ws) {
-  auto* s = static_cast<EngineSession*>(ws->user);
-  ws->user = nullptr;
+  auto* s = static_cast<EngineSession*>(ws->owner);
+  ws->owner = nullptr;
   if (!s) return;
   if (s->probe == ws) {
     s->probe = nullptr;  // a failed upgrade: the session goes on polling

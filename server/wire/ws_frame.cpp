@@ -1,7 +1,7 @@
 #include "server/wire/ws_frame.h"
 
-#include <websocketpp/base64/base64.hpp>
-#include <websocketpp/sha1/sha1.hpp>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 namespace agor {
 namespace {
@@ -40,6 +40,15 @@ void AppendHeader(std::string* out, uint8_t opcode, uint64_t n, uint8_t mask_bit
     out->push_back(static_cast<char>(mask_bit | 127));
     AppendBigEndian(out, n, 8);
   }
+}
+
+// Standard base64 (with padding) of `bytes`.
+std::string Base64(const unsigned char* bytes, size_t n) {
+  std::string out(4 * ((n + 2) / 3), '\0');
+  int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(&out[0]), bytes, static_cast<int>(n));
+  out.resize(static_cast<size_t>(written));
+  return out;
 }
 
 }  // namespace
@@ -91,22 +100,19 @@ void AppendClientFrame(std::string* out, uint8_t opcode, std::string_view payloa
 std::string WebSocketAccept(std::string_view key) {
   std::string text(key);
   text.append("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");  // RFC 6455's fixed GUID
-  unsigned char hash[20];
-  websocketpp::sha1::calc(text.data(), text.size(), hash);
-  return websocketpp::base64_encode(hash, sizeof hash);
+  unsigned char hash[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), hash);
+  return Base64(hash, sizeof hash);
 }
 
 std::string MakeWebSocketKey(uint64_t seed) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
-  std::string key;
-  // 16 random bytes are 21 full base64 digits plus one holding 2 bits, then "==".
-  for (int i = 0; i < 22; ++i) {
+  unsigned char bytes[16];
+  for (unsigned char& b : bytes) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    key.push_back(kAlphabet[i == 21 ? (x & 0x3) << 4 : x & 0x3F]);
+    b = static_cast<unsigned char>(x);
   }
-  return key + "==";
+  return Base64(bytes, sizeof bytes);
 }
 
 }  // namespace agor

@@ -3,7 +3,8 @@
 //   - client frames are always masked (AppendClientFrame), server frames never
 //     (AppendFrameHeader);
 //   - frames are parsed whether masked or not (the server checks `masked`); fragmented messages
-//     are left to the caller (ParseFrame reports fin and the opcode, 0 for a continuation).
+//     are left to the caller (ParseFrame reports fin and the opcode, 0 for a continuation);
+//   - the handshake's SHA-1 and base64 are OpenSSL's.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "base/utf8.h"  // IsValidUtf8: a text message must be well-formed UTF-8
+// IsValidUtf8, which text messages and close reasons must pass, comes from the one decoder.
+#include "base/utf8.h"
 
 namespace agor {
 

@@ -31,6 +31,9 @@ std::string Pattern(size_t n) {
 
 TEST_CASE("ws frame: the accept answer of RFC 6455's example key", "[server][ws]") {
   CHECK(WebSocketAccept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  // More pairs, so a base64 or SHA-1 fault cannot hide behind one example.
+  CHECK(WebSocketAccept("x3JJHMbDL1EzLkh9GBhXDw==") == "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
+  CHECK(WebSocketAccept("") == "Kfh9QIsMVZcl6xEPYxPHzW8SZ8w=");
 }
 
 TEST_CASE("ws frame: server frame headers use 7, 16 or 64-bit lengths", "[server][ws]") {
@@ -221,6 +224,8 @@ TEST_CASE("ws frame: generated keys are 16 base64 bytes", "[server][ws]") {
   std::string a = MakeWebSocketKey(1), b = MakeWebSocketKey(2);
   CHECK(a.size() == 24);
   CHECK(a.substr(22) == "==");
+  const std::string kBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  CHECK(a.find_first_not_of(kBase64) == 22);
   CHECK(a != b);
   CHECK(MakeWebSocketKey(1) == a);
   CHECK(WebSocketAccept(a).size() == 28);

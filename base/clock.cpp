@@ -20,14 +20,6 @@ class RealClock : public Clock {
   }
 };
 
-class MonotonicClock : public Clock {
- public:
-  int64_t NowMillis() override {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-  }
-};
-
 }  // namespace
 
 Clock* SystemClock() {
@@ -37,11 +29,6 @@ Clock* SystemClock() {
 
 Clock* SteadyClock() {
   static RealClock<std::chrono::steady_clock> clock;
-  return &clock;
-}
-
-Clock* SteadyClock() {
-  static MonotonicClock clock;
   return &clock;
 }
 

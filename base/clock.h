@@ -19,10 +19,6 @@ class Clock {
 
 // The real clock (std::chrono::system_clock). Thread-safe.
 Clock* SystemClock();
-// std::chrono::steady_clock: milliseconds since an arbitrary start, never going back.
-// Thread-safe.
-Clock* SteadyClock();
-
 // A monotonic clock (std::chrono::steady_clock), for deadlines and idle times that a change
 // of the wall clock must not move; its epoch is arbitrary. Thread-safe.
 Clock* SteadyClock();

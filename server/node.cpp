@@ -24,6 +24,14 @@ class CorsReply : public HttpReply {
   std::shared_ptr<HttpReply> inner_;
 };
 
+// A refusal as Feathers error JSON (outside text in it is made valid, never thrown on).
+HttpResponse StatusResponse(const Status& status) {
+  HttpResponse res;
+  res.status = status.http_status();
+  res.body = status.ToJson().dump(-1, ' ', false, Json::error_handler_t::replace);
+  return res;
+}
+
 }  // namespace
 
 Node::Node() = default;
@@ -111,28 +119,24 @@ void Node::WireHttp() {
   web_->SetHttpHandler([this](const HttpRequest& req, std::shared_ptr<HttpReply> reply) {
     Status allowed = hosts_->Check(req);
     if (allowed.ok()) allowed = origins_->Check(req);
-    if (!allowed.ok()) {
-      HttpResponse res;
-      res.status = allowed.http_status();
-      res.body = allowed.ToJson().dump();
-      return reply->Send(res);
-    }
+    if (!allowed.ok()) return reply->Send(StatusResponse(allowed));
     if (OriginPolicy::IsPreflight(req)) return reply->Send(origins_->Preflight(req));
     // Only browsers send Origin; other clients' answers need no CORS headers (nor a copy of
     // their request).
     std::shared_ptr<HttpReply> cors = std::move(reply);
     if (!req.Header("origin").empty())
       cors = std::make_shared<CorsReply>(origins_.get(), req, std::move(cors));
-    if (EngineServer::Owns(req.path)) return engine_->HandleHttp(req, cors);
+    if (EngineServer::Owns(req.path)) {
+      // A long-polling GET takes the packets it answers with: a HEAD would lose them.
+      if (req.head)
+        return cors->Send(StatusResponse(Status::MethodNotAllowed("HEAD is not allowed here")));
+      return engine_->HandleHttp(req, cors);
+    }
     auto res = std::make_shared<HttpResponse>();
     router_->Handle(req, res.get());
     // Sent once what the request wrote (or read of a batch still open) is committed.
     store_->AfterCommit([cors, res](const Status& committed) {
-      if (committed.ok()) return cors->Send(*res);
-      HttpResponse failed;
-      failed.status = committed.http_status();
-      failed.body = committed.ToJson().dump();
-      cors->Send(failed);
+      cors->Send(committed.ok() ? *res : StatusResponse(committed));
     });
   });
 }

@@ -34,9 +34,8 @@ struct NodeOptions {
   ChannelMode channels = ChannelMode::kBoards;
   std::vector<std::string> cors_origins = {"http://localhost:5173"};
   std::vector<std::string> allowed_hosts;  // Host names besides localhost and the loopback IPs
-  Retention retention;
-  int stop_grace_ms = 3000;  // SIGTERM -> SIGKILL delay when a task is stopped  // how much of the
-                             // event log recovery replays
+  Retention retention;                     // how much of the event log recovery replays
+  int stop_grace_ms = 3000;                // SIGTERM -> SIGKILL delay when a task is stopped
 };
 
 class Node {

@@ -172,6 +172,7 @@ void WebConnection::Dispatch(HttpRequest request, bool keep_alive) {
   state_ = State::kHttpAnswering;
   bool head = request.method == "HEAD";
   if (head) request.method = "GET";  // RFC 9110 9.3.2: GET's answer, without the body
+  request.head = head;
   auto reply = std::make_shared<Reply>(shared_from_this(), keep_alive, head);
   if (!context_->http_handler) return;  // the dropped reply answers 500
   if (!Guarded("HTTP handler", [&] { context_->http_handler(request, reply); })) {

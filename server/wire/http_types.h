@@ -10,6 +10,7 @@ namespace agor {
 
 struct HttpRequest {
   std::string method;  // "GET"
+  bool head = false;   // a HEAD, handed up as its GET (method "GET"); the answer loses its body
   std::string path;    // "/boards/abc", still percent-encoded
   std::string query;   // the raw text after '?', "" when none
   std::string body;

@@ -214,6 +214,18 @@ TEST_CASE("HEAD answers what GET answers, without the body", "[e2e][http]") {
   }
 }
 
+TEST_CASE("HEAD on the long-polling path is refused, not answered with packets", "[e2e][http]") {
+  // A polling GET hands over the packets it answers with; a HEAD would drop them unseen.
+  Daemon d;
+  RawHttp c;
+  Open(&c, d);
+  REQUIRE(
+      c.SendRaw("HEAD /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Connection: close\r\n\r\n"));
+  REQUIRE(c.WaitClosed(kTimeoutMs));
+  CHECK(c.buffered().compare(0, 12, "HTTP/1.1 405") == 0);
+}
+
 TEST_CASE("pongs for a client that never reads are bounded like any answer", "[e2e][ws]") {
   // 600,000 pings (78 MB) sent without reading: their pongs would all be queued. The daemon
   // stops reading once 1 MiB waits, so the client's sends stall instead.

@@ -42,16 +42,6 @@ void AppendHeader(std::string* out, uint8_t opcode, uint64_t n, uint8_t mask_bit
   }
 }
 
-// Length of the UTF-8 sequence led by c and the smallest code point it may encode; 0 if c
-// cannot lead one.
-int SequenceLength(unsigned char c, uint32_t* min) {
-  if (c < 0x80) return *min = 0, 1;
-  if ((c & 0xE0) == 0xC0) return *min = 0x80, 2;
-  if ((c & 0xF0) == 0xE0) return *min = 0x800, 3;
-  if ((c & 0xF8) == 0xF0) return *min = 0x10000, 4;
-  return 0;
-}
-
 }  // namespace
 
 size_t ParseFrame(std::string_view in, WsFrame* frame, std::string* scratch) {
@@ -104,23 +94,6 @@ std::string WebSocketAccept(std::string_view key) {
   unsigned char hash[20];
   websocketpp::sha1::calc(text.data(), text.size(), hash);
   return websocketpp::base64_encode(hash, sizeof hash);
-}
-
-bool IsValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    uint32_t min = 0;
-    int n = SequenceLength(static_cast<unsigned char>(text[i]), &min);
-    if (n == 0 || i + n > text.size()) return false;
-    uint32_t cp = n == 1 ? text[i] : static_cast<unsigned char>(text[i]) & (0x7F >> n);
-    for (int k = 1; k < n; ++k) {
-      unsigned char c = static_cast<unsigned char>(text[i + k]);
-      if ((c & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n;
-  }
-  return true;
 }
 
 std::string MakeWebSocketKey(uint64_t seed) {

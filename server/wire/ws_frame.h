@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"  // IsValidUtf8: a text message must be well-formed UTF-8
+
 namespace agor {
 
 enum WsOpcode : uint8_t {
@@ -49,10 +51,6 @@ void AppendClientFrame(std::string* out, uint8_t opcode, std::string_view payloa
 
 // The Sec-WebSocket-Accept answer to a client's Sec-WebSocket-Key.
 std::string WebSocketAccept(std::string_view key);
-
-// True when text is well-formed UTF-8 (no overlong forms, surrogates or code points past
-// U+10FFFF), as a text message must be.
-bool IsValidUtf8(std::string_view text);
 
 // A random Sec-WebSocket-Key (16 bytes, base64) from a cheap generator: not for security.
 std::string MakeWebSocketKey(uint64_t seed);

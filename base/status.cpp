@@ -1,5 +1,8 @@
 #include "base/status.h"
 
+#include "base/json.h"
+#include "base/utf8.h"
+
 namespace agor {
 namespace {
 
@@ -36,6 +39,11 @@ const CodeName& Lookup(Code code) {
 
 }  // namespace
 
+Status::Status(Code code, std::string message, Json data)
+    : code_(code), message_(std::move(message)), data_(std::move(data)) {
+  if (!IsValidUtf8(message_)) message_ = ToValidUtf8(message_);
+}
+
 const char* Status::name() const {
   return Lookup(code_).name;
 }
@@ -53,18 +61,25 @@ Json Status::ToJson() const {
   return out;
 }
 
+std::string Status::ToJsonText() const {
+  return DumpJson(ToJson());
+}
+
+// Reads whatever a server answered: a field of the wrong type must not throw (value() would).
 Status Status::FromJson(const Json& error) {
-  if (!error.is_object()) return GeneralError(error.dump());
-  std::string message = error.value("message", std::string("unknown error"));
-  int code = 500;
-  if (error.contains("code") && error["code"].is_number_integer()) code = error["code"].get<int>();
+  if (!error.is_object()) return GeneralError(DumpJson(error));
+  auto message = error.find("message");
+  std::string text = message != error.end() && message->is_string() ? message->get<std::string>()
+                                                                    : "unknown error";
+  auto code = error.find("code");
+  int number = code != error.end() && code->is_number_integer() ? code->get<int>() : 500;
   Json data = error.contains("data") ? error["data"] : Json(nullptr);
   for (const auto& entry : kNames) {
-    if (static_cast<int>(entry.code) == code && entry.code != Code::kOk) {
-      return Status(entry.code, message, data);
+    if (static_cast<int>(entry.code) == number && entry.code != Code::kOk) {
+      return Status(entry.code, text, data);
     }
   }
-  return Status(Code::kGeneralError, message, data);
+  return Status(Code::kGeneralError, text, data);
 }
 
 std::string Status::ToString() const {

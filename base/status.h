@@ -3,6 +3,10 @@
 // error JSON `{name, message, code, className, data?, errors?}` and the CLI as one stderr line.
 //
 // A Status is a small value type: copy it freely. ok() statuses carry nothing.
+//
+// Messages often echo outside text (an id from a path, a header): the constructor makes the
+// message valid UTF-8 (invalid bytes become U+FFFD), so writing it as JSON never throws. `data`
+// is kept as given; ToJsonText() writes it with invalid UTF-8 replaced.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -54,8 +58,7 @@ class Status {
   }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
 
-  Status(Code code, std::string message, Json data = nullptr)
-      : code_(code), message_(std::move(message)), data_(std::move(data)) {}
+  Status(Code code, std::string message, Json data = nullptr);
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -69,6 +72,8 @@ class Status {
 
   // FeathersError.toJSON(): name, message, code, className, then data when set.
   Json ToJson() const;
+  // ToJson() as compact text, invalid UTF-8 in data replaced: what an HTTP error body holds.
+  std::string ToJsonText() const;
   // Inverse of ToJson, for clients reading a server's answer. Unknown shapes become
   // GeneralError with the text as message.
   static Status FromJson(const Json& error);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/utf8.h"
+
 namespace agor {
 namespace {
 
@@ -13,34 +15,29 @@ constexpr const char* kBold = "\x1b[1m";
 constexpr const char* kReset = "\x1b[0m";
 constexpr const char* kEllipsis = "\xe2\x80\xa6";  // "…"
 
-bool IsContinuationByte(unsigned char c) {
-  return (c & 0xC0) == 0x80;
-}
-
-// Display width in UTF-8 code points.
+// Display width in code points of valid UTF-8 `text` (every cell is made valid first).
 size_t Width(const std::string& text) {
-  return std::count_if(text.begin(), text.end(),
-                       [](char c) { return !IsContinuationByte(static_cast<unsigned char>(c)); });
+  return Utf8CodePoints(text);
 }
 
-// The first `points` code points of `text`.
+// The first `points` code points of valid UTF-8 `text`.
 std::string Prefix(const std::string& text, size_t points) {
-  size_t seen = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (!IsContinuationByte(static_cast<unsigned char>(text[i])) && seen++ == points) {
-      return text.substr(0, i);
-    }
+  size_t end = 0;
+  for (size_t seen = 0; end < text.size() && seen < points; ++seen) {
+    end += std::max<size_t>(1, Utf8SequenceLength(text, end));
   }
-  return text;
+  return text.substr(0, end);
 }
 
 std::string Compact(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// Text a server sent is shown, never trusted: invalid UTF-8 becomes U+FFFD, so widths and cuts
+// stay on character boundaries and the terminal gets no stray bytes.
 std::string PlainText(const Json& value) {
   if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
+  if (value.is_string()) return ToValidUtf8(value.get_ref<const std::string&>());
   return Compact(value);
 }
 
@@ -110,10 +107,12 @@ std::string FormatTable(const std::vector<Column>& columns, const Json& rows, bo
 
 std::string FormatRecord(const Json& record, bool color) {
   size_t width = 0;
-  for (const auto& item : record.items()) width = std::max(width, Width(item.key()) + 1);
+  for (const auto& item : record.items()) {
+    width = std::max(width, Width(ToValidUtf8(item.key())) + 1);
+  }
   std::string out;
   for (const auto& item : record.items()) {
-    out += Pad(item.key() + ":", width + 1, color) + PlainText(item.value()) + "\n";
+    out += Pad(ToValidUtf8(item.key()) + ":", width + 1, color) + PlainText(item.value()) + "\n";
   }
   return out;
 }

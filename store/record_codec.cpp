@@ -2,14 +2,26 @@
 
 #include <SQLiteCpp/Column.h>
 
+#include <limits>
+
+#include "base/json.h"
+
 namespace agor {
+namespace {
+
+// What was stored passed the entry rule when it was written; reading it back keeps the depth
+// bound (a value stored before the rule may be deeper) but not the per-object key bound, which
+// guards the parser's time against hostile text, not stored records.
+const JsonLimits kStoredJson{kMaxJsonBytes, kMaxJsonDepth, std::numeric_limits<size_t>::max()};
+
+}  // namespace
 
 void BindFieldValue(SQLite::Statement& st, int index, const Field* field, const Json& value) {
   bool as_json = field && (field->type == FieldType::kJson || field->type == FieldType::kContent);
   if (value.is_null()) {
     st.bind(index);
   } else if (as_json) {
-    st.bind(index, value.dump());
+    st.bind(index, DumpJson(value));
   } else {
     BindQueryValue(st, index, value);
   }
@@ -27,7 +39,7 @@ void BindQueryValue(SQLite::Statement& st, int index, const Json& value) {
   } else if (value.is_string()) {
     st.bind(index, value.get_ref<const std::string&>());
   } else {
-    st.bind(index, value.dump());
+    st.bind(index, DumpJson(value));
   }
 }
 
@@ -41,8 +53,10 @@ Json ReadRecord(SQLite::Statement& st, const std::vector<const Field*>& columns)
     } else if (f->type == FieldType::kInteger) {
       record[f->name] = c.getInt64();
     } else if (f->type == FieldType::kJson || f->type == FieldType::kContent) {
-      Json v = Json::parse(c.getString(), nullptr, false);
-      record[f->name] = v.is_discarded() ? Json(c.getString()) : v;
+      // Text that is not (bounded) JSON comes back as the string it is.
+      const std::string text = c.getString();
+      Json v;
+      record[f->name] = ParseJson(text, &v, kStoredJson).ok() ? std::move(v) : Json(text);
     } else {
       record[f->name] = c.getString();
     }

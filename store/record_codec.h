@@ -1,5 +1,7 @@
 // How a record's fields map to SQLite values and back: JSON-typed fields are stored as JSON
-// text, integers as INTEGER, everything else as TEXT; NULL is null.
+// text, integers as INTEGER, everything else as TEXT; NULL is null. JSON is written with
+// invalid UTF-8 replaced (never throws) and read back under base/json.h's depth rule (text
+// that fails it comes back as a string). Thread-safety: pure functions over the statement.
 #pragma once
 
 #include <SQLiteCpp/Statement.h>

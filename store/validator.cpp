@@ -1,8 +1,12 @@
 #include "store/validator.h"
 
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "base/ids.h"
+#include "base/json.h"
+#include "base/utf8.h"
 
 namespace agor {
 namespace {
@@ -42,6 +46,34 @@ Status CheckJsonShape(const Field& field, const Json& v) {
   return Status::OK();
 }
 
+// What the entry rule (base/json.h) guarantees for JSON from a client, checked again for every
+// writer (agents write records too): strings and keys are valid UTF-8, so the store's writers
+// never throw, and the value nests at most kMaxJsonDepth levels, so copying it cannot exhaust
+// the stack. Iterative: the value may be deep.
+Status CheckJsonText(const Field& field, const Json& value) {
+  std::vector<std::pair<const Json*, int>> stack{{&value, 1}};
+  while (!stack.empty()) {
+    const auto [v, depth] = stack.back();
+    stack.pop_back();
+    if (v->is_string() && !IsValidUtf8(v->get_ref<const std::string&>()))
+      return FieldError(field, "must be valid UTF-8");
+    if (!v->is_structured()) continue;
+    if (depth > kMaxJsonDepth)
+      return FieldError(field,
+                        "is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    for (auto it = v->begin(); it != v->end(); ++it) {
+      if (v->is_object() && !IsValidUtf8(it.key())) return FieldError(field, "must be valid UTF-8");
+      stack.emplace_back(&*it, depth + 1);
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckString(const Field& field, const Json& v) {
+  if (!v.is_string()) return FieldError(field, "must be a string");
+  return CheckJsonText(field, v);
+}
+
 Status CheckEnum(const Field& field, const Json& v) {
   if (v.is_string()) {
     for (const char* choice : field.choices) {
@@ -59,14 +91,16 @@ Status ValidateValue(const Field& field, const Json& v) {
   if (v.is_null()) return Status::OK();
   switch (field.type) {
     case FieldType::kString:
-      return v.is_string() ? Status::OK() : FieldError(field, "must be a string");
+      return CheckString(field, v);
     case FieldType::kInteger:
       return v.is_number_integer() ? Status::OK() : FieldError(field, "must be an integer");
-    case FieldType::kJson:
-      return CheckJsonShape(field, v);
+    case FieldType::kJson: {
+      Status s = CheckJsonShape(field, v);
+      return s.ok() ? CheckJsonText(field, v) : s;
+    }
     case FieldType::kContent:
       return v.is_string() || v.is_array()
-                 ? Status::OK()
+                 ? CheckJsonText(field, v)
                  : FieldError(field, "must be a string or an array of content blocks");
     case FieldType::kEnum:
       return CheckEnum(field, v);

@@ -2,7 +2,9 @@
 //
 // Refuses (BadRequest naming the field in the message and in data.field): a body that is not
 // an object, an unknown field, a value of the wrong type, a bad enum value, a malformed id, a
-// required field missing or null (create/update). Fields the server stamps (created_at,
+// required field missing or null (create/update), a string or object key that is not valid
+// UTF-8, a JSON value nested deeper than kMaxJsonDepth (base/json.h): the entry rule again,
+// for writers that are not clients (agents). Fields the server stamps (created_at,
 // updated_at) are ignored when a client sends them back, as a PUT of a fetched record does.
 //
 // Thread-safety: pure functions.

@@ -1,6 +1,11 @@
 #include "server/api/dispatcher.h"
 
+#include <exception>
+
+#include "base/json.h"
+#include "base/log.h"
 #include "base/schema.h"
+#include "base/utf8.h"
 
 namespace agor {
 namespace {
@@ -33,6 +38,13 @@ bool IdToString(const Json& id, std::string* out) {
     return true;
   }
   return false;
+}
+
+// One log line for a call that threw, and its answer.
+Status Threw(const ServiceCall& call, const char* what) {
+  Log(LogLevel::kError, "service call " + ToValidUtf8(call.method, 16) + " " +
+                            ToValidUtf8(call.path, 200) + " threw: " + ToValidUtf8(what, 200));
+  return Status::GeneralError("internal error");
 }
 
 bool IsMethod(const std::string& m) {
@@ -74,12 +86,24 @@ Status Dispatcher::CallEvents(const ServiceCall& call, Json* result) {
   Json page;
   Status s = store_->FindEvents(Json{{"seq", call.id}}, &page);
   if (!s.ok()) return s;
-  if (page["data"].empty()) return Status::NotFound("No record found for id " + call.id.dump());
+  if (page["data"].empty()) return Status::NotFound("No record found for id " + DumpJson(call.id));
   *result = page["data"][0];
   return Status::OK();
 }
 
+// Defence in depth behind the store's own translation of SQLite and JSON errors: a call that
+// still throws is one GeneralError for its caller, never an unwound event loop.
 Status Dispatcher::Call(const ServiceCall& call, Json* result, std::string* result_json) {
+  try {
+    return Route(call, result, result_json);
+  } catch (const std::exception& e) {
+    return Threw(call, e.what());
+  } catch (...) {
+    return Threw(call, "an exception that is not a std::exception");
+  }
+}
+
+Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* result_json) {
   if (call.path == "events") return CallEvents(call, result);
   std::string route_id;
   if (const RecordRoute* route = FindRoute(call.path, &route_id)) {

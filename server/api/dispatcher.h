@@ -6,7 +6,8 @@
 // methods are find/get/create/update/patch/remove.
 // Unknown services are NotFound ("Service 'x' not found"), unknown methods MethodNotAllowed,
 // and update/patch/remove without an id MethodNotAllowed ("Can not patch multiple entries"),
-// as Feathers answers them.
+// as Feathers answers them. Call never throws: an exception from below is logged and answered
+// as a GeneralError (500).
 //
 // Thread-safety: none; runs on the daemon's event loop with the Store it borrows.
 #pragma once
@@ -38,6 +39,7 @@ class Dispatcher : public Services {
   bool HasService(const std::string& path) const override;
 
  private:
+  Status Route(const ServiceCall& call, Json* result, std::string* result_json);
   const RecordRoute* FindRoute(const std::string& path, std::string* id) const;
   Status CallWithId(const ServiceCall& call, const std::string& id, Json* result);
   Status CallEvents(const ServiceCall& call, Json* result);

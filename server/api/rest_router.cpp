@@ -1,43 +1,56 @@
 #include "server/api/rest_router.h"
 
+#include <exception>
+
+#include "base/json.h"
+#include "base/log.h"
+#include "base/utf8.h"
 #include "server/wire/query_string.h"
 
 namespace agor {
 namespace {
 
 // Splits "/boards/abc" into {"boards", "abc"}; empty segments (double or trailing slashes)
-// are dropped. False when a segment is not valid percent-encoding.
-bool SplitPath(const std::string& path, std::vector<std::string>* parts) {
+// are dropped. A segment must be valid percent-encoding of valid UTF-8: ids are echoed in
+// messages and compared with stored text.
+Status SplitPath(const std::string& path, std::vector<std::string>* parts) {
   size_t pos = 0;
   while (pos < path.size()) {
     size_t next = path.find('/', pos);
     if (next == std::string::npos) next = path.size();
     if (next > pos) {
       std::string segment;
-      if (!PercentDecode(path.substr(pos, next - pos), &segment)) return false;
+      if (!PercentDecode(path.substr(pos, next - pos), &segment))
+        return Status::BadRequest("malformed percent-encoding in path");
+      if (!IsValidUtf8(segment)) return Status::BadRequest("invalid UTF-8 in path");
       parts->push_back(segment);
     }
     pos = next + 1;
   }
-  return true;
+  return Status::OK();
 }
 
 void WriteError(const Status& s, HttpResponse* res) {
   res->status = s.http_status();
-  res->body = s.ToJson().dump();
+  res->body = s.ToJsonText();
 }
 
+// An empty body is {} (as Feathers' body parser makes it); anything else follows the one
+// JSON entry rule (base/json.h).
 Status ParseBody(const HttpRequest& req, Json* data) {
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     *data = Json::object();
     return Status::OK();
   }
-  try {
-    *data = Json::parse(req.body);
-    return Status::OK();
-  } catch (const Json::parse_error& e) {
-    return Status::BadRequest(std::string("Invalid JSON body: ") + e.what());
-  }
+  return ParseJson(req.body, data);
+}
+
+// The answer to a request that threw: nothing of the half-built response survives.
+void WriteInternalError(const HttpRequest& req, const char* what, HttpResponse* res) {
+  Log(LogLevel::kError, "REST " + ToValidUtf8(req.method, 16) + " " + ToValidUtf8(req.path, 200) +
+                            " threw: " + ToValidUtf8(what, 200));
+  *res = HttpResponse();
+  WriteError(Status::GeneralError("internal error"), res);
 }
 
 const char* MethodFor(const std::string& http, bool has_id) {
@@ -51,16 +64,25 @@ const char* MethodFor(const std::string& http, bool has_id) {
 
 }  // namespace
 
+// Defence in depth: the boundaries translate library errors into Status, and whatever still
+// throws is answered here instead of unwinding the event loop.
 void RestRouter::Handle(const HttpRequest& req, HttpResponse* res) {
   ++stats_->http_requests;
-  Status s = Route(req, res);
-  if (!s.ok()) WriteError(s, res);
+  try {
+    Status s = Route(req, res);
+    if (!s.ok()) WriteError(s, res);
+  } catch (const std::exception& e) {
+    WriteInternalError(req, e.what(), res);
+  } catch (...) {
+    WriteInternalError(req, "an exception that is not a std::exception", res);
+  }
   if (res->status >= 400) ++stats_->http_errors;
 }
 
 Status RestRouter::Route(const HttpRequest& req, HttpResponse* res) {
   std::vector<std::string> parts;
-  if (!SplitPath(req.path, &parts)) return Status::BadRequest("malformed percent-encoding in path");
+  Status split = SplitPath(req.path, &parts);
+  if (!split.ok()) return split;
   if (req.method == "OPTIONS") {
     res->status = 204;
     res->headers.emplace_back("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE");
@@ -88,7 +110,7 @@ Status RestRouter::Route(const HttpRequest& req, HttpResponse* res) {
   if (s.ok()) s = dispatcher_->Call(call, &result, &result_json);
   if (!s.ok()) return s;
   res->status = ok_status;
-  res->body = result_json.empty() ? result.dump() : std::move(result_json);
+  res->body = result_json.empty() ? DumpJson(result) : std::move(result_json);
   return Status::OK();
 }
 

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/utf8.h"
+
 namespace agor {
 namespace {
 
@@ -31,9 +33,7 @@ struct Node {
 std::string Shown(const std::string& key) {
   constexpr size_t kMax = 64;
   if (key.size() <= kMax) return "'" + key + "'";
-  size_t cut = kMax;
-  while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;
-  return "'" + key.substr(0, cut) + "...'";
+  return "'" + std::string(Utf8Prefix(key, kMax)) + "...'";
 }
 
 Status Malformed(const std::string& key) {
@@ -50,34 +50,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Length of the UTF-8 sequence starting at s[i], or 0 when it is invalid (overlong forms,
-// surrogates and code points above U+10FFFF included).
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  const unsigned char c1 = byte(i + 1);
-  if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
-  if (c == 0xED && c1 > 0x9F) return 0;  // surrogate
-  if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
-  if (c == 0xF4 && c1 > 0x8F) return 0;  // above U+10FFFF
-  return n;
-}
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = Utf8SequenceLength(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
 }
 
 // Percent-decodes `in` (`+` is a space) into `out`.
@@ -285,6 +257,10 @@ Status AddParameter(std::string_view param, Node* root) {
 }  // namespace
 
 Status ParseQueryString(const std::string& raw, Json* out) {
+  if (raw.size() > kMaxQueryStringBytes) {
+    return Status::BadRequest("Query string too long (max " + std::to_string(kMaxQueryStringBytes) +
+                              " bytes)");
+  }
   std::string_view view(raw);
   if (!view.empty() && view[0] == '?') view.remove_prefix(1);
   std::vector<std::string_view> params;

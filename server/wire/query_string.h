@@ -13,9 +13,11 @@
 // has the value "". One leading `?` is ignored.
 //
 // Refused with BadRequest (qs would guess; agor says what is wrong): more than
-// kMaxQueryParameters parameters, more than kMaxQueryDepth bracket levels in one key, an array
-// index above kMaxQueryArrayIndex, malformed brackets (`a[b`, `a]`, `[a]`, `a[b]c`, `a[][b]`),
-// malformed percent escapes (`%`, `%4`, `%zz`), invalid UTF-8, and keys that mix shapes
+// kMaxQueryStringBytes bytes, more than kMaxQueryParameters parameters (which also bounds a
+// list such as `$in` and the keys of every object: each value is one parameter), more than
+// kMaxQueryDepth bracket levels in one key, an array index above kMaxQueryArrayIndex, malformed
+// brackets (`a[b`, `a]`, `[a]`, `a[b]c`, `a[][b]`), malformed percent escapes (`%`, `%4`, `%zz`),
+// invalid UTF-8, and keys that mix shapes
 // (`a=1&a[b]=2`, `a[0]=1&a[b]=2`).
 //
 // Thread-safety: a pure function.
@@ -28,6 +30,7 @@
 
 namespace agor {
 
+constexpr size_t kMaxQueryStringBytes = 16 * 1024;  // as much as an HTTP request head holds
 constexpr size_t kMaxQueryParameters = 1000;
 constexpr size_t kMaxQueryDepth = 8;  // bracket segments after the root key
 constexpr long kMaxQueryArrayIndex = 1000;

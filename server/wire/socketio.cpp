@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cstring>
-#include <exception>
+
+#include "base/json.h"
+#include "base/utf8.h"
 
 namespace agor {
 namespace {
@@ -24,44 +26,6 @@ bool IsReservedEvent(const std::string& name) {
     if (name == reserved) return true;
   }
   return false;
-}
-
-// Checks what nlohmann's parser does not: nesting deeper than max_depth (the dump/copy code is
-// recursive) and NUL bytes (nlohmann stops at a NUL as if the input ended, JSON.parse refuses
-// it). A linear scan that skips string contents, run before parsing.
-Status ScanJson(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\0') return Status::BadRequest("invalid socket.io packet JSON");
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return Status::BadRequest("socket.io packet nested too deep");
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return Status::OK();
-}
-
-Status ParseJson(std::string_view text, Json* out) {
-  Status status = ScanJson(text, kMaxJsonDepth);
-  if (!status.ok()) return status;
-  try {
-    *out = Json::parse(text.data(), text.data() + text.size(), nullptr, false);
-  } catch (const std::exception&) {
-    return Status::BadRequest("invalid socket.io packet JSON");
-  }
-  if (out->is_discarded()) return Status::BadRequest("invalid socket.io packet JSON");
-  return Status::OK();
 }
 
 // Reads the optional decimal ack id at the start of *rest and consumes it.
@@ -135,28 +99,6 @@ void AppendInteger(std::string* out, Int value) {
   out->append(digits, result.ptr);
 }
 
-// Length of the valid UTF-8 sequence starting at text[i] (RFC 3629, as nlohmann decodes it:
-// no overlongs, no surrogates, nothing past U+10FFFF), or 0 when it is invalid.
-size_t Utf8Length(std::string_view text, size_t i) {
-  auto at = [&](size_t k) -> unsigned {
-    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u;
-  };
-  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) {
-    return at(k) >= lo && at(k) <= hi;
-  };
-  const unsigned lead = at(0);
-  if (lead >= 0xC2 && lead <= 0xDF) return cont(1) ? 2 : 0;
-  if (lead == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-  if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF) {
-    return cont(1) && cont(2) ? 3 : 0;
-  }
-  if (lead == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-  if (lead == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (lead >= 0xF1 && lead <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (lead == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
 // The escape of an ASCII byte that is not plain (see kPlain), as nlohmann and JSON.stringify
 // write it.
 const char* Escape(unsigned char c, char (&buffer)[8]) {
@@ -205,7 +147,7 @@ bool AppendEscaped(std::string* out, std::string_view text) {
     while (i < size && kPlain.plain[bytes[i]]) ++i;
     if (i == size) break;
     if (bytes[i] >= 0x80) {
-      const size_t length = Utf8Length(text, i);
+      const size_t length = Utf8SequenceLength(text, i);
       if (length == 0) return false;
       i += length;
       continue;
@@ -246,7 +188,7 @@ Status DecodeSocketPacket(std::string_view payload, SocketPacket* out, std::size
   if (!status.ok()) return status;
   const bool present = !rest.empty();
   if (present) {
-    status = ParseJson(rest, &out->data);
+    status = ParseJson(rest, &out->data);  // the one entry rule: depth, UTF-8, numbers
     if (!status.ok()) return status;
   }
   return CheckData(out, present);

@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/json.h"
 #include "base/status.h"
 #include "server/wire/engineio.h"
 
@@ -64,16 +65,14 @@ struct SocketPacket {
 
 // Largest ack id accepted: Number.MAX_SAFE_INTEGER, the largest id a JS client counts to.
 inline constexpr std::int64_t kMaxAckId = (std::int64_t{1} << 53) - 1;
-// JSON nesting allowed in a packet; deeper payloads are refused before parsing.
-inline constexpr int kMaxJsonDepth = 64;
 
 // Decodes the payload of one Engine.IO message packet (the text after `4`).
 // PayloadTooLarge when payload.size() > max_bytes; BadRequest for everything else that is not a
 // valid text packet: empty input, unknown type digit, binary types, ack ids that are too long
-// (> 16 digits) or > kMaxAckId, bad JSON (including text after the JSON value),
-// JSON nested deeper than kMaxJsonDepth, data of the wrong shape for the type (see
-// SocketPacket), an EVENT named like a reserved event (connect, disconnect, ...), an ACK
-// without id. Never throws. *out is unspecified on error.
+// (> 16 digits) or > kMaxAckId, JSON refused by the entry rule of base/json.h (ParseJson: bad
+// syntax, text after the value, nesting deeper than kMaxJsonDepth, numbers out of range), data of
+// the wrong shape for the type (see SocketPacket), an EVENT named like a reserved event (connect,
+// disconnect, ...), an ACK without id. Never throws. *out is unspecified on error.
 Status DecodeSocketPacket(std::string_view payload, SocketPacket* out,
                           std::size_t max_bytes = kDefaultMaxPayload);
 

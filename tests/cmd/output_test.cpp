@@ -70,4 +70,23 @@ TEST_CASE("FormatJsonLines writes one compact object per line", "[cmd][output]")
   CHECK(FormatJsonLines(Json::array()).empty());
 }
 
+TEST_CASE("Cells and keys with invalid UTF-8 show U+FFFD and keep their width", "[cmd][output]") {
+  Column narrow{"T", "t", Column::kText, 3};
+  CHECK(CellText(Json("\xff"), narrow) == "\xef\xbf\xbd");
+  CHECK(CellText(Json("a\xc3\x28"
+                      "bc"),
+                 narrow) == "a\xef\xbf\xbd\xe2\x80\xa6");
+  Column id{"ID", "id", Column::kShortId};
+  CHECK(CellText(Json("\xf0\x9f\x98\x80" + std::string(9, 'a')), id) ==
+        "\xf0\x9f\x98\x80" + std::string(7, 'a'));
+  std::vector<Column> columns = {{"A", "a"}, {"B", "b"}};
+  Json rows = Json::array({{{"a", "\xe2\x82"}, {"b", "1"}}});  // a truncated sequence
+  CHECK(FormatTable(columns, rows, false) ==
+        "A   B\n"
+        "\xef\xbf\xbd\xef\xbf\xbd  1\n");
+  CHECK(FormatRecord(Json{{"k\xff", "v"}, {"long", 1}}, false) ==
+        "k\xef\xbf\xbd:   v\n"
+        "long: 1\n");
+}
+
 }  // namespace agor

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/json.h"
+
 namespace agor {
 namespace {
 
@@ -88,6 +90,42 @@ TEST_CASE("content accepts strings and content blocks", "[validator]") {
                            {"role", "assistant"},
                            {"content", Json::array({{{"type", "text"}, {"text", "x"}}})}})
             .ok());
+}
+
+// A value `depth` arrays deep, built without parsing (as an agent's writer could hand it over).
+Json Nested(int depth) {
+  Json value = Json::array();
+  for (int i = 1; i < depth; ++i) value = Json::array({std::move(value)});
+  return value;
+}
+
+TEST_CASE("strings and JSON values must be valid UTF-8, whoever writes them", "[validator]") {
+  const char* s = "11111111-2222-4333-8444-555555555555";
+  Status name = Check("boards", {{"name", "a\xFF"}});
+  CHECK(name.code() == Code::kBadRequest);
+  CHECK(name.message() == "name must be valid UTF-8");
+  CHECK(FieldOf(name) == "name");
+  CHECK(
+      FieldOf(Check("messages", {{"session_id", s}, {"role", "user"}, {"content", "\xC3\x28"}})) ==
+      "content");
+  Json blocks = Json::array({{{"type", "text"}, {"text", "ok"}}, {{"type", "text"}, {"\xFF", 1}}});
+  CHECK(FieldOf(Check("messages", {{"session_id", s}, {"role", "user"}, {"content", blocks}})) ==
+        "content");
+  CHECK(FieldOf(Check("sessions", {{"board_id", s}, {"agent_command", {"ls", "\xFF"}}})) ==
+        "agent_command");
+  CHECK(Check("boards", {{"name", "caf\xC3\xA9"}}).ok());
+}
+
+TEST_CASE("JSON values nest at most as deep as the entry rule allows", "[validator]") {
+  const char* s = "11111111-2222-4333-8444-555555555555";
+  auto content = [&](Json value) {
+    return Check("messages", {{"session_id", s}, {"role", "user"}, {"content", std::move(value)}});
+  };
+  CHECK(content(Nested(kMaxJsonDepth)).ok());
+  Status deep = content(Nested(kMaxJsonDepth + 1));
+  CHECK(deep.code() == Code::kBadRequest);
+  CHECK(deep.message() == "content is nested deeper than 64 levels");
+  CHECK(content(Nested(100000)).code() == Code::kBadRequest);  // checked without recursion
 }
 
 }  // namespace

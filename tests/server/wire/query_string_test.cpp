@@ -189,6 +189,26 @@ TEST_CASE("query string: the number of parameters is bounded") {
   Refuse(Repeat("a=x", 5000));
 }
 
+TEST_CASE("query string: the total size is bounded") {
+  const std::string value(kMaxQueryStringBytes - 2, 'x');
+  CHECK(Parse("a=" + value)["a"].get<std::string>().size() == value.size());
+  CHECK(Refuse("a=" + value + "x").message() == "Query string too long (max 16384 bytes)");
+}
+
+TEST_CASE("query string: an $in list is bounded by the parameter count") {
+  CHECK(Parse(Repeat("id[$in][]=x", 1000))["id"]["$in"].size() == 1000);
+  CHECK(Refuse(Repeat("id[$in][]=x", 1001)).message() == "Too many query parameters (max 1000)");
+  std::string indexed;
+  for (int i = 0; i <= 1000; ++i) indexed += "id[$in][" + std::to_string(i) + "]=x&";
+  CHECK(Refuse(indexed).message() == "Too many query parameters (max 1000)");
+}
+
+TEST_CASE("query string: numbers out of range stay strings for the schema to refuse") {
+  CHECK(Parse("$limit=99999999999999999999999&$skip=1e400") ==
+        J(R"({"$limit": "99999999999999999999999", "$skip": "1e400"})"));
+  CHECK(Parse("a[0099]=x") == J(R"({"a": {"0099": "x"}})"));  // not an index
+}
+
 TEST_CASE("query string: array indices are bounded") {
   CHECK(Parse("a[1000]=x") == J(R"({"a": ["x"]})"));
   CHECK(Refuse("a[1001]=x").message() ==

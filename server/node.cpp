@@ -28,7 +28,7 @@ class CorsReply : public HttpReply {
 HttpResponse StatusResponse(const Status& status) {
   HttpResponse res;
   res.status = status.http_status();
-  res.body = status.ToJson().dump(-1, ' ', false, Json::error_handler_t::replace);
+  res.body = status.ToJsonText();
   return res;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "base/json.h"
 #include "base/utf8.h"
 #include "server/agents/claude_parser.h"
 #include "server/agents/codex_parser.h"
@@ -114,58 +115,20 @@ Json Pick(const Json& from, std::initializer_list<const char*> keys) {
 
 // --- Base of the JSON-lines parsers ---------------------------------------------------------
 
-namespace {
-
-// The deepest nesting of objects and arrays in `text`, counting no further than `limit` + 1.
-// A linear scan that skips string contents; unbalanced text is left to the parser.
-int JsonDepth(std::string_view text, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size() && deepest <= limit; ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped character cannot end the string
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
-}  // namespace
-
-Status ParseBoundedJson(std::string_view text, int max_depth, Json* out) {
-  *out = nullptr;
-  if (JsonDepth(text, max_depth) > max_depth)
-    return Status::BadRequest("nested deeper than " + std::to_string(max_depth) + " levels");
-  try {  // without exceptions nlohmann still may throw on allocation failure
-    *out = Json::parse(text.begin(), text.end(), nullptr, false);
-  } catch (const std::exception&) {
-    *out = Json(Json::value_t::discarded);
-  }
-  if (out->is_discarded()) return Status::BadRequest("not JSON");
-  return Status::OK();
-}
-
 Status JsonLinesParser::ParseLine(std::string_view line, std::vector<AgentEvent>* out) {
   line = TrimCr(line);
   if (IsBlank(line)) return Status::OK();
   Json j;
-  Status s = ParseBoundedJson(line, kMaxAgentJsonDepth, &j);
+  Status s = ParseJson(line, &j);  // the one entry rule: depth, size, UTF-8, numbers
   if (s.ok() && j.is_object()) {
     Handle(j, out);
     return Status::OK();
   }
-  if (!s.ok() && !j.is_discarded())  // too deep: nothing was parsed
-    return Status::BadRequest(std::string(tool_) + ": output line " + s.message());
+  // A line too deep is named as such: its first 200 bytes would be brackets only.
+  const std::string reason = s.message();
+  if (reason.find("nested deeper") != std::string::npos)
+    return Status::BadRequest(std::string(tool_) + ": output line " +
+                              reason.substr(reason.find("nested deeper")));
   return Status::BadRequest(std::string(tool_) +
                             ": unparseable output line: " + ToValidUtf8(line, 200));
 }

@@ -119,8 +119,9 @@ class AgentParser {
   // *out. Lines that carry nothing for agor (blank lines, hooks, rate-limit notices, unknown
   // types) append nothing and are OK. For the JSON agents a line that is not a JSON object
   // (invalid UTF-8 included) is BadRequest "<tool>: unparseable output line: <its first 200
-  // bytes>", and one nested deeper than kMaxAgentJsonDepth is BadRequest "<tool>: output line
-  // nested deeper than 128 levels" (never parsed: the copies of a deep value recurse); both
+  // bytes>", and one nested deeper than base/json.h's kMaxJsonDepth is BadRequest "<tool>:
+  // output line nested deeper than 64 levels" (never parsed: the copies of a deep value
+  // recurse); lines go through ParseJson, the rule every JSON from outside meets; both
   // messages are valid UTF-8 and the TaskManager turns them into a failed task. The parser
   // stays usable. Never throws.
   virtual Status ParseLine(std::string_view line, std::vector<AgentEvent>* out) = 0;
@@ -132,9 +133,6 @@ class AgentParser {
 
 // A fresh parser for "claude-code", "codex", "gemini" or "command"; nullptr for anything else.
 std::unique_ptr<AgentParser> MakeAgentParser(const std::string& agentic_tool);
-
-// How deep a JSON line of an agent may nest (objects and arrays); deeper lines are refused.
-inline constexpr int kMaxAgentJsonDepth = 128;
 
 // True when `id` may be put into an agent's argv as a resume id: 1 to 128 of [A-Za-z0-9_-],
 // not starting with '-' (so it can never be read as a flag). UUIDs and codex thread ids pass.
@@ -199,12 +197,6 @@ void Dispatch(P* self, const std::pair<const char*, LineHandler<P>> (&table)[N],
     if (type == name) return (self->*handler)(line, out);
   }
 }
-
-// Parses one agent line as JSON: BadRequest when it nests deeper than `max_depth` (checked
-// by a linear scan before nlohmann builds anything; *out is then null) or is not JSON (*out
-// is then discarded). Never throws. (A shared
-// bounded ParseJson in base/ can replace this once there is one.)
-Status ParseBoundedJson(std::string_view text, int max_depth, Json* out);
 
 // Base of the JSON-lines parsers: skips blank lines, rejects a line that is not a JSON object
 // (BadRequest "<tool>: unparseable output line: …") or nests too deep, and hands each object

@@ -42,7 +42,7 @@ bool HasToken(std::string value, const std::string& token) {
 HttpResponse ErrorResponse(const Status& status) {
   HttpResponse r;
   r.status = status.http_status();
-  r.body = status.ToJson().dump();
+  r.body = status.ToJsonText();
   return r;
 }
 

@@ -32,7 +32,7 @@ constexpr uint64_t kFdReserve = 64;
 const std::string& BusyAnswer() {
   static const std::string answer = [] {
     Status busy = Status::Unavailable("too many connections (see --max-connections)");
-    std::string body = busy.ToJson().dump();
+    std::string body = busy.ToJsonText();
     return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
            "Content-Length: " +
            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;

@@ -117,7 +117,7 @@ TEST_CASE("a JSON line nested 100,000 deep fails the task, not the daemon", "[e2
     INFO(tool);
     Json done = RunOnce(api, events, tool);
     CHECK(done["status"] == "failed");
-    CHECK(Error(done) == std::string(tool) + ": output line nested deeper than 128 levels");
+    CHECK(Error(done) == std::string(tool) + ": output line nested deeper than 64 levels");
   }
   CHECK(api.Get("/health")["status"] == "ok");
 }

@@ -67,8 +67,9 @@ Status Node::Start(const NodeOptions& options) {
         return tasks->Stop(id, result);
       });
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
-  sockets_ = std::make_unique<SocketIoServer>(store_.get(), dispatcher_.get(), hub_.get(),
-                                              SystemClock(), options.retention);
+  sockets_ = std::make_unique<SocketIoServer>(
+      store_.get(), dispatcher_.get(), hub_.get(), SystemClock(), options.retention,
+      [web = web_.get()](std::function<void()> fn) { web->Post(std::move(fn)); }, options.socketio);
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
   // Group commit: the writes of one loop turn (all requests read together) share a COMMIT,
   // run once the loop has handled what was ready.

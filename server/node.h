@@ -29,6 +29,7 @@ struct NodeOptions {
   WebServerOptions web;
   StoreOptions store;
   EngineOptions engine;
+  SocketIoOptions socketio;
   ChannelMode channels = ChannelMode::kBoards;
   std::vector<std::string> cors_origins = {"http://localhost:5173"};
   Retention retention;

@@ -21,6 +21,7 @@ class EngineSession : public EngineSocket {
   const std::string& query() const override { return query_; }
   void Send(std::string_view frame) override;
   void Send(const SharedFrame& frame) override;
+  size_t queued_bytes() const override { return ws ? ws->buffered_bytes() : outbox_bytes; }
   void Close(const std::string& reason) override;
 
   // Answers the held GET with everything queued.

@@ -49,6 +49,8 @@ class EngineSocket {
   // Queues one complete Engine.IO message frame ("42[...]", "40{...}").
   virtual void Send(std::string_view frame) = 0;
   virtual void Send(const SharedFrame& frame) = 0;
+  // Bytes queued and not yet sent (or, on polling, not yet taken by a GET).
+  virtual size_t queued_bytes() const = 0;
   // Ends the session; OnClose follows (at once for polling, after the socket closes for WS).
   virtual void Close(const std::string& reason) = 0;
 

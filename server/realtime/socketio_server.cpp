@@ -20,6 +20,8 @@ struct Client {
 
 namespace {
 
+constexpr int kReplayWaitMs = 5;  // how often a paused recovery looks at the client's queue
+
 Json SubscriptionRecord(const char* field, const std::string& id) {
   return Json{{"id", id}, {field, id}};
 }
@@ -164,18 +166,26 @@ bool SocketIoServer::Restore(Client* c, const Json& auth, int64_t* offset) {
 void SocketIoServer::ReplaySlice(const std::weak_ptr<Client>& weak, int64_t offset) {
   std::shared_ptr<Client> c = weak.lock();
   if (!c) return;  // the client left meanwhile
+  if (c->sub.socket->queued_bytes() > options_.replay_high_water) {
+    return post_(kReplayWaitMs, [this, weak, offset] { ReplaySlice(weak, offset); });
+  }
   store_->Commit();
   EventLog* log = store_->event_log();
   if (log->FirstSeq() > offset + 1) return c->sub.socket->Close("recovery outran retention");
   std::vector<Event> events;
   Status s = log->ReadSince(offset, options_.replay_slice, &events);
   if (!s.ok()) return c->sub.socket->Close("recovery failed: " + s.message());
-  for (const Event& ev : events) {
+  size_t sent = 0;
+  while (sent < events.size()) {
+    const Event& ev = events[sent++];
     if (hub_->Wants(c->sub, ev)) c->sub.socket->Send(Hub::EncodeFrame(ev));
     offset = ev.seq;
+    if (c->sub.socket->queued_bytes() > options_.replay_high_water) break;  // let it drain
   }
-  if (events.size() < options_.replay_slice) return FinishConnect(c.get());
-  post_([this, weak, offset] { ReplaySlice(weak, offset); });
+  if (sent == events.size() && events.size() < options_.replay_slice) {
+    return FinishConnect(c.get());
+  }
+  post_(0, [this, weak, offset] { ReplaySlice(weak, offset); });
 }
 
 void SocketIoServer::FinishConnect(Client* c) {

@@ -9,7 +9,9 @@
 // from the durable event log: this holds across daemon restarts. When events after the offset
 // were pruned, or the pid is unknown, the client gets a fresh pid and is told it was not
 // recovered. The replay goes out `replay_slice` events per loop turn (posted), so a long one
-// never holds the loop; the client joins its channels in the turn that reads the log's end,
+// never holds the loop, and waits while the client's queue is past `replay_high_water`, so a
+// long one is not dropped as a slow reader (one that never reads misses its pings and goes);
+// the client joins its channels in the turn that reads the log's end,
 // after committing the open batch, so each event reaches it once, in order, from the log or
 // live.
 //
@@ -38,16 +40,17 @@ namespace agor {
 struct Client;
 
 struct SocketIoOptions {
-  size_t max_subscriptions = 10000;  // channels (boards + sessions) one client may join; a
-                                     // watcher of every board joins each, so not too few
-  size_t max_query_boards = 100;     // ids in the handshake's ?board_id=a,b
-  size_t replay_slice = 500;         // events a recovery sends per loop turn
+  size_t max_subscriptions = 10000;    // channels (boards + sessions) one client may join; a
+                                       // watcher of every board joins each, so not too few
+  size_t max_query_boards = 100;       // ids in the handshake's ?board_id=a,b
+  size_t replay_slice = 500;           // events a recovery sends per loop turn
+  size_t replay_high_water = 1 << 20;  // a recovery waits while more is queued to the client
 };
 
 class SocketIoServer : public EngineHandler {
  public:
-  // Runs a function on a later turn of the event loop.
-  using Post = std::function<void(std::function<void()>)>;
+  // Runs a function on a later turn of the event loop, after `delay_ms` (0: next turn).
+  using Post = std::function<void(int delay_ms, std::function<void()>)>;
 
   // Everything is borrowed and must outlive the server (and the tasks it posts).
   SocketIoServer(Store* store, Services* services, Hub* hub, Clock* clock, Retention retention,

@@ -250,5 +250,23 @@ TEST_CASE("a recovery from offset 0 replays in order while another client writes
   CHECK(connect_at >= 3000);  // everything before the reply came from the log
 }
 
+TEST_CASE("a long recovery waits for a client's queue instead of overflowing it",
+          "[e2e][realtime]") {
+  Daemon d({"--max-send-queue", "65536"});
+  std::string pid;
+  {
+    RawWebSocket first;
+    pid = Json::parse(Connect(&first, d).substr(2))["pid"].get<std::string>();
+  }
+  RestApi rest(d.port());
+  const std::string name(300, 'n');  // 1,500 frames of ~550 bytes: 12 times the queue's bound
+  for (int i = 0; i < 1500; ++i) rest.Post("/boards", {{"name", name}});
+  RawWebSocket back;
+  std::string reply = Connect(&back, d, "", "{\"pid\":\"" + pid + "\",\"offset\":\"0\"}");
+  REQUIRE(reply.rfind("40{", 0) == 0);
+  CHECK(Json::parse(reply.substr(2))["pid"] == pid);
+  CHECK(Metric(d, "agor_slow_clients_dropped_total") == 0);
+}
+
 }  // namespace
 }  // namespace agor

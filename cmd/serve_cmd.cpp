@@ -29,6 +29,8 @@ struct ServeFlags {
   int64_t retention_count = 100000;
   int64_t retention_age_s = 7 * 86400;
   size_t max_send_queue = 8 * 1024 * 1024;
+  size_t max_sessions = 20000;
+  size_t max_subscriptions = 10000;
   int64_t ping_interval_ms = 25000;
   int64_t ping_timeout_ms = 20000;
   int stop_grace_ms = 3000;
@@ -69,6 +71,13 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
   app.add_option("--max-send-queue", f->max_send_queue,
                  "bytes queued for one client before it is dropped as too slow")
       ->check(CLI::Range(size_t{4096}, size_t{1} << 32));
+  app.add_option("--max-sessions", f->max_sessions,
+                 "Engine.IO sessions (polling and WebSocket) open at once; handshakes past it "
+                 "get 503")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24));
+  app.add_option("--max-subscriptions", f->max_subscriptions,
+                 "boards and sessions one Socket.IO client may subscribe to at once")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   app.add_option("--ping-interval", f->ping_interval_ms, "Engine.IO ping interval in ms")
       ->check(CLI::Range(int64_t{100}, int64_t{600000}));
   app.add_option("--ping-timeout", f->ping_timeout_ms, "Engine.IO pong timeout in ms")
@@ -102,6 +111,8 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.retention.count = f.retention_count;
   o.retention.age_ms = f.retention_age_s * 1000;
   o.engine.max_queue_bytes = f.max_send_queue;
+  o.engine.max_sessions = f.max_sessions;
+  o.socketio.max_subscriptions = f.max_subscriptions;
   o.engine.ping_interval_ms = f.ping_interval_ms;
   o.engine.ping_timeout_ms = f.ping_timeout_ms;
   o.stop_grace_ms = f.stop_grace_ms;

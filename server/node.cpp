@@ -74,8 +74,17 @@ Status Node::Start(const NodeOptions& options) {
         return tasks->Stop(id, result);
       });
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
-  sockets_ = std::make_unique<SocketIoServer>(store_.get(), dispatcher_.get(), hub_.get(),
-                                              SystemClock(), options.retention);
+  // A recovery pauses well before the send queue's bound, which would drop the client.
+  SocketIoOptions socketio = options.socketio;
+  socketio.replay_high_water =
+      std::min(socketio.replay_high_water, options.engine.max_queue_bytes / 4);
+  sockets_ = std::make_unique<SocketIoServer>(
+      store_.get(), dispatcher_.get(), hub_.get(), SystemClock(), options.retention,
+      [web = web_.get()](int delay_ms, std::function<void()> fn) {
+        if (delay_ms <= 0) return web->Post(std::move(fn));
+        web->After(delay_ms, std::move(fn));
+      },
+      socketio);
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
   // Group commit: the writes of one loop turn (all requests read together) share a COMMIT,
   // run once the loop has handled what was ready.

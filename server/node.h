@@ -31,6 +31,7 @@ struct NodeOptions {
   WebServerOptions web;
   StoreOptions store;
   EngineOptions engine;
+  SocketIoOptions socketio;
   ChannelMode channels = ChannelMode::kBoards;
   std::vector<std::string> cors_origins = {"http://localhost:5173"};
   std::vector<std::string> allowed_hosts;  // Host names besides localhost and the loopback IPs

@@ -76,6 +76,23 @@ CREATE INDEX messages_by_task ON messages(task_id) WHERE task_id IS NOT NULL;
 CREATE TABLE agent_processes (
   task_id TEXT PRIMARY KEY, pgid INTEGER NOT NULL, start_time INTEGER NOT NULL);
 )sql",
+    // 5: a recovery state's channels one row each: joining one no longer rewrites all the
+    // others (which made each subscription cost in proportion to the client's earlier ones).
+    R"sql(
+CREATE TABLE client_channels (
+  pid TEXT NOT NULL REFERENCES client_states(pid) ON DELETE CASCADE,
+  kind TEXT NOT NULL, channel_id TEXT NOT NULL,
+  PRIMARY KEY (pid, kind, channel_id)) WITHOUT ROWID;
+INSERT OR IGNORE INTO client_channels
+  SELECT pid, 'boards', value FROM client_states,
+    json_each(CASE WHEN json_valid(state) THEN state ELSE '{}' END, '$.boards')
+  WHERE type = 'text';
+INSERT OR IGNORE INTO client_channels
+  SELECT pid, 'sessions', value FROM client_states,
+    json_each(CASE WHEN json_valid(state) THEN state ELSE '{}' END, '$.sessions')
+  WHERE type = 'text';
+UPDATE client_states SET state = '{}';
+)sql",
 };
 
 int UserVersion(SQLite::Database& db) {

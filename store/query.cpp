@@ -222,7 +222,8 @@ class WhereBuilder {
   }
 
   // `$in` / `$nin`: an array of values (a lone scalar counts as one). Empty lists match
-  // nothing / everything, as knex renders them.
+  // nothing / everything, as knex renders them. The list is bound as one JSON array text read
+  // back by json_each, so every list length shares one SQL text (and one cached statement).
   Status InList(const Field& field, const std::string& op, const Json& value,
                 std::vector<std::string>* conds) {
     Status s = CountTerm();
@@ -239,26 +240,46 @@ class WhereBuilder {
       conds->push_back(negate ? "1 = 1" : "1 = 0");
       return Status::OK();
     }
-    std::vector<std::string> marks;
+    Json values = Json::array();
     for (const Json& v : list) {
-      s = Bind(field, v);
+      Json coerced;
+      s = CoerceQueryValue(field, v, &coerced);
       if (!s.ok()) return s;
-      marks.push_back("?");
+      values.push_back(std::move(coerced));
     }
-    conds->push_back(Quote(field.name) + (negate ? " NOT IN (" : " IN (") + Join(marks, ", ") +
-                     ")");
-    return Status::OK();
+    std::string text;
+    s = DumpList(field, values, &text);
+    if (s.ok()) s = Push(std::move(text));
+    if (s.ok()) {
+      conds->push_back(Quote(field.name) + (negate ? " NOT IN" : " IN") +
+                       " (SELECT value FROM json_each(?))");
+    }
+    return s;
+  }
+
+  // The list as JSON text; text that is not UTF-8 cannot be written as JSON (nlohmann throws).
+  static Status DumpList(const Field& field, const Json& values, std::string* text) {
+    try {
+      *text = values.dump();
+      return Status::OK();
+    } catch (const Json::exception&) {
+      return InvalidValue(field.name, "valid UTF-8 text");
+    }
   }
 
   Status Bind(const Field& field, const Json& value) {
+    Json coerced;
+    Status s = CoerceQueryValue(field, value, &coerced);
+    return s.ok() ? Push(std::move(coerced)) : s;
+  }
+
+  Status Push(Json param) {
     if (params_->size() >= kMaxBoundParams) {
       return Status::BadRequest("Query has too many values (max " +
                                 std::to_string(kMaxBoundParams) + ")");
     }
-    Json coerced;
-    Status s = CoerceQueryValue(field, value, &coerced);
-    if (s.ok()) params_->push_back(std::move(coerced));
-    return s;
+    params_->push_back(std::move(param));
+    return Status::OK();
   }
 
   const ServiceSchema& schema_;

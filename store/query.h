@@ -11,6 +11,8 @@
 //   field: null → "f" IS NULL;  {$ne: null} → "f" IS NOT NULL;  {$ne: v} → "f" <> ? (so, as in
 //   knex, $ne and $nin never match NULL);  {$in: []} → 1 = 0;  {$nin: []} → 1 = 1;  a lone
 //   scalar in $in/$nin is a one-element list;  several operators on one field are ANDed;
+//   a list becomes `"f" IN (SELECT value FROM json_each(?))` with the coerced values bound as
+//   one JSON array, so its SQL (and prepared statement) does not change with its length;
 //   `$or`/`$and` group their sub-queries in parentheses, and empty sub-queries ({} or an
 //   empty list) add no condition at all, as knex drops empty groups.
 // Messages (all BadRequest): top-level unknown `$x` → "Invalid filter value $x" (Feathers'
@@ -41,7 +43,8 @@ struct QueryLimits {
 struct SqlQuery {
   std::string where;                // "" or " WHERE <expr>" with ? placeholders
   std::vector<Json> params;         // bound values for `where`, in order: each is a Json
-                                    // string (bind text), integer (bind int64) or null
+                                    // string (bind text), integer (bind int64) or null; an
+                                    // $in/$nin list is one string, its JSON array text
   std::string order_by;             // "" or " ORDER BY \"col\" ASC, ..."
   std::vector<std::string> select;  // columns to return; empty means all. Always holds the
                                     // id field when non-empty (Feathers adds it).

@@ -419,44 +419,6 @@ Status Store::Remove(const std::string& service, const std::string& id, Json* re
   return Write(*schema, "removed", remove, record);
 }
 
-Status Store::SaveClientState(const std::string& pid, const Json& state) {
-  try {
-    auto st = statements_.Get(
-        "INSERT INTO client_states (pid, state, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(pid) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at");
-    st->bind(1, pid);
-    st->bind(2, state.dump());
-    st->bind(3, FormatIso8601(clock_->NowMillis()));
-    st->exec();
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
-}
-
-Status Store::LoadClientState(const std::string& pid, Json* state) {
-  try {
-    auto st = statements_.Get("SELECT state FROM client_states WHERE pid = ?");
-    st->bind(1, pid);
-    if (!st->executeStep()) return Status::NotFound("unknown pid");
-    *state = Json::parse(st->getColumn(0).getString(), nullptr, false);
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
-}
-
-Status Store::PruneClientStates(int64_t min_ts_millis) {
-  try {
-    auto st = statements_.Get("DELETE FROM client_states WHERE updated_at < ?");
-    st->bind(1, FormatIso8601(min_ts_millis));
-    st->exec();
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
-}
-
 void Store::Checkpoint() {
   Commit();
   if (checkpointer_) {

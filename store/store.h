@@ -66,9 +66,14 @@ class Store {
   // ({seq, ts, service, event, board_id, session_id, record}).
   Status FindEvents(const Json& query, Json* page);
 
-  // Connection-state recovery: the subscriptions a Socket.IO client had, by its pid.
-  // LoadClientState answers NotFound for an unknown (or pruned) pid.
+  // Connection-state recovery: the subscriptions a Socket.IO client had, by its pid, as
+  // {"boards": [ids], "sessions": [ids]} (kept one row per channel: store/client_states.cpp).
+  // SaveClientState replaces them all; SetClientChannel joins (or leaves) one `kind`
+  // ("boards" or "sessions") in time that does not grow with the others. Both stamp the pid
+  // as used now. LoadClientState answers NotFound for an unknown (or pruned) pid.
   Status SaveClientState(const std::string& pid, const Json& state);
+  Status SetClientChannel(const std::string& pid, const std::string& kind, const std::string& id,
+                          bool joined);
   Status LoadClientState(const std::string& pid, Json* state);
   // Drops client states untouched since `min_ts_millis`.
   Status PruneClientStates(int64_t min_ts_millis);
@@ -139,6 +144,11 @@ class Store {
   int64_t NextMessageIndex(const std::string& session_id);
   Status Translate(const std::exception& e, const ServiceSchema& schema);
   Status FindIn(const ServiceSchema& schema, const Json& query, Json* page);
+  // Client states (store/client_states.cpp); the helpers throw SQLite::Exception.
+  Status InSavepoint(const std::function<Status()>& body);
+  Status TouchClientState(const std::string& pid);
+  Status SetChannel(const std::string& pid, const std::string& kind, const std::string& id,
+                    bool joined);
 
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<Checkpointer> checkpointer_;  // file databases only; stops before db_ closes

@@ -9,17 +9,19 @@
 namespace agor {
 
 // One Engine.IO session. Polling keeps frames in `outbox` until a GET takes them; a WebSocket
-// transport writes them at once (websocketpp batches queued frames into one write).
+// transport hands them to its WsConnection at once, whose queue the server writes out.
 class EngineSession : public EngineSocket, public WsConnectionOwner {
  public:
   EngineSession(EngineServer* server, std::string sid, std::string query, int64_t now)
       : sid(std::move(sid)), server_(server), query_(std::move(query)) {
     next_ping_ms = now + server_->options_.ping_interval_ms;
+    unused_until_ms = now + server_->options_.ping_timeout_ms;
   }
 
   const std::string& query() const override { return query_; }
   void Send(std::string_view frame) override;
   void Send(const SharedFrame& frame) override;
+  size_t queued_bytes() const override { return ws ? ws->buffered_bytes() : outbox_bytes; }
   void Close(const std::string& reason) override;
 
   // Answers the held GET with everything queued.
@@ -35,7 +37,8 @@ class EngineSession : public EngineSocket, public WsConnectionOwner {
   std::vector<std::string> outbox;  // polling frames not yet taken
   size_t outbox_bytes = 0;
   int64_t next_ping_ms = 0;
-  int64_t ping_sent_ms = 0;  // 0: no ping awaiting its pong
+  int64_t ping_sent_ms = 0;     // 0: no ping awaiting its pong
+  int64_t unused_until_ms = 0;  // a handshake no request followed expires then; 0: used
   bool closing = false;
 
  private:
@@ -45,9 +48,9 @@ class EngineSession : public EngineSocket, public WsConnectionOwner {
 
 namespace {
 
-HttpResponse EngineError(int code, const char* message) {
+HttpResponse EngineError(int code, const char* message, int status = 400) {
   HttpResponse r;
-  r.status = 400;
+  r.status = status;
   r.body = Json{{"code", code}, {"message", message}}.dump();
   return r;
 }
@@ -204,6 +207,7 @@ void EngineServer::HandleHttp(const HttpRequest& req, std::shared_ptr<HttpReply>
   std::string sid = QueryParam(req.query, "sid");
   if (!sid.empty()) return HandlePoll(req, sid, std::move(reply));
   if (req.method != "GET") return reply->Send(EngineError(2, "Bad handshake method"));
+  if (Full()) return reply->Send(EngineError(3, "Too many sessions, try again later", 503));
   EngineSession* s = Create(req);
   reply->Send(Text(EncodeOpen(s->sid, {"websocket"}, options_.ping_interval_ms,
                               options_.ping_timeout_ms, options_.max_payload)));
@@ -215,6 +219,7 @@ void EngineServer::HandlePoll(const HttpRequest& req, const std::string& sid,
   EngineSession* s = Find(sid);
   if (!s) return reply->Send(EngineError(1, "Session ID unknown"));
   if (s->ws) return reply->Send(EngineError(3, "Bad request"));
+  s->unused_until_ms = 0;
   if (req.method == "GET") {
     if (s->poll) {
       reply->Send(EngineError(3, "Bad request"));
@@ -242,7 +247,9 @@ Status EngineServer::AcceptWs(const HttpRequest& req) {
   if (QueryParam(req.query, "transport") != "websocket")
     return Status::BadRequest("Transport unknown");
   std::string sid = QueryParam(req.query, "sid");
-  if (sid.empty()) return Status::OK();
+  if (sid.empty()) {
+    return Full() ? Status::Unavailable("Too many sessions, try again later") : Status::OK();
+  }
   EngineSession* s = Find(sid);
   if (!s) return Status::BadRequest("Session ID unknown");
   if (s->ws || s->probe) return Status::BadRequest("session already upgrading or upgraded");
@@ -255,11 +262,14 @@ void EngineServer::OnWsOpen(WsConnection* ws, const HttpRequest& req) {
   if (!sid.empty()) {
     if (!s || s->ws || s->probe) return ws->Close(1008, "Session ID unknown");
     s->probe = ws;
+    s->unused_until_ms = 0;
     ws->owner = s;
     return;
   }
+  if (Full()) return ws->Close(1013, "Too many sessions, try again later");
   s = Create(req);
   s->ws = ws;
+  s->unused_until_ms = 0;
   ws->owner = s;
   ws->Send(EncodeOpen(s->sid, {}, options_.ping_interval_ms, options_.ping_timeout_ms,
                       options_.max_payload));
@@ -311,15 +321,18 @@ void EngineServer::Tick() {
   }
   doomed_.clear();
   int64_t now = clock_->NowMillis();
-  std::vector<EngineSession*> expired, to_ping;
+  std::vector<EngineSession*> unused, expired, to_ping;
   for (auto& entry : sessions_) {
     EngineSession* s = entry.second.get();
-    if (s->ping_sent_ms && now - s->ping_sent_ms > options_.ping_timeout_ms) {
+    if (s->unused_until_ms && now >= s->unused_until_ms) {
+      unused.push_back(s);
+    } else if (s->ping_sent_ms && now - s->ping_sent_ms > options_.ping_timeout_ms) {
       expired.push_back(s);
     } else if (!s->ping_sent_ms && now >= s->next_ping_ms) {
       to_ping.push_back(s);
     }
   }
+  for (EngineSession* s : unused) Destroy(s, "handshake never followed by a request");
   for (EngineSession* s : to_ping) {
     s->ping_sent_ms = now;
     s->next_ping_ms = now + options_.ping_interval_ms;

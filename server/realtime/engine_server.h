@@ -8,6 +8,11 @@
 //   websocket: /socket.io/?EIO=4&transport=websocket[&sid=S]      (with sid: the upgrade,
 //              "2probe" -> "3probe", the held poll gets "6", then "5" switches transports)
 //
+// Bounds: at most `max_sessions` sessions (a handshake past it gets 503); a polling handshake
+// that no request ever follows expires after the ping timeout, so handshakes alone cannot pile
+// up sessions; every session's unsent frames (polling outbox or WebSocket queue, pings
+// included) stay under `max_queue_bytes`, past which the session is dropped.
+//
 // Threading: the daemon's event loop only.
 #pragma once
 
@@ -30,6 +35,7 @@ struct EngineOptions {
   int64_t ping_timeout_ms = 20000;
   int64_t max_payload = 1000000;             // largest accepted packet or polling body
   size_t max_queue_bytes = 8 * 1024 * 1024;  // a session whose unsent bytes pass this is dropped
+  size_t max_sessions = 20000;               // open sessions, both transports
 };
 
 class EngineSession;
@@ -43,6 +49,8 @@ class EngineSocket {
   // Queues one complete Engine.IO message frame ("42[...]", "40{...}").
   virtual void Send(std::string_view frame) = 0;
   virtual void Send(const SharedFrame& frame) = 0;
+  // Bytes queued and not yet sent (or, on polling, not yet taken by a GET).
+  virtual size_t queued_bytes() const = 0;
   // Ends the session; OnClose follows (at once for polling, after the socket closes for WS).
   virtual void Close(const std::string& reason) = 0;
 
@@ -81,6 +89,7 @@ class EngineServer {
   friend class EngineSession;
   EngineSession* Find(const std::string& sid);
   EngineSession* Create(const HttpRequest& req);
+  bool Full() const { return sessions_.size() >= options_.max_sessions; }
   void Destroy(EngineSession* session, const std::string& reason);
   void HandlePoll(const HttpRequest& req, const std::string& sid, std::shared_ptr<HttpReply> reply);
 

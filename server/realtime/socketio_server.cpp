@@ -1,5 +1,6 @@
 #include "server/realtime/socketio_server.h"
 
+#include <algorithm>
 #include <set>
 
 #include "base/ids.h"
@@ -12,12 +13,14 @@ namespace agor {
 struct Client {
   Subscriber sub;
   bool connected = false;
+  bool replaying = false;                 // a recovery is being sent, CONNECT reply pending
+  std::vector<std::string> query_boards;  // the handshake's boards, joined once connected
   std::string pid;
 };
 
 namespace {
 
-constexpr size_t kReplayPage = 1000;
+constexpr int kReplayWaitMs = 5;  // how often a paused recovery looks at the client's queue
 
 Json SubscriptionRecord(const char* field, const std::string& id) {
   return Json{{"id", id}, {field, id}};
@@ -32,11 +35,31 @@ bool ParseOffset(const Json& offset, int64_t* out) {
   return true;
 }
 
+// The comma-separated items of `list`, empty ones skipped, each once.
+std::vector<std::string> SplitIds(const std::string& list) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    std::string id = list.substr(pos, comma - pos);
+    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    pos = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 SocketIoServer::SocketIoServer(Store* store, Services* services, Hub* hub, Clock* clock,
-                               Retention retention)
-    : store_(store), services_(services), hub_(hub), clock_(clock), retention_(retention) {}
+                               Retention retention, Post post, SocketIoOptions options)
+    : store_(store),
+      services_(services),
+      hub_(hub),
+      clock_(clock),
+      retention_(retention),
+      post_(std::move(post)),
+      options_(options) {}
 
 SocketIoServer::~SocketIoServer() {
   for (auto& entry : clients_) hub_->Remove(&entry.second->sub);
@@ -80,32 +103,52 @@ void SocketIoServer::OnMessage(EngineSocket* socket, std::string_view payload) {
   }
 }
 
+// A refused handshake query is a CONNECT_ERROR: the connection stays, the client may retry.
 void SocketIoServer::OnConnect(Client* c, const SocketPacket& packet) {
-  if (c->connected) return c->sub.socket->Close("second CONNECT on the same namespace");
-  // The replay reads the log: an open batch is committed (and published) first, so no event
-  // reaches this client both from the log and live.
-  store_->Commit();
-  bool recovered = Recover(c, packet.data);
-  if (!recovered) c->pid = NewToken();
-  JoinFromQuery(c);
-  c->connected = true;
-  hub_->Add(&c->sub);
-  SaveState(*c);
-  c->sub.socket->Send(EncodeConnect(Json{{"sid", NewToken()}, {"pid", c->pid}}));
+  if (c->connected || c->replaying)
+    return c->sub.socket->Close("second CONNECT on the same namespace");
+  Status s = BoardsFromQuery(c->sub.socket->query(), &c->query_boards);
+  if (!s.ok()) return c->sub.socket->Send(EncodeConnectError(s.message(), s.data()));
+  int64_t offset = 0;
+  if (!Restore(c, packet.data, &offset)) {
+    c->pid = NewToken();
+    return FinishConnect(c);
+  }
+  c->replaying = true;
+  ReplaySlice(clients_.at(c->sub.socket), offset);
 }
 
-// Restores the subscriptions of {pid} and sends every event after {offset} the client would
-// have received. False (nothing sent) when the pid is unknown or the log no longer holds all
-// events after the offset.
-bool SocketIoServer::Recover(Client* c, const Json& auth) {
-  int64_t offset = 0;
+// `?board_id=a,b` in the handshake: each a board that exists (short ids resolve).
+Status SocketIoServer::BoardsFromQuery(const std::string& query, std::vector<std::string>* boards) {
+  boards->clear();
+  std::vector<std::string> ids = SplitIds(QueryParam(query, "board_id"));
+  if (ids.size() > options_.max_query_boards) {
+    return Status::BadRequest("Too many board ids in the handshake (max " +
+                              std::to_string(options_.max_query_boards) + ")");
+  }
+  for (const auto& id : ids) {
+    // Ids are ASCII: anything else is refused without echoing bytes that may not be UTF-8.
+    if (std::any_of(id.begin(), id.end(), [](char ch) { return ch & 0x80; })) {
+      return Status::BadRequest("A board id in the handshake is not an id");
+    }
+    std::string full;
+    Status s = store_->ResolveId("boards", id, &full);
+    if (!s.ok()) return s;
+    boards->push_back(full);
+  }
+  return Status::OK();
+}
+
+// Restores the subscriptions of {pid} (not yet joined) and where its replay starts. False
+// (nothing changed) when the pid is unknown or the log no longer holds every event after
+// the offset.
+bool SocketIoServer::Restore(Client* c, const Json& auth, int64_t* offset) {
   Json state;
   if (!auth.is_object() || !auth.contains("pid") || !auth["pid"].is_string()) return false;
-  if (!auth.contains("offset") || !ParseOffset(auth["offset"], &offset)) return false;
+  if (!auth.contains("offset") || !ParseOffset(auth["offset"], offset)) return false;
   std::string pid = auth["pid"].get<std::string>();
   if (!store_->LoadClientState(pid, &state).ok() || !state.is_object()) return false;
-  EventLog* log = store_->event_log();
-  if (!log->Covers(offset, retention_, clock_->NowMillis())) return false;
+  if (!store_->event_log()->Covers(*offset, retention_, clock_->NowMillis())) return false;
   c->pid = pid;
   for (const auto& b : state.value("boards", Json::array())) {
     if (b.is_string()) c->sub.boards.insert(b.get<std::string>());
@@ -113,31 +156,54 @@ bool SocketIoServer::Recover(Client* c, const Json& auth) {
   for (const auto& s : state.value("sessions", Json::array())) {
     if (s.is_string()) c->sub.sessions.insert(s.get<std::string>());
   }
-  std::vector<Event> events;
-  do {
-    events.clear();
-    if (!log->ReadSince(offset, kReplayPage, &events).ok()) break;
-    for (const Event& ev : events) {
-      if (hub_->Wants(c->sub, ev)) c->sub.socket->Send(Hub::EncodeFrame(ev));
-      offset = ev.seq;
-    }
-  } while (events.size() == kReplayPage);
   return true;
 }
 
-// `?board_id=a,b` in the handshake joins those boards.
-void SocketIoServer::JoinFromQuery(Client* c) {
-  std::set<std::string> wanted(c->sub.boards.begin(), c->sub.boards.end());
-  std::string list = QueryParam(c->sub.socket->query(), "board_id");
-  size_t pos = 0;
-  while (pos < list.size()) {
-    size_t comma = list.find(',', pos);
-    if (comma == std::string::npos) comma = list.size();
-    if (comma > pos) wanted.insert(list.substr(pos, comma - pos));
-    pos = comma + 1;
+// One turn of a recovery: sends up to `replay_slice` of the events after `offset` the client
+// would have received, then posts the next turn. The open batch is committed first, so no
+// event read here can still roll back or be published live again; the turn that reads the
+// log's end connects the client before anything else can commit.
+void SocketIoServer::ReplaySlice(const std::weak_ptr<Client>& weak, int64_t offset) {
+  std::shared_ptr<Client> c = weak.lock();
+  if (!c) return;  // the client left meanwhile
+  if (c->sub.socket->queued_bytes() > options_.replay_high_water) {
+    return post_(kReplayWaitMs, [this, weak, offset] { ReplaySlice(weak, offset); });
   }
+  store_->Commit();
+  EventLog* log = store_->event_log();
+  if (log->FirstSeq() > offset + 1) return c->sub.socket->Close("recovery outran retention");
+  std::vector<Event> events;
+  Status s = log->ReadSince(offset, options_.replay_slice, &events);
+  if (!s.ok()) return c->sub.socket->Close("recovery failed: " + s.message());
+  size_t sent = 0;
+  while (sent < events.size()) {
+    const Event& ev = events[sent++];
+    if (hub_->Wants(c->sub, ev)) c->sub.socket->Send(Hub::EncodeFrame(ev));
+    offset = ev.seq;
+    if (c->sub.socket->queued_bytes() > options_.replay_high_water) break;  // let it drain
+  }
+  if (sent == events.size() && events.size() < options_.replay_slice) {
+    return FinishConnect(c.get());
+  }
+  post_(0, [this, weak, offset] { ReplaySlice(weak, offset); });
+}
+
+void SocketIoServer::FinishConnect(Client* c) {
+  c->replaying = false;
+  JoinChannels(c);
+  c->connected = true;
+  hub_->Add(&c->sub);
+  SaveState(*c);
+  c->sub.socket->Send(EncodeConnect(Json{{"sid", NewToken()}, {"pid", c->pid}}));
+}
+
+// Joins the hub's channels for the restored subscriptions and the handshake's boards.
+void SocketIoServer::JoinChannels(Client* c) {
+  std::set<std::string> boards(c->sub.boards.begin(), c->sub.boards.end());
+  boards.insert(c->query_boards.begin(), c->query_boards.end());
+  c->query_boards.clear();
   c->sub.boards.clear();
-  for (const auto& b : wanted) hub_->JoinBoard(&c->sub, b);
+  for (const auto& b : boards) hub_->JoinBoard(&c->sub, b);
   std::vector<std::string> sessions(c->sub.sessions.begin(), c->sub.sessions.end());
   c->sub.sessions.clear();
   for (const auto& s : sessions) hub_->JoinSession(&c->sub, s);
@@ -197,9 +263,15 @@ Status SocketIoServer::Subscribe(Client* c, const Json& data, Json* result) {
   std::string full;
   Status s = store_->ResolveId(board ? "boards" : "sessions", id.get<std::string>(), &full);
   if (!s.ok()) return s;
+  const auto& joined = board ? c->sub.boards : c->sub.sessions;
+  if (!joined.count(full) &&
+      c->sub.boards.size() + c->sub.sessions.size() >= options_.max_subscriptions) {
+    return Status(Code::kTooManyRequests, "Too many subscriptions on this connection (max " +
+                                              std::to_string(options_.max_subscriptions) + ")");
+  }
   if (board) hub_->JoinBoard(&c->sub, full);
   if (session) hub_->JoinSession(&c->sub, full);
-  SaveState(*c);
+  SaveChannel(*c, board ? "boards" : "sessions", full, true);
   *result = SubscriptionRecord(field, full);
   return Status::OK();
 }
@@ -207,7 +279,8 @@ Status SocketIoServer::Subscribe(Client* c, const Json& data, Json* result) {
 Status SocketIoServer::Unsubscribe(Client* c, const Json& id_json, Json* result) {
   if (!id_json.is_string()) return Status::MethodNotAllowed("Can not remove multiple entries");
   std::string id = id_json.get<std::string>();
-  if (c->sub.boards.count(id)) {
+  const bool board = c->sub.boards.count(id) > 0;
+  if (board) {
     hub_->LeaveBoard(&c->sub, id);
     *result = SubscriptionRecord("board_id", id);
   } else if (c->sub.sessions.count(id)) {
@@ -216,7 +289,7 @@ Status SocketIoServer::Unsubscribe(Client* c, const Json& id_json, Json* result)
   } else {
     return Status::NotFound("No record found for id '" + id + "'");
   }
-  SaveState(*c);
+  SaveChannel(*c, board ? "boards" : "sessions", id, false);
   return Status::OK();
 }
 
@@ -227,6 +300,14 @@ Json SocketIoServer::ListSubscriptions(const Client& c) const {
   return out;
 }
 
+// One channel joined or left: a row of the pid's state, whatever else it holds.
+void SocketIoServer::SaveChannel(const Client& c, const char* kind, const std::string& id,
+                                 bool joined) {
+  Status s = store_->SetClientChannel(c.pid, kind, id, joined);
+  if (!s.ok()) Log(LogLevel::kWarn, "cannot save client state: " + s.message());
+}
+
+// The whole state, once per CONNECT.
 void SocketIoServer::SaveState(const Client& c) {
   Json state{{"boards", Json::array()}, {"sessions", Json::array()}};
   for (const auto& b : c.sub.boards) state["boards"].push_back(b);

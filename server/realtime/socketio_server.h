@@ -8,14 +8,25 @@
 // reply (as stock socket.io does), every event after `offset` it would have received, read
 // from the durable event log: this holds across daemon restarts. When events after the offset
 // were pruned, or the pid is unknown, the client gets a fresh pid and is told it was not
-// recovered.
+// recovered. The replay goes out `replay_slice` events per loop turn (posted), so a long one
+// never holds the loop, and waits while the client's queue is past `replay_high_water`, so a
+// long one is not dropped as a slow reader (one that never reads misses its pings and goes);
+// the client joins its channels in the turn that reads the log's end,
+// after committing the open batch, so each event reaches it once, in order, from the log or
+// live.
+//
+// Bounds: a client joins at most `max_subscriptions` channels (429 past it); the handshake's
+// `?board_id=a,b` names at most `max_query_boards` boards, each of which must exist, or the
+// CONNECT gets a CONNECT_ERROR naming the first that does not.
 //
 // Threading: the daemon's event loop only.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "server/realtime/engine_server.h"
 #include "server/realtime/hub.h"
@@ -28,10 +39,22 @@ namespace agor {
 
 struct Client;
 
+struct SocketIoOptions {
+  size_t max_subscriptions = 10000;    // channels (boards + sessions) one client may join; a
+                                       // watcher of every board joins each, so not too few
+  size_t max_query_boards = 100;       // ids in the handshake's ?board_id=a,b
+  size_t replay_slice = 500;           // events a recovery sends per loop turn
+  size_t replay_high_water = 1 << 20;  // a recovery waits while more is queued to the client
+};
+
 class SocketIoServer : public EngineHandler {
  public:
-  // Everything is borrowed and must outlive the server.
-  SocketIoServer(Store* store, Services* services, Hub* hub, Clock* clock, Retention retention);
+  // Runs a function on a later turn of the event loop, after `delay_ms` (0: next turn).
+  using Post = std::function<void(int delay_ms, std::function<void()>)>;
+
+  // Everything is borrowed and must outlive the server (and the tasks it posts).
+  SocketIoServer(Store* store, Services* services, Hub* hub, Clock* clock, Retention retention,
+                 Post post, SocketIoOptions options = {});
   ~SocketIoServer() override;
 
   void OnOpen(EngineSocket* socket) override;
@@ -42,20 +65,26 @@ class SocketIoServer : public EngineHandler {
 
  private:
   void OnConnect(Client* c, const SocketPacket& packet);
-  bool Recover(Client* c, const Json& auth);
-  void JoinFromQuery(Client* c);
+  Status BoardsFromQuery(const std::string& query, std::vector<std::string>* boards);
+  bool Restore(Client* c, const Json& auth, int64_t* offset);
+  void ReplaySlice(const std::weak_ptr<Client>& weak, int64_t offset);
+  void FinishConnect(Client* c);
+  void JoinChannels(Client* c);
   void OnEvent(Client* c, SocketPacket packet);
   Status CallSubscriptions(Client* c, const FeathersCall& call, Json* result);
   Status Subscribe(Client* c, const Json& data, Json* result);
   Status Unsubscribe(Client* c, const Json& id, Json* result);
   Json ListSubscriptions(const Client& c) const;
   void SaveState(const Client& c);
+  void SaveChannel(const Client& c, const char* kind, const std::string& id, bool joined);
 
   Store* store_;
   Services* services_;
   Hub* hub_;
   Clock* clock_;
   Retention retention_;
+  Post post_;
+  SocketIoOptions options_;
   // shared: an answer waiting on a commit holds a weak_ptr to find out if its client left.
   std::unordered_map<EngineSocket*, std::shared_ptr<Client>> clients_;
 };

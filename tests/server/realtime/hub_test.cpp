@@ -12,6 +12,7 @@ class FakeSocket : public EngineSocket {
   const std::string& query() const override { return query_; }
   void Send(std::string_view frame) override { frames.emplace_back(frame); }
   void Send(const SharedFrame& frame) override { frames.push_back(frame.text()); }
+  size_t queued_bytes() const override { return 0; }
   void Close(const std::string&) override {}
   std::vector<std::string> frames;
 

@@ -34,6 +34,7 @@ namespace agor {
 struct StoreOptions {
   std::string path;  // SQLite file; ":memory:" for tests
   QueryLimits limits;
+  std::string vfs;  // SQLite VFS of the store's connection; "" = the default (tests inject faults)
 };
 
 class Store {

@@ -2,8 +2,27 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 ARGS ?=
+# `make fuzz`: how long each libFuzzer target runs; `make test` runs each FUZZ_CI_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 15
 
-.PHONY: all setup build serve test clean format bench
+# The sanitizer and fuzzing builds live beside the normal one, each in its own folder. They
+# build at -O1 with line tables only: a readable stack at a fraction of RelWithDebInfo's time.
+# ccache, when installed, serves all of them.
+CACHE := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+SAN_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CACHE)
+SAN_GCC := $(SAN_FLAGS) "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
+SAN_CLANG := $(SAN_FLAGS) "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+             -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
+export ASAN_OPTIONS ?= detect_leaks=1:halt_on_error=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
+
+# Runs a recipe step and says how long it took: `make test` must stay under 40 minutes.
+timed = start=$$(date +%s); $(2); rc=$$?; \
+        echo "make test: $(1) took $$(( $$(date +%s) - start )) s"; exit $$rc
+
+.PHONY: all setup build serve test clean format bench check asan tsan fuzz fuzz-build fuzz-ci
 
 all: build
 
@@ -11,17 +30,47 @@ setup:
 	@scripts/setup.sh
 
 build: setup
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CACHE) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 serve: build
 	$(BUILD)/agor serve $(ARGS)
 
+# What CI runs (.ci/run): the normal build and every suite, the unit and end-to-end suites
+# under ASan + UBSan, the threaded tests under TSan, then the fuzz corpora and short fuzz runs.
 test: setup
 	@scripts/setup.sh --test
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(call timed,build + tests,$(MAKE) --no-print-directory check)
+	@$(call timed,ASan/UBSan build + tests,$(MAKE) --no-print-directory asan)
+	@$(call timed,TSan build + tests,$(MAKE) --no-print-directory tsan)
+	@$(call timed,fuzz build + replay + short runs,$(MAKE) --no-print-directory fuzz-ci)
+
+check:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CACHE) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan:
+	@cmake -S . -B $(BUILD)-asan $(SAN_GCC) -DAGOR_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)-asan -j $(JOBS) --target agor unit_tests e2e_tests
+	@cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+
+tsan:
+	@cmake -S . -B $(BUILD)-tsan $(SAN_GCC) -DAGOR_TSAN=ON >/dev/null
+	@cmake --build $(BUILD)-tsan -j $(JOBS) --target threaded_tests
+	@cd $(BUILD)-tsan && ctest --output-on-failure -j $(JOBS)
+
+fuzz-build:
+	@cmake -S . -B $(BUILD)-fuzz $(SAN_CLANG) -DAGOR_FUZZ=ON \
+	  -DAGOR_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_targets
+
+# Every corpus replayed, then each target fuzzed for FUZZ_SECONDS (crashes: $(BUILD)-fuzz/fuzz-crashes).
+fuzz: fuzz-build
+	@cd $(BUILD)-fuzz && ctest --output-on-failure -j $(JOBS)
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)
 
 # Measures agor against the Feathers peer (needs npm; see docs/benchmarks.md). Not a test.
 bench: build
@@ -31,4 +80,4 @@ format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-fuzz

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages agor builds and tests with, only those missing.
-# Usage: scripts/setup.sh [--test]   (--test adds the test-only tools: node/npm, wrk)
+# Usage: scripts/setup.sh [--test]   (--test adds the test-only tools: node/npm and curl for
+# the suites, clang with its libFuzzer and sanitizer runtimes for the fuzz targets)
 # Exit codes: 0 ok, 1 an install failed.
 set -euo pipefail
 
@@ -8,7 +9,7 @@ pkgs=(g++ cmake make pkg-config
       libcpp-httplib-dev libwebsocketpp-dev libasio-dev libcli11-dev
       libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev catch2 libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(nodejs npm curl)
+  pkgs+=(nodejs npm curl clang libclang-rt-dev)
 fi
 
 missing=()

@@ -124,12 +124,13 @@ int LatestSchemaVersion() {
   return static_cast<int>(kMigrations.size());
 }
 
-Status OpenDatabase(const std::string& path, std::unique_ptr<SQLite::Database>* out, int version) {
+Status OpenDatabase(const std::string& path, std::unique_ptr<SQLite::Database>* out, int version,
+                    const std::string& vfs) {
   Status s = CreateParentFolder(path);
   if (!s.ok()) return s;
   try {
     auto db = std::make_unique<SQLite::Database>(
-        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, 0, vfs);
     db->setBusyTimeout(5000);
     db->exec("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA synchronous = NORMAL");

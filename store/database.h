@@ -20,9 +20,9 @@ int LatestSchemaVersion();
 // Opens `path` (creating the file, and for a path under a missing folder that folder), sets WAL
 // mode, synchronous=NORMAL (a kill -9 loses no committed transaction in WAL mode), foreign keys
 // and a busy timeout, then applies pending migrations up to `version` (tests build older
-// databases with a lower one).
+// databases with a lower one). `vfs` names a registered SQLite VFS, "" the default one.
 Status OpenDatabase(const std::string& path, std::unique_ptr<SQLite::Database>* out,
-                    int version = LatestSchemaVersion());
+                    int version = LatestSchemaVersion(), const std::string& vfs = "");
 
 // Translates a SQLiteCpp exception into agor's error style: UNIQUE/PRIMARY KEY violations are
 // Conflict, foreign-key violations BadRequest, anything else GeneralError.

@@ -90,7 +90,7 @@ int OnWalCommit(void* checkpointer, sqlite3* db, const char* name, int pages) {
 
 Status Store::Open(const StoreOptions& options, Clock* clock, std::unique_ptr<Store>* out) {
   std::unique_ptr<SQLite::Database> db;
-  Status s = OpenDatabase(options.path, &db);
+  Status s = OpenDatabase(options.path, &db, LatestSchemaVersion(), options.vfs);
   if (!s.ok()) return s;
   std::unique_ptr<Store> store(new Store(std::move(db), clock, options));
   if (options.path != ":memory:") {

@@ -42,6 +42,7 @@ struct AgentProcess {
 struct StoreOptions {
   std::string path;  // SQLite file; ":memory:" for tests
   QueryLimits limits;
+  std::string vfs;  // SQLite VFS of the store's connection; "" = the default (tests inject faults)
 };
 
 class Store {

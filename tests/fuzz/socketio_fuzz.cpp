@@ -1,10 +1,6 @@
 // libFuzzer target for the wire decoders: Engine.IO packets and polling payloads, Socket.IO
 // packets and the Feathers calls inside EVENTs, plus the encoders on whatever decoded. Built
-// only with clang, outside the unit-test glob:
-//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//     tests/fuzz/socketio_fuzz.cpp server/engineio.cpp server/socketio.cpp \
-//     server/feathers_call.cpp store/status.cpp -o socketio_fuzz
-//   ./socketio_fuzz -max_total_time=30 -max_len=4096
+// with the others by tests/fuzz/CMakeLists.txt (`make fuzz`).
 #include <cstddef>
 #include <cstdint>
 #include <string>

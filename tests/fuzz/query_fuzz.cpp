@@ -37,8 +37,8 @@ void CheckSql(const agor::ServiceSchema& schema, const agor::SqlQuery& q,
     if (!schema.FindField(name)) __builtin_trap();
     columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
   }
-  const std::string sql = "SELECT " + (columns.empty() ? std::string("*") : columns) +
-                          " FROM \"" + schema.name + "\"" + q.where + q.order_by;
+  const std::string sql = "SELECT " + (columns.empty() ? std::string("*") : columns) + " FROM \"" +
+                          schema.name + "\"" + q.where + q.order_by;
   try {
     SQLite::Statement statement(Schema(), sql);
     if (statement.getBindParameterCount() != static_cast<int>(q.params.size())) __builtin_trap();

@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const agor::Json body = agor::Json::parse(data, data + size, nullptr, false);
   if (body.is_discarded()) return 0;
   for (const agor::ServiceSchema& schema : agor::AllServices()) {
-    for (auto mode : {agor::WriteMode::kCreate, agor::WriteMode::kUpdate, agor::WriteMode::kPatch}) {
+    for (auto mode :
+         {agor::WriteMode::kCreate, agor::WriteMode::kUpdate, agor::WriteMode::kPatch}) {
       Validate(schema, body, mode);
     }
   }

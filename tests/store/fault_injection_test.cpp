@@ -76,7 +76,9 @@ struct FaultyStore {
   std::vector<int64_t> told;
 };
 
-bool IsServerError(const Status& s) { return s.http_status() >= 500 && s.http_status() < 600; }
+bool IsServerError(const Status& s) {
+  return s.http_status() >= 500 && s.http_status() < 600;
+}
 
 TEST_CASE("a full disk at COMMIT fails the whole batch with a 5xx and keeps nothing", "[store]") {
   FaultyStore f("full");

@@ -13,10 +13,16 @@ struct FaultFile {
   sqlite3_file* real;
 };
 
-FaultFile* Cast(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f); }
-sqlite3_file* Real(sqlite3_file* f) { return Cast(f)->real; }
+FaultFile* Cast(sqlite3_file* f) {
+  return reinterpret_cast<FaultFile*>(f);
+}
+sqlite3_file* Real(sqlite3_file* f) {
+  return Cast(f)->real;
+}
 
-int Close(sqlite3_file* f) { return Real(f)->pMethods->xClose(Real(f)); }
+int Close(sqlite3_file* f) {
+  return Real(f)->pMethods->xClose(Real(f));
+}
 int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   return Real(f)->pMethods->xRead(Real(f), buf, n, off);
 }
@@ -35,34 +41,49 @@ int Sync(sqlite3_file* f, int flags) {
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
   return Real(f)->pMethods->xFileSize(Real(f), size);
 }
-int Lock(sqlite3_file* f, int level) { return Real(f)->pMethods->xLock(Real(f), level); }
-int Unlock(sqlite3_file* f, int level) { return Real(f)->pMethods->xUnlock(Real(f), level); }
+int Lock(sqlite3_file* f, int level) {
+  return Real(f)->pMethods->xLock(Real(f), level);
+}
+int Unlock(sqlite3_file* f, int level) {
+  return Real(f)->pMethods->xUnlock(Real(f), level);
+}
 int CheckLock(sqlite3_file* f, int* out) {
   return Real(f)->pMethods->xCheckReservedLock(Real(f), out);
 }
 int Control(sqlite3_file* f, int op, void* arg) {
   return Real(f)->pMethods->xFileControl(Real(f), op, arg);
 }
-int SectorSize(sqlite3_file* f) { return Real(f)->pMethods->xSectorSize(Real(f)); }
-int Device(sqlite3_file* f) { return Real(f)->pMethods->xDeviceCharacteristics(Real(f)); }
+int SectorSize(sqlite3_file* f) {
+  return Real(f)->pMethods->xSectorSize(Real(f));
+}
+int Device(sqlite3_file* f) {
+  return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
+}
 int ShmMap(sqlite3_file* f, int page, int size, int extend, void volatile** out) {
   return Real(f)->pMethods->xShmMap(Real(f), page, size, extend, out);
 }
 int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
   return Real(f)->pMethods->xShmLock(Real(f), offset, n, flags);
 }
-void ShmBarrier(sqlite3_file* f) { Real(f)->pMethods->xShmBarrier(Real(f)); }
-int ShmUnmap(sqlite3_file* f, int del) { return Real(f)->pMethods->xShmUnmap(Real(f), del); }
+void ShmBarrier(sqlite3_file* f) {
+  Real(f)->pMethods->xShmBarrier(Real(f));
+}
+int ShmUnmap(sqlite3_file* f, int del) {
+  return Real(f)->pMethods->xShmUnmap(Real(f), del);
+}
 
 // Version 2: WAL's shared memory, but no memory-mapped reads (xFetch), so every write of a
 // page goes through xWrite.
 const sqlite3_io_methods kMethods = {
-    2,      Close,    Read,   Write,      Truncate, Sync,     FileSize,   Lock,     Unlock,
-    CheckLock, Control, SectorSize, Device, ShmMap, ShmLock, ShmBarrier, ShmUnmap, nullptr,
-    nullptr};
+    2,       Close,      Read,   Write,  Truncate, Sync,       FileSize, Lock,    Unlock, CheckLock,
+    Control, SectorSize, Device, ShmMap, ShmLock,  ShmBarrier, ShmUnmap, nullptr, nullptr};
 
-FaultVfs* Owner(sqlite3_vfs* vfs) { return static_cast<FaultVfs*>(vfs->pAppData); }
-sqlite3_vfs* Base(sqlite3_vfs* vfs) { return Owner(vfs)->base(); }
+FaultVfs* Owner(sqlite3_vfs* vfs) {
+  return static_cast<FaultVfs*>(vfs->pAppData);
+}
+sqlite3_vfs* Base(sqlite3_vfs* vfs) {
+  return Owner(vfs)->base();
+}
 
 int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int* out_flags) {
   FaultFile* f = Cast(file);
@@ -87,7 +108,9 @@ int FullPathname(sqlite3_vfs* vfs, const char* name, int n, char* out) {
 int Randomness(sqlite3_vfs* vfs, int n, char* out) {
   return Base(vfs)->xRandomness(Base(vfs), n, out);
 }
-int Sleep(sqlite3_vfs* vfs, int micros) { return Base(vfs)->xSleep(Base(vfs), micros); }
+int Sleep(sqlite3_vfs* vfs, int micros) {
+  return Base(vfs)->xSleep(Base(vfs), micros);
+}
 int CurrentTime(sqlite3_vfs* vfs, double* out) {
   return Base(vfs)->xCurrentTime(Base(vfs), out);
 }
@@ -118,7 +141,9 @@ FaultVfs::FaultVfs() : base_(sqlite3_vfs_find(nullptr)) {
   sqlite3_vfs_register(&vfs_, /*makeDflt=*/0);
 }
 
-FaultVfs::~FaultVfs() { sqlite3_vfs_unregister(&vfs_); }
+FaultVfs::~FaultVfs() {
+  sqlite3_vfs_unregister(&vfs_);
+}
 
 void FaultVfs::Clear() {
   write_error_ = SQLITE_OK;

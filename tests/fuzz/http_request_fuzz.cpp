@@ -1,6 +1,7 @@
 // libFuzzer target for the HTTP/1.1 request parser (server/wire/http_request_parser.h), fed
-// the way a connection feeds it: the bytes arrive in chunks, the parser is called again on all
-// unparsed bytes after each one, and a complete request is cut off the front (pipelining).
+// the way a connection feeds it: the bytes arrive in chunks, each chunk goes to the one
+// incremental HttpRequestParser (state kept across reads), and after a complete request the
+// rest of the chunk is fed again (pipelining).
 //
 // Input: byte 0 picks the chunk sizes (0: all at once; '1'..'9': that many bytes each, so a
 // seed reads "1GET / HTTP/1.1..."; any other value: irregular sizes from a small generator
@@ -35,30 +36,38 @@ size_t NextChunk(uint8_t rule, uint32_t* state, size_t left) {
   return 1 + (*state >> 16) % 64;
 }
 
-Outcome Feed(std::string_view stream, uint8_t rule) {
-  const agor::HttpLimits limits{4096, 8192};  // small, so the fuzzer reaches them
-  Outcome outcome;
-  std::string buffer;
-  uint32_t state = rule;
-  size_t pos = 0;
-  while (pos < stream.size() && !outcome.error) {
-    size_t n = std::min(NextChunk(rule, &state, stream.size() - pos), stream.size() - pos);
-    buffer.append(stream.substr(pos, n));
-    pos += n;
-    for (;;) {
-      agor::HttpRequest request;
-      agor::HttpParse parse = agor::ParseHttpRequest(buffer, limits, &request);
-      if (parse.result == agor::HttpParse::kIncomplete) break;
-      if (parse.result == agor::HttpParse::kError) {
-        if (parse.error.ok() || parse.error.http_status() < 400) __builtin_trap();
-        outcome.error = true;
-        break;
-      }
-      if (parse.consumed == 0 || parse.consumed > buffer.size()) __builtin_trap();
-      outcome.requests.push_back(Describe(request));
-      (void)agor::SerializeHttpResponse(agor::HttpResponse{}, parse.keep_alive);
-      buffer.erase(0, parse.consumed);
+// Feeds `chunk` to the parser, recording each complete request; false once it failed.
+bool FeedChunk(agor::HttpRequestParser* parser, std::string_view chunk, Outcome* outcome) {
+  while (!chunk.empty()) {
+    agor::HttpParse parse = parser->Feed(chunk);
+    if (parse.result == agor::HttpParse::kIncomplete) {
+      if (parse.consumed != chunk.size()) __builtin_trap();  // an incomplete read takes all
+      return true;
     }
+    if (parse.result == agor::HttpParse::kError) {
+      if (parse.error.ok() || parse.error.http_status() < 400) __builtin_trap();
+      outcome->error = true;
+      return false;
+    }
+    if (parse.consumed == 0 || parse.consumed > chunk.size()) __builtin_trap();
+    outcome->requests.push_back(Describe(parser->request()));
+    (void)agor::SerializeHttpResponse(agor::HttpResponse{}, parse.keep_alive);
+    chunk.remove_prefix(parse.consumed);
+  }
+  return true;
+}
+
+Outcome Feed(std::string_view stream, uint8_t rule) {
+  agor::HttpLimits limits;  // small, so the fuzzer reaches them
+  limits.max_header_bytes = 4096;
+  limits.max_body_bytes = 8192;
+  agor::HttpRequestParser parser(&limits);
+  Outcome outcome;
+  uint32_t state = rule;
+  for (size_t pos = 0; pos < stream.size();) {
+    size_t n = std::min(NextChunk(rule, &state, stream.size() - pos), stream.size() - pos);
+    if (!FeedChunk(&parser, stream.substr(pos, n), &outcome)) break;
+    pos += n;
   }
   return outcome;
 }

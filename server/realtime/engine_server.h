@@ -53,8 +53,6 @@ class EngineSocket {
   virtual size_t queued_bytes() const = 0;
   // Ends the session; OnClose follows (at once for polling, after the socket closes for WS).
   virtual void Close(const std::string& reason) = 0;
-
-  void* user = nullptr;  // the Socket.IO layer's state
 };
 
 class EngineHandler {

@@ -68,7 +68,6 @@ SocketIoServer::~SocketIoServer() {
 void SocketIoServer::OnOpen(EngineSocket* socket) {
   auto client = std::make_shared<Client>();
   client->sub.socket = socket;
-  socket->user = client.get();
   clients_.emplace(socket, std::move(client));
 }
 
@@ -81,7 +80,9 @@ void SocketIoServer::OnClose(EngineSocket* socket, const std::string& reason) {
 }
 
 void SocketIoServer::OnMessage(EngineSocket* socket, std::string_view payload) {
-  Client* c = static_cast<Client*>(socket->user);
+  auto it = clients_.find(socket);  // the one map from a socket to its state: no user pointer
+  if (it == clients_.end()) return;
+  Client* c = it->second.get();
   SocketPacket packet;
   Status s = DecodeSocketPacket(payload, &packet);
   if (!s.ok()) return socket->Close("parse error: " + s.message());

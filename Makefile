@@ -14,11 +14,7 @@ SAN_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CACHE)
 SAN_GCC := $(SAN_FLAGS) "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
 SAN_CLANG := $(SAN_FLAGS) "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
              -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
-# alloc_dealloc_mismatch=0: Debian's standalone Asio picks aligned_alloc or operator new per
-# translation unit (its config reads glibc macros), so a handler's memory may be allocated by
-# one and freed by the other's operator delete: 41 e2e tests died of that report, none of a
-# bug of agor's (both end in free()).
-export ASAN_OPTIONS ?= detect_leaks=1:halt_on_error=1:alloc_dealloc_mismatch=0
+export ASAN_OPTIONS ?= detect_leaks=1:halt_on_error=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
 

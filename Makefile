@@ -50,10 +50,14 @@ check:
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Tests that measure the daemon's own resources, which ASan changes: its quarantine keeps freed
+# memory resident (RSS bounds) and it opens descriptors of its own (a 40-descriptor limit).
+ASAN_SKIP := out of file descriptors|keep the daemon.s memory bounded
+
 asan:
 	@cmake -S . -B $(BUILD)-asan $(SAN_GCC) -DAGOR_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD)-asan -j $(JOBS) --target agor unit_tests e2e_tests
-	@cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -E '$(ASAN_SKIP)'
 
 tsan:
 	@cmake -S . -B $(BUILD)-tsan $(SAN_GCC) -DAGOR_TSAN=ON >/dev/null

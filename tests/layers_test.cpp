@@ -2,7 +2,6 @@
 // layer may include itself and the layers listed for it, nothing else. CMake links each layer
 // to the same list, so a new arrow shows up here with the file and line to blame.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <map>

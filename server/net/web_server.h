@@ -32,7 +32,7 @@ struct WebServerOptions {
   // within body_timeout_ms (plus its size at 16 KiB/s) of the headers' end: else 408, close.
   int64_t header_timeout_ms = 10000;
   int64_t body_timeout_ms = 10000;
-  size_t max_connections = 0;           // open at once; 0: MaxConnectionsForFileLimit
+  size_t max_connections = 0;  // open at once; 0: MaxConnectionsForFileLimit
 };
 
 // The default connection limit for a soft RLIMIT_NOFILE of `file_limit`: what is left after a

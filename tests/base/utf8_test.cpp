@@ -28,7 +28,10 @@ TEST_CASE("malformed UTF-8 is refused") {
 }
 
 TEST_CASE("echoed text replaces each bad byte and stops at a byte budget") {
-  CHECK(ToValidUtf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(ToValidUtf8("a\xFF"
+                    "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
   CHECK(ToValidUtf8("\xC3\x28") == "\xEF\xBF\xBD(");
   CHECK(ToValidUtf8("\xE2\x82\xAC\xE2\x82\xAC", 4) == "\xE2\x82\xAC");
   CHECK(agor::Utf8Prefix("\xE2\x82\xAC\xE2\x82\xAC", 4) == "\xE2\x82\xAC");

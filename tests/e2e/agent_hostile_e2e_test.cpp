@@ -26,22 +26,11 @@ using Api = test::RestApi;
 const std::string kFixtures = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/";
 const std::string kHostile = kFixtures + "hostile_agent.sh";
 
-bool Ended(const PushedEvent& ev, const std::string& task_id) {
-  if (ev.name != "tasks patched" || ev.record.value("task_id", "") != task_id) return false;
-  std::string status = ev.record.value("status", "");
-  return status != "running" && status != "stopping";
-}
-
-// Waits for the task to end (or finds that it already has) and returns its final record.
+// The task's final record, once it has ended.
 Json WaitTaskEnd(EventStream& events, const std::string& task_id) {
-  for (const auto& ev : events.seen()) {
-    if (Ended(ev, task_id)) return ev.record;
-  }
-  PushedEvent ev;
-  do {
-    REQUIRE(events.WaitFor("tasks patched", {{"task_id", task_id}}, &ev, 20000));
-  } while (!Ended(ev, task_id));
-  return ev.record;
+  Json record;
+  REQUIRE(events.WaitTaskEnd(task_id, &record));
+  return record;
 }
 
 // Prompts `session` and returns the id of the task that runs `prompt`, queued or not.

@@ -60,4 +60,26 @@ bool EventStream::WaitFor(const std::string& name, const Json& match, PushedEven
   return false;
 }
 
+namespace {
+
+bool Ended(const PushedEvent& ev, const std::string& task_id) {
+  if (ev.name != "tasks patched" || ev.record.value("task_id", "") != task_id) return false;
+  std::string status = ev.record.value("status", "");
+  return status != "running" && status != "stopping";
+}
+
+}  // namespace
+
+bool EventStream::WaitTaskEnd(const std::string& task_id, Json* record, int timeout_ms) {
+  for (const auto& ev : seen_) {
+    if (Ended(ev, task_id)) return *record = ev.record, true;
+  }
+  PushedEvent ev;
+  do {
+    if (!WaitFor("tasks patched", {{"task_id", task_id}}, &ev, timeout_ms)) return false;
+  } while (!Ended(ev, task_id));
+  *record = ev.record;
+  return true;
+}
+
 }  // namespace agor::test

@@ -26,6 +26,9 @@ class EventStream {
   // Skips events until one named `name` whose record matches every key of `match`; every
   // event seen on the way is kept in seen().
   bool WaitFor(const std::string& name, const Json& match, PushedEvent* ev, int timeout_ms = 10000);
+  // Waits for the task to end (`tasks patched` to a status past running/stopping), or finds
+  // that it already has among seen(); *record gets its final record. False on timeout.
+  bool WaitTaskEnd(const std::string& task_id, Json* record, int timeout_ms = 20000);
   const std::vector<PushedEvent>& seen() const { return seen_; }
 
  private:

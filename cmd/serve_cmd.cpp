@@ -34,6 +34,7 @@ struct ServeFlags {
   int64_t ping_interval_ms = 25000;
   int64_t ping_timeout_ms = 20000;
   int stop_grace_ms = 3000;
+  std::string agent_workdir;
   int64_t header_timeout_ms = 10000;
   int64_t body_timeout_ms = 10000;
 };
@@ -85,6 +86,11 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
   app.add_option("--stop-grace", f->stop_grace_ms,
                  "ms between SIGTERM and SIGKILL when a task is stopped")
       ->check(CLI::Range(0, 600000));
+  app.add_option("--agent-workdir", f->agent_workdir,
+                 "directory where the agents of sessions without a repo (or whose repo has no "
+                 "local_path) run (default: the folder of --db; the daemon's working directory "
+                 "for :memory:)")
+      ->envname("AGOR_AGENT_WORKDIR");
   // Hidden: the tests shorten the request deadlines; operators have no reason to.
   app.add_option("--http-header-timeout", f->header_timeout_ms,
                  "ms from a request's first byte to the end of its headers")
@@ -116,6 +122,7 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.engine.ping_interval_ms = f.ping_interval_ms;
   o.engine.ping_timeout_ms = f.ping_timeout_ms;
   o.stop_grace_ms = f.stop_grace_ms;
+  o.agent_workdir = f.agent_workdir;
   return o;
 }
 

@@ -43,6 +43,7 @@ Node::~Node() {
   // the layers below them.
   tasks_.reset();
   processes_.reset();
+  paths_.reset();
   web_.reset();
   engine_.reset();
   sockets_.reset();
@@ -53,13 +54,18 @@ Status Node::Start(const NodeOptions& options) {
   Status s = Store::Open(options.store, SystemClock(), &store_);
   if (!s.ok()) return s;
   stats_.started_ms = SystemClock()->NowMillis();
+  std::string agent_dir;  // after Open, which created the database's folder
+  s = AgentPaths::DefaultDirectory(RealFileSystem(), options.store.path, options.agent_workdir,
+                                   &agent_dir);
+  if (!s.ok()) return s;
+  paths_ = std::make_unique<AgentPaths>(RealFileSystem(), agent_dir);
   web_ = std::make_unique<WebServer>();
   hub_ = std::make_unique<Hub>(options.channels);
   processes_ = std::make_unique<ProcessSupervisor>(
       [web = web_.get()](std::function<void()> fn) { web->Post(std::move(fn)); });
   tasks_ = std::make_unique<TaskManager>(
       store_.get(), [hub = hub_.get()](const Event& ev) { hub->Publish(ev); }, processes_.get(),
-      SystemClock(),
+      paths_.get(), SystemClock(),
       [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); },
       options.stop_grace_ms);
   dispatcher_ = std::make_unique<Dispatcher>(store_.get());
@@ -72,6 +78,14 @@ Status Node::Start(const NodeOptions& options) {
   dispatcher_->AddRecordRoute(
       "sessions", "stop", [tasks = tasks_.get()](const std::string& id, const Json&, Json* result) {
         return tasks->Stop(id, result);
+      });
+  // A repo's local_path must be a directory; a removal stops its agents before it happens.
+  dispatcher_->AddWriteCheck(
+      [paths = paths_.get(), tasks = tasks_.get()](const ServiceCall& call, const std::string& id) {
+        if (call.path == "repos" && call.method != "remove")
+          return paths->CheckLocalPath(call.data);
+        if (call.method == "remove") tasks->BeforeRemove(call.path, id);
+        return Status::OK();
       });
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
   // A recovery pauses well before the send queue's bound, which would drop the client.
@@ -113,6 +127,7 @@ Status Node::Start(const NodeOptions& options) {
   for (auto& own : OriginPolicy::OwnOrigins(web_->port(), hosts_->names()))
     origins.push_back(std::move(own));
   origins_ = std::make_unique<OriginPolicy>(std::move(origins));
+  Log(LogLevel::kInfo, "agents of sessions without a repo run in " + paths_->default_dir());
   tasks_->RecoverAfterRestart();
   Prune();
   // Heartbeats are checked often enough to keep short ping intervals on time.

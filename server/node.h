@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "server/agents/agent_paths.h"
 #include "server/agents/process_supervisor.h"
 #include "server/agents/task_manager.h"
 #include "server/api/dispatcher.h"
@@ -37,6 +38,7 @@ struct NodeOptions {
   std::vector<std::string> allowed_hosts;  // Host names besides localhost and the loopback IPs
   Retention retention;                     // how much of the event log recovery replays
   int stop_grace_ms = 3000;                // SIGTERM -> SIGKILL delay when a task is stopped
+  std::string agent_workdir;  // where agents without a repo run; "" = the database's folder
 };
 
 class Node {
@@ -63,6 +65,7 @@ class Node {
   std::unique_ptr<OriginPolicy> origins_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<WebServer> web_;
+  std::unique_ptr<AgentPaths> paths_;
   std::unique_ptr<ProcessSupervisor> processes_;
   std::unique_ptr<TaskManager> tasks_;
   std::unique_ptr<Dispatcher> dispatcher_;

@@ -251,15 +251,9 @@ std::string AgentExecutable(const std::string& agentic_tool) {
   return value != nullptr && *value != '\0' ? value : agent->default_executable;
 }
 
-std::string MissingExecutableMessage(const std::string& agentic_tool,
-                                     const std::string& executable) {
-  std::string message = agentic_tool + ": '" + ToValidUtf8(executable, 1024) + "' ";
-  if (executable.find('/') != std::string::npos) return message + "not found or not executable";
-  message += "not found on PATH";
+const char* AgentExecutableVariable(const std::string& agentic_tool) {
   const AgentSpec* agent = FindAgent(agentic_tool);
-  if (agent != nullptr && agent->env != nullptr)
-    message += std::string(" (set ") + agent->env + ")";
-  return message;
+  return agent != nullptr ? agent->env : nullptr;
 }
 
 }  // namespace agor

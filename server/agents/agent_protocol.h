@@ -141,7 +141,7 @@ bool IsSafeSdkSessionId(std::string_view id);
 // The task error for a session whose stored sdk_session_id fails IsSafeSdkSessionId.
 std::string UnsafeSdkSessionIdMessage(const std::string& agentic_tool, std::string_view id);
 
-// The argv to exec (argv[0] = `executable`, which the supervisor resolves on PATH), never a
+// The argv to exec (argv[0] = `executable`, which AgentPaths resolves on PATH), never a
 // shell string. `sdk_session_id` non-empty → the tool's resume form (`--resume=<id>` joined;
 // codex's positional `resume <id>`). For "command" it is `agent_command` as is and
 // `executable` and `sdk_session_id` are ignored. Empty when the tool is unknown, when an
@@ -157,12 +157,10 @@ std::vector<std::string> BuildAgentArgv(const std::string& agentic_tool,
 // (The variables are the admin's, like agent_command: used as given.)
 std::string AgentExecutable(const std::string& agentic_tool);
 
-// The task error when `executable` cannot be run (valid UTF-8 whatever `executable` holds):
-//   "claude-code: 'claude' not found on PATH (set AGOR_CLAUDE_BIN)"   (a bare name)
-//   "codex: '/opt/codex' not found or not executable"                 (a path)
-//   "command: 'mytool' not found on PATH"                             (no variable to set)
-std::string MissingExecutableMessage(const std::string& agentic_tool,
-                                     const std::string& executable);
+// The variable naming a tool's executable ("AGOR_CLAUDE_BIN" ...); nullptr for "command" and
+// unknown tools. (The task error for an executable that cannot run is agent_paths.h's
+// ExecutableError.)
+const char* AgentExecutableVariable(const std::string& agentic_tool);
 
 // --- Shared by the parsers (server/agents/*_parser.cpp); not for other callers --------------
 namespace agent_internal {

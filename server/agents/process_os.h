@@ -29,11 +29,14 @@ class ProcessOs {
  public:
   virtual ~ProcessOs() = default;
 
-  // Forks and execs `path` with `argv`, the fds `in`, `out`, `err` as its 0, 1, 2 and no
+  // Forks and execs `path` (used as is: no PATH lookup) with `argv` in the directory `cwd`
+  // ("" = the daemon's; PWD set to it), the fds `in`, `out`, `err` as its 0, 1, 2 and no
   // other fd, default signal dispositions, in a new process group whose id is its pid, and
-  // SIGKILLed when the daemon dies. GeneralError when fork fails.
-  virtual Status Spawn(const std::string& path, const std::vector<std::string>& argv, int in,
-                       int out, int err, pid_t* pid) = 0;
+  // SIGKILLed when the daemon dies. Returns once the exec happened or failed: GeneralError
+  // "fork: …", "cannot enter the working directory '<cwd>': …" or "cannot execute '<path>':
+  // …" (the child reports chdir's or exec's errno through a close-on-exec pipe, and is reaped).
+  virtual Status Spawn(const std::string& path, const std::vector<std::string>& argv,
+                       const std::string& cwd, int in, int out, int err, pid_t* pid) = 0;
   // kill(2): 0, or -1 with errno set. A negative pid is a process group.
   virtual int Kill(pid_t pid, int sig) = 0;
   // waitpid(2).

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +10,6 @@
 #include <cstring>
 
 #include "base/log.h"
-#include "base/utf8.h"
 
 namespace agor {
 
@@ -75,36 +73,14 @@ ProcessSupervisor::~ProcessSupervisor() {
   CloseFd(&wake_[1]);
 }
 
-std::string ProcessSupervisor::FindExecutable(const std::string& name) {
-  auto executable = [](const std::string& p) {
-    struct stat st;
-    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
-  };
-  if (name.empty()) return "";
-  if (name.find('/') != std::string::npos) return executable(name) ? name : "";
-  const char* path = getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t pos = 0;
-  while (pos <= dirs.size()) {
-    size_t colon = dirs.find(':', pos);
-    if (colon == std::string::npos) colon = dirs.size();
-    std::string candidate = dirs.substr(pos, colon - pos) + "/" + name;
-    if (colon > pos && executable(candidate)) return candidate;
-    pos = colon + 1;
-  }
-  return "";
-}
-
 Status ProcessSupervisor::Start(const ProcessSpec& spec, ProcessCallbacks callbacks, pid_t* pid) {
   if (spec.argv.empty()) return Status::BadRequest("empty argv");
-  std::string path = FindExecutable(spec.argv[0]);
-  if (path.empty())
-    return Status::NotFound("'" + ToValidUtf8(spec.argv[0], 1024) + "' not found on PATH");
+  const std::string& path = spec.path.empty() ? spec.argv[0] : spec.path;
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
     return Status::GeneralError(std::string("pipe: ") + strerror(errno));
   pid_t child_pid = -1;
-  Status s = os_->Spawn(path, spec.argv, in[0], out[1], err[1], &child_pid);
+  Status s = os_->Spawn(path, spec.argv, spec.cwd, in[0], out[1], err[1], &child_pid);
   close(in[0]);
   close(out[1]);
   close(err[1]);

@@ -34,8 +34,10 @@
 namespace agor {
 
 struct ProcessSpec {
-  std::vector<std::string> argv;  // argv[0]: a path, or a name looked up on PATH
-  std::string input;              // written to stdin, which is then closed
+  std::vector<std::string> argv;
+  std::string input;  // written to stdin, which is then closed
+  std::string path;   // the file to exec; "" = argv[0]. No PATH lookup: see AgentPaths
+  std::string cwd;    // the working directory; "" = the daemon's
 };
 
 struct ProcessCallbacks {
@@ -56,8 +58,8 @@ class ProcessSupervisor {
                     ProcessOs* os = RealProcessOs(), Clock* clock = SystemClock());
   ~ProcessSupervisor();  // kills every process group still running, joins the thread
 
-  // Spawns `spec`. NotFound when the executable is not on PATH / not executable; the pid
-  // (also the process group id) otherwise.
+  // Spawns `spec`: the pid (also the process group id), or why it could not start (see
+  // ProcessOs::Spawn: fork, the working directory, exec).
   Status Start(const ProcessSpec& spec, ProcessCallbacks callbacks, pid_t* pid);
   // Sends `sig` to the whole process group of `pid`.
   void Signal(pid_t pid, int sig);
@@ -71,9 +73,6 @@ class ProcessSupervisor {
   // belongs to someone else: a process with pid `pgid` that started at another time than
   // `start_time`, or a member older than that. True when the group was signalled.
   bool KillLeftBehind(pid_t pgid, int64_t start_time);
-
-  // Resolves a program name through PATH ("" when not found or not executable).
-  static std::string FindExecutable(const std::string& name);
 
  private:
   struct Child;

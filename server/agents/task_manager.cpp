@@ -6,6 +6,7 @@
 #include "base/ids.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "server/agents/agent_paths.h"
 #include "server/agents/agent_protocol.h"
 
 namespace agor {
@@ -15,6 +16,7 @@ struct TaskManager::Run {
   std::string session_id;
   std::string board_id;
   pid_t pid = -1;
+  int64_t start_time = -1;  // of the agent (see ProcessSupervisor::StartTime)
   std::unique_ptr<AgentParser> parser;
   std::unordered_map<std::string, std::string> stream_ids;  // agent stream key -> message_id
   int64_t started_ms = 0;
@@ -74,17 +76,19 @@ Status PromptText(const Json& body, std::string* prompt) {
 
 }  // namespace
 
-TaskManager::TaskManager(Store* store, Publish publish, ProcessSupervisor* processes, Clock* clock,
-                         After after, int stop_grace_ms)
+TaskManager::TaskManager(Store* store, Publish publish, ProcessSupervisor* processes,
+                         const AgentPaths* paths, Clock* clock, After after, int stop_grace_ms)
     : store_(store),
       publish_(std::move(publish)),
       processes_(processes),
+      paths_(paths),
       clock_(clock),
       after_(std::move(after)),
       stop_grace_ms_(stop_grace_ms) {}
 
 TaskManager::~TaskManager() {
   for (auto& entry : runs_) processes_->Signal(entry.second->pid, SIGKILL);
+  for (auto& entry : orphans_) processes_->Signal(entry.second.pid, SIGKILL);
 }
 
 bool TaskManager::Patch(const char* service, const std::string& id, const Json& data) {
@@ -102,12 +106,13 @@ bool TaskManager::Patch(const char* service, const std::string& id, const Json& 
   return s.ok();
 }
 
-// Runs a supervisor callback of the run of `session_id`. Nothing may unwind the event loop:
-// if the handling throws, the run is dropped as failed so that its session can go on.
-void TaskManager::Guard(const std::string& session_id, const std::function<void(Run*)>& fn) {
+// Runs a supervisor callback of task `task_id` while it is the run of `session_id` (not once
+// its records were removed: see Abandon). Nothing may unwind the event loop: if the handling
+// throws, the run is dropped as failed so that its session can go on.
+void TaskManager::Guard(const std::string& session_id, const std::string& task_id,
+                        const std::function<void(Run*)>& fn) {
   auto it = runs_.find(session_id);
-  if (it == runs_.end()) return;
-  const std::string task_id = it->second->task_id;
+  if (it == runs_.end() || it->second->task_id != task_id) return;
   try {
     fn(it->second.get());
   } catch (const std::exception& e) {
@@ -212,32 +217,48 @@ Status TaskManager::BuildSpec(Run* run, const Json& session, const std::string& 
   run->parser = MakeAgentParser(tool);
   run->json_output = tool != "command";
   if (!run->parser) return Status::BadRequest("unknown agentic_tool '" + tool + "'");
-  std::string exe;
-  if (tool != "command") {
-    exe = AgentExecutable(tool);
-    if (ProcessSupervisor::FindExecutable(exe).empty())
-      return Status::NotFound(MissingExecutableMessage(tool, exe));
-  } else if (!session["agent_command"].is_array() || session["agent_command"].empty()) {
+  std::string exe = AgentExecutable(tool);
+  if (tool == "command" &&
+      (!session["agent_command"].is_array() || session["agent_command"].empty()))
     return Status::BadRequest("command: the session has no agent_command");
-  }
   // A record's value goes into argv: it must not be readable as a flag.
   std::string sdk =
       session["sdk_session_id"].is_string() ? session["sdk_session_id"].get<std::string>() : "";
   if (tool != "command" && !sdk.empty() && !IsSafeSdkSessionId(sdk))
     return Status::BadRequest(UnsafeSdkSessionIdMessage(tool, sdk));
-  *spec = {BuildAgentArgv(tool, exe, sdk, session["agent_command"]), prompt};
+  spec->argv = BuildAgentArgv(tool, exe, sdk, session["agent_command"]);
+  spec->input = prompt;
+  if (spec->argv.empty()) return Status::BadRequest(tool + ": agent_command must hold strings");
   if (spec->input.empty() || spec->input.back() != '\n') spec->input += '\n';
+  return Locate(tool, session, spec);
+}
+
+// Where the agent runs and which file it is, checked now so the task's error says which
+// directory or file is wrong and how.
+Status TaskManager::Locate(const std::string& tool, const Json& session, ProcessSpec* spec) {
+  Status s = paths_->WorkingDirectory(store_, session, &spec->cwd);
+  if (!s.ok()) return s;
+  const char* path_var = getenv("PATH");
+  Executable found = paths_->FindExecutable(spec->argv[0], spec->cwd,
+                                            path_var ? path_var : "/usr/local/bin:/usr/bin:/bin");
+  if (found.problem != Executable::Problem::kNone)
+    return Status::NotFound(ExecutableError(tool, spec->argv[0], found));
+  spec->path = found.path;
   return Status::OK();
 }
 
-ProcessCallbacks TaskManager::CallbacksFor(const std::string& session_id) {
+ProcessCallbacks TaskManager::CallbacksFor(const std::string& session_id,
+                                           const std::string& task_id) {
   ProcessCallbacks cb;
-  cb.on_line = [this, session_id](std::string line, bool truncated) {
-    Guard(session_id, [&](Run* r) { OnLine(r, std::move(line), truncated); });
+  cb.on_line = [this, session_id, task_id](std::string line, bool truncated) {
+    Guard(session_id, task_id, [&](Run* r) { OnLine(r, std::move(line), truncated); });
   };
-  cb.on_eof = [this, session_id] { Guard(session_id, [this](Run* r) { OnEof(r); }); };
-  cb.on_exit = [this, session_id](int status, std::string tail) {
-    Guard(session_id, [&](Run* r) { OnExit(r, status, tail); });
+  cb.on_eof = [this, session_id, task_id] {
+    Guard(session_id, task_id, [this](Run* r) { OnEof(r); });
+  };
+  cb.on_exit = [this, session_id, task_id](int status, std::string tail) {
+    if (orphans_.count(task_id)) return OrphanExited(task_id);
+    Guard(session_id, task_id, [&](Run* r) { OnExit(r, status, tail); });
   };
   return cb;
 }
@@ -246,11 +267,12 @@ Status TaskManager::Spawn(Run* run, const Json& session, const std::string& prom
   ProcessSpec spec;
   Status s = BuildSpec(run, session, prompt, &spec);
   if (!s.ok()) return s;
-  s = processes_->Start(spec, CallbacksFor(run->session_id), &run->pid);
+  s = processes_->Start(spec, CallbacksFor(run->session_id, run->task_id), &run->pid);
   if (!s.ok())
     return Status(s.code(), session["agentic_tool"].get<std::string>() + ": " + s.message());
   // Committed with this loop turn's batch: if the daemon dies, the next one kills the group.
-  s = store_->RecordAgentProcess({run->task_id, run->pid, processes_->StartTime(run->pid)});
+  run->start_time = processes_->StartTime(run->pid);
+  s = store_->RecordAgentProcess({run->task_id, run->pid, run->start_time});
   if (!s.ok()) Log(LogLevel::kWarn, "task " + run->task_id + ": cannot record its process group");
   return Status::OK();
 }
@@ -366,6 +388,20 @@ void TaskManager::OnExit(Run* run, int status, const std::string& tail) {
 }
 
 void TaskManager::Finish(Run* run, const std::string& status, const std::string& error) {
+  RecordEnd(run, status, error);
+  std::string session_id = run->session_id;
+  // A group whose agent left children running stays recorded: a crash of the daemon must
+  // not leave them behind either (the next daemon kills them).
+  if (!processes_->GroupAlive(run->pid)) {
+    Status s = store_->ForgetAgentProcess(run->task_id);
+    if (!s.ok()) Log(LogLevel::kWarn, "task " + run->task_id + ": cannot forget its group");
+  }
+  runs_.erase(session_id);
+  StartNextQueued(session_id);
+}
+
+// The task's end (`tasks patched`), then its session idle (`sessions patched`).
+void TaskManager::RecordEnd(Run* run, const std::string& status, const std::string& error) {
   int64_t now = clock_->NowMillis();
   Json patch{
       {"status", status},
@@ -373,22 +409,13 @@ void TaskManager::Finish(Run* run, const std::string& status, const std::string&
       {"duration_ms", now - run->started_ms},
       {"message_range", {{"start_index", run->first_index}, {"end_index", run->last_index}}}};
   if (!error.empty()) patch["error"] = ToValidUtf8(error, kMaxErrorBytes);
-  std::string session_id = run->session_id;
   if (!Patch("tasks", run->task_id, patch)) {  // never leave it running: the bare end
     Patch("tasks", run->task_id,
           {{"status", status},
            {"completed_at", FormatIso8601(now)},
            {"error", "the task's result could not be stored (see the daemon's log)"}});
   }
-  // A group whose agent left children running stays recorded: a crash of the daemon must
-  // not leave them behind either (the next daemon kills them).
-  if (!processes_->GroupAlive(run->pid)) {
-    Status s = store_->ForgetAgentProcess(run->task_id);
-    if (!s.ok()) Log(LogLevel::kWarn, "task " + run->task_id + ": cannot forget its group");
-  }
-  Patch("sessions", session_id, {{"status", "idle"}});
-  runs_.erase(session_id);
-  StartNextQueued(session_id);
+  Patch("sessions", run->session_id, {{"status", "idle"}});
 }
 
 void TaskManager::StartNextQueued(const std::string& session_id) {
@@ -420,6 +447,60 @@ Status TaskManager::Stop(const std::string& session_id, Json* result) {
   Patch("tasks", run->task_id, {{"status", "stopping"}});
   Terminate(run);
   return Status::OK();
+}
+
+void TaskManager::BeforeRemove(const std::string& service, const std::string& id) {
+  if (service != "sessions" && service != "boards") return;
+  std::string full;
+  if (!store_->ResolveId(service, id, &full).ok()) return;  // the removal answers it
+  std::vector<Run*> doomed;
+  for (auto& [session_id, run] : runs_) {
+    Json session;
+    bool hit = service == "sessions" ? session_id == full
+                                     : store_->Get("sessions", session_id, &session).ok() &&
+                                           session["board_id"] == full;
+    if (hit) doomed.push_back(run.get());
+  }
+  const std::string why =
+      service == "sessions" ? "the session was removed" : "the board was removed";
+  for (Run* run : doomed) Abandon(run, why);
+}
+
+// The run's records are about to be removed: its task ends `stopped` now, and its agent gets
+// SIGTERM, then (after the grace) SIGKILL for what is left of its group. From here on the run
+// is an orphan: its output is dropped and its exit writes nothing and starts nothing.
+void TaskManager::Abandon(Run* run, const std::string& why) {
+  run->stopping = true;
+  RecordEnd(run, "stopped", why);
+  processes_->Signal(run->pid, SIGTERM);
+  const std::string task_id = run->task_id;
+  orphans_[task_id] = {run->pid, run->start_time};
+  after_(stop_grace_ms_, [this, task_id] { KillOrphan(task_id); });
+  runs_.erase(run->session_id);
+}
+
+void TaskManager::OrphanExited(const std::string& task_id) {
+  auto it = orphans_.find(task_id);
+  if (it == orphans_.end()) return;
+  it->second.exited = true;
+  if (it->second.killed) ForgetOrphan(it);
+}
+
+// The grace is over: SIGKILL to whatever is left of the group (unless its id now names
+// another program's group: see ProcessSupervisor::KillLeftBehind).
+void TaskManager::KillOrphan(const std::string& task_id) {
+  auto it = orphans_.find(task_id);
+  if (it == orphans_.end()) return;
+  const Orphan& o = it->second;
+  if (processes_->GroupAlive(o.pid)) processes_->KillLeftBehind(o.pid, o.start_time);
+  it->second.killed = true;
+  if (it->second.exited) ForgetOrphan(it);
+}
+
+void TaskManager::ForgetOrphan(std::unordered_map<std::string, Orphan>::iterator it) {
+  Status s = store_->ForgetAgentProcess(it->first);
+  if (!s.ok()) Log(LogLevel::kWarn, "task " + it->first + ": cannot forget its group");
+  orphans_.erase(it);
 }
 
 // A dead daemon's agents died with it (PDEATHSIG), their children did not: kill the groups

@@ -15,6 +15,13 @@
 //           grace period to exit, and nothing a callback throws unwinds the loop.
 //   Stop:   the task goes `stopping`, the process group gets SIGTERM, then SIGKILL after
 //           the grace period (also how the daemon ends an agent itself).
+//   Remove: before a session or board is removed, each of its running agents is stopped the
+//           same way, but its task goes `stopped` (error: "the session was removed") and its
+//           session idle at once, so a watcher sees those patches before the removal events.
+//           From then on the run is an orphan: its output and exit write nothing, publish
+//           nothing and start no queued prompt (they go with the session).
+//   Where:  the agent runs in its repo's local_path, its executable resolved as execvp does
+//           (AgentPaths); a missing directory or executable fails the task saying which.
 //   Crash:  each running agent's process group is recorded in the store; the next daemon
 //           kills what is left of it before marking its task stopped.
 //   Argv:   the stored sdk_session_id must pass IsSafeSdkSessionId, else the task fails.
@@ -36,6 +43,7 @@
 namespace agor {
 
 class AgentParser;
+class AgentPaths;
 struct AgentEvent;
 
 class TaskManager {
@@ -45,8 +53,8 @@ class TaskManager {
   using Publish = std::function<void(const Event&)>;
 
   // Everything is borrowed. `after` runs a function on the loop after a delay (stop grace).
-  TaskManager(Store* store, Publish publish, ProcessSupervisor* processes, Clock* clock,
-              After after, int stop_grace_ms = 3000);
+  TaskManager(Store* store, Publish publish, ProcessSupervisor* processes, const AgentPaths* paths,
+              Clock* clock, After after, int stop_grace_ms = 3000);
   ~TaskManager();
 
   // On start: the process groups a previous daemon left are killed, its running/stopping
@@ -56,17 +64,31 @@ class TaskManager {
   Status Prompt(const std::string& session_id, const Json& body, Json* result);
   // POST /sessions/:id/stop: Conflict when the session runs nothing.
   Status Stop(const std::string& session_id, Json* result);
+  // Called before `service` record `id` (as sent: a prefix works) is removed: a session's
+  // running agent, or those of a board's sessions, are stopped as described above. Other
+  // services, and ids that resolve to nothing, are left to the removal.
+  void BeforeRemove(const std::string& service, const std::string& id);
   size_t running() const { return runs_.size(); }
+  // Agents whose records were removed and whose group has not been released yet.
+  size_t orphans() const { return orphans_.size(); }
 
  private:
   struct Run;
+  struct Orphan {
+    pid_t pid = -1;
+    int64_t start_time = -1;
+    bool exited = false;  // its exit has arrived
+    bool killed = false;  // the grace is over (what was left of its group got SIGKILL)
+  };
   Status Queue(const Json& session, const std::string& prompt, Json* result);
   Status StartTask(const Json& session, const std::string& prompt, const std::string& queued_id,
                    Json* result);
   Status BuildSpec(Run* run, const Json& session, const std::string& prompt, ProcessSpec* spec);
-  ProcessCallbacks CallbacksFor(const std::string& session_id);
+  Status Locate(const std::string& tool, const Json& session, ProcessSpec* spec);
+  ProcessCallbacks CallbacksFor(const std::string& session_id, const std::string& task_id);
   Status Spawn(Run* run, const Json& session, const std::string& prompt);
-  void Guard(const std::string& session_id, const std::function<void(Run*)>& fn);
+  void Guard(const std::string& session_id, const std::string& task_id,
+             const std::function<void(Run*)>& fn);
   void OnLine(Run* run, std::string line, bool truncated);
   void OnAgentEvent(Run* run, const AgentEvent& ev);
   void PublishDelta(Run* run, const std::string& stream_key, const std::string& chunk);
@@ -75,6 +97,11 @@ class TaskManager {
   void OnExit(Run* run, int status, const std::string& stderr_tail);
   void KillLeftBehind();
   void Finish(Run* run, const std::string& status, const std::string& error);
+  void RecordEnd(Run* run, const std::string& status, const std::string& error);
+  void Abandon(Run* run, const std::string& why);
+  void OrphanExited(const std::string& task_id);
+  void KillOrphan(const std::string& task_id);
+  void ForgetOrphan(std::unordered_map<std::string, Orphan>::iterator it);
   void StartNextQueued(const std::string& session_id);
   int64_t NextIndex(const std::string& session_id);
   bool Patch(const char* service, const std::string& id, const Json& data);
@@ -82,10 +109,12 @@ class TaskManager {
   Store* store_;
   Publish publish_;
   ProcessSupervisor* processes_;
+  const AgentPaths* paths_;
   Clock* clock_;
   After after_;
   int stop_grace_ms_;
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;  // by session id
+  std::unordered_map<std::string, Orphan> orphans_;             // by task id
 };
 
 }  // namespace agor

@@ -126,7 +126,8 @@ Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* res
   }
   if (call.method == "find") return store_->Find(call.path, call.query, result);
   if (call.method == "create") {
-    Status s = store_->Create(call.path, call.data, result);
+    Status s = CheckWrite(call, "");
+    if (s.ok()) s = store_->Create(call.path, call.data, result);
     if (s.ok() && result_json) *result_json = store_->last_record_json();
     return s;
   }
@@ -142,9 +143,19 @@ Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* res
 
 Status Dispatcher::CallWithId(const ServiceCall& call, const std::string& id, Json* result) {
   if (call.method == "get") return store_->Get(call.path, id, result);
+  Status s = CheckWrite(call, id);
+  if (!s.ok()) return s;
   if (call.method == "update") return store_->Update(call.path, id, call.data, result);
   if (call.method == "patch") return store_->Patch(call.path, id, call.data, result);
   return store_->Remove(call.path, id, result);
+}
+
+Status Dispatcher::CheckWrite(const ServiceCall& call, const std::string& id) const {
+  for (const WriteCheck& check : write_checks_) {
+    Status s = check(call, id);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
 }
 
 }  // namespace agor

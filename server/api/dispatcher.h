@@ -16,6 +16,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "server/wire/service_call.h"
@@ -34,6 +35,13 @@ class Dispatcher : public Services {
   // Registers "<service>/<id>/<action>" (create only); a later registration replaces it.
   void AddRecordRoute(const std::string& service, const std::string& action, RecordRoute route);
 
+  // Runs before each create/update/patch/remove of a service, with the id as sent ("" for
+  // create); a refusal is the call's answer and nothing is written. How other layers add
+  // what this one cannot know (the node: a repo's local_path on disk; stopping the agents of
+  // a session or board being removed, before it is).
+  using WriteCheck = std::function<Status(const ServiceCall& call, const std::string& id)>;
+  void AddWriteCheck(WriteCheck check) { write_checks_.push_back(std::move(check)); }
+
   using Services::Call;
   Status Call(const ServiceCall& call, Json* result, std::string* result_json) override;
   bool HasService(const std::string& path) const override;
@@ -43,9 +51,11 @@ class Dispatcher : public Services {
   const RecordRoute* FindRoute(const std::string& path, std::string* id) const;
   Status CallWithId(const ServiceCall& call, const std::string& id, Json* result);
   Status CallEvents(const ServiceCall& call, Json* result);
+  Status CheckWrite(const ServiceCall& call, const std::string& id) const;
 
   Store* store_;
   std::map<std::pair<std::string, std::string>, RecordRoute> routes_;  // (service, action)
+  std::vector<WriteCheck> write_checks_;
 };
 
 }  // namespace agor

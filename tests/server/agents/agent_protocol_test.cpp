@@ -1,6 +1,6 @@
 // Tests of server/agents/agent_protocol: every recorded fixture in tests/fixtures/agents parsed
 // line by line into the exact events, the lines that carry nothing, malformed output, and the argv,
-// executable and missing-executable message of each tool.
+// executable and its variable of each tool.
 #include "server/agents/agent_protocol.h"
 
 #include <unistd.h>
@@ -584,16 +584,12 @@ TEST_CASE("executables: AGOR_*_BIN when set, else the tool's name") {
   CHECK(AgentExecutable("other").empty());
 }
 
-TEST_CASE("executables: the missing-executable message") {
-  CHECK(MissingExecutableMessage("claude-code", "claude") ==
-        "claude-code: 'claude' not found on PATH (set AGOR_CLAUDE_BIN)");
-  CHECK(MissingExecutableMessage("codex", "codex") ==
-        "codex: 'codex' not found on PATH (set AGOR_CODEX_BIN)");
-  CHECK(MissingExecutableMessage("gemini", "gemini") ==
-        "gemini: 'gemini' not found on PATH (set AGOR_GEMINI_BIN)");
-  CHECK(MissingExecutableMessage("command", "mytool") == "command: 'mytool' not found on PATH");
-  CHECK(MissingExecutableMessage("claude-code", "/opt/claude") ==
-        "claude-code: '/opt/claude' not found or not executable");
+TEST_CASE("executables: the variable that names each tool's executable") {
+  CHECK(std::string(AgentExecutableVariable("claude-code")) == "AGOR_CLAUDE_BIN");
+  CHECK(std::string(AgentExecutableVariable("codex")) == "AGOR_CODEX_BIN");
+  CHECK(std::string(AgentExecutableVariable("gemini")) == "AGOR_GEMINI_BIN");
+  CHECK(AgentExecutableVariable("command") == nullptr);
+  CHECK(AgentExecutableVariable("other") == nullptr);
 }
 
 TEST_CASE("fixtures: the fake agents are executable") {

@@ -4,12 +4,15 @@
 #include "server/agents/process_supervisor.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <climits>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -26,8 +29,8 @@ class FakeOs : public ProcessOs {
   std::map<pid_t, pid_t> groups;           // pid -> its process group
   std::vector<std::pair<pid_t, int>> kills;
 
-  Status Spawn(const std::string&, const std::vector<std::string>&, int, int, int,
-               pid_t*) override {
+  Status Spawn(const std::string&, const std::vector<std::string>&, const std::string&, int, int,
+               int, pid_t*) override {
     return Status::GeneralError("fork: Resource temporarily unavailable");
   }
   int Kill(pid_t pid, int sig) override {
@@ -101,7 +104,7 @@ TEST_CASE("supervisor: a failed spawn is reported through the seam") {
   FakeOs os;
   ProcessSupervisor supervisor(Drop(), 1 << 20, 256, &os);
   pid_t pid = -1;
-  Status s = supervisor.Start({{"/bin/true"}, ""}, {}, &pid);
+  Status s = supervisor.Start({{"/bin/true"}, "", "", ""}, {}, &pid);
   CHECK(s.code() == Code::kGeneralError);
   CHECK(s.message() == "fork: Resource temporarily unavailable");
   CHECK(pid == -1);
@@ -173,7 +176,7 @@ TEST_CASE("supervisor: lines, then the end of stdout, then the exit with stderr'
   pid_t pid = -1;
   const char* script =
       "read p; echo \"got $p\"; printf '\\377err'>&2; exec 1>&-; sleep 0.1; exit 4";
-  REQUIRE(supervisor.Start({{"/bin/sh", "-c", script}, "hi"}, cb, &pid).ok());
+  REQUIRE(supervisor.Start({{"/bin/sh", "-c", script}, "hi", "", ""}, cb, &pid).ok());
   REQUIRE(loop.RunUntil([&] { return seen.size() == 3; }));
   CHECK(seen == std::vector<std::string>{"line got hi", "eof",
                                          "exit 4 \xff"
@@ -189,7 +192,8 @@ TEST_CASE("supervisor: KillLeftBehind kills a real agent's children, not only th
   cb.on_line = [&](std::string line, bool) { child = line; };
   cb.on_exit = [&](int, std::string) { exited = true; };
   pid_t pid = -1;
-  REQUIRE(supervisor.Start({{"/bin/sh", "-c", "sleep 300 & echo $!; wait"}, ""}, cb, &pid).ok());
+  REQUIRE(supervisor.Start({{"/bin/sh", "-c", "sleep 300 & echo $!; wait"}, "", "", ""}, cb, &pid)
+              .ok());
   REQUIRE(loop.RunUntil([&] { return !child.empty(); }));
   int64_t start = supervisor.StartTime(pid);
   CHECK(start > 0);
@@ -206,6 +210,62 @@ TEST_CASE("supervisor: KillLeftBehind kills a real agent's children, not only th
   std::ifstream stat("/proc/" + child + "/stat");
   std::string line;
   CHECK((!std::getline(stat, line) || line.find(") Z ") != std::string::npos));
+}
+
+// A fresh directory under /tmp, removed (with what the test put in it) at the end.
+struct ScratchDir {
+  std::string path;
+  ScratchDir() {
+    char tmpl[] = "/tmp/agor-spawn-XXXXXX";
+    path = mkdtemp(tmpl) ? tmpl : "";
+  }
+  ~ScratchDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string File(const std::string& name, const std::string& text, int mode) {
+    std::string file = path + "/" + name;
+    std::ofstream(file) << text;
+    chmod(file.c_str(), mode);
+    return file;
+  }
+};
+
+TEST_CASE("supervisor: an agent runs in its directory, with PWD naming it") {
+  ScratchDir dir;
+  PostQueue loop;
+  ProcessSupervisor supervisor(loop.post());
+  std::vector<std::string> lines;
+  bool exited = false;
+  ProcessCallbacks cb;
+  cb.on_line = [&](std::string line, bool) { lines.push_back(line); };
+  cb.on_exit = [&](int, std::string) { exited = true; };
+  pid_t pid = -1;
+  ProcessSpec spec{{"sh", "-c", "pwd -P; printf '%s\\n' \"$PWD\""}, "", "/bin/sh", dir.path};
+  REQUIRE(supervisor.Start(spec, cb, &pid).ok());
+  REQUIRE(loop.RunUntil([&] { return exited; }));
+  char real[PATH_MAX];
+  REQUIRE(realpath(dir.path.c_str(), real) != nullptr);
+  CHECK(lines == std::vector<std::string>{real, dir.path});
+}
+
+TEST_CASE("supervisor: why an agent could not start comes from the child itself") {
+  ScratchDir dir;
+  PostQueue loop;
+  ProcessSupervisor supervisor(loop.post());
+  pid_t pid = -1;
+  auto start = [&](const std::string& path, const std::string& cwd) {
+    return supervisor.Start({{path}, "", path, cwd}, {}, &pid);
+  };
+  Status s = start("/bin/true", dir.path + "/gone");
+  CHECK(s.message() ==
+        "cannot enter the working directory '" + dir.path + "/gone': No such file or directory");
+  std::string plain = dir.File("plain", "echo hi\n", 0644);
+  CHECK(start(plain, "").message() == "cannot execute '" + plain + "': Permission denied");
+  std::string garbage = dir.File("garbage", "echo no shebang\n", 0755);  // execve: ENOEXEC
+  CHECK(start(garbage, "").message() == "cannot execute '" + garbage + "': Exec format error");
+  std::string orphan_script = dir.File("script", "#!/nonexistent/interpreter\n", 0755);
+  CHECK(start(orphan_script, "").message() ==
+        "cannot execute '" + orphan_script + "': No such file or directory");
+  CHECK(pid == -1);
+  CHECK(waitpid(-1, nullptr, WNOHANG) <= 0);  // every failed child was reaped: no zombie
 }
 
 }  // namespace

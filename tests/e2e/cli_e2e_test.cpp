@@ -204,13 +204,14 @@ TEST_CASE("agor session refuses bad references and bad usage", "[cli][e2e]") {
 
 TEST_CASE("agor repo: add, list, rm, and refusals", "[cli][e2e]") {
   Daemon daemon;
-  Json repo =
-      Record(daemon.Cli({"repo", "add", "agor", "--name", "Agor", "--remote-url",
-                         "git@example.com:agor.git", "--path", "/src/agor", "--branch", "main"}));
+  test::TempDir checkout;  // a local_path must be an existing directory
+  Json repo = Record(
+      daemon.Cli({"repo", "add", "agor", "--name", "Agor", "--remote-url",
+                  "git@example.com:agor.git", "--path", checkout.path(), "--branch", "main"}));
   CHECK(repo["slug"] == "agor");
   CHECK(repo["name"] == "Agor");
   CHECK(repo["remote_url"] == "git@example.com:agor.git");
-  CHECK(repo["local_path"] == "/src/agor");
+  CHECK(repo["local_path"] == checkout.path());
   CHECK(repo["default_branch"] == "main");
   CHECK(JsonLines(daemon.Cli({"repo", "list"}).out) == std::vector<Json>{repo});
   CheckFails(daemon.Cli({"repo", "add", "agor"}), 1, "agor: ");

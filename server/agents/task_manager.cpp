@@ -229,6 +229,11 @@ Status TaskManager::BuildSpec(Run* run, const Json& session, const std::string& 
   spec->argv = BuildAgentArgv(tool, exe, sdk, session["agent_command"]);
   spec->input = prompt;
   if (spec->argv.empty()) return Status::BadRequest(tool + ": agent_command must hold strings");
+  // exec would cut an argument at its NUL: the agent would run another command than stored.
+  for (size_t i = 0; i < spec->argv.size(); ++i) {
+    if (spec->argv[i].find('\0') != std::string::npos)
+      return Status::BadRequest(tool + ": argument " + std::to_string(i) + " holds a NUL byte");
+  }
   if (spec->input.empty() || spec->input.back() != '\n') spec->input += '\n';
   return Locate(tool, session, spec);
 }

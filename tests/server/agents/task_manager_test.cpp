@@ -299,6 +299,9 @@ TEST_CASE("task manager: a missing directory or executable fails the task saying
     CHECK(task["status"] == "failed");
     CHECK(task["error"] == c.error);
   }
+  Json nul =
+      f.Task(f.Prompt(f.Session(board, {"/bin/agent", std::string("a\0b", 3)}), "hi")["task_id"]);
+  CHECK(nul["error"] == "command: argument 1 holds a NUL byte");
   f.fs.files.erase("/src/app");  // the checkout is gone
   Json task = f.Task(f.Prompt(f.Session(board, {"/bin/agent"}, repo), "hi")["task_id"]);
   CHECK(task["status"] == "failed");

@@ -3,6 +3,7 @@ websocket-client sends `Origin: http://<host>:<port>` from the URL it connects t
 daemon's own origin, and must not get 403. A foreign origin still does, on both transports.
 """
 
+import socket
 import unittest
 
 import socketio
@@ -78,6 +79,33 @@ class ForeignOrigin(unittest.TestCase):
             self.assertTrue(ws.recv().startswith("0{"))
         finally:
             ws.close()
+
+
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@unittest.skipUnless(has_ipv6_loopback(), "no IPv6 loopback here")
+class Ipv6Loopback(unittest.TestCase):
+    """On --host ::1 the URL is http://[::1]:PORT and websocket-client's Origin the same."""
+
+    def test_websocket_and_polling_on_ipv6_loopback(self):
+        d = start_daemon(["--host", "::1"])
+        try:
+            self.assertEqual(d.url, f"http://[::1]:{d.port}")
+            for transports in (["websocket"], ["polling"], None):
+                client = Client(d.url, transports=transports)
+                try:
+                    self.assertEqual(client.service("boards").find({"$limit": 0})["limit"], 0)
+                finally:
+                    client.close()
+        finally:
+            d.dispose()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages agor builds and tests with, only those missing.
 # Usage: scripts/setup.sh [--test]   (--test adds the test-only tools: node/npm and curl for
-# the suites, clang with its libFuzzer and sanitizer runtimes for the fuzz targets)
+# the suites, python3-socketio with its client transports for tests/compat_python, clang with
+# its libFuzzer and sanitizer runtimes for the fuzz targets)
 # Exit codes: 0 ok, 1 an install failed.
 set -euo pipefail
 
@@ -9,7 +10,8 @@ pkgs=(g++ cmake make pkg-config
       libcpp-httplib-dev libwebsocketpp-dev libasio-dev libcli11-dev
       libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev catch2 libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(nodejs npm curl clang libclang-rt-dev)
+  pkgs+=(nodejs npm curl clang libclang-rt-dev
+        python3 python3-socketio python3-websocket python3-requests)
 fi
 
 missing=()

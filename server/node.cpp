@@ -190,8 +190,11 @@ void Node::Prune() {
   if (removed > 0) Log(LogLevel::kDebug, "pruned " + std::to_string(removed) + " events");
 }
 
+// An IPv6 literal is bracketed, or the URL would not parse ("http://[::1]:3030").
 std::string Node::url() const {
-  return "http://" + options_.web.host + ":" + std::to_string(web_ ? web_->port() : 0);
+  const std::string& host = options_.web.host;
+  const bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(web_ ? web_->port() : 0);
 }
 
 void Node::Run() {

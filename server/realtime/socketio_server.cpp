@@ -85,6 +85,12 @@ void SocketIoServer::OnMessage(EngineSocket* socket, std::string_view payload) {
   Client* c = it->second.get();
   SocketPacket packet;
   Status s = DecodeSocketPacket(payload, &packet);
+  // A refused call the client numbered is answered, as Feathers answers every call; any
+  // other refusal closes the connection, as stock socket.io does.
+  if (!s.ok() && c->connected && packet.type == SocketType::kEvent && packet.ack_id &&
+      packet.nsp == "/") {
+    return Answer(c, *packet.ack_id, s, Json());
+  }
   if (!s.ok()) return socket->Close("parse error: " + s.message());
   if (packet.nsp != "/") {
     if (packet.type == SocketType::kConnect)
@@ -225,9 +231,14 @@ void SocketIoServer::OnEvent(Client* c, SocketPacket packet) {
     s = services_->Call({call.method_name, call.path, call.id, call.data, call.query}, &result);
   }
   if (!ack) return;  // no ack id: the caller wants no answer
-  // Answered once what the call wrote (or read of a batch still open) is committed.
+  Answer(c, *ack, s, std::move(result));
+}
+
+// Answered once what the call wrote (or read of a batch still open) is committed, so the
+// acks of a client's calls leave in the order of the calls.
+void SocketIoServer::Answer(Client* c, int64_t ack_id, const Status& s, Json result) {
   std::weak_ptr<Client> weak = clients_.at(c->sub.socket);
-  store_->AfterCommit([weak, id = *ack, s, result = std::move(result)](const Status& committed) {
+  store_->AfterCommit([weak, id = ack_id, s, result = std::move(result)](const Status& committed) {
     std::shared_ptr<Client> client = weak.lock();
     if (!client) return;  // the client left meanwhile
     Status answer = s.ok() ? committed : s;

@@ -15,6 +15,9 @@
 // after committing the open batch, so each event reaches it once, in order, from the log or
 // live.
 //
+// A call refused before it reaches a service (its JSON breaks the entry rule, or its shape is
+// wrong) is answered with a 400 error ack when it has an ack id; the connection stays.
+//
 // Bounds: a client joins at most `max_subscriptions` channels (429 past it); the handshake's
 // `?board_id=a,b` names at most `max_query_boards` boards, each of which must exist, or the
 // CONNECT gets a CONNECT_ERROR naming the first that does not.
@@ -71,6 +74,7 @@ class SocketIoServer : public EngineHandler {
   void FinishConnect(Client* c);
   void JoinChannels(Client* c);
   void OnEvent(Client* c, SocketPacket packet);
+  void Answer(Client* c, int64_t ack_id, const Status& s, Json result);
   Status CallSubscriptions(Client* c, const FeathersCall& call, Json* result);
   Status Subscribe(Client* c, const Json& data, Json* result);
   Status Unsubscribe(Client* c, const Json& id, Json* result);

@@ -164,6 +164,7 @@ bool AppendEscaped(std::string* out, std::string_view text) {
 }  // namespace
 
 Status DecodeSocketPacket(std::string_view payload, SocketPacket* out, std::size_t max_bytes) {
+  out->ack_id.reset();  // first: a refusal names an ack id only once it has been read
   if (payload.size() > max_bytes) return Status::PayloadTooLarge("socket.io packet too large");
   if (payload.empty()) return Status::BadRequest("empty socket.io packet");
   const char type = payload.front();
@@ -172,7 +173,6 @@ Status DecodeSocketPacket(std::string_view payload, SocketPacket* out, std::size
     return Status::BadRequest("binary socket.io packets are not supported");
   }
   out->type = static_cast<SocketType>(type);
-  out->ack_id.reset();
   out->data = nullptr;
 
   std::string_view rest = payload.substr(1);

@@ -15,6 +15,10 @@
 //   - any other packet for a namespace the client has not connected, or a second CONNECT of
 //     the same namespace, closes the whole Engine.IO connection;
 //   - any decode error closes the whole Engine.IO connection ("parse error").
+// agor differs in one case: an EVENT with an ack id whose data is refused (JSON that breaks
+// the entry rule, such as a lone surrogate `\ud800` that JSON.stringify and Python's json
+// both write, or a payload of the wrong shape) is a call the client waits on: it is answered
+// with a 400 error ack and the connection stays (DecodeSocketPacket tells the ack id).
 //
 // Connection state recovery (socket.io-client 4.8): the CONNECT reply carries
 // `{"sid":...,"pid":...}`; event frames pushed to rooms carry their offset as the last array
@@ -72,7 +76,9 @@ inline constexpr std::int64_t kMaxAckId = (std::int64_t{1} << 53) - 1;
 // (> 16 digits) or > kMaxAckId, JSON refused by the entry rule of base/json.h (ParseJson: bad
 // syntax, text after the value, nesting deeper than kMaxJsonDepth, numbers out of range), data of
 // the wrong shape for the type (see SocketPacket), an EVENT named like a reserved event (connect,
-// disconnect, ...), an ACK without id. Never throws. *out is unspecified on error.
+// disconnect, ...), an ACK without id. Never throws. On error out->ack_id is set only when
+// the refusal came after the ack id was read (out->type and out->nsp are then the packet's,
+// so an EVENT's call can be answered); the rest of *out is unspecified.
 Status DecodeSocketPacket(std::string_view payload, SocketPacket* out,
                           std::size_t max_bytes = kDefaultMaxPayload);
 

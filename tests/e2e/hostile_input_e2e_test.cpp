@@ -201,7 +201,14 @@ TEST_CASE("socket.io payloads follow the same JSON rule", "[e2e][hostile]") {
     REQUIRE(ws.ReadText(&reply, kTimeoutMs));
     INFO(frame.substr(0, 80));
     REQUIRE(ws.SendText(frame));
-    CHECK(ws.WaitClosed(kTimeoutMs));  // a packet that does not decode closes its connection
+    // A call the client numbered is answered with a 400 and the connection stays ...
+    std::string ack;
+    REQUIRE(ws.ReadText(&ack, kTimeoutMs));
+    CHECK(ack.rfind("430[{\"name\":\"BadRequest\"", 0) == 0);
+    CHECK(ack.find("Invalid JSON") != std::string::npos);
+    // ... the same packet without an ack id closes it, as stock socket.io does.
+    REQUIRE(ws.SendText("42" + frame.substr(3)));
+    CHECK(ws.WaitClosed(kTimeoutMs));
   }
   CheckAlive(d);
 }

@@ -3,9 +3,11 @@
 // DNS rebinding (--allowed-host), Origin headers with invalid bytes, the daemon's own origins,
 // and the CORS preflight a browser sends before a JSON POST.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,6 +285,27 @@ TEST_CASE("the daemon's own origins are always allowed", "[e2e][limits]") {
   Response other =
       Exchange(d, Request("GET", "/boards", {"Host: 127.0.0.1", "Origin: http://127.0.0.1:1"}));
   CHECK(other.status == 403);
+}
+
+// Whether this machine has IPv6 loopback (a container may not).
+bool HasIpv6Loopback() {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+TEST_CASE("a daemon bound to ::1 prints a URL with the address bracketed", "[e2e][limits]") {
+  if (!HasIpv6Loopback()) {
+    WARN("no IPv6 loopback here: not checked");
+    return;
+  }
+  Daemon d({"--host", "::1"});
+  CHECK(d.url() == "http://[::1]:" + std::to_string(d.port()));
 }
 
 TEST_CASE("the CORS preflight of a JSON POST is answered, then the POST", "[e2e][limits]") {

@@ -160,6 +160,34 @@ TEST_CASE("socket.io refuses malformed packets cleanly", "[socketio]") {
   CHECK(DecodeError("4[]").code() == Code::kBadRequest);
 }
 
+TEST_CASE("a refused EVENT tells its ack id, so the call can be answered", "[socketio]") {
+  SocketPacket packet;
+  packet.ack_id = 99;  // left from an earlier packet: never reported for another one
+  // A lone surrogate, as Python's json and JSON.stringify both escape one: refused by the
+  // JSON entry rule, after the ack id was read.
+  CHECK(DecodeSocketPacket(R"(27["create","boards",{"name":"\ud800"},{}])", &packet).code() ==
+        Code::kBadRequest);
+  CHECK(packet.type == SocketType::kEvent);
+  CHECK(packet.nsp == "/");
+  CHECK(packet.ack_id == std::optional<std::int64_t>(7));
+  CHECK(DecodeSocketPacket(R"(28["disconnect"])", &packet).code() == Code::kBadRequest);
+  CHECK(packet.ack_id == std::optional<std::int64_t>(8));
+  CHECK(DecodeSocketPacket(R"(2/admin,9["find",)", &packet).code() == Code::kBadRequest);
+  CHECK(packet.nsp == "/admin");
+  CHECK(packet.ack_id == std::optional<std::int64_t>(9));
+  // Refusals before the ack id is read, or without one, report none.
+  for (const char* bad : {"", "7", R"(51-["x",{"_placeholder":true,"num":0}])", R"(2["find",)",
+                          "21234567890123456789[\"x\"]"}) {
+    packet.ack_id = 99;
+    INFO(bad);
+    CHECK(!DecodeSocketPacket(bad, &packet).ok());
+    CHECK(!packet.ack_id);
+  }
+  packet.ack_id = 99;
+  CHECK(DecodeSocketPacket("20[\"x\"]", &packet, 3).code() == Code::kPayloadTooLarge);
+  CHECK(!packet.ack_id);
+}
+
 TEST_CASE("socket.io refuses oversized and deeply nested packets", "[socketio]") {
   const std::string big = "2[\"x\",\"" + std::string(100, 'a') + "\"]";
   CHECK(DecodeError(big, big.size()).ok());

@@ -110,6 +110,10 @@ void AddFlags(CLI::App* app, WatchFlags* f) {
   app->add_option("--event", f->events, "only created, updated, patched or removed (repeatable)")
       ->allow_extra_args(false);
   app->add_option("--since", f->since, "first replay the logged events after seq N")->check(kSeq);
+  app->footer(
+      "example: agor watch --board 8f70d521 --service messages | jq .data.content\n"
+      "lines (piped): {seq, ts, service, event, board_id, session_id, data}\n"
+      "exit codes: 0 stdout closed, 1 refused, 2 usage, 3 daemon unreachable, 130 Ctrl-C");
 }
 
 class Watcher {

@@ -468,6 +468,25 @@ TEST_CASE("prompt on a terminal: new session, queue position, start, end and dur
   rest.Post("/sessions/" + slow + "/stop", Json::object());
 }
 
+TEST_CASE("prompt on a terminal shows thinking and tools apart from the answer",
+          "[e2e][prompt-cli]") {
+  Daemon d({}, "",
+           {"AGOR_CODEX_BIN=" + kFixtures + "fake_agent.sh",
+            "AGOR_FIXTURE=" + kFixtures + "codex_exec.jsonl"});
+  Rest rest(d.url());
+  std::string session = rest.Session("codex");
+  RunResult plain = RunOnTerminal({"prompt", session, "go"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  INFO(plain.out);
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.out.find("\nthinking: **Listing the project files**\n") != std::string::npos);
+  CHECK(plain.out.find("\nI added a usage section to README.md.\n") != std::string::npos);
+  RunResult colored = RunOnTerminal({"prompt", session, "again"}, {"AGOR_URL=" + d.url()});
+  INFO(colored.out);
+  CHECK(colored.out.find("\x1b[2mthinking: **Listing the project files**\x1b[0m\n") !=
+        std::string::npos);
+  CHECK(colored.out.find("\nI added a usage section to README.md.\n") != std::string::npos);
+}
+
 // True once process `pid` has exited (gone, or a zombie nobody reaps), polling /proc.
 bool WaitGone(pid_t pid) {
   for (int i = 0; i < 1000; ++i) {

@@ -187,10 +187,12 @@ void TaskFollower::Printer::Text(const Json& message) {
   std::string text = ContentText(content);
   auto it = streamed_.find(Str(message, "message_id"));
   if (it != streamed_.end()) {
-    if (text.compare(0, it->second.size(), it->second) == 0) {
-      WriteText(text.substr(it->second.size()));
-    }
+    std::string shown = std::move(it->second);
     streamed_.erase(it);
+    // Chunks that began before this command followed (--attach): the whole message again.
+    bool continues = text.compare(0, shown.size(), shown) == 0;
+    if (!continues) CloseLine();
+    WriteText(continues ? text.substr(shown.size()) : text);
     return CloseLine();
   }
   CloseLine();
@@ -281,8 +283,8 @@ void TaskFollower::SendPrompt() {
 
 // "queued (position N)": N counts the prompts queued before this one, plus one.
 void TaskFollower::NoteQueued(const Json& answer) {
-  if (!printer_->terminal()) return;
   Json position = answer.value("queue_position", Json());
+  if (!printer_->terminal() || !position.is_number_integer()) return printer_->Note("queued");
   Json page;
   Status status = rest_.Get("/messages",
                             {{"session_id", session_id_},

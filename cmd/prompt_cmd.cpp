@@ -3,6 +3,7 @@
 //
 //   agor prompt [flags] <session> <text>
 //   agor prompt [flags] --board <board> --agent <tool> [--command ARG]... <text>
+//   agor prompt [flags] --attach <task>
 //
 // <text> "-" reads the prompt from stdin (to EOF, trailing newlines dropped). Ids are full ids
 // or unique prefixes (8+ hex), resolved through GET /sessions/<id> and GET /boards/<id>. With
@@ -13,18 +14,23 @@
 // follows the task that prompt runs (or the task a queued prompt starts), and catches up over
 // REST after a reconnect the server did not recover. A daemon restart thus ends the wait with
 // the task `stopped`. This file parses flags, resolves or creates the session, and handles
-// --detach.
+// --detach. --attach follows a task that runs already (started elsewhere, or --detach'ed):
+// what it printed so far, then the rest until it ends.
 //
 // Output (cmd/output.h): piped or --json, one JSON line per stored message of the task (the
 // record; the user's own prompt is not repeated). On a terminal, the text as it streams
 // (`messages streaming` chunks), the stored message adding only what the chunks did not show;
-// tool uses, tool results and other non-text messages as short dim lines (no colour with
-// NO_COLOR). --detach prints the task id (piped: the daemon's answer as a JSON line) and returns.
+// tool uses, tool results, thinking and status lines (the new session's id with --board,
+// "queued (position N)", the task's start, "— done in 4.2s") dim (no colour with NO_COLOR).
+// Text from the daemon is made terminal-safe (cmd/output.h). --detach prints the task id
+// (piped: the daemon's answer as a JSON line) and returns.
 //
-// Exit codes (cmd/command.h): 0 the task completed (or --detach); 1 it failed ("agor: <error>"
-// on stderr, one line) or was stopped, or the daemon refused a request; 2 usage; 3 the daemon
-// is unreachable; 130 Ctrl-C, which first stops the task (POST /sessions/:id/stop; a queued
-// prompt is removed instead) and waits up to 5 s for it to end. A second Ctrl-C exits at once.
+// Exit codes (cmd/command.h): 0 the task completed (or --detach, or stdout's reader went away:
+// `| head -n 2` ends the command, the task goes on); 1 it failed ("agor: <error>" on stderr,
+// one line) or was stopped, or the daemon refused a request; 2 usage; 3 the daemon is
+// unreachable; 130 Ctrl-C, which first stops the task (POST /sessions/:id/stop; a queued
+// prompt is removed instead) and waits up to 5 s for it to end; a second Ctrl-C exits at once.
+// With --attach Ctrl-C only stops following (130): the task goes on.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -68,6 +74,7 @@ struct PromptFlags {
   std::string url;
   bool json = false;
   bool detach = false;
+  std::string attach;  // a task id or prefix
   std::string board;
   std::string agent;
   std::vector<std::string> commands;
@@ -80,6 +87,8 @@ void AddFlags(CLI::App* app, PromptFlags* f) {
       "daemon URL (default $AGOR_URL, else " + std::string(kDefaultUrl) + "; http only)");
   app->add_flag("--json", f->json, "JSON lines even on a terminal");
   app->add_flag("--detach", f->detach, "print the task id and return at once");
+  app->add_option("--attach", f->attach,
+                  "follow this task (id or prefix): its messages so far, then the rest");
   app->add_option("--board", f->board, "create a session on this board first (id or prefix)");
   app->add_option("--agent", f->agent, "the new session's agent (with --board)");
   app->add_option("--command", f->commands,
@@ -88,12 +97,18 @@ void AddFlags(CLI::App* app, PromptFlags* f) {
       ->allow_extra_args(false);
   app->add_option("args", f->args, "<session> <text>, or <text> with --board; '-' reads stdin");
   app->footer(
+      "example: agor prompt 8f70d521 \"fix the login bug\" | head -n 5\n"
       "exit codes: 0 completed, 1 failed or stopped, 2 usage, 3 daemon unreachable, 130 Ctrl-C "
-      "(stops the task)");
+      "(stops the task; with --attach only stops following)");
 }
 
 // The usage problem of a parsed command line, "" when there is none.
 std::string UsageProblem(const PromptFlags& f) {
+  if (!f.attach.empty()) {
+    bool alone = f.board.empty() && f.agent.empty() && f.commands.empty() && !f.detach;
+    if (!alone) return "--attach takes no --board, --agent, --command or --detach";
+    return f.args.empty() ? "" : "--attach takes no other argument";
+  }
   bool creating = !f.board.empty();
   size_t want = creating ? 1 : 2;
   if (!creating && (!f.agent.empty() || !f.commands.empty())) {
@@ -123,6 +138,11 @@ std::string Str(const Json& record, const char* key) {
   return it != record.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// `text` dim on a colour terminal.
+std::string Dim(const std::string& text, const OutputStyle& style) {
+  return style.color ? "\x1b[2m" + text + "\x1b[0m" : text;
+}
+
 // POST /sessions on the --board's board with --agent and --command.
 Status CreateSession(RestClient& rest, const PromptFlags& f, std::string* session_id) {
   std::string board_id;
@@ -138,9 +158,37 @@ Status CreateSession(RestClient& rest, const PromptFlags& f, std::string* sessio
   return Status::OK();
 }
 
-Status PrepareSession(RestClient& rest, const PromptFlags& f, std::string* session_id) {
-  if (!f.board.empty()) return CreateSession(rest, f, session_id);
-  return ResolveId(rest, "sessions", f.args[0], "session_id", session_id);
+Status PrepareSession(RestClient& rest, const PromptFlags& f, const OutputStyle& style,
+                      std::string* session_id) {
+  if (f.board.empty()) return ResolveId(rest, "sessions", f.args[0], "session_id", session_id);
+  Status status = CreateSession(rest, f, session_id);
+  if (status.ok() && !style.json) {
+    WriteStdout(Dim("session " + TerminalSafe(*session_id) + " created", style) + "\n");
+  }
+  return status;
+}
+
+// --attach: the task (GET /tasks/<id or prefix>) and the session it belongs to.
+Status ResolveTask(RestClient& rest, const std::string& id, std::string* task_id,
+                   std::string* session_id) {
+  Json task;
+  Status status = rest.Get(PathJoin("tasks", id), {}, &task);
+  if (!status.ok()) return Status(status.code(), "--attach " + id + ": " + status.message());
+  *task_id = Str(task, "task_id");
+  *session_id = Str(task, "session_id");
+  if (task_id->empty() || session_id->empty()) {
+    return Status::GeneralError("unexpected answer to GET /tasks/" + id);
+  }
+  return Status::OK();
+}
+
+int Attach(RestClient& rest, const BaseUrl& base, const PromptFlags& f, const OutputStyle& style) {
+  std::string task_id, session_id;
+  Status status = ResolveTask(rest, f.attach, &task_id, &session_id);
+  if (!status.ok()) return ReportFailure(status);
+  TaskFollower follower(base, session_id, "", style, g_interrupted);
+  follower.Attach(task_id);
+  return follower.Run();
 }
 
 Status PostPrompt(RestClient& rest, const std::string& session_id, const std::string& text,
@@ -156,10 +204,10 @@ int Detach(RestClient& rest, const std::string& session_id, const std::string& t
   if (style.json) {
     PrintRecord(style, answer);
   } else if (answer.value("task_id", Json()).is_string()) {
-    printf("%s\n", Str(answer, "task_id").c_str());
+    printf("%s\n", TerminalSafe(Str(answer, "task_id")).c_str());
   } else {
-    printf("queued as message %s (position %s)\n", Str(answer, "message_id").c_str(),
-           answer.value("queue_position", Json()).dump().c_str());
+    printf("queued as message %s (position %s)\n", TerminalSafe(Str(answer, "message_id")).c_str(),
+           TerminalSafe(answer.value("queue_position", Json()).dump()).c_str());
   }
   return kExitOk;
 }
@@ -177,13 +225,14 @@ int RunPrompt(int argc, char** argv) {
   BaseUrl base;
   Status status = ParseBaseUrl(ChooseUrl(flags.url), &base);
   if (!status.ok()) return ReportUsage(status.message(), kProgram);
-  std::string text = ReadPrompt(flags.args.back());
-  if (text.empty()) return ReportUsage("the prompt is empty", kProgram);
   InstallSignalHandlers();
   OutputStyle style = DetectStyle(flags.json);
   RestClient rest(base);
+  if (!flags.attach.empty()) return Attach(rest, base, flags, style);
+  std::string text = ReadPrompt(flags.args.back());
+  if (text.empty()) return ReportUsage("the prompt is empty", kProgram);
   std::string session_id;
-  status = PrepareSession(rest, flags, &session_id);
+  status = PrepareSession(rest, flags, style, &session_id);
   if (!status.ok()) return ReportFailure(status);
   if (flags.detach) return Detach(rest, session_id, text, style);
   return TaskFollower(base, session_id, text, style, g_interrupted).Run();

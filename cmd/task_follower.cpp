@@ -56,6 +56,33 @@ std::string ContentText(const Json& content) {
   return text;
 }
 
+// The text of the `type` blocks ("text", "thinking") of content blocks, joined.
+std::string BlockText(const Json& content, const std::string& type) {
+  std::string text;
+  if (!content.is_array()) return text;
+  for (const Json& block : content) {
+    if (Str(block, "type") == type) text += Str(block, type.c_str());
+  }
+  return text;
+}
+
+// The answer of message content: a string, or its text blocks (thinking shows apart).
+std::string AnswerText(const Json& content) {
+  return content.is_string() ? content.get<std::string>() : BlockText(content, "text");
+}
+
+// "4.2s", "3m05s": a task's duration.
+std::string Duration(std::int64_t ms) {
+  char out[32];
+  if (ms < 60000) {
+    snprintf(out, sizeof out, "%.1fs", static_cast<double>(ms) / 1000);
+  } else {
+    snprintf(out, sizeof out, "%lldm%02llds", static_cast<long long>(ms / 60000),
+             static_cast<long long>(ms / 1000 % 60));
+  }
+  return out;
+}
+
 // One line of `text` (its first), cut to the excerpt width.
 std::string Excerpt(const std::string& text) {
   std::string first = text.substr(0, text.find('\n'));
@@ -105,31 +132,38 @@ SocketOptions SocketOptionsFor(const BaseUrl& base) {
 
 }  // namespace
 
-// Prints a task's messages: JSON lines, or text as it streams on a terminal.
+// Prints a task's messages: JSON lines, or text as it streams on a terminal. Writes go
+// straight to stdout; a failed write (the reader is gone) makes broken() true.
 class TaskFollower::Printer {
  public:
   explicit Printer(OutputStyle style) : style_(style) {}
 
+  bool terminal() const { return !style_.json; }
+  bool broken() const { return broken_; }
   void Chunk(const Json& streaming);
   void Message(const Json& message);
+  // A status line on a terminal ("queued (position 2)"); nothing in JSON mode.
+  void Note(const std::string& text);
   void End() { CloseLine(); }
 
  private:
   void Text(const Json& message);
   void Write(const std::string& text);
+  void WriteText(const std::string& text) { Write(TerminalSafe(text, true)); }
   void CloseLine();
   void DimLine(const std::string& text);
 
   OutputStyle style_;
   std::map<std::string, std::string> streamed_;  // message_id -> text shown so far
   bool line_open_ = false;
+  bool broken_ = false;
 };
 
 void TaskFollower::Printer::Chunk(const Json& streaming) {
   if (style_.json) return;
   std::string chunk = Str(streaming, "chunk");
   streamed_[Str(streaming, "message_id")] += chunk;
-  Write(chunk);
+  WriteText(chunk);
 }
 
 void TaskFollower::Printer::Message(const Json& message) {
@@ -140,25 +174,38 @@ void TaskFollower::Printer::Message(const Json& message) {
   for (const std::string& line : ToolLines(message)) DimLine(line);
 }
 
+void TaskFollower::Printer::Note(const std::string& text) {
+  if (style_.json) return;
+  CloseLine();
+  DimLine(text);
+}
+
 // A text message: what its streamed chunks did not show yet, then the end of its line.
+// Thinking that did not stream shows dim, after "thinking: ", apart from the answer.
 void TaskFollower::Printer::Text(const Json& message) {
-  std::string text = ContentText(message.value("content", Json()));
+  const Json& content = message.value("content", Json());
+  std::string text = ContentText(content);
   auto it = streamed_.find(Str(message, "message_id"));
   if (it != streamed_.end()) {
-    if (text.compare(0, it->second.size(), it->second) == 0) Write(text.substr(it->second.size()));
+    std::string shown = std::move(it->second);
     streamed_.erase(it);
+    // Chunks that began before this command followed (--attach): the whole message again.
+    bool continues = text.compare(0, shown.size(), shown) == 0;
+    if (!continues) CloseLine();
+    WriteText(continues ? text.substr(shown.size()) : text);
     return CloseLine();
   }
   CloseLine();
-  if (Str(message, "type") == "thinking") return DimLine(text);
-  Write(text);
+  std::string thinking = Str(message, "type") == "thinking" ? text : BlockText(content, "thinking");
+  if (!thinking.empty()) DimLine("thinking: " + TerminalSafe(thinking, true));
+  std::string answer = Str(message, "type") == "thinking" ? "" : AnswerText(content);
+  WriteText(answer);
   CloseLine();
 }
 
 void TaskFollower::Printer::Write(const std::string& text) {
-  if (text.empty()) return;
-  fwrite(text.data(), 1, text.size(), stdout);
-  fflush(stdout);
+  if (text.empty() || broken_) return;
+  broken_ = !WriteStdout(text);
   line_open_ = text.back() != '\n';
 }
 
@@ -183,6 +230,14 @@ TaskFollower::TaskFollower(const BaseUrl& base, std::string session_id, std::str
 
 TaskFollower::~TaskFollower() = default;
 
+void TaskFollower::Attach(std::string task_id) {
+  attached_ = true;
+  posted_ = true;  // nothing to post: catching up is what the first connection does
+  task_id_ = std::move(task_id);
+  started_ = std::chrono::steady_clock::now();
+  printer_->Note("following task " + TerminalSafe(task_id_));
+}
+
 int TaskFollower::Run() {
   socket_.OnConnect([this](bool recovered) { OnConnect(recovered); });
   socket_.OnEvent(
@@ -194,8 +249,8 @@ int TaskFollower::Run() {
   return exit_code_;
 }
 
-// The first connection subscribes then posts; a recovered one got the missed events replayed;
-// any other one subscribes again and reads what it missed.
+// The first connection subscribes then posts (or catches up an attached task); a recovered
+// one got the missed events replayed; any other one subscribes again and reads what it missed.
 void TaskFollower::OnConnect(bool recovered) {
   if (!recovered || !posted_) Subscribe();
 }
@@ -217,14 +272,34 @@ void TaskFollower::SendPrompt() {
       rest_.Post(PathJoin("sessions", session_id_) + "/prompt", {{"prompt", prompt_}}, &answer);
   if (!status.ok()) return Finish(ReportFailure(status));
   posted_ = true;
-  task_id_ = Str(answer, "task_id");
-  if (task_id_.empty()) queued_id_ = Str(answer, "message_id");
-  if (task_id_.empty() && queued_id_.empty()) {
-    Finish(kExitFailure, "unexpected answer to POST /sessions/:id/prompt: " + answer.dump());
+  std::string task_id = Str(answer, "task_id");
+  if (!task_id.empty()) return Follow(task_id);
+  queued_id_ = Str(answer, "message_id");
+  if (queued_id_.empty()) {
+    return Finish(kExitFailure, "unexpected answer to POST /sessions/:id/prompt: " + answer.dump());
   }
+  NoteQueued(answer);
 }
 
-// After an unrecovered reconnect: the queued prompt's fate, the task's messages and status.
+// "queued (position N)": N counts the prompts queued before this one, plus one.
+void TaskFollower::NoteQueued(const Json& answer) {
+  Json position = answer.value("queue_position", Json());
+  if (!printer_->terminal() || !position.is_number_integer()) return printer_->Note("queued");
+  Json page;
+  Status status = rest_.Get("/messages",
+                            {{"session_id", session_id_},
+                             {"status", "queued"},
+                             {"queue_position[$lt]", position.dump()},
+                             {"$limit", "0"}},
+                            &page);
+  if (status.ok() && page.value("total", Json()).is_number_integer()) {
+    position = page["total"].get<std::int64_t>() + 1;
+  }
+  printer_->Note("queued (position " + TerminalSafe(position.dump()) + ")");
+}
+
+// After an unrecovered reconnect (or attaching): the queued prompt's fate, the task's
+// messages and status.
 void TaskFollower::CatchUp() {
   Status status = queued_id_.empty() ? Status::OK() : CatchUpQueued();
   if (status.ok() && !task_id_.empty()) status = CatchUpMessages();
@@ -287,6 +362,7 @@ void TaskFollower::OnMessage(const Json& message) {
   if (task_id_.empty() || Str(message, "task_id") != task_id_ || IsPromptMessage(message)) return;
   if (!printed_.insert(Str(message, "message_id")).second) return;
   printer_->Message(message);
+  if (printer_->broken()) Finish(kExitOk);  // stdout's reader is gone: nothing more to do
 }
 
 // The queued prompt became a task's prompt: follow that task.
@@ -295,13 +371,26 @@ void TaskFollower::OnQueuedPatched(const Json& message) {
   std::string task_id = Str(message, "task_id");
   if (task_id.empty()) return;
   queued_id_.clear();
-  task_id_ = task_id;
+  Follow(task_id);
   if (interrupted_) StopTask();
+}
+
+void TaskFollower::Follow(const std::string& task_id) {
+  task_id_ = task_id;
+  started_ = std::chrono::steady_clock::now();
+  printer_->Note("task " + TerminalSafe(task_id) + " started");
 }
 
 void TaskFollower::OnTask(const Json& task) {
   std::string status = Str(task, "status");
   if (task_id_.empty() || Str(task, "task_id") != task_id_ || !IsFinal(status)) return;
+  Json ms = task.value("duration_ms", Json());
+  std::int64_t elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started_)
+                             .count();
+  std::string took = Duration(ms.is_number_integer() ? ms.get<std::int64_t>() : elapsed);
+  printer_->Note(status == "completed" ? "\xe2\x80\x94 done in " + took
+                                       : "\xe2\x80\x94 " + status + " after " + took);
   if (interrupted_) return Finish(kExitInterrupted);
   if (status == "completed") return Finish(kExitOk);
   std::string error = Str(task, "error");
@@ -311,6 +400,7 @@ void TaskFollower::OnTask(const Json& task) {
 
 void TaskFollower::Tick() {
   if (finished_) return;
+  if (printer_->broken() || StdoutReaderGone()) return Finish(kExitOk);  // `| head` is done
   if (signalled_ && !interrupted_) return Interrupt();
   if (interrupted_ && std::chrono::steady_clock::now() > stop_deadline_) {
     Finish(kExitInterrupted, "the task did not end within 5 s of the stop request");
@@ -321,7 +411,7 @@ void TaskFollower::Tick() {
 void TaskFollower::Interrupt() {
   interrupted_ = true;
   stop_deadline_ = std::chrono::steady_clock::now() + kStopWait;
-  if (!posted_) return Finish(kExitInterrupted);
+  if (!posted_ || attached_) return Finish(kExitInterrupted);  // not ours to stop
   if (!queued_id_.empty()) return CancelQueued();
   StopTask();
 }
@@ -355,7 +445,7 @@ void TaskFollower::Finish(int exit_code, const std::string& error) {
   finished_ = true;
   exit_code_ = exit_code;
   printer_->End();
-  if (!error.empty()) fprintf(stderr, "agor: %s\n", OneLine(error).c_str());
+  if (!error.empty()) fprintf(stderr, "agor: %s\n", TerminalSafe(OneLine(error)).c_str());
   socket_.Stop();
 }
 

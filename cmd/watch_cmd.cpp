@@ -12,9 +12,11 @@
 //     board is acknowledged (its first sessions may precede the subscription).
 // A recovered reconnect needs no replay: the server sends exactly the missed events.
 //
-// Exit codes: 0 on Ctrl-C or when stdout's reader goes away (`| head`), 1 when the server
-// refuses a request, 2 on bad flags, 3 when no daemon answers at --url at start.
-#include <poll.h>
+// Each line stands alone: the socket asks for log entries (`?agor_events=log`, see
+// server/realtime/hub.h), so live events carry their `ts` and `session_id` as replayed ones do.
+//
+// Exit codes: 0 when stdout's reader goes away (`| head`), 1 when the server refuses a
+// request, 2 on bad flags, 3 when no daemon answers at --url at start, 130 on Ctrl-C (SIGINT).
 #include <signal.h>
 #include <unistd.h>
 
@@ -40,12 +42,13 @@ constexpr int kPageSize = 1000;
 constexpr int kStdoutCheckMs = 200;
 constexpr const char* kProgram = "agor watch";
 
-// Ctrl-C ends the command at once, except in the middle of writing a line: then right after it.
+// Ctrl-C ends the command at once (exit 130), except in the middle of writing a line: then
+// right after it.
 volatile std::sig_atomic_t g_writing = 0;
 volatile std::sig_atomic_t g_interrupted = 0;
 
 void OnInterrupt(int) {
-  if (!g_writing) _exit(kExitOk);
+  if (!g_writing) _exit(kExitInterrupted);
   g_interrupted = 1;
 }
 
@@ -57,24 +60,12 @@ void InstallSignalHandlers() {
   signal(SIGPIPE, SIG_IGN);  // a closed stdout shows up as EPIPE instead
 }
 
-// Writes one line to stdout. False when nobody reads stdout any more or Ctrl-C came meanwhile.
+// Writes one line to stdout. False when nobody reads stdout any more.
 bool WriteLine(const std::string& line) {
   g_writing = 1;
-  std::size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = write(STDOUT_FILENO, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
+  bool written = WriteStdout(line);
   g_writing = 0;
-  return done == line.size() && !g_interrupted;
-}
-
-// True when stdout's reader is gone (a pipe whose other end closed), without writing.
-bool StdoutClosed() {
-  struct pollfd p = {STDOUT_FILENO, 0, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+  return written;
 }
 
 void Note(const std::string& text) {
@@ -119,6 +110,10 @@ void AddFlags(CLI::App* app, WatchFlags* f) {
   app->add_option("--event", f->events, "only created, updated, patched or removed (repeatable)")
       ->allow_extra_args(false);
   app->add_option("--since", f->since, "first replay the logged events after seq N")->check(kSeq);
+  app->footer(
+      "example: agor watch --board 8f70d521 --service messages | jq .data.content\n"
+      "lines (piped): {seq, ts, service, event, board_id, session_id, data}\n"
+      "exit codes: 0 stdout closed, 1 refused, 2 usage, 3 daemon unreachable, 130 Ctrl-C");
 }
 
 class Watcher {
@@ -171,6 +166,7 @@ class Watcher {
 SocketOptions MakeSocketOptions(const BaseUrl& base) {
   SocketOptions options;
   options.url = base.text;
+  options.query = "agor_events=log";  // live events as log entries: ts and session_id
   return options;
 }
 
@@ -192,7 +188,7 @@ int Watcher::Run() {
     OnLiveEvent(name, std::move(record), offset);
   });
   socket_.Every(kStdoutCheckMs, [this] {
-    if (StdoutClosed()) Finish(kExitOk);
+    if (StdoutReaderGone()) Finish(kExitOk);
   });
   status = socket_.Run();
   if (!status.ok() && !finished_) return ReportFailure(status);
@@ -402,7 +398,9 @@ void Watcher::Deliver(WatchEvent event) {
 
 void Watcher::Emit(const WatchEvent& event) {
   std::string line = style_.json ? FormatEventJson(event) : FormatEventSummary(event, style_.color);
-  if (!WriteLine(line)) Finish(kExitOk);
+  bool written = WriteLine(line);
+  if (g_interrupted) return Finish(kExitInterrupted);  // Ctrl-C came during the write
+  if (!written) Finish(kExitOk);
 }
 
 // The daemon went away under a REST call: reconnect and resync. Anything else is fatal.

@@ -116,6 +116,7 @@ std::int64_t ParseSeq(const std::string& text) {
 
 bool EventFromFrame(const std::string& name, Json record, const std::string& offset,
                     WatchEvent* out) {
+  if (name == kLogEntryEvent) return EventFromLog(std::move(record), out);
   std::size_t space = name.find(' ');
   if (space == std::string::npos || space == 0 || space + 1 == name.size()) return false;
   out->seq = ParseSeq(offset);
@@ -159,9 +160,11 @@ bool WatchFilter::Passes(const WatchEvent& event) const {
 std::string FormatEventJson(const WatchEvent& event) {
   Json line = Json::object();
   line["seq"] = event.seq >= 0 ? Json(event.seq) : Json(nullptr);
+  line["ts"] = event.ts.empty() ? Json(nullptr) : Json(event.ts);
   line["service"] = event.service;
   line["event"] = event.event;
   line["board_id"] = event.board_id;
+  line["session_id"] = event.session_id;
   line["data"] = event.record;
   std::string out;
   AppendJson(&out, line);
@@ -170,7 +173,7 @@ std::string FormatEventJson(const WatchEvent& event) {
 
 std::string FormatEventSummary(const WatchEvent& event, bool color) {
   std::string seq = event.seq >= 0 ? "#" + std::to_string(event.seq) : "#-";
-  std::string kind = event.service + " " + event.event;
+  std::string kind = TerminalSafe(event.service + " " + event.event);
   return EventClock(event) + "  " + Painted(seq, kDim, color) + "  " +
          Painted(kind, EventColor(event.event), color) + "  " +
          Painted(ShortId(event), kDim, color) + "  " + Excerpt(event) + "\n";

@@ -1,7 +1,8 @@
 // WatchEvent: one service event as `agor watch` sees it, whether it came live from the socket
-// (`42["sessions created",{record},"17"]`) or from the durable event log (`GET /events` entries
-// `{seq,ts,service,event,board_id,session_id,record}`), with the filter and the two output
-// formats of the command. Pure functions: no I/O.
+// (stock `42["sessions created",{record},"17"]`, or, on a connection that asked for log entries
+// with `?agor_events=log`, `42["events created",{log entry},"17"]`) or from the durable event
+// log (`GET /events` entries `{seq,ts,service,event,board_id,session_id,record}`), with the
+// filter and the two output formats of the command. Pure functions: no I/O.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,8 @@ struct WatchEvent {
 // "17" -> 17; -1 for "" or anything that is not a non-negative decimal integer.
 std::int64_t ParseSeq(const std::string& text);
 
-// From a socket event: name is "<service> <event>". False for names of another shape.
+// From a socket event: name is "<service> <event>", or kLogEntryEvent (server/wire/socketio.h)
+// with a log entry as its record. False for names of another shape or a malformed entry.
 bool EventFromFrame(const std::string& name, Json record, const std::string& offset,
                     WatchEvent* out);
 // From one element of GET /events' data. False when the entry lacks seq/service/event.
@@ -43,16 +45,19 @@ struct WatchFilter {
   bool Passes(const WatchEvent& event) const;
 };
 
-// `{"seq":N,"service":"...","event":"...","board_id":"..."|null,"data":{record}}` and "\n";
-// seq is null for an event without one.
+// `{"seq":N,"ts":"...","service":"...","event":"...","board_id":"..."|null,
+//   "session_id":"..."|null,"data":{record}}` and "\n": a line that stands alone. seq and ts
+// are null for an event outside the log (streamed text).
 std::string FormatEventJson(const WatchEvent& event);
 
 // A readable line for terminals, "\n" included:
 //   `HH:MM:SS  #17  sessions created  8f70d521  Fix the login bug [idle]`
-// The time is the local time of the log's ts, else of the record's updated_at, created_at or
-// timestamp ("--:--:--" when none parses); then the record's short id and an excerpt of its
-// name, title, prompt or content (messages get their role in front), cut to one line. With
-// `color`, ANSI colours mark the event kind and dim the seq and id.
+// The time is the local time of the event (the log's ts); an event outside the log has none,
+// so the record's updated_at, created_at or timestamp stands in ("--:--:--" when none parses);
+// then the record's short id and an excerpt of its name, title, prompt or content (messages
+// get their role in front), cut to one line. Everything from the daemon is made
+// terminal-safe (cmd/output.h). With `color`, ANSI colours mark the event kind and dim the
+// seq and id.
 std::string FormatEventSummary(const WatchEvent& event, bool color);
 
 }  // namespace agor

@@ -8,6 +8,33 @@ namespace {
 
 using Channels = std::unordered_map<std::string, std::unordered_set<Subscriber*>>;
 
+// The frames of one event, each serialized on first use only.
+class LazyFrames {
+ public:
+  explicit LazyFrames(const Event& ev) : ev_(ev) {}
+  const SharedFrame& For(const Subscriber& s) {
+    bool entry = s.log_entries && ev_.seq > 0;
+    SharedFrame& frame = entry ? log_ : stock_;
+    if (frame.empty()) {
+      frame = WebServer::PrepareFrame(entry ? Hub::EncodeLogFrame(ev_) : Hub::EncodeFrame(ev_));
+    }
+    return frame;
+  }
+
+ private:
+  const Event& ev_;
+  SharedFrame stock_;
+  SharedFrame log_;
+};
+
+void AppendOptionalId(std::string* out, const std::string& id) {
+  if (id.empty()) {
+    *out += "null";
+  } else {
+    AppendJsonString(out, id);
+  }
+}
+
 void Leave(Channels* channels, const std::string& key, Subscriber* s) {
   auto it = channels->find(key);
   if (it == channels->end()) return;
@@ -65,24 +92,50 @@ std::string Hub::EncodeFrame(const Event& ev) {
   return EncodeEventFrame(ev.service + " " + ev.event, ev.record, offset);
 }
 
+// The log entry as GET /events returns it, the record spliced in from record_json when made.
+std::string Hub::EncodeLogFrame(const Event& ev) {
+  std::string entry = "{\"seq\":" + std::to_string(ev.seq) + ",\"ts\":";
+  AppendJsonString(&entry, ev.ts);
+  entry += ",\"service\":";
+  AppendJsonString(&entry, ev.service);
+  entry += ",\"event\":";
+  AppendJsonString(&entry, ev.event);
+  entry += ",\"board_id\":";
+  AppendOptionalId(&entry, ev.board_id);
+  entry += ",\"session_id\":";
+  AppendOptionalId(&entry, ev.session_id);
+  entry += ",\"record\":";
+  if (ev.record_json.empty()) {
+    AppendJson(&entry, ev.record);
+  } else {
+    entry += ev.record_json;
+  }
+  entry += "}";
+  return EncodeEventFrame(kLogEntryEvent, RawJson{entry}, std::to_string(ev.seq));
+}
+
+std::string Hub::EncodeFrameFor(const Subscriber& s, const Event& ev) {
+  return s.log_entries && ev.seq > 0 ? EncodeLogFrame(ev) : EncodeFrame(ev);
+}
+
 size_t Hub::Publish(const Event& ev) {
   if (all_.empty()) return 0;
-  SharedFrame frame = WebServer::PrepareFrame(EncodeFrame(ev));
+  LazyFrames frames(ev);
   if (mode_ == ChannelMode::kEverybody || IsGlobal(ev)) {
-    for (Subscriber* s : all_) s->socket->Send(frame);
+    for (Subscriber* s : all_) s->socket->Send(frames.For(*s));
     return all_.size();
   }
   size_t sent = 0;
   auto board = boards_.find(ev.board_id);
   if (board != boards_.end()) {
-    for (Subscriber* s : board->second) s->socket->Send(frame);
+    for (Subscriber* s : board->second) s->socket->Send(frames.For(*s));
     sent += board->second.size();
   }
   auto session = sessions_.find(ev.session_id);
   if (session != sessions_.end()) {
     for (Subscriber* s : session->second) {
       if (s->boards.count(ev.board_id)) continue;  // already sent through the board
-      s->socket->Send(frame);
+      s->socket->Send(frames.For(*s));
       ++sent;
     }
   }

@@ -9,6 +9,13 @@
 // map straight to their members, and each event is serialized once into a SharedFrame that
 // every recipient queues as is.
 //
+// Log entries: a connection that opted in (`?agor_events=log` at the handshake, e.g. `agor
+// watch`) gets each logged event as its event log entry, so it knows when the event happened:
+// `42["events created",{seq,ts,service,event,board_id,session_id,record},"<seq>"]` (the same
+// entry GET /events returns, the offset still last). That frame is made lazily, at most once
+// per event for all such recipients; everyone else gets the stock frame, byte for byte as
+// before. Events outside the log (seq 0, streamed text) are stock frames for everybody.
+//
 // Threading: the daemon's event loop only. Clients are borrowed: Remove() before freeing one.
 #pragma once
 
@@ -30,6 +37,7 @@ struct Subscriber {
   EngineSocket* socket = nullptr;
   std::unordered_set<std::string> boards;
   std::unordered_set<std::string> sessions;
+  bool log_entries = false;  // opted in to log-entry frames (see above)
 };
 
 class Hub {
@@ -52,6 +60,10 @@ class Hub {
 
   // The frame of one event: `42["<service> <event>",<record>,"<seq>"]` (no seq when 0).
   static std::string EncodeFrame(const Event& ev);
+  // `42["events created",<log entry>,"<seq>"]` for a logged event (seq > 0).
+  static std::string EncodeLogFrame(const Event& ev);
+  // The frame `s` gets for `ev` (recovery replays with it).
+  static std::string EncodeFrameFor(const Subscriber& s, const Event& ev);
 
  private:
   static bool IsGlobal(const Event& ev);

@@ -115,6 +115,7 @@ void SocketIoServer::OnConnect(Client* c, const SocketPacket& packet) {
   if (c->connected || c->replaying)
     return c->sub.socket->Close("second CONNECT on the same namespace");
   Status s = BoardsFromQuery(c->sub.socket->query(), &c->query_boards);
+  if (s.ok()) s = EventFormatFromQuery(c->sub.socket->query(), &c->sub.log_entries);
   if (!s.ok()) return c->sub.socket->Send(EncodeConnectError(s.message(), s.data()));
   int64_t offset = 0;
   if (!Restore(c, packet.data, &offset)) {
@@ -123,6 +124,17 @@ void SocketIoServer::OnConnect(Client* c, const SocketPacket& packet) {
   }
   c->replaying = true;
   ReplaySlice(clients_.at(c->sub.socket), offset);
+}
+
+// `?agor_events=log` in the handshake: logged events as their log entries (hub.h).
+Status SocketIoServer::EventFormatFromQuery(const std::string& query, bool* log_entries) {
+  std::string format = QueryParam(query, "agor_events");
+  if (!format.empty() && format != "log") {
+    return Status::BadRequest("agor_events in the handshake must be 'log'",
+                              Json{{"field", "agor_events"}});
+  }
+  *log_entries = format == "log";
+  return Status::OK();
 }
 
 // `?board_id=a,b` in the handshake: each a board that exists (short ids resolve).
@@ -185,7 +197,7 @@ void SocketIoServer::ReplaySlice(const std::weak_ptr<Client>& weak, int64_t offs
   size_t sent = 0;
   while (sent < events.size()) {
     const Event& ev = events[sent++];
-    if (hub_->Wants(c->sub, ev)) c->sub.socket->Send(Hub::EncodeFrame(ev));
+    if (hub_->Wants(c->sub, ev)) c->sub.socket->Send(Hub::EncodeFrameFor(c->sub, ev));
     offset = ev.seq;
     if (c->sub.socket->queued_bytes() > options_.replay_high_water) break;  // let it drain
   }

@@ -18,6 +18,9 @@
 // A call refused before it reaches a service (its JSON breaks the entry rule, or its shape is
 // wrong) is answered with a 400 error ack when it has an ack id; the connection stays.
 //
+// Event format: `?agor_events=log` at the handshake makes the connection get logged events as
+// log entries (hub.h), live and in recovery replays; any other value is a CONNECT_ERROR.
+//
 // Bounds: a client joins at most `max_subscriptions` channels (429 past it); the handshake's
 // `?board_id=a,b` names at most `max_query_boards` boards, each of which must exist, or the
 // CONNECT gets a CONNECT_ERROR naming the first that does not.
@@ -69,6 +72,7 @@ class SocketIoServer : public EngineHandler {
  private:
   void OnConnect(Client* c, const SocketPacket& packet);
   Status BoardsFromQuery(const std::string& query, std::vector<std::string>* boards);
+  Status EventFormatFromQuery(const std::string& query, bool* log_entries);
   bool Restore(Client* c, const Json& auth, int64_t* offset);
   void ReplaySlice(const std::weak_ptr<Client>& weak, int64_t offset);
   void FinishConnect(Client* c);

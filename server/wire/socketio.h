@@ -109,6 +109,11 @@ std::string EncodeEventFrame(std::string_view event_name, const Json& record,
                              std::string_view offset);
 std::string EncodeEventFrame(std::string_view event_name, RawJson record, std::string_view offset);
 
+// The event name under which a connection that asked for log entries at the handshake
+// (`?agor_events=log`, server/realtime/hub.h) gets each logged event: its event log entry
+// `{seq,ts,service,event,board_id,session_id,record}`, the offset still last.
+inline constexpr const char* kLogEntryEvent = "events created";
+
 // Appends the compact JSON text of value to *out without a temporary string: byte for byte what
 // value.dump(-1, ' ', false, Json::error_handler_t::replace) writes (invalid UTF-8 becomes
 // U+FFFD instead of throwing), about twice as fast. Shared by the frame encoders.

@@ -89,4 +89,76 @@ TEST_CASE("Cells and keys with invalid UTF-8 show U+FFFD and keep their width", 
         "long: 1\n");
 }
 
+TEST_CASE("TerminalSafe shows control characters instead of sending them", "[cmd][output]") {
+  CHECK(TerminalSafe("evil\x1b[31mRED") == "evil\\x1b[31mRED");
+  CHECK(TerminalSafe("a\nb\tc\rd") == "a\\nb\\tc\\rd");
+  CHECK(TerminalSafe(std::string("nul\0bel\x07"
+                                 "del\x7f",
+                                 12)) == "nul\\x00bel\\x07del\\x7f");
+  CHECK(TerminalSafe("csi\xc2\x9b"
+                     "31m") == "csi\\u009b31m");  // C1 CSI as a code point
+  CHECK(TerminalSafe("\xe2\x80\xae"
+                     "txt.exe") == "\\u202etxt.exe");  // right-to-left override
+  CHECK(TerminalSafe("iso\xe2\x81\xa6"
+                     "x") == "iso\\u2066x");
+  CHECK(TerminalSafe("\x9b"
+                     "x") == "\xef\xbf\xbdx");  // a raw C1 byte is not UTF-8
+  CHECK(TerminalSafe("caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80") ==
+        "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80");  // printable text is untouched
+  CHECK(TerminalSafe("line 1\n\tline 2\r\x1b[2K", true) == "line 1\n\tline 2\\r\\x1b[2K");
+}
+
+TEST_CASE("Cells, keys and tables never carry a raw escape or line break", "[cmd][output]") {
+  Column name{"NAME", "name"};
+  CHECK(CellText(Json("evil\x1b[31mRED"), name) == "evil\\x1b[31mRED");
+  CHECK(CellText(Json::array({"\xc2\x9b"}), name) == "[\"\\u009b\"]");
+  std::vector<Column> columns = {{"ID", "id", Column::kShortId}, {"NAME", "name"}};
+  Json rows = Json::array({{{"id", "0123456789"}, {"name", "two\nlines\x1b[0m"}}});
+  std::string table = FormatTable(columns, rows, false);
+  CHECK(table ==
+        "ID        NAME\n"
+        "01234567  two\\nlines\\x1b[0m\n");
+  CHECK(table.find('\x1b') == std::string::npos);
+  std::string record = FormatRecord(Json{{"k\x1b", "v\nw"}}, false);
+  CHECK(record == "k\\x1b: v\\nw\n");
+}
+
+TEST_CASE("ChooseTerminalWidth: the terminal, else $COLUMNS, else 80", "[cmd][output]") {
+  CHECK(ChooseTerminalWidth(120, "50") == 120);
+  CHECK(ChooseTerminalWidth(0, "50") == 50);
+  CHECK(ChooseTerminalWidth(-1, nullptr) == 80);
+  for (const char* bad : {"", "0", "-5", "abc", "99999999999", "12x", "10001"}) {
+    INFO(bad);
+    CHECK(ChooseTerminalWidth(0, bad) == 80);
+  }
+}
+
+TEST_CASE("FormatTable fits the width by narrowing the widest text column", "[cmd][output]") {
+  std::vector<Column> columns = {{"ID", "id", Column::kShortId},
+                                 {"NAME", "name"},
+                                 {"DESCRIPTION", "description", Column::kText, 0}};
+  Json rows = Json::array({{{"id", "0123456789abcdef"},
+                            {"name", "a rather long board name"},
+                            {"description", std::string(60, 'd')}}});
+  // Unlimited: 8 + 2 + 24 + 2 + 60 = 96 columns.
+  CHECK(FormatTable(columns, rows, false).find(std::string(60, 'd')) != std::string::npos);
+  std::string fitted = FormatTable(columns, rows, false, 60);
+  INFO(fitted);
+  CHECK(fitted ==
+        "ID        NAME                      DESCRIPTION\n"
+        "01234567  a rather long board name  " +
+            std::string(23, 'd') + "\xe2\x80\xa6\n");
+  std::string narrower = FormatTable(columns, rows, false, 50);  // both text columns give way
+  CHECK(narrower ==
+        "ID        NAME                 DESCRIPTION\n"
+        "01234567  a rather long boar\xe2\x80\xa6  " +
+            std::string(18, 'd') + "\xe2\x80\xa6\n");
+  // Too narrow for anything but the floors: text columns stop at max(header, 4); ids stay.
+  std::string tight = FormatTable(columns, rows, false, 10);
+  CHECK(tight ==
+        "ID        NAME  DESCRIPTION\n"
+        "01234567  a r\xe2\x80\xa6  dddddddddd\xe2\x80\xa6\n");
+  CHECK(FormatTable(columns, Json::array(), false, 10) == "ID  NAME  DESCRIPTION\n");
+}
+
 }  // namespace agor

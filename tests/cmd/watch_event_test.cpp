@@ -104,13 +104,61 @@ TEST_CASE("WatchFilter: services, events, and boards or sessions as one scope", 
 
 TEST_CASE("FormatEventJson writes one line in a fixed key order", "[watch]") {
   WatchEvent e = FromFrame("boards created", {{"board_id", kBoard}, {"name", "x"}}, "5");
-  CHECK(FormatEventJson(e) == std::string(R"({"seq":5,"service":"boards","event":"created",)") +
-                                  R"("board_id":")" + kBoard + R"(","data":{"board_id":")" +
-                                  kBoard + R"(","name":"x"}})" + "\n");
+  CHECK(FormatEventJson(e) == std::string(R"({"seq":5,"ts":null,"service":"boards",)") +
+                                  R"("event":"created","board_id":")" + kBoard +
+                                  R"(","session_id":null,"data":{"board_id":")" + kBoard +
+                                  R"(","name":"x"}})" + "\n");
   WatchEvent live = FromFrame("repos removed", {{"repo_id", "r"}}, "");
   CHECK(FormatEventJson(live) ==
-        R"({"seq":null,"service":"repos","event":"removed","board_id":null,"data":{"repo_id":"r"}})"
+        R"({"seq":null,"ts":null,"service":"repos","event":"removed","board_id":null,)"
+        R"("session_id":null,"data":{"repo_id":"r"}})"
         "\n");
+}
+
+TEST_CASE("A log-entry frame gives the line its ts and session_id", "[watch]") {
+  Json entry = {{"seq", 9},
+                {"ts", "2026-11-26T11:55:13.617Z"},
+                {"service", "tasks"},
+                {"event", "patched"},
+                {"board_id", kBoard},
+                {"session_id", kSession},
+                {"record", {{"task_id", "t"}, {"status", "running"}}}};
+  WatchEvent e = FromFrame("events created", entry, "9");
+  CHECK(e.seq == 9);
+  CHECK(e.service == "tasks");
+  CHECK(e.session_id == kSession);
+  CHECK(FormatEventJson(e) ==
+        std::string(R"({"seq":9,"ts":"2026-11-26T11:55:13.617Z","service":"tasks",)") +
+            R"("event":"patched","board_id":")" + kBoard + R"(","session_id":")" + kSession +
+            R"(","data":{"task_id":"t","status":"running"}})" + "\n");
+  WatchEvent bad;
+  CHECK_FALSE(EventFromFrame("events created", {{"seq", "x"}}, "9", &bad));
+  CHECK_FALSE(EventFromFrame("events created", "not an entry", "9", &bad));
+}
+
+TEST_CASE("FormatEventSummary shows the event's time, not the record's", "[watch]") {
+  Json entry = {{"seq", 3},
+                {"ts", "2026-11-26T12:00:01.000Z"},
+                {"service", "boards"},
+                {"event", "patched"},
+                {"board_id", kBoard},
+                {"session_id", nullptr},
+                {"record", {{"board_id", kBoard}, {"updated_at", "2026-11-26T09:00:00.000Z"}}}};
+  WatchEvent e = FromFrame("events created", entry, "3");
+  CHECK(SummaryInUtc(e, false).rfind("12:00:01  #3  boards patched", 0) == 0);
+}
+
+TEST_CASE("FormatEventSummary escapes what the daemon sent", "[watch]") {
+  WatchEvent e = FromFrame(
+      "boards created\x1b[2J",
+      {{"board_id", "\x1b[31m" + std::string(kBoard)}, {"name", "evil\x1b[31mRED\xc2\x9b"}}, "4");
+  std::string line = SummaryInUtc(e, true);
+  CHECK(line.find("evil\\x1b[31mRED\\u009b") != std::string::npos);
+  CHECK(line.find("created\\x1b[2J") != std::string::npos);
+  CHECK(line.find("\\x1b[31m") != std::string::npos);
+  // The only escapes left are the colours the line itself adds.
+  std::string plain = SummaryInUtc(e, false);
+  CHECK(plain.find('\x1b') == std::string::npos);
 }
 
 TEST_CASE("FormatEventSummary: time, seq, kind, short id, excerpt", "[watch]") {

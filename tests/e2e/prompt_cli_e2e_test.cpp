@@ -26,12 +26,14 @@
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
 #include "tests/support/rest_api.h"
+#include "tests/support/terminal.h"
 
 namespace agor {
 namespace {
 
 using test::ChildProcess;
 using test::Daemon;
+using test::RunOnTerminal;
 using test::RunResult;
 using test::TempDir;
 
@@ -102,48 +104,6 @@ Json NextLine(ChildProcess& child) {
   std::string line;
   REQUIRE(child.ReadLine(&line, kLineTimeoutMs));
   return Json::parse(line);
-}
-
-// Runs `agor <args...>` with stdout and stderr on a pseudo-terminal (stdin /dev/null) and
-// returns the exit code and everything it printed (CR LF read back as LF).
-RunResult RunOnTerminal(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  REQUIRE(master >= 0);
-  REQUIRE(grantpt(master) == 0);
-  REQUIRE(unlockpt(master) == 0);
-  std::string slave_name = ptsname(master);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    setsid();
-    int slave = open(slave_name.c_str(), O_RDWR);
-    int null = open("/dev/null", O_RDONLY);
-    dup2(null, 0);
-    dup2(slave, 1);
-    dup2(slave, 2);
-    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv = {const_cast<char*>(AGOR_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  RunResult result;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  char buffer[4096];
-  for (;;) {  // the slave's last close reads as EIO (or EOF)
-    pollfd p = {master, POLLIN, 0};
-    if (std::chrono::steady_clock::now() > deadline || poll(&p, 1, 1000) < 0) break;
-    ssize_t n = read(master, buffer, sizeof buffer);
-    if (n <= 0 && !(n < 0 && errno == EINTR)) break;
-    if (n > 0) result.out.append(buffer, static_cast<size_t>(n));
-  }
-  close(master);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  for (size_t at; (at = result.out.find("\r\n")) != std::string::npos;) result.out.erase(at, 1);
-  return result;
 }
 
 size_t Count(const std::string& text, const std::string& what) {
@@ -384,6 +344,147 @@ TEST_CASE("prompt streams text on a terminal and shows tools as short lines", "[
   auto messages = JsonLines(json.out);
   CHECK(messages.size() >= 4);
   for (const auto& m : messages) CHECK(m["session_id"] == session);
+}
+
+// `agor prompt --url <url> <args...> | head -n <n>` in bash, exiting with prompt's status.
+std::unique_ptr<ChildProcess> PromptIntoHead(const std::string& url,
+                                             const std::vector<std::string>& args, int n) {
+  std::string command = "'" + std::string(AGOR_BINARY) + "' prompt --url " + url;
+  for (const auto& a : args) command += " '" + a + "'";
+  command += " | head -n " + std::to_string(n) + "; exit ${PIPESTATUS[0]}";
+  return std::make_unique<ChildProcess>(std::vector<std::string>{"/bin/bash", "-c", command});
+}
+
+TEST_CASE("agor prompt | head ends when head does, exit 0, the task going on",
+          "[e2e][prompt-cli]") {
+  Daemon d;
+  Rest rest(d.url());
+  std::string session = CommandSession(rest, "slow_agent.sh");  // two lines, then waits
+  SECTION("head exits while the agent prints nothing more") {
+    auto shell = PromptIntoHead(d.url(), {session, "work"}, 2);
+    std::string line;
+    for (int i = 0; i < 2; ++i) REQUIRE(shell->ReadLine(&line, kLineTimeoutMs));
+    CHECK(shell->Wait(kLineTimeoutMs) == 0);
+    CHECK(shell->ErrSoFar().empty());
+  }
+  SECTION("head exits before the agent's next line") {
+    auto shell = PromptIntoHead(d.url(), {session, "work"}, 1);
+    std::string line;
+    REQUIRE(shell->ReadLine(&line, kLineTimeoutMs));
+    CHECK_FALSE(shell->ReadLine(&line, kLineTimeoutMs));  // stdout ends: head is gone
+    CHECK(shell->Wait(kLineTimeoutMs) == 0);
+    CHECK(shell->ErrSoFar().empty());
+  }
+  Json task = rest.Get("/tasks?session_id=" + session)["data"][0];
+  CHECK(task["status"] == "running");
+  rest.Post("/sessions/" + session + "/stop", Json::object());
+}
+
+TEST_CASE("prompt --attach prints what the task said so far, then the rest", "[e2e][prompt-cli]") {
+  TempDir gate;
+  Daemon d({}, "",
+           {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
+  Rest rest(d.url());
+  std::string session = CommandSession(rest, "fake_agent.sh");
+  Json board = rest.Get("/sessions/" + session)["board_id"];
+  test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
+  RunResult detached = d.Cli({"prompt", "--detach", session, "go"});
+  REQUIRE(detached.exit_code == 0);
+  std::string task = Json::parse(detached.out)["task_id"];
+  Touch(gate.path() + "/1");
+  test::PushedEvent first;
+  REQUIRE(events.WaitFor("messages created", {{"content", "line 1"}}, &first, kLineTimeoutMs));
+  auto attached = StartPrompt(d.url(), {"--attach", task.substr(0, 8)});
+  CHECK(NextLine(*attached)["content"] == "line 1");  // from before it attached
+  Touch(gate.path() + "/2");
+  Touch(gate.path() + "/3");
+  CHECK(NextLine(*attached)["content"] == "line 2");
+  CHECK(NextLine(*attached)["content"] == "line 3");
+  CHECK(attached->Wait(kLineTimeoutMs) == 0);
+  std::string line;
+  CHECK_FALSE(attached->ReadLine(&line, 0));  // each message once
+
+  RunResult again = d.Cli({"prompt", "--attach", task});  // an ended task: all, then its end
+  CHECK(again.exit_code == 0);
+  CHECK(JsonLines(again.out).size() == 3);
+}
+
+TEST_CASE("prompt --attach: exit codes as for a prompt, Ctrl-C leaves the task running",
+          "[e2e][prompt-cli]") {
+  Daemon d;
+  Rest rest(d.url());
+  std::string failing = CommandSession(rest, "failing_agent.sh");
+  Json board = rest.Get("/sessions/" + failing)["board_id"];
+  test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
+  std::string failed = rest.Post("/sessions/" + failing + "/prompt", {{"prompt", "x"}})["task_id"];
+  Json ended;
+  REQUIRE(events.WaitTaskEnd(failed, &ended));
+  RunResult r = d.Cli({"prompt", "--attach", failed});
+  CHECK(r.exit_code == 1);
+  CheckOneErrorLine(r);
+  CHECK(r.err.find("exited with status 3") != std::string::npos);
+
+  CHECK(d.Cli({"prompt", "--attach", "0123456789abcdef"}).exit_code == 1);  // no such task
+  CHECK(d.Cli({"prompt", "--attach", failed, "--detach"}).exit_code == 2);
+  CHECK(d.Cli({"prompt", "--attach", failed, "text"}).exit_code == 2);
+
+  std::string slow = CommandSession(rest, "slow_agent.sh");
+  std::string running = rest.Post("/sessions/" + slow + "/prompt", {{"prompt", "x"}})["task_id"];
+  auto attached = StartPrompt(d.url(), {"--attach", running});
+  NextLine(*attached);
+  attached->Signal(SIGINT);
+  CHECK(attached->Wait(kLineTimeoutMs) == 130);
+  CHECK(rest.Get("/tasks/" + running)["status"] == "running");  // not this command's to stop
+  rest.Post("/sessions/" + slow + "/stop", Json::object());
+}
+
+TEST_CASE("prompt on a terminal: new session, queue position, start, end and duration",
+          "[e2e][prompt-cli]") {
+  Daemon d;
+  Rest rest(d.url());
+  std::string board = rest.Board();
+  RunResult created = RunOnTerminal({"prompt", "--board", board, "--agent", "command", "--command",
+                                     kFixtures + "echo_agent.sh", "hi \x1b[31mthere"},
+                                    {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  INFO(created.out);
+  CHECK(created.exit_code == 0);
+  std::string session = rest.Get("/sessions?board_id=" + board)["data"][0]["session_id"];
+  CHECK(created.out.find("session " + session + " created\n") != std::string::npos);
+  CHECK(created.out.find(" started\n") != std::string::npos);
+  CHECK(created.out.find("echo: hi \\x1b[31mthere\n") != std::string::npos);  // escaped
+  CHECK(created.out.find("\xe2\x80\x94 done in ") != std::string::npos);
+  CHECK(created.out.find('\x1b') == std::string::npos);
+
+  std::string slow = CommandSession(rest, "slow_agent.sh");
+  rest.Post("/sessions/" + slow + "/prompt", {{"prompt", "first"}});
+  Json second = rest.Post("/sessions/" + slow + "/prompt", {{"prompt", "second"}});  // queued
+  test::TerminalProcess queued({"prompt", slow, "third"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  std::string line;
+  REQUIRE(queued.ReadLine(&line, kLineTimeoutMs));
+  CHECK(line == "queued (position 2)");
+  queued.Signal(SIGINT);
+  CHECK(queued.Wait(kLineTimeoutMs) == 130);
+  rest.Delete("/messages/" + second["message_id"].get<std::string>());
+  rest.Post("/sessions/" + slow + "/stop", Json::object());
+}
+
+TEST_CASE("prompt on a terminal shows thinking and tools apart from the answer",
+          "[e2e][prompt-cli]") {
+  Daemon d({}, "",
+           {"AGOR_CODEX_BIN=" + kFixtures + "fake_agent.sh",
+            "AGOR_FIXTURE=" + kFixtures + "codex_exec.jsonl"});
+  Rest rest(d.url());
+  std::string session = rest.Session("codex");
+  RunResult plain = RunOnTerminal({"prompt", session, "go"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  INFO(plain.out);
+  CHECK(plain.exit_code == 0);
+  CHECK(plain.out.find("\nthinking: **Listing the project files**\n") != std::string::npos);
+  CHECK(plain.out.find("\nI added a usage section to README.md.\n") != std::string::npos);
+  RunResult colored = RunOnTerminal({"prompt", session, "again"}, {"AGOR_URL=" + d.url()});
+  INFO(colored.out);
+  CHECK(colored.out.find("\x1b[2mthinking: **Listing the project files**\x1b[0m\n") !=
+        std::string::npos);
+  CHECK(colored.out.find("\nI added a usage section to README.md.\n") != std::string::npos);
 }
 
 // True once process `pid` has exited (gone, or a zombie nobody reaps), polling /proc.

@@ -101,6 +101,11 @@ std::vector<Json> ExpectEvents(ChildProcess& watch, const std::vector<Expected>&
     CHECK(line["event"] == e.event);
     CHECK(IdOf(e.service, line["data"]) == e.id);
     REQUIRE(line["seq"].is_number_integer());
+    CHECK(line["ts"].is_string());  // live or replayed, each line says when it happened
+    REQUIRE(line.contains("session_id"));
+    if (e.service != "boards" && e.service != "repos") {
+      CHECK(line["session_id"] == line["data"]["session_id"]);
+    }
     if (!lines.empty()) CHECK(line["seq"].get<int64_t>() > lines.back()["seq"].get<int64_t>());
     lines.push_back(std::move(line));
   }
@@ -179,7 +184,8 @@ TEST_CASE("agor watch prints live events, and the first ones of boards created m
   CHECK(lines[1]["data"] == session);
   CHECK(lines[3]["data"]["title"] == "renamed");
   CHECK(lines[3]["seq"] == Head(rest));
-  CHECK(std::vector<std::string>{"seq", "service", "event", "board_id", "data"} == [&] {
+  CHECK(std::vector<std::string>{"seq", "ts", "service", "event", "board_id", "session_id",
+                                 "data"} == [&] {
     std::vector<std::string> keys;
     for (const auto& item : lines[0].items()) keys.push_back(item.key());
     return keys;
@@ -351,15 +357,32 @@ TEST_CASE("agor watch | head -n 3 ends when head does", "[watch][e2e]") {
   }
 }
 
-TEST_CASE("agor watch exits 0 on Ctrl-C", "[watch][e2e]") {
+TEST_CASE("agor watch exits 130 on Ctrl-C", "[watch][e2e]") {
   Daemon daemon;
   Rest rest(daemon.url());
   NewBoard(rest, "b");
   auto watch = StartWatch(daemon.url(), {"--since", "0"});
   NextEvent(*watch);
   watch->Signal(SIGINT);
-  CHECK(watch->Wait(kLineTimeoutMs) == 0);
+  CHECK(watch->Wait(kLineTimeoutMs) == 130);
   CHECK(watch->ErrSoFar().empty());
+}
+
+TEST_CASE("agor watch lines carry the log's ts and the session, live as replayed", "[watch][e2e]") {
+  Daemon daemon;
+  Rest rest(daemon.url());
+  Json board = NewBoard(rest, "b");
+  Json session = NewSession(rest, board);
+  auto watch = StartWatch(daemon.url(), {"--since", "0"});
+  ExpectEvents(*watch, {Created("boards", board), Created("sessions", session)});  // replayed
+  WaitUntilLive(*watch, rest, board);
+  Json message = NewMessage(rest, session, 0);
+  Json line = ExpectEvents(*watch, {Created("messages", message)})[0];
+  Json entry = rest.Get("/events/" + std::to_string(line["seq"].get<int64_t>()));
+  CHECK(line["ts"] == entry["ts"]);
+  CHECK(line["session_id"] == session["session_id"]);
+  CHECK(line["board_id"] == board["board_id"]);
+  CHECK(line["data"] == entry["record"]);
 }
 
 TEST_CASE("agor watch without a daemon exits 3 with one line", "[watch][e2e]") {

@@ -1,0 +1,115 @@
+// End-to-end tests of the `?agor_events=log` handshake opt-in (server/realtime/hub.h): a
+// connection that asks for it gets each logged event as its event log entry, live and in a
+// recovery replay, while a stock connection's frames stay byte for byte what they were. Raw
+// WebSocket frames are compared, so nothing a client library normalizes can hide a change.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "base/status.h"
+#include "tests/support/daemon.h"
+#include "tests/support/raw_websocket.h"
+#include "tests/support/rest_api.h"
+
+namespace agor {
+namespace {
+
+using test::Daemon;
+using test::RawWebSocket;
+
+constexpr int kTimeoutMs = 10000;
+const std::string kTarget = "/socket.io/?EIO=4&transport=websocket";
+
+// Upgrades, reads the Engine.IO open packet, sends `connect` ("40...") and returns the reply.
+std::string Open(RawWebSocket* ws, int port, const std::string& query,
+                 const std::string& connect = "40") {
+  REQUIRE(ws->Connect(port, kTarget + query) == 101);
+  std::string frame;
+  REQUIRE(ws->ReadText(&frame, kTimeoutMs));
+  REQUIRE(frame.rfind("0{", 0) == 0);
+  REQUIRE(ws->SendText(connect));
+  REQUIRE(ws->ReadText(&frame, kTimeoutMs));
+  return frame;
+}
+
+// The next frame that is not an Engine.IO ping (answered).
+std::string NextFrame(RawWebSocket* ws) {
+  std::string frame;
+  do {
+    REQUIRE(ws->ReadText(&frame, kTimeoutMs));
+    if (frame == "2") ws->SendText("3");
+  } while (frame == "2");
+  return frame;
+}
+
+std::string StockFrame(const Json& entry) {
+  std::string seq = std::to_string(entry["seq"].get<int64_t>());
+  return "42[\"" + entry["service"].get<std::string>() + " " + entry["event"].get<std::string>() +
+         "\"," + entry["record"].dump() + ",\"" + seq + "\"]";
+}
+
+// Checks an opted-in frame: `42["events created",<the log entry of seq>,"<seq>"]`.
+void CheckEntryFrame(const std::string& frame, const Json& entry) {
+  INFO(frame);
+  std::string seq = std::to_string(entry["seq"].get<int64_t>());
+  REQUIRE(frame.rfind("42[\"events created\",{", 0) == 0);
+  Json args = Json::parse(frame.substr(2));
+  REQUIRE(args.size() == 3);
+  CHECK(args[1] == entry);
+  CHECK(args[2] == seq);
+  CHECK(frame == "42[\"events created\"," + entry.dump() + ",\"" + seq + "\"]");
+}
+
+Json Newest(test::RestApi& rest) {
+  return rest.Get("/events?$sort[seq]=-1&$limit=1")["data"][0];
+}
+
+TEST_CASE("agor_events=log: log entries for those who ask, stock frames unchanged",
+          "[e2e][log-entries]") {
+  Daemon d({"--channels", "everybody"});  // both connections get every event
+  test::RestApi rest(d.url());
+  RawWebSocket stock, entries;
+  CHECK(Open(&stock, d.port(), "").rfind("40{", 0) == 0);
+  CHECK(Open(&entries, d.port(), "&agor_events=log").rfind("40{", 0) == 0);
+  std::string session = rest.Session("claude-code");
+  Json page = rest.Get("/events?$sort[seq]=1");
+  REQUIRE(page["data"].size() >= 2);
+  for (const Json& entry : page["data"]) {
+    CHECK(NextFrame(&stock) == StockFrame(entry));
+    CheckEntryFrame(NextFrame(&entries), entry);
+  }
+  CHECK(page["data"].back()["session_id"] == session);
+}
+
+TEST_CASE("agor_events=log: a recovery replays log entries", "[e2e][log-entries]") {
+  Daemon d;
+  test::RestApi rest(d.url());
+  std::string pid;
+  {
+    RawWebSocket first;
+    Json reply = Json::parse(Open(&first, d.port(), "&agor_events=log").substr(2));
+    pid = reply["pid"];
+    rest.Board();
+    CheckEntryFrame(NextFrame(&first), Newest(rest));
+  }
+  std::string seen = std::to_string(Newest(rest)["seq"].get<int64_t>());
+  rest.Board();  // missed while away
+  RawWebSocket again;
+  std::string connect = "40{\"pid\":\"" + pid + "\",\"offset\":\"" + seen + "\"}";
+  std::string first_frame = Open(&again, d.port(), "&agor_events=log", connect);
+  CheckEntryFrame(first_frame, Newest(rest));  // sent before the CONNECT reply
+  Json reply = Json::parse(NextFrame(&again).substr(2));
+  CHECK(reply["pid"] == pid);
+}
+
+TEST_CASE("agor_events with another value is a CONNECT_ERROR", "[e2e][log-entries]") {
+  Daemon d;
+  RawWebSocket ws;
+  std::string reply = Open(&ws, d.port(), "&agor_events=xml");
+  INFO(reply);
+  REQUIRE(reply.rfind("44", 0) == 0);
+  Json error = Json::parse(reply.substr(2));
+  CHECK(error["message"].get<std::string>().find("agor_events") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace agor

@@ -76,7 +76,6 @@ class TaskManager {
   void KillLeftBehind();
   void Finish(Run* run, const std::string& status, const std::string& error);
   void StartNextQueued(const std::string& session_id);
-  int64_t NextIndex(const std::string& session_id);
   bool Patch(const char* service, const std::string& id, const Json& data);
 
   Store* store_;

@@ -1,7 +1,12 @@
 // The store's rules over whole records: dense message indexes with queued prompts, the
 // agent_command rule on the merged record, and conflicts that name the taken value.
-#include <catch2/catch.hpp>
+#include <SQLiteCpp/Database.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "store/database.h"
 #include "store/store.h"
 
 namespace agor {
@@ -178,6 +183,42 @@ TEST_CASE_METHOD(Fixture, "empty names and slugs and bad colours are refused by 
   REQUIRE(store->Find("boards", Json::object(), &page).ok());
   CHECK(page["total"] == 1);
   CHECK(page["data"][0]["slug"].is_null());
+}
+
+TEST_CASE("migration 6 takes back the index of the queued messages it finds", "[store][index]") {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("agor-migration6-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string path = (dir / "agor.db").string();
+  {
+    std::unique_ptr<SQLite::Database> db;
+    REQUIRE(OpenDatabase(path, &db, 5).ok());
+    db->exec(
+        "INSERT INTO boards VALUES ('b', 'b', NULL, NULL, NULL, NULL, 'public', NULL, 't', 't');"
+        "INSERT INTO sessions (session_id, board_id, agentic_tool, status, created_at, updated_at)"
+        "  VALUES ('s', 'b', 'claude-code', 'idle', 't', 't');"
+        "INSERT INTO messages (message_id, session_id, board_id, \"index\", role, timestamp,"
+        "  status, queue_position) VALUES"
+        "  ('m0', 's', 'b', 0, 'user', 't', 'sent', NULL),"
+        "  ('m1', 's', 'b', 1, 'user', 't', 'queued', 1),"
+        "  ('m2', 's', 'b', 2, 'assistant', 't', NULL, NULL);");
+  }
+  FakeClock clock;
+  std::unique_ptr<Store> store;
+  REQUIRE(Store::Open({path, {}}, &clock, &store).ok());
+  Json page;
+  REQUIRE(store->Find("messages", {{"$sort", {{"index", 1}}}}, &page).ok());
+  REQUIRE(page["total"] == 3);
+  CHECK(page["data"][0]["index"] == 0);
+  CHECK(page["data"][1]["index"] == 2);
+  CHECK(page["data"][2]["message_id"] == "m1");
+  CHECK(page["data"][2]["index"].is_null());
+  CHECK(page["data"][2]["queue_position"] == 1);
+  Json started;
+  REQUIRE(store->Patch("messages", "m1", {{"status", "sent"}}, &started).ok());
+  CHECK(started["index"] == 3);
+  store.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "base/ids.h"
 #include "base/json.h"
+#include "base/utf8.h"
 #include "store/database.h"
 #include "store/record_codec.h"
 #include "store/validator.h"
@@ -63,13 +64,17 @@ Json UniqueFields(const std::string& sqlite_message) {
 }
 
 // `slug "web" is already taken`; for a unique pair, the last field is the value and the
-// others its scope: `index 3 is already taken for session_id "…"`.
+// others its scope: `index 3 is already taken for session_id "…"`. A value is echoed up to
+// kMaxEchoBytes (a client's slug may be as long as a body).
+constexpr size_t kMaxEchoBytes = 200;
+
 Status Taken(const ServiceSchema& schema, const Status& conflict, const Json& record) {
   Json fields = UniqueFields(conflict.message());
   if (fields.empty()) return conflict;
   auto named = [&](const Json& field) {
     const std::string& name = field.get_ref<const std::string&>();
-    return name + " " + (record.contains(name) ? DumpJson(record[name]) : "?");
+    return name + " " +
+           (record.contains(name) ? ToValidUtf8(DumpJson(record[name]), kMaxEchoBytes) : "?");
   };
   std::string text = named(fields.back()) + " is already taken";
   for (size_t i = 0; i + 1 < fields.size(); ++i) text += (i ? " and " : " for ") + named(fields[i]);

@@ -166,6 +166,12 @@ TEST_CASE_METHOD(Fixture, "a conflict names the value that is taken", "[store][v
       store->Create("messages", {{"session_id", session_id}, {"role", "user"}, {"index", 0}}, &out);
   CHECK(index.code() == Code::kConflict);
   CHECK(index.message() == "index 0 is already taken for session_id \"" + session_id + "\"");
+  const std::string long_slug(100000, 'a');  // echoed, but not all of it
+  Create("boards", {{"name", "long"}, {"slug", long_slug}});
+  Status long_taken = store->Create("boards", {{"name", "again"}, {"slug", long_slug}}, &out);
+  CHECK(long_taken.code() == Code::kConflict);
+  CHECK(long_taken.message().rfind("slug \"aaa", 0) == 0);
+  CHECK(long_taken.message().size() < 300);
   Status id = store->Create("boards", {{"name", "x"}, {"board_id", board_id}}, &out);
   CHECK(id.message() == "board_id \"" + board_id + "\" is already taken");
 }

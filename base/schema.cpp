@@ -23,6 +23,17 @@ Field Str(const char* name, bool required = false) {
 Field Int(const char* name) {
   return Make(name, FieldType::kInteger);
 }
+Field Text(const char* name, TextRule rule, bool required = false) {
+  Field f = Str(name, required);
+  f.rule = rule;
+  return f;
+}
+// A message's index: null while the message waits in a session's queue (see store.h).
+Field MessageIndex() {
+  Field f = Int("index");
+  f.null_sorts_last = true;
+  return f;
+}
 Field JsonField(const char* name) {
   return Make(name, FieldType::kJson);
 }
@@ -52,14 +63,17 @@ Field Stamp(const char* name) {
 
 std::vector<ServiceSchema> BuildServices() {
   std::vector<ServiceSchema> s;
-  s.push_back({"boards",
-               "board_id",
-               {Id("board_id"), Str("name", true), Str("slug"), Str("description"), Str("color"),
-                Str("icon"), Enum("visibility", {"public", "private"}, "public"), Str("created_by"),
-                Stamp("created_at"), Stamp("updated_at")}});
+  s.push_back(
+      {"boards",
+       "board_id",
+       {Id("board_id"), Text("name", TextRule::kNonEmpty, true), Text("slug", TextRule::kNonEmpty),
+        Str("description"), Text("color", TextRule::kHexColor), Str("icon"),
+        Enum("visibility", {"public", "private"}, "public"), Str("created_by"), Stamp("created_at"),
+        Stamp("updated_at")}});
   s.push_back({"repos",
                "repo_id",
-               {Id("repo_id"), Str("slug", true), Str("name"), Str("remote_url"), Str("local_path"),
+               {Id("repo_id"), Text("slug", TextRule::kNonEmpty, true),
+                Text("name", TextRule::kNonEmpty), Str("remote_url"), Str("local_path"),
                 Str("default_branch"), Stamp("created_at"), Stamp("updated_at")}});
   s.push_back(
       {"sessions",
@@ -80,7 +94,7 @@ std::vector<ServiceSchema> BuildServices() {
   s.push_back({"messages",
                "message_id",
                {Id("message_id"), Id("session_id", "sessions", true), DerivedBoard(),
-                Id("task_id", "tasks"), Int("index"),
+                Id("task_id", "tasks"), MessageIndex(),
                 Required(Enum("role", {"user", "assistant", "system"}, nullptr)), Str("type"),
                 content, JsonField("tool_uses"), JsonField("metadata"), Str("timestamp"),
                 // A prompt sent while a task runs waits as a queued user message.

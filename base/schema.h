@@ -16,6 +16,13 @@ enum class FieldType {
   kId,       // a UUID string (primary or foreign key)
 };
 
+// What a kString value must look like beyond being valid UTF-8 (store/validator.cpp checks it).
+enum class TextRule {
+  kAny,
+  kNonEmpty,  // not "" nor only whitespace: a name or slug people must be able to see and type
+  kHexColor,  // a CSS hex colour: #rgb, #rgba, #rrggbb or #rrggbbaa
+};
+
 struct Field {
   const char* name = nullptr;
   FieldType type = FieldType::kString;
@@ -24,6 +31,10 @@ struct Field {
   bool server_set = false;              // stamped by the server; clients may not write it
   const char* references = nullptr;     // kId only: the service whose id this must name
   const char* default_value = nullptr;  // kEnum only: stored when the client omits it
+  TextRule rule = TextRule::kAny;       // kString only
+  // Null means "not placed yet" (a queued message's index): it sorts after every value in
+  // ascending order (and first in descending), so a list in index order ends with the queue.
+  bool null_sorts_last = false;
 };
 
 struct ServiceSchema {

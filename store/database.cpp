@@ -93,6 +93,29 @@ INSERT OR IGNORE INTO client_channels
   WHERE type = 'text';
 UPDATE client_states SET state = '{}';
 )sql",
+    // 6: a queued message has no index until its task starts (then it takes the next one), so
+    // a session's indexes stay dense: "index" becomes nullable, and the queued messages of
+    // older versions give theirs back. The store removes a repo's sessions' references itself
+    // (with their events): finding them must not scan every session.
+    R"sql(
+CREATE TABLE messages_v6 (
+  message_id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  board_id TEXT NOT NULL, task_id TEXT REFERENCES tasks(task_id) ON DELETE SET NULL,
+  "index" INTEGER, role TEXT NOT NULL, type TEXT, content TEXT, tool_uses TEXT,
+  metadata TEXT, timestamp TEXT NOT NULL, status TEXT, queue_position INTEGER,
+  UNIQUE(session_id, "index"));
+INSERT INTO messages_v6
+  SELECT message_id, session_id, board_id, task_id,
+         CASE WHEN status = 'queued' THEN NULL ELSE "index" END, role, type, content, tool_uses,
+         metadata, timestamp, status, queue_position
+  FROM messages;
+DROP TABLE messages;
+ALTER TABLE messages_v6 RENAME TO messages;
+CREATE INDEX messages_by_task ON messages(task_id) WHERE task_id IS NOT NULL;
+CREATE INDEX messages_queued ON messages(session_id, queue_position) WHERE status = 'queued';
+CREATE INDEX sessions_by_repo ON sessions(repo_id) WHERE repo_id IS NOT NULL;
+)sql",
 };
 
 int UserVersion(SQLite::Database& db) {

@@ -319,7 +319,9 @@ Status ParseSort(const ServiceSchema& schema, const Json& sort, std::string* ord
       return Status::BadRequest("Invalid $sort direction for '" + name + "': expected 1 or -1",
                                 FieldData(name));
     }
-    terms.push_back(Quote(field->name) + (ascending ? " ASC" : " DESC"));
+    std::string term = Quote(field->name) + (ascending ? " ASC" : " DESC");
+    if (field->null_sorts_last) term += ascending ? " NULLS LAST" : " NULLS FIRST";
+    terms.push_back(std::move(term));
   }
   if (!terms.empty()) *order_by = " ORDER BY " + Join(terms, ", ");
   return Status::OK();

@@ -14,7 +14,9 @@
 //   a list becomes `"f" IN (SELECT value FROM json_each(?))` with the coerced values bound as
 //   one JSON array, so its SQL (and prepared statement) does not change with its length;
 //   `$or`/`$and` group their sub-queries in parentheses, and empty sub-queries ({} or an
-//   empty list) add no condition at all, as knex drops empty groups.
+//   empty list) add no condition at all, as knex drops empty groups. `$sort` puts NULL first
+//   in ascending order, as SQLite does, except on a Field::null_sorts_last field (a queued
+//   message's null index sorts after every placed message).
 // Messages (all BadRequest): top-level unknown `$x` → "Invalid filter value $x" (Feathers'
 // text); unknown `$x` inside a field or inside an $or/$and element → "Invalid query operator
 // $x"; unknown field → "Unknown field 'x' in query" with data {"field": "x"}; JSON/content

@@ -64,6 +64,12 @@ Json ReadRecord(SQLite::Statement& st, const std::vector<const Field*>& columns)
   return record;
 }
 
+std::vector<const Field*> AllColumns(const ServiceSchema& schema) {
+  std::vector<const Field*> out;
+  for (const auto& f : schema.fields) out.push_back(&f);
+  return out;
+}
+
 std::string ColumnList(const std::vector<const Field*>& columns) {
   std::string out;
   for (const Field* f : columns) {

@@ -22,6 +22,9 @@ void BindQueryValue(SQLite::Statement& st, int index, const Json& value);
 // Builds a record from the current row of `st`, whose columns are `columns` in order.
 Json ReadRecord(SQLite::Statement& st, const std::vector<const Field*>& columns);
 
+// Every field of `schema`, in column order.
+std::vector<const Field*> AllColumns(const ServiceSchema& schema);
+
 // `"a", "b", "c"`: quoted column names for a SELECT list.
 std::string ColumnList(const std::vector<const Field*>& columns);
 

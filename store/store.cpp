@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
@@ -8,6 +9,8 @@
 #include <unordered_map>
 
 #include "base/ids.h"
+#include "base/json.h"
+#include "base/utf8.h"
 #include "store/database.h"
 #include "store/record_codec.h"
 #include "store/validator.h"
@@ -15,12 +18,6 @@
 namespace agor {
 
 namespace {
-
-std::vector<const Field*> AllColumns(const ServiceSchema& schema) {
-  std::vector<const Field*> out;
-  for (const auto& f : schema.fields) out.push_back(&f);
-  return out;
-}
 
 Status UnknownService(const std::string& service) {
   return Status::NotFound("Service '" + service + "' not found");
@@ -64,6 +61,37 @@ Json UniqueFields(const std::string& sqlite_message) {
     pos = comma + 2;
   }
   return fields;
+}
+
+// `slug "web" is already taken`; for a unique pair, the last field is the value and the
+// others its scope: `index 3 is already taken for session_id "…"`. A value is echoed up to
+// kMaxEchoBytes (a client's slug may be as long as a body).
+constexpr size_t kMaxEchoBytes = 200;
+
+Status Taken(const ServiceSchema& schema, const Status& conflict, const Json& record) {
+  Json fields = UniqueFields(conflict.message());
+  if (fields.empty()) return conflict;
+  auto named = [&](const Json& field) {
+    const std::string& name = field.get_ref<const std::string&>();
+    return name + " " +
+           (record.contains(name) ? ToValidUtf8(DumpJson(record[name]), kMaxEchoBytes) : "?");
+  };
+  std::string text = named(fields.back()) + " is already taken";
+  for (size_t i = 0; i + 1 < fields.size(); ++i) text += (i ? " and " : " for ") + named(fields[i]);
+  return Status::Conflict(text, Json{{"fields", fields}, {"service", schema.name}});
+}
+
+// Runs the INSERT or UPDATE that stores `record`; a unique constraint it breaks is a Conflict
+// naming the taken value, SQLite's other errors are thrown on.
+Status ExecWrite(SQLite::Statement& st, const ServiceSchema& schema, const Json& record) {
+  try {
+    st.exec();
+    return Status::OK();
+  } catch (const SQLite::Exception& e) {
+    Status s = StatusFromSqlite(e);
+    if (s.code() != Code::kConflict) throw;
+    return Taken(schema, s, record);
+  }
 }
 
 }  // namespace
@@ -256,6 +284,26 @@ int64_t Store::NextMessageIndex(const std::string& session_id) {
   return st->getColumn(0).getInt64();
 }
 
+// Where a message goes in its session (see store.h): a queued one waits without an index,
+// any other keeps the one it has or takes the next. `old_index` is the stored record's (null
+// on create): an index once given is never taken back, which would leave a hole.
+Status Store::PlaceMessage(Json* record, const Json& old_index) {
+  Json& index = (*record)["index"];
+  if ((*record)["status"] == "queued") {
+    if (!old_index.is_null())
+      return Status::BadRequest("status: a message that has an index cannot be queued again",
+                                Json{{"field", "status"}});
+    if (!index.is_null())
+      return Status::BadRequest("index: a queued message has none until its task starts",
+                                Json{{"field", "index"}});
+  } else if (index.is_null()) {
+    if (!old_index.is_null())
+      return Status::BadRequest("index must not be null", Json{{"field", "index"}});
+    index = NextMessageIndex((*record)["session_id"]);
+  }
+  return Status::OK();
+}
+
 // Tasks and messages carry their session's board (see DerivedBoard in schema.cpp).
 Status Store::DeriveBoard(Json* record) {
   auto st = statements_.Get("SELECT board_id FROM sessions WHERE session_id = ?");
@@ -269,18 +317,6 @@ Status Store::DeriveBoard(Json* record) {
   }
   (*record)["board_id"] = st->getColumn(0).getString();
   return Status::OK();
-}
-
-// When a session moves to another board, its tasks and messages move with it.
-void Store::MoveSessionChildren(const Json& session) {
-  for (const char* table : {"tasks", "messages"}) {
-    auto st = statements_.Get(std::string("UPDATE ") + table +
-                              " SET board_id = ? WHERE session_id = ? AND board_id <> ?");
-    st->bind(1, session["board_id"].get<std::string>());
-    st->bind(2, session["session_id"].get<std::string>());
-    st->bind(3, session["board_id"].get<std::string>());
-    st->exec();
-  }
 }
 
 Status Store::Insert(WriteContext& ctx, const Json& clean) {
@@ -301,19 +337,20 @@ Status Store::Insert(WriteContext& ctx, const Json& clean) {
     Status s = DeriveBoard(&record);  // also proves the session exists
     if (!s.ok()) return s;
   }
-  if (!strcmp(schema.name, "messages")) {
+  Status s = ValidateRecord(schema, record, nullptr);
+  if (s.ok() && !strcmp(schema.name, "messages")) {
     if (record["timestamp"].is_null()) record["timestamp"] = ctx.now;
-    if (record["index"].is_null()) record["index"] = NextMessageIndex(record["session_id"]);
+    s = PlaceMessage(&record, nullptr);
   }
-  Status s = CheckReferences(schema, record, derived ? "session_id" : nullptr);
+  if (s.ok()) s = CheckReferences(schema, record, derived ? "session_id" : nullptr);
   if (!s.ok()) return s;
   auto st = statements_.Get(InsertSql(schema, &insert_sql_));
   auto value = record.begin();  // the record holds the fields in schema order
   for (size_t i = 0; i < schema.fields.size(); ++i, ++value)
     BindFieldValue(*st, static_cast<int>(i + 1), &schema.fields[i], *value);
-  st->exec();
-  ctx.event.record = std::move(record);
-  return Status::OK();
+  s = ExecWrite(*st, schema, record);
+  if (s.ok()) ctx.event.record = std::move(record);
+  return s;
 }
 
 // Writes `clean` over the stored record `id`: merged for patch, replacing for update (whole).
@@ -327,6 +364,8 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
   Json record;
   Status s = Load(schema, id, &record);
   if (!s.ok()) return s;
+  const Json old_board = record.value("board_id", Json()),
+             old_index = record.value("index", Json());
   for (const auto& f : schema.fields) {
     if (f.name == std::string(schema.id_field)) continue;
     if (!strcmp(f.name, "updated_at"))
@@ -334,12 +373,12 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
     else if (!f.server_set && (whole || clean.contains(f.name)))
       record[f.name] = clean[f.name];
   }
-  if (!strcmp(schema.name, "messages")) {
+  s = ValidateRecord(schema, record, whole ? Json() : clean);
+  if (s.ok() && !strcmp(schema.name, "messages")) {
     if (record["timestamp"].is_null()) record["timestamp"] = ctx.now;
-    if (record["index"].is_null())
-      return Status::BadRequest("index must not be null", Json{{"field", "index"}});
+    s = PlaceMessage(&record, old_index);
   }
-  s = CheckReferences(schema, clean);
+  if (s.ok()) s = CheckReferences(schema, clean);
   const Field* board = schema.FindField("board_id");
   if (s.ok() && board && board->server_set) s = DeriveBoard(&record);
   if (!s.ok()) return s;
@@ -355,8 +394,10 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
   int i = 1;
   for (const Field* f : columns) BindFieldValue(*st, i++, f, record[f->name]);
   st->bind(i, id);
-  st->exec();
-  if (!strcmp(schema.name, "sessions")) MoveSessionChildren(record);
+  s = ExecWrite(*st, schema, record);
+  if (!s.ok()) return s;
+  if (!strcmp(schema.name, "sessions") && record["board_id"] != old_board)
+    MoveSessionChildren(ctx, record);
   ctx.event.record = std::move(record);
   return Status::OK();
 }
@@ -410,6 +451,7 @@ Status Store::Remove(const std::string& service, const std::string& id, Json* re
   auto remove = [&](WriteContext& ctx) {
     Status ls = Load(*schema, full, &ctx.event.record);
     if (!ls.ok()) return ls;
+    RemoveDependents(ctx, full);
     auto st = statements_.Get(std::string("DELETE FROM \"") + schema->name + "\" WHERE \"" +
                               schema->id_field + "\" = ?");
     st->bind(1, full);

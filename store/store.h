@@ -12,6 +12,23 @@
 //
 // Ids: UUIDv4 from the OS's random source unless the client sends a valid UUID. get, update,
 // patch and remove accept a unique prefix of at least 8 hex digits (Conflict when ambiguous).
+// A write that breaks a unique constraint answers Conflict naming the taken value
+// (`slug "web" is already taken`).
+//
+// Every record a write changes gets its own event, in the write's transaction: the store
+// changes dependent rows itself (store/store_cascade.cpp) rather than leaving it to SQLite's
+// foreign-key actions, so the events and the rows cannot disagree. Removing a board removes
+// its sessions' messages, then their tasks, then the sessions, then the board (each
+// `removed`, children before their parent); removing a session: its messages, its tasks, the
+// session; removing a task patches its messages to task_id null (`messages patched`); removing
+// a repo patches its sessions to repo_id null (`sessions patched`, updated_at stamped). A
+// session moved to another board is `patched` first, then each of its tasks and messages
+// (their board_id follows). Cost: linear in the records changed.
+//
+// Message indexes stay dense (0..n-1 per session while nothing is removed): a message gets
+// the next index of its session when it is created, unless it is `queued` (a prompt waiting
+// for the running task): a queued message has index null and takes the next index when it
+// leaves the queue (patched to another status). So cancelling a queued prompt leaves no hole.
 //
 // Thread-safety: none. One thread (the daemon's event loop) owns a Store and calls it.
 #pragma once
@@ -111,10 +128,13 @@ class Store {
   void Checkpoint();
 
  private:
-  struct WriteContext {  // one write's schema, time and event
+  struct WriteContext {  // one write's schema, time and events
     const ServiceSchema& schema;
-    std::string now;  // ISO-8601 stamp shared by the record and its event
+    std::string now;  // ISO-8601 stamp shared by the record and its events
     Event event;
+    // The events of the other records the write changed, logged before `event` (the removed
+    // children of a removed record) or after it (the moved children of a moved session).
+    std::vector<Event> before, after;
   };
   struct Pending {  // an event to tell, or a callback to run, after COMMIT
     Event event;
@@ -141,8 +161,19 @@ class Store {
   Status CheckReferences(const ServiceSchema& schema, const Json& clean,
                          const char* verified = nullptr);
   Status DeriveBoard(Json* record);
-  void MoveSessionChildren(const Json& session);
+  Status PlaceMessage(Json* record, const Json& old_index);
   int64_t NextMessageIndex(const std::string& session_id);
+  // The write's events into the log: ctx.before, ctx.event, ctx.after, in that order.
+  Status AppendEvents(WriteContext& ctx);
+  // Dependent rows, each with its event (store/store_cascade.cpp); they throw SQLite::Exception.
+  void RemoveDependents(WriteContext& ctx, const std::string& id);
+  void MoveSessionChildren(WriteContext& ctx, const Json& session);
+  std::vector<Json> LoadRows(const ServiceSchema& schema, const char* column,
+                             const std::string& value, const char* order);
+  void DeleteRows(WriteContext& ctx, const char* service, const char* column,
+                  const std::string& value, const char* order);
+  void NullReference(WriteContext& ctx, const char* service, const char* column,
+                     const std::string& value, const char* order);
   Status Translate(const std::exception& e, const ServiceSchema& schema);
   Status FindIn(const ServiceSchema& schema, const Json& query, Json* page);
   // Client states (store/client_states.cpp); the helpers throw SQLite::Exception.

@@ -23,13 +23,15 @@ void ScopeEvent(Event* ev) {
 Status Store::Write(const ServiceSchema& schema, const char* event,
                     const std::function<Status(WriteContext&)>& change, Json* record,
                     bool one_statement) {
-  WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}};
+  WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}, {}, {}};
   Status s = OpenBatch();
   if (s.ok()) s = RunChange(ctx, event, change, !one_statement);
   if (s.ok()) {
     *record = ctx.event.record;
     last_record_json_ = ctx.event.record_json;
+    for (auto& ev : ctx.before) pending_.push_back({std::move(ev), nullptr});
     pending_.push_back({std::move(ctx.event), nullptr});
+    for (auto& ev : ctx.after) pending_.push_back({std::move(ev), nullptr});
   } else if (batch_open_ && sqlite3_get_autocommit(db_->getHandle())) {
     FailBatch(s);  // SQLite rolled the whole transaction back (disk full, I/O error)
   }
@@ -46,11 +48,9 @@ Status Store::RunChange(WriteContext& ctx, const char* event,
     if (savepoint) statements_.Get("SAVEPOINT write")->exec();  // prepared once: cheaper
     s = change(ctx);
     changed = s.ok();
-    ScopeEvent(&ctx.event);
-    ctx.event.ts = ctx.now;
     ctx.event.service = ctx.schema.name;
     ctx.event.event = event;
-    if (s.ok()) s = event_log_->Append(&ctx.event);
+    if (s.ok()) s = AppendEvents(ctx);
     if (s.ok() && savepoint) statements_.Get("RELEASE write")->exec();
   } catch (const std::exception& e) {
     s = Translate(e, ctx.schema);
@@ -68,6 +68,19 @@ Status Store::RunChange(WriteContext& ctx, const char* event,
   } catch (const std::exception&) {
     // No savepoint left: SQLite already rolled back the transaction (the caller checks).
   }
+  return s;
+}
+
+Status Store::AppendEvents(WriteContext& ctx) {
+  Status s;
+  auto append = [&](Event& ev) {
+    ScopeEvent(&ev);
+    ev.ts = ctx.now;
+    if (s.ok()) s = event_log_->Append(&ev);
+  };
+  for (auto& ev : ctx.before) append(ev);
+  append(ctx.event);
+  for (auto& ev : ctx.after) append(ev);
   return s;
 }
 

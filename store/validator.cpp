@@ -15,10 +15,11 @@ Status FieldError(const Field& field, const std::string& problem) {
   return Status::BadRequest(std::string(field.name) + " " + problem, Json{{"field", field.name}});
 }
 
-bool IsStringArray(const Json& v) {
+// An argv: each element a non-empty string (an empty one is never what someone meant).
+bool IsArgv(const Json& v) {
   if (!v.is_array()) return false;
   for (const auto& e : v) {
-    if (!e.is_string()) return false;
+    if (!e.is_string() || e.get_ref<const std::string&>().empty()) return false;
   }
   return true;
 }
@@ -31,8 +32,8 @@ bool HasNumbers(const Json& v, const char* a, const char* b) {
 Status CheckJsonShape(const Field& field, const Json& v) {
   const char* n = field.name;
   if (!strcmp(n, "agent_command")) {
-    if (!IsStringArray(v) || v.empty())
-      return FieldError(field, "must be a non-empty array of strings (an argv)");
+    if (!IsArgv(v) || v.empty())
+      return FieldError(field, "must be a non-empty array of non-empty strings (an argv)");
   } else if (!strcmp(n, "position")) {
     if (!HasNumbers(v, "x", "y")) return FieldError(field, "must be an object {x, y} of numbers");
   } else if (!strcmp(n, "message_range")) {
@@ -69,8 +70,23 @@ Status CheckJsonText(const Field& field, const Json& value) {
   return Status::OK();
 }
 
+bool IsBlank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n") == std::string::npos;
+}
+
+bool IsHexColor(const std::string& text) {
+  size_t n = text.size();
+  if (n < 4 || text[0] != '#' || (n != 4 && n != 5 && n != 7 && n != 9)) return false;
+  return text.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos;
+}
+
 Status CheckString(const Field& field, const Json& v) {
   if (!v.is_string()) return FieldError(field, "must be a string");
+  const std::string& text = v.get_ref<const std::string&>();
+  if (field.rule == TextRule::kNonEmpty && IsBlank(text))
+    return FieldError(field, "must not be empty");
+  if (field.rule == TextRule::kHexColor && !IsHexColor(text))
+    return FieldError(field, "must be a CSS hex colour: #rgb, #rgba, #rrggbb or #rrggbbaa");
   return CheckJsonText(field, v);
 }
 
@@ -162,6 +178,34 @@ Status ValidateWrite(const ServiceSchema& schema, const Json& data, WriteMode mo
     s = CopyField(f, data, mode, clean);
     if (!s.ok()) return s;
   }
+  return Status::OK();
+}
+
+namespace {
+
+bool Touched(const Json& touched, const char* field) {
+  return touched.is_null() || touched.contains(field);
+}
+
+// A `command` session runs its agent_command; every other tool runs its own executable.
+Status CheckAgentCommand(const Json& session) {
+  const Field& field = *FindService("sessions")->FindField("agent_command");
+  bool command = session["agentic_tool"] == "command";
+  if (command && session["agent_command"].is_null())
+    return FieldError(field, "is required when agentic_tool is command");
+  if (!command && !session["agent_command"].is_null()) {
+    return FieldError(field, "is only for agentic_tool command (this session's is " +
+                                 session["agentic_tool"].dump() + ")");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ValidateRecord(const ServiceSchema& schema, const Json& record, const Json& touched) {
+  if (!strcmp(schema.name, "sessions") &&
+      (Touched(touched, "agentic_tool") || Touched(touched, "agent_command")))
+    return CheckAgentCommand(record);
   return Status::OK();
 }
 

@@ -128,16 +128,6 @@ void TaskManager::Guard(const std::string& session_id, const std::string& task_i
   }
 }
 
-int64_t TaskManager::NextIndex(const std::string& session_id) {
-  Json page;
-  Json q{{"session_id", session_id},
-         {"$sort", {{"index", -1}}},
-         {"$limit", 1},
-         {"$select", {"index"}}};
-  if (!store_->Find("messages", q, &page).ok() || page["data"].empty()) return 0;
-  return page["data"][0]["index"].get<int64_t>() + 1;
-}
-
 Status TaskManager::Prompt(const std::string& session_id, const Json& body, Json* result) {
   std::string prompt;
   Status s = PromptText(body, &prompt);
@@ -189,8 +179,8 @@ Status TaskManager::StartTask(const Json& session, const std::string& prompt,
   run->session_id = sid;
   run->board_id = session["board_id"];
   run->started_ms = clock_->NowMillis();
-  run->first_index = NextIndex(sid);
-  Json user{{"task_id", run->task_id}, {"status", "sent"}, {"index", run->first_index}};
+  // The store gives the prompt the session's next index (a queued one had none: no hole).
+  Json user{{"task_id", run->task_id}, {"status", "sent"}};
   if (queued_id.empty()) {
     user.update(Json{{"session_id", sid}, {"role", "user"}, {"content", prompt}});
     s = store_->Create("messages", user, &message);
@@ -198,9 +188,10 @@ Status TaskManager::StartTask(const Json& session, const std::string& prompt,
     user["queue_position"] = nullptr;
     s = store_->Patch("messages", queued_id, user, &message);
   }
-  if (!s.ok())
+  if (s.ok() && message["index"].is_number_integer())
+    run->first_index = run->last_index = message["index"].get<int64_t>();
+  else
     Log(LogLevel::kWarn, "cannot store the prompt of task " + run->task_id + ": " + s.message());
-  run->last_index = run->first_index;
   Patch("sessions", sid, {{"status", "running"}});
   *result = {{"task_id", run->task_id}, {"status", "running"}};
   Run* raw = run.get();
@@ -310,7 +301,7 @@ void TaskManager::OnAgentEvent(Run* run, const AgentEvent& ev) {
         run->agent_error = ev.error.empty() ? "the agent reported an error" : ev.error;
       break;
     case AgentEvent::Kind::kMessage: {
-      // The store gives the next index: a queued prompt may hold one after the task's start.
+      // The store gives the next index.
       Json data{{"session_id", run->session_id},
                 {"task_id", run->task_id},
                 {"role", ev.role},

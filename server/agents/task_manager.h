@@ -103,7 +103,6 @@ class TaskManager {
   void KillOrphan(const std::string& task_id);
   void ForgetOrphan(std::unordered_map<std::string, Orphan>::iterator it);
   void StartNextQueued(const std::string& session_id);
-  int64_t NextIndex(const std::string& session_id);
   bool Patch(const char* service, const std::string& id, const Json& data);
 
   Store* store_;

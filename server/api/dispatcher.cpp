@@ -126,6 +126,9 @@ Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* res
   }
   if (call.method == "find") return store_->Find(call.path, call.query, result);
   if (call.method == "create") {
+    // A task is the run of a prompt: one created any other way would never run.
+    if (call.path == "tasks")
+      return Status::MethodNotAllowed("tasks are created by POST /sessions/:id/prompt");
     Status s = CheckWrite(call, "");
     if (s.ok()) s = store_->Create(call.path, call.data, result);
     if (s.ok() && result_json) *result_json = store_->last_record_json();

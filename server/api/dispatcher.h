@@ -4,6 +4,8 @@
 // one record registered by other layers (`sessions/<id>/prompt`, `sessions/<id>/stop`: create
 // only; the agents register them through the node, so this layer does not know them); the
 // methods are find/get/create/update/patch/remove.
+// `create` on tasks is MethodNotAllowed: tasks are created by prompts (the agents write them
+// through the store, not through here), so a task always has a run behind it.
 // Unknown services are NotFound ("Service 'x' not found"), unknown methods MethodNotAllowed,
 // and update/patch/remove without an id MethodNotAllowed ("Can not patch multiple entries"),
 // as Feathers answers them. Call never throws: an exception from below is logged and answered

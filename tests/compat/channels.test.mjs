@@ -38,6 +38,7 @@ describe('board channels (default --channels boards)', () => {
   let sA1;
   let sA2;
   let sB1;
+  let taskIdA2;
   const clients = [];
 
   async function client(opts = {}) {
@@ -55,6 +56,16 @@ describe('board channels (default --channels boards)', () => {
     sA1 = await makeSession(rest, boardA.board_id);
     sA2 = await makeSession(rest, boardA.board_id);
     sB1 = await makeSession(rest, boardB.board_id);
+    // A task is a prompt's run (POST /tasks is refused): one on sA2, over before the test's
+    // clients connect, which then see it patched.
+    const watcher = await open(daemon.url, { transports: ['websocket'] });
+    clients.push(watcher);
+    await watcher.app.service('subscriptions').create({ board_id: boardA.board_id });
+    const rec = new Recorder(watcher.app, ['sessions']);
+    const run = await rest.create(`sessions/${sA2.session_id}/prompt`, { prompt: 'p' });
+    await rec.waitForItem((i) => i.name === 'sessions patched' && i.record.status === 'idle',
+      { what: 'the end of the prompt on sA2' });
+    taskIdA2 = run.task_id;
   });
   after(async () => {
     for (const c of clients) c.close();
@@ -84,7 +95,7 @@ describe('board channels (default --channels boards)', () => {
     const sA1p = await rest.patch('sessions', sA1.session_id, { title: 'renamed A1' });
     const sB1p = await rest.patch('sessions', sB1.session_id, { title: 'renamed B1' });
     const sA2p = await rest.patch('sessions', sA2.session_id, { title: 'renamed A2' });
-    const taskA2 = await rest.create('tasks', { session_id: sA2.session_id, prompt: 'p' });
+    const taskA2 = await rest.patch('tasks', taskIdA2, { error: null });
     const boardBp = await rest.patch('boards', boardB.board_id, { description: 'B patched' });
     const tagC = uniq('C');
     const boardC = await rest.create('boards', { name: tagC, slug: tagC });
@@ -95,7 +106,7 @@ describe('board channels (default --channels boards)', () => {
     const boardA_events = [
       ['messages created', mA1.message_id], ['messages created', mA2.message_id],
       ['sessions patched', sA1p.session_id], ['sessions patched', sA2p.session_id],
-      ['tasks created', taskA2.task_id],
+      ['tasks patched', taskA2.task_id],
     ];
     const expectA = [
       boardA_events[0], boardA_events[1], boardA_events[2], boardA_events[3], boardA_events[4],
@@ -106,7 +117,7 @@ describe('board channels (default --channels boards)', () => {
     assert.deepEqual(seen(both.rec), expectA, 'board A + session A1: no duplicate');
     assert.deepEqual(seen(bySession.rec), [
       ['messages created', mA2.message_id], ['sessions patched', sA2p.session_id],
-      ['tasks created', taskA2.task_id], ...boardEvents,
+      ['tasks patched', taskA2.task_id], ...boardEvents,
     ], 'subscriptions.create({session_id: A2})');
     assert.deepEqual(seen(nobody.rec), boardEvents, 'no subscription: board events only');
     // Nobody here is on board B or C: their sessions' events reach no one.

@@ -196,7 +196,7 @@ export async function makeBoard(rest, tag = uniq('board')) {
 }
 
 export async function makeSession(rest, boardId, title = uniq('session')) {
-  return rest.create('sessions', { board_id: boardId, title, agentic_tool: 'command' });
+  return rest.create('sessions', { board_id: boardId, title, agentic_tool: 'command', agent_command: ['cat'] });
 }
 
 export async function makeMessage(rest, sessionId, content) {

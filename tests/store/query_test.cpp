@@ -372,8 +372,10 @@ TEST_CASE("query: $sort keeps the order of its keys") {
   out = Translate("boards", J(R"({"$sort": {"name": "1", "created_at": "-1"}})"));
   CHECK(out.order_by == R"( ORDER BY "name" ASC, "created_at" DESC)");
   out = Translate("messages", J(R"({"$sort": {"index": 1}})"));
-  CHECK(out.order_by == R"( ORDER BY "index" ASC)");
+  CHECK(out.order_by == R"( ORDER BY "index" ASC NULLS LAST)");  // a queued message's null
   CHECK(out.where.empty());
+  out = Translate("messages", J(R"({"$sort": {"index": -1}})"));
+  CHECK(out.order_by == R"( ORDER BY "index" DESC NULLS FIRST)");
   CHECK(Translate("boards", J(R"({"$sort": {}})")).order_by.empty());
   CHECK(Translate("boards", J(R"({"$sort": null})")).order_by.empty());
 }
@@ -428,7 +430,7 @@ TEST_CASE("query: filters and conditions together") {
       J(R"({"session_id": "s1", "$sort": {"index": 1}, "$limit": "2", "$skip": "4", "$select": ["index"], "role": {"$ne": "system"}})"));
   CHECK(out.where == R"( WHERE "session_id" = ? AND "role" <> ?)");
   CHECK(out.params == Params({"s1", "system"}));
-  CHECK(out.order_by == R"( ORDER BY "index" ASC)");
+  CHECK(out.order_by == R"( ORDER BY "index" ASC NULLS LAST)");
   CHECK(out.select == std::vector<std::string>{"index", "message_id"});
   CHECK(out.limit == 2);
   CHECK(out.skip == 4);

@@ -74,7 +74,7 @@ TEST_CASE_METHOD(Fixture, "a write rolled back by a constraint leaves no event",
   Json out;
   Status s = store->Create("boards", {{"name", "b"}, {"slug", "same"}}, &out);
   CHECK(s.code() == Code::kConflict);
-  CHECK(s.message() == "a boards record with this slug already exists");
+  CHECK(s.message() == "slug \"same\" is already taken");
   CHECK(events.size() == 1);
   std::vector<Event> log;
   REQUIRE(store->event_log()->ReadSince(0, 100, &log).ok());

@@ -71,8 +71,8 @@ TEST_CASE("server-set fields are ignored, defaults applied, ids lowercased", "[v
 TEST_CASE("patch checks only what it is given", "[validator]") {
   Json clean;
   REQUIRE(
-      ValidateWrite(*FindService("boards"), {{"color", "red"}}, WriteMode::kPatch, &clean).ok());
-  CHECK(clean == Json{{"color", "red"}});
+      ValidateWrite(*FindService("boards"), {{"color", "#f00"}}, WriteMode::kPatch, &clean).ok());
+  CHECK(clean == Json{{"color", "#f00"}});
   CHECK(Check("boards", {{"visibility", "nope"}}, WriteMode::kPatch).code() == Code::kBadRequest);
 }
 
@@ -126,6 +126,81 @@ TEST_CASE("JSON values nest at most as deep as the entry rule allows", "[validat
   CHECK(deep.code() == Code::kBadRequest);
   CHECK(deep.message() == "content is nested deeper than 64 levels");
   CHECK(content(Nested(100000)).code() == Code::kBadRequest);  // checked without recursion
+}
+
+TEST_CASE("names and slugs must not be empty or blank", "[validator]") {
+  struct Case {
+    const char* service;
+    Json data;
+    const char* field;
+  } cases[] = {
+      {"boards", {{"name", ""}}, "name"},
+      {"boards", {{"name", " \t\n"}}, "name"},
+      {"boards", {{"name", "a"}, {"slug", ""}}, "slug"},
+      {"repos", {{"slug", ""}}, "slug"},
+      {"repos", {{"slug", "r"}, {"name", "  "}}, "name"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.service << " " << c.data.dump());
+    for (WriteMode mode : {WriteMode::kCreate, WriteMode::kUpdate, WriteMode::kPatch}) {
+      Status s = Check(c.service, c.data, mode);
+      CHECK(s.code() == Code::kBadRequest);
+      CHECK(FieldOf(s) == c.field);
+      CHECK(s.message() == std::string(c.field) + " must not be empty");
+    }
+  }
+  CHECK(Check("boards", {{"name", "a"}, {"slug", nullptr}}).ok());  // no slug at all is fine
+  CHECK(Check("repos", {{"slug", "r"}, {"name", nullptr}}).ok());
+}
+
+TEST_CASE("a color is a CSS hex colour", "[validator]") {
+  for (const char* good : {"#fff", "#FfFf", "#00aa11", "#00aa1180"}) {
+    INFO(good);
+    CHECK(Check("boards", {{"name", "a"}, {"color", good}}).ok());
+  }
+  for (const char* bad : {"red", "", "#", "#ff", "#fffff", "#ggg", "fff", "#00aa118", "#00aa1180f",
+                          " #fff", "#fff "}) {
+    INFO(bad);
+    Status s = Check("boards", {{"color", bad}}, WriteMode::kPatch);
+    CHECK(s.code() == Code::kBadRequest);
+    CHECK(FieldOf(s) == "color");
+    CHECK(s.message() == "color must be a CSS hex colour: #rgb, #rgba, #rrggbb or #rrggbbaa");
+  }
+}
+
+TEST_CASE("agent_command is an argv of non-empty strings", "[validator]") {
+  const char* b = "11111111-2222-4333-8444-555555555555";
+  for (const Json& bad : {Json::array(), Json::array({""}), Json::array({"ls", ""}), Json("ls")}) {
+    INFO(bad.dump());
+    Status s =
+        Check("sessions", {{"board_id", b}, {"agentic_tool", "command"}, {"agent_command", bad}});
+    CHECK(s.code() == Code::kBadRequest);
+    CHECK(FieldOf(s) == "agent_command");
+  }
+  CHECK(Check("sessions", {{"board_id", b}, {"agent_command", {"ls", "-l"}}}).ok());
+}
+
+TEST_CASE("ValidateRecord: a command session has an agent_command, other tools none",
+          "[validator]") {
+  const ServiceSchema& sessions = *FindService("sessions");
+  Json command{{"agentic_tool", "command"}, {"agent_command", {"cat"}}, {"title", nullptr}};
+  CHECK(ValidateRecord(sessions, command, nullptr).ok());
+  Json bare = command;
+  bare["agent_command"] = nullptr;
+  Status missing = ValidateRecord(sessions, bare, nullptr);
+  CHECK(missing.code() == Code::kBadRequest);
+  CHECK(FieldOf(missing) == "agent_command");
+  CHECK(missing.message() == "agent_command is required when agentic_tool is command");
+  Json claude = command;
+  claude["agentic_tool"] = "claude-code";
+  Status extra = ValidateRecord(sessions, claude, Json{{"agentic_tool", "claude-code"}});
+  CHECK(extra.code() == Code::kBadRequest);
+  CHECK(FieldOf(extra) == "agent_command");
+  CHECK(extra.message() ==
+        "agent_command is only for agentic_tool command (this session's is \"claude-code\")");
+  // A write that touches neither field leaves a record stored before the rule alone.
+  CHECK(ValidateRecord(sessions, claude, Json{{"title", "t"}}).ok());
+  CHECK(ValidateRecord(*FindService("boards"), Json{{"name", "a"}}, nullptr).ok());
 }
 
 }  // namespace

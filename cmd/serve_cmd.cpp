@@ -163,6 +163,9 @@ Status LockDatabase(const std::string& db, std::unique_ptr<LockFile>* lock) {
   std::filesystem::path path = std::filesystem::absolute(db, ec);
   if (ec) path = db;
   std::filesystem::create_directories(path.parent_path(), ec);  // else open says why
+  // Symlinks resolved: two spellings of one database must meet at one lock.
+  std::filesystem::path real = std::filesystem::weakly_canonical(path, ec);
+  if (!ec) path = real;
   std::string holder;
   Status s = LockFile::Acquire(path.string() + ".lock", lock, &holder);
   if (s.code() == Code::kConflict) {

@@ -3,6 +3,7 @@
 // by kill -9 while an agent's child (which must not have inherited it) lives on; `:memory:`
 // needs no lock.
 #include <signal.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -24,8 +25,10 @@ using test::RunProgram;
 
 const std::string kFixtures = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/";
 
-test::RunResult Serve(const std::string& db) {
-  return RunProgram({AGOR_BINARY, "serve", "--port", "0", "--db", db});
+// `agor serve` on `db` and the port of the daemon that should hold it: were the lock not
+// taken, this one would fail on the port (another message) instead of serving forever.
+test::RunResult Serve(const std::string& db, int port) {
+  return RunProgram({AGOR_BINARY, "serve", "--port", std::to_string(port), "--db", db});
 }
 
 std::string Slurp(const std::string& path) {
@@ -43,12 +46,19 @@ TEST_CASE("a second daemon on the same database names the first and exits 1", "[
   Daemon first;
   CHECK(Slurp(first.db_path() + ".lock") ==
         "pid " + std::to_string(first.pid()) + " port " + std::to_string(first.port()) + "\n");
-  test::RunResult r = Serve(first.db_path());
+  test::RunResult r = Serve(first.db_path(), first.port());
   CHECK(r.exit_code == 1);
   CHECK(r.out.empty());  // never said it was listening
   CHECK(r.err ==
         "agor: database " + first.db_path() + " is in use by agor serve (" + Holder(first) + ")\n");
-  // The refused daemon changed nothing: the first still serves and still owns the lock.
+  // Another spelling of the same file meets the same lock.
+  test::TempDir other;
+  std::string link = other.path() + "/link.db";
+  REQUIRE(symlink(first.db_path().c_str(), link.c_str()) == 0);
+  test::RunResult via_link = Serve(link, first.port());
+  CHECK(via_link.exit_code == 1);
+  CHECK(via_link.err.find("database " + first.db_path() + " is in use") != std::string::npos);
+  // The refused daemons changed nothing: the first still serves and still owns the lock.
   RestApi api(first.port());
   CHECK(api.Get("/health")["status"] == "ok");
   CHECK(Slurp(first.db_path() + ".lock").find(std::to_string(first.pid())) != std::string::npos);
@@ -78,7 +88,7 @@ TEST_CASE("the lock dies with a daemon killed by -9, though its agent's child li
   Daemon second({}, db);                  // the stale lock file does not block
   CHECK(Slurp(db + ".lock") ==
         "pid " + std::to_string(second.pid()) + " port " + std::to_string(second.port()) + "\n");
-  test::RunResult third = Serve(db);
+  test::RunResult third = Serve(db, second.port());
   CHECK(third.exit_code == 1);
   CHECK(third.err.find("(" + Holder(second) + ")") != std::string::npos);
 }

@@ -7,9 +7,12 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 
+#include "base/lock_file.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
 #include "tests/support/rest_api.h"
@@ -102,6 +105,25 @@ TEST_CASE("a daemon stopped cleanly frees its database for the next one", "[e2e]
   }
   Daemon second({}, db);
   CHECK(RestApi(second.port()).Get("/health")["status"] == "ok");
+}
+
+TEST_CASE("a holder that has not bound its port yet, or wrote no pid, is said so", "[e2e][lock]") {
+  Daemon busy;  // its port: were the lock ignored, the daemon under test would fail on it
+  test::TempDir dir;
+  std::string db = dir.path() + "/agor.db";
+  std::unique_ptr<LockFile> held;  // this test holds the lock as a starting daemon would
+  REQUIRE(LockFile::Acquire(db + ".lock", &held, nullptr).ok());
+  const std::pair<std::string, std::string> cases[] = {
+      {"pid 4242\n", "(pid 4242, port not bound yet)"},
+      {"", "(pid unknown)"},
+      {"\x1b[31mgarbage\n", "(pid unknown)"},  // nothing of the file is echoed
+  };
+  for (const auto& [text, said] : cases) {
+    REQUIRE(held->Write(text).ok());
+    test::RunResult r = Serve(db, busy.port());
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "agor: database " + db + " is in use by agor serve " + said + "\n");
+  }
 }
 
 TEST_CASE("in-memory daemons take no lock", "[e2e][lock]") {

@@ -3,7 +3,9 @@
 // Thread-safe: each line is one write(2).
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace agor {
 
@@ -14,5 +16,11 @@ bool ParseLogLevel(const std::string& text, LogLevel* level);
 void SetLogLevel(LogLevel level);
 bool LogEnabled(LogLevel level);
 void Log(LogLevel level, const std::string& message);
+
+// Outside text (a request path, a service name) made safe to put in a log line: printable
+// ASCII stays, a backslash doubles, every other byte (control characters, DEL, non-ASCII)
+// becomes \xNN, so nothing from a client can move a terminal's cursor or forge a line.
+// Cut after `max_bytes` of input, marked with "...".
+std::string LogEscape(std::string_view text, size_t max_bytes = 256);
 
 }  // namespace agor

@@ -1,9 +1,16 @@
-// agor serve: runs the daemon until SIGINT/SIGTERM.
+// agor serve: runs the daemon until SIGINT/SIGTERM, one per database: it holds an exclusive
+// lock on `<db>.lock` (base/lock_file.h) from before the store opens until it exits, and
+// writes "pid P port N" into it once the port is bound, so a second daemon on the same
+// database refuses to start with one line naming the first.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
+#include "base/lock_file.h"
 #include "base/log.h"
 #include "cmd/command.h"
 #include "server/node.h"
@@ -39,13 +46,24 @@ struct ServeFlags {
   int64_t body_timeout_ms = 10000;
 };
 
+const char* const kExamples = R"(Examples:
+  agor serve                                    # 127.0.0.1:3030, ~/.agor/agor.db
+  agor serve --port 0 --db /tmp/agor.db --log-level debug
+  agor serve --host 0.0.0.0 --cors-origin https://agor.example.com)";
+
 void AddFlags(CLI::App& app, ServeFlags* f) {
+  // --help shows each flag's default (the value it holds before parsing).
+  app.option_defaults()->always_capture_default();
   app.add_option("--port", f->port, "port to listen on (0 picks a free one)")
       ->envname("AGOR_PORT")
       ->check(CLI::Range(0, 65535));
   app.add_option("--host", f->host, "address to bind (loopback by default)")->envname("AGOR_HOST");
-  app.add_option("--db", f->db, "SQLite database file (its folder is created)")->envname("AGOR_DB");
-  app.add_option("--log-level", f->log_level, "debug, info, warn or error")
+  app.add_option(
+         "--db", f->db,
+         "SQLite database file (its folder is created); <db>.lock keeps a second daemon off it")
+      ->envname("AGOR_DB");
+  app.add_option("--log-level", f->log_level,
+                 "debug (adds a line per request and call), info, warn or error")
       ->envname("AGOR_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--max-body", f->max_body, "largest accepted request body in bytes")
@@ -55,13 +73,14 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
                  "everybody (every event to every connection)")
       ->check(CLI::IsMember({"boards", "everybody"}));
   app.add_option("--cors-origin", f->cors_origins,
-                 "browser origin allowed to connect (repeatable; default http://localhost:5173)");
+                 "browser origin allowed to connect (repeatable; the daemon's own origins "
+                 "always are)");
   app.add_option("--allowed-host", f->allowed_hosts,
                  "Host name accepted besides localhost, 127.0.0.1 and [::1] when bound to "
                  "loopback (repeatable)");
   app.add_option("--max-connections", f->max_connections,
-                 "connections open at once; more are refused with 503 "
-                 "(default: the file limit less 64)")
+                 "connections open at once; more are refused with 503")
+      ->default_str("file limit - 64")
       ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   app.add_option("--event-retention-count", f->retention_count,
                  "events kept in the log for recovery")
@@ -100,6 +119,7 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
                  "ms a request body may take beyond its size at 16 KiB/s")
       ->check(CLI::Range(int64_t{50}, int64_t{600000}))
       ->group("");
+  app.footer(kExamples);
 }
 
 NodeOptions ToOptions(const ServeFlags& f) {
@@ -126,6 +146,42 @@ NodeOptions ToOptions(const ServeFlags& f) {
   return o;
 }
 
+// "pid 123, port 3030" from a lock file's "pid 123 port 3030" (read as it is being
+// written, perhaps: whatever is missing is said so).
+std::string DescribeHolder(const std::string& text) {
+  long pid = 0, port = 0;
+  int got = sscanf(text.c_str(), "pid %ld port %ld", &pid, &port);
+  if (got < 1 || pid <= 0) return "pid unknown";
+  if (got < 2 || port <= 0) return "pid " + std::to_string(pid) + ", port not bound yet";
+  return "pid " + std::to_string(pid) + ", port " + std::to_string(port);
+}
+
+std::string HolderText(int port) {
+  std::string text = "pid " + std::to_string(getpid());
+  if (port > 0) text += " port " + std::to_string(port);
+  return text + "\n";
+}
+
+// One daemon per database: takes <db>.lock (its folder created first, as the store would)
+// before the store opens. Conflict names the daemon that holds it.
+Status LockDatabase(const std::string& db, std::unique_ptr<LockFile>* lock) {
+  if (db == ":memory:") return Status::OK();  // nobody else can open it
+  std::error_code ec;
+  std::filesystem::path path = std::filesystem::absolute(db, ec);
+  if (ec) path = db;
+  std::filesystem::create_directories(path.parent_path(), ec);  // else open says why
+  // Symlinks resolved: two spellings of one database must meet at one lock.
+  std::filesystem::path real = std::filesystem::weakly_canonical(path, ec);
+  if (!ec) path = real;
+  std::string holder;
+  Status s = LockFile::Acquire(path.string() + ".lock", lock, &holder);
+  if (s.code() == Code::kConflict) {
+    return Status::Conflict("database " + path.string() + " is in use by agor serve (" +
+                            DescribeHolder(holder) + ")");
+  }
+  return s.ok() ? (*lock)->Write(HolderText(0)) : s;
+}
+
 }  // namespace
 
 int RunServe(int argc, char** argv) {
@@ -143,10 +199,13 @@ int RunServe(int argc, char** argv) {
   ParseLogLevel(flags.log_level, &level);
   SetLogLevel(level);
 
+  std::unique_ptr<LockFile> lock;  // held until the process ends
+  Status s = LockDatabase(flags.db, &lock);
   Node node;
-  Status s = node.Start(ToOptions(flags));
+  if (s.ok()) s = node.Start(ToOptions(flags));
+  if (s.ok() && lock) s = lock->Write(HolderText(node.port()));
   if (!s.ok()) {
-    fprintf(stderr, "agor serve: %s\n", s.message().c_str());
+    fprintf(stderr, "agor: %s\n", s.message().c_str());
     return kExitFailure;
   }
   printf("agor listening on %s (db %s)\n", node.url().c_str(), flags.db.c_str());

@@ -1,6 +1,7 @@
 #include "server/node.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "base/log.h"
 
@@ -22,6 +23,43 @@ class CorsReply : public HttpReply {
   const OriginPolicy* policy_;
   HttpRequest req_;
   std::shared_ptr<HttpReply> inner_;
+};
+
+// Times one HTTP request to its answer (the latency histogram of its route class and method)
+// and, at debug level, logs it in one line; then hands the answer on. The line's text is only
+// built when debug is on.
+class TimedReply : public HttpReply {
+ public:
+  TimedReply(ServerStats* stats, const HttpRequest& req, std::shared_ptr<HttpReply> inner)
+      : inner_(std::move(inner)), started_us_(SteadyClock()->NowMicros()) {
+    auto route =
+        static_cast<size_t>(EngineServer::Owns(req.path) ? HttpRoute::kPolling : HttpRoute::kRest);
+    histogram_ = &stats->http_latency[route][MetricIndex(kHttpMethodNames, req.method)];
+    if (LogEnabled(LogLevel::kDebug)) {
+      line_ = "http " + LogEscape(req.head ? "HEAD" : req.method, 16) + " " +
+              LogEscape(req.path, 300) + " ";
+    }
+  }
+  void Send(const HttpResponse& response) override {
+    int64_t us = SteadyClock()->NowMicros() - started_us_;
+    histogram_->Observe(us);
+    if (!line_.empty())
+      Log(LogLevel::kDebug, line_ + std::to_string(response.status) + " " + Ms(us));
+    inner_->Send(response);
+  }
+
+  // "1.234 ms"
+  static std::string Ms(int64_t us) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.3f ms", static_cast<double>(us) / 1000.0);
+    return buf;
+  }
+
+ private:
+  std::shared_ptr<HttpReply> inner_;
+  int64_t started_us_;
+  LatencyHistogram* histogram_;
+  std::string line_;  // "http GET /boards " at debug level, else empty
 };
 
 // A refusal as Feathers error JSON (outside text in it is made valid, never thrown on).
@@ -64,8 +102,12 @@ Status Node::Start(const NodeOptions& options) {
   processes_ = std::make_unique<ProcessSupervisor>(
       [web = web_.get()](std::function<void()> fn) { web->Post(std::move(fn)); });
   tasks_ = std::make_unique<TaskManager>(
-      store_.get(), [hub = hub_.get()](const Event& ev) { hub->Publish(ev); }, processes_.get(),
-      paths_.get(), SystemClock(),
+      store_.get(),
+      [this](const Event& ev) {
+        ++stats_.streamed;
+        stats_.deliveries += static_cast<int64_t>(hub_->Publish(ev));
+      },
+      processes_.get(), paths_.get(), SystemClock(),
       [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); },
       options.stop_grace_ms);
   dispatcher_ = std::make_unique<Dispatcher>(store_.get());
@@ -90,6 +132,7 @@ Status Node::Start(const NodeOptions& options) {
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
   // A recovery pauses well before the send queue's bound, which would drop the client.
   SocketIoOptions socketio = options.socketio;
+  socketio.on_call = [this](const CallReport& report) { OnCall(report); };
   socketio.replay_high_water =
       std::min(socketio.replay_high_water, options.engine.max_queue_bytes / 4);
   sockets_ = std::make_unique<SocketIoServer>(
@@ -100,6 +143,9 @@ Status Node::Start(const NodeOptions& options) {
       },
       socketio);
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
+  metrics_ = std::make_unique<MetricsPage>(&stats_, store_.get(), engine_.get(), hub_.get(),
+                                           SystemClock());
+  router_->SetMetricsPage([this] { return metrics_->Render(); });
   // Group commit: the writes of one loop turn (all requests read together) share a COMMIT,
   // run once the loop has handled what was ready.
   store_->SetCommitScheduler([this] {
@@ -109,9 +155,11 @@ Status Node::Start(const NodeOptions& options) {
       store_->Commit();
     });
   });
+  store_->SetCommitTimer([this](int64_t us) { stats_.commit_latency.Observe(us); });
   store_->SetCommitListener([this](const Event& ev) {
     ++stats_.events;
     size_t sent = hub_->Publish(ev);
+    stats_.deliveries += static_cast<int64_t>(sent);
     if (LogEnabled(LogLevel::kDebug)) {
       Log(LogLevel::kDebug, "event " + std::to_string(ev.seq) + " " + ev.service + " " + ev.event +
                                 " to " + std::to_string(sent) + " clients");
@@ -141,6 +189,7 @@ Status Node::Start(const NodeOptions& options) {
 
 void Node::WireHttp() {
   web_->SetHttpHandler([this](const HttpRequest& req, std::shared_ptr<HttpReply> reply) {
+    reply = std::make_shared<TimedReply>(&stats_, req, std::move(reply));
     Status allowed = hosts_->Check(req);
     if (allowed.ok()) allowed = origins_->Check(req);
     if (!allowed.ok()) return reply->Send(StatusResponse(allowed));
@@ -179,6 +228,16 @@ void Node::WireWebSocket() {
   web_->SetWsHandlers(std::move(h));
 }
 
+// A Socket.IO call answered: into its method's histogram, and one line at debug level.
+void Node::OnCall(const CallReport& report) {
+  stats_.call_latency[MetricIndex(kCallMethodNames, report.method)].Observe(report.micros);
+  if (!report.ok) ++stats_.call_errors;
+  if (!LogEnabled(LogLevel::kDebug)) return;
+  Log(LogLevel::kDebug, "socket.io " + LogEscape(report.method, 32) + " " +
+                            LogEscape(report.path, 200) + (report.ok ? " ok " : " error ") +
+                            TimedReply::Ms(report.micros));
+}
+
 // Keeps the event log (and the recovery states that point into it) within retention.
 void Node::Prune() {
   const Retention& r = options_.retention;
@@ -195,6 +254,10 @@ std::string Node::url() const {
   const std::string& host = options_.web.host;
   const bool v6 = host.find(':') != std::string::npos && host.front() != '[';
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(web_ ? web_->port() : 0);
+}
+
+int Node::port() const {
+  return web_ ? web_->port() : 0;
 }
 
 void Node::Run() {

@@ -5,6 +5,12 @@
 // the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
 // in-flight requests, checkpoint the WAL.
 //
+// It also keeps the metrics (ServerStats, served by the MetricsPage at GET /metrics): every
+// HTTP request and Socket.IO call is timed to its answer, every COMMIT to its end, every
+// publish counted with its recipients. At --log-level debug each request and call gets one
+// log line (method, path without its query, status, ms; outside text escaped); at info no
+// line is formatted.
+//
 // Thread-safety: Run() blocks the calling thread, which becomes the event loop; Stop() may be
 // called from any thread.
 #pragma once
@@ -18,6 +24,7 @@
 #include "server/agents/task_manager.h"
 #include "server/api/dispatcher.h"
 #include "server/api/rest_router.h"
+#include "server/metrics_page.h"
 #include "server/net/host_policy.h"
 #include "server/net/origin_policy.h"
 #include "server/net/web_server.h"
@@ -50,6 +57,8 @@ class Node {
   Status Start(const NodeOptions& options);
   // "http://127.0.0.1:3030" once started.
   std::string url() const;
+  // The bound port once started (what --port 0 picked).
+  int port() const;
   // Serves until Stop() or SIGINT/SIGTERM, then checkpoints the store.
   void Run();
   void Stop();
@@ -57,6 +66,7 @@ class Node {
  private:
   void WireHttp();
   void WireWebSocket();
+  void OnCall(const CallReport& report);
   void Prune();
 
   NodeOptions options_;
@@ -73,6 +83,7 @@ class Node {
   std::unique_ptr<Hub> hub_;
   std::unique_ptr<SocketIoServer> sockets_;
   std::unique_ptr<EngineServer> engine_;
+  std::unique_ptr<MetricsPage> metrics_;
 };
 
 }  // namespace agor

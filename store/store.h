@@ -111,6 +111,8 @@ class Store {
 
   // Turns group commit on (see above); `schedule` must lead to one Commit() call.
   void SetCommitScheduler(std::function<void()> schedule) { scheduler_ = std::move(schedule); }
+  // Told how long each COMMIT statement took, in µs of SteadyClock (the daemon's metrics).
+  void SetCommitTimer(std::function<void(int64_t)> timer) { commit_timer_ = std::move(timer); }
   // Commits the open batch, then runs, in the order they happened, the listener for each of
   // its events and the AfterCommit callbacks (with the commit's status; events of a failed
   // commit are not told). OK when no batch is open.
@@ -189,6 +191,7 @@ class Store {
   StoreOptions options_;
   CommitListener listener_;
   std::function<void()> scheduler_;
+  std::function<void(int64_t)> commit_timer_;
   bool batch_open_ = false;
   std::vector<Pending> pending_;
   std::string last_record_json_;

@@ -109,6 +109,7 @@ Status Store::Commit() {
   if (!batch_open_) return Status::OK();
   batch_open_ = false;
   Status s;
+  int64_t started_us = commit_timer_ ? SteadyClock()->NowMicros() : 0;
   try {
     db_->exec("COMMIT");
   } catch (const std::exception& e) {
@@ -119,6 +120,7 @@ Status Store::Commit() {
       // Already rolled back by SQLite: nothing left to undo.
     }
   }
+  if (commit_timer_) commit_timer_(SteadyClock()->NowMicros() - started_us);
   std::vector<Pending> done;
   done.swap(pending_);
   for (auto& p : done) {

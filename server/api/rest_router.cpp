@@ -92,10 +92,7 @@ Status RestRouter::Route(const HttpRequest& req, HttpResponse* res) {
     Health(res);
     return Status::OK();
   }
-  if (parts.size() == 1 && parts[0] == "metrics" && req.method == "GET") {
-    Metrics(res);
-    return Status::OK();
-  }
+  if (parts.size() == 1 && parts[0] == "metrics" && req.method == "GET") return Metrics(res);
   if (parts.size() == 3 && dispatcher_->HasService(parts[0] + "/" + parts[1] + "/" + parts[2])) {
     parts = {parts[0] + "/" + parts[1] + "/" + parts[2]};  // a custom route: one service path
   }
@@ -140,19 +137,11 @@ void RestRouter::Health(HttpResponse* res) {
       Json{{"status", "ok"}, {"version", AGOR_VERSION}, {"uptime_s", uptime_ms / 1000}}.dump();
 }
 
-void RestRouter::Metrics(HttpResponse* res) {
+Status RestRouter::Metrics(HttpResponse* res) {
+  if (!metrics_) return Status::NotFound("Path /metrics not found");
   res->content_type = "text/plain; version=0.0.4";
-  const std::pair<const char*, int64_t> counters[] = {
-      {"agor_http_requests_total", stats_->http_requests},
-      {"agor_http_errors_total", stats_->http_errors},
-      {"agor_events_total", stats_->events},
-      {"agor_commits_total", stats_->commits},
-      {"agor_sockets", stats_->sockets},
-      {"agor_slow_clients_dropped_total", stats_->slow_drops},
-  };
-  for (const auto& c : counters) {
-    res->body += std::string(c.first) + " " + std::to_string(c.second) + "\n";
-  }
+  res->body = metrics_();
+  return Status::OK();
 }
 
 }  // namespace agor

@@ -162,6 +162,11 @@ EngineSession* EngineServer::Create(const HttpRequest& req) {
   return raw;
 }
 
+void EngineServer::CountTransports(size_t* polling, size_t* websocket) const {
+  *polling = *websocket = 0;
+  for (const auto& entry : sessions_) ++*(entry.second->ws ? websocket : polling);
+}
+
 void EngineServer::Destroy(EngineSession* session, const std::string& reason) {
   auto it = sessions_.find(session->sid);
   if (it == sessions_.end()) return;

@@ -82,6 +82,9 @@ class EngineServer {
   // Answers held polls so shutdown does not wait for them.
   void ReleasePolls();
   size_t session_count() const { return sessions_.size(); }
+  // Open sessions by their transport now (one mid-upgrade still counts as polling). Walks
+  // the sessions: for a scrape of /metrics, not for a hot path.
+  void CountTransports(size_t* polling, size_t* websocket) const;
 
  private:
   friend class EngineSession;

@@ -1,6 +1,7 @@
 #include "server/realtime/socketio_server.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "base/ids.h"
@@ -229,6 +230,7 @@ void SocketIoServer::JoinChannels(Client* c) {
 }
 
 void SocketIoServer::OnEvent(Client* c, SocketPacket packet) {
+  int64_t started_us = options_.on_call ? SteadyClock()->NowMicros() : 0;
   FeathersCall call;
   std::optional<int64_t> ack = packet.ack_id;
   Status s = DecodeFeathersCall(std::move(packet.data), &call);
@@ -242,21 +244,36 @@ void SocketIoServer::OnEvent(Client* c, SocketPacket packet) {
   } else if (s.ok()) {
     s = services_->Call({call.method_name, call.path, call.id, call.data, call.query}, &result);
   }
-  if (!ack) return;  // no ack id: the caller wants no answer
-  Answer(c, *ack, s, std::move(result));
+  std::optional<CallReport> report;
+  if (options_.on_call) report = CallReport{call.path, call.method_name, false, started_us};
+  if (!ack) {  // no ack id: the caller wants no answer
+    if (report) Report(std::move(*report), s.ok());
+    return;
+  }
+  Answer(c, *ack, s, std::move(result), std::move(report));
 }
 
 // Answered once what the call wrote (or read of a batch still open) is committed, so the
 // acks of a client's calls leave in the order of the calls.
-void SocketIoServer::Answer(Client* c, int64_t ack_id, const Status& s, Json result) {
+void SocketIoServer::Answer(Client* c, int64_t ack_id, const Status& s, Json result,
+                            std::optional<CallReport> report) {
   std::weak_ptr<Client> weak = clients_.at(c->sub.socket);
-  store_->AfterCommit([weak, id = ack_id, s, result = std::move(result)](const Status& committed) {
+  store_->AfterCommit([this, weak, id = ack_id, s, result = std::move(result),
+                       report = std::move(report)](const Status& committed) {
+    Status answer = s.ok() ? committed : s;
+    if (report) Report(*report, answer.ok());
     std::shared_ptr<Client> client = weak.lock();
     if (!client) return;  // the client left meanwhile
-    Status answer = s.ok() ? committed : s;
     client->sub.socket->Send(answer.ok() ? EncodeResultAck(id, result)
                                          : EncodeErrorAck(id, answer));
   });
+}
+
+// `report.micros` holds the call's arrival until here, where it becomes its duration.
+void SocketIoServer::Report(CallReport report, bool ok) const {
+  report.ok = ok;
+  report.micros = SteadyClock()->NowMicros() - report.micros;
+  options_.on_call(report);
 }
 
 Status SocketIoServer::CallSubscriptions(Client* c, const FeathersCall& call, Json* result) {

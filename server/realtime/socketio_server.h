@@ -45,12 +45,23 @@ namespace agor {
 
 struct Client;
 
+// One Feathers call as the daemon's request log and metrics see it, once it is answered.
+struct CallReport {
+  std::string path;    // as the client sent it: outside text, escape it before printing
+  std::string method;  // likewise ("find", ..., or whatever came)
+  bool ok = false;     // answered with a result, not an error
+  int64_t micros = 0;  // from its arrival to its acknowledgement (after the commit), SteadyClock
+};
+
 struct SocketIoOptions {
   size_t max_subscriptions = 10000;    // channels (boards + sessions) one client may join; a
                                        // watcher of every board joins each, so not too few
   size_t max_query_boards = 100;       // ids in the handshake's ?board_id=a,b
   size_t replay_slice = 500;           // events a recovery sends per loop turn
   size_t replay_high_water = 1 << 20;  // a recovery waits while more is queued to the client
+  // Optional: told of each call once answered (unanswered ones: once handled). Only when
+  // set are calls timed and their names copied.
+  std::function<void(const CallReport&)> on_call;
 };
 
 class SocketIoServer : public EngineHandler {
@@ -78,7 +89,9 @@ class SocketIoServer : public EngineHandler {
   void FinishConnect(Client* c);
   void JoinChannels(Client* c);
   void OnEvent(Client* c, SocketPacket packet);
-  void Answer(Client* c, int64_t ack_id, const Status& s, Json result);
+  void Answer(Client* c, int64_t ack_id, const Status& s, Json result,
+              std::optional<CallReport> report = std::nullopt);
+  void Report(CallReport report, bool ok) const;
   Status CallSubscriptions(Client* c, const FeathersCall& call, Json* result);
   Status Subscribe(Client* c, const Json& data, Json* result);
   Status Unsubscribe(Client* c, const Json& id, Json* result);

@@ -36,9 +36,10 @@ httplib::Client Http(const Daemon& d) {
 int64_t Metric(const Daemon& d, const std::string& name) {
   auto r = Http(d).Get("/metrics");
   REQUIRE(r);
-  auto at = r->body.find(name + " ");
+  // The sample line, not the family's "# HELP name ..." line.
+  auto at = r->body.find("\n" + name + " ");
   REQUIRE(at != std::string::npos);
-  return std::stoll(r->body.substr(at + name.size() + 1));
+  return std::stoll(r->body.substr(at + name.size() + 2));
 }
 
 // Polls `done` (a condition the daemon reaches by itself, e.g. on its next tick) until it

@@ -39,9 +39,10 @@ std::string Connect(RawWebSocket* ws, const Daemon& d, const std::string& query 
 int64_t Metric(const Daemon& d, const std::string& name) {
   auto r = Http(d).Get("/metrics");
   REQUIRE(r);
-  auto at = r->body.find(name + " ");
+  // The sample line, not the family's "# HELP name ..." line.
+  auto at = r->body.find("\n" + name + " ");
   REQUIRE(at != std::string::npos);
-  return std::stoll(r->body.substr(at + name.size() + 1));
+  return std::stoll(r->body.substr(at + name.size() + 2));
 }
 
 TEST_CASE("long-polling handshake, calls and acks", "[e2e][socket]") {

@@ -1,0 +1,108 @@
+#include "server/metrics_page.h"
+
+#include "base/log.h"
+#include "base/schema.h"
+
+namespace agor {
+
+std::string MetricsPage::Render() const {
+  MetricsText out;
+  out.Family("agor_start_time_seconds", "gauge", "When the daemon started, in Unix seconds.");
+  out.Sample("agor_start_time_seconds", stats_->started_ms / 1000);
+  out.Family("agor_uptime_seconds", "gauge", "Seconds since the daemon started.");
+  out.Sample("agor_uptime_seconds", (clock_->NowMillis() - stats_->started_ms) / 1000);
+  Http(&out);
+  Connections(&out);
+  Events(&out);
+  SocketCalls(&out);
+  Storage(&out);
+  Tasks(&out);
+  return out.Take();
+}
+
+// Histogram series appear once a request of their kind came (the family is always there).
+void MetricsPage::Http(MetricsText* out) const {
+  out->Family("agor_http_requests_total", "counter",
+              "REST requests answered (Engine.IO long-polling not included).");
+  out->Sample("agor_http_requests_total", stats_->http_requests);
+  out->Family("agor_http_errors_total", "counter", "REST answers with a status of 400 or more.");
+  out->Sample("agor_http_errors_total", stats_->http_errors);
+  const char* name = "agor_http_request_duration_seconds";
+  out->Family(name, "histogram",
+              "HTTP requests from arrival to answer (after their commit), by route class "
+              "(rest, polling: held long-polling GETs included) and method.");
+  for (size_t r = 0; r < 2; ++r) {
+    for (size_t m = 0; m < kHttpMethods; ++m) {
+      const LatencyHistogram& h = stats_->http_latency[r][m];
+      if (h.count() == 0) continue;
+      out->Histogram(name, {{"route", kHttpRouteNames[r]}, {"method", kHttpMethodNames[m]}}, h);
+    }
+  }
+}
+
+void MetricsPage::Connections(MetricsText* out) const {
+  size_t polling = 0, websocket = 0;
+  engine_->CountTransports(&polling, &websocket);
+  out->Family("agor_connections", "gauge", "Open Engine.IO sessions by transport.");
+  out->Sample("agor_connections", {{"transport", "polling"}}, static_cast<int64_t>(polling));
+  out->Sample("agor_connections", {{"transport", "websocket"}}, static_cast<int64_t>(websocket));
+  out->Family("agor_sockets", "gauge", "Open Engine.IO sessions, both transports.");
+  out->Sample("agor_sockets", stats_->sockets);
+  out->Family("agor_socketio_clients", "gauge", "Socket.IO clients connected to the hub.");
+  out->Sample("agor_socketio_clients", static_cast<int64_t>(hub_->size()));
+  out->Family("agor_slow_clients_dropped_total", "counter",
+              "Sessions dropped because their send queue passed --max-send-queue.");
+  out->Sample("agor_slow_clients_dropped_total", stats_->slow_drops);
+}
+
+void MetricsPage::Events(MetricsText* out) const {
+  out->Family("agor_events_total", "counter",
+              "Events of committed writes, published to the hub after their commit.");
+  out->Sample("agor_events_total", stats_->events);
+  out->Family("agor_events_streamed_total", "counter",
+              "Volatile events published to the hub (partial agent text), never stored.");
+  out->Sample("agor_events_streamed_total", stats_->streamed);
+  out->Family("agor_event_deliveries_total", "counter",
+              "Event frames queued to clients: one per recipient of each published event.");
+  out->Sample("agor_event_deliveries_total", stats_->deliveries);
+}
+
+void MetricsPage::SocketCalls(MetricsText* out) const {
+  out->Family("agor_socketio_call_errors_total", "counter",
+              "Socket.IO Feathers calls answered with an error.");
+  out->Sample("agor_socketio_call_errors_total", stats_->call_errors);
+  const char* name = "agor_socketio_call_duration_seconds";
+  out->Family(name, "histogram",
+              "Socket.IO Feathers calls from arrival to acknowledgement (after their commit), "
+              "by method.");
+  for (size_t m = 0; m < kCallMethods; ++m) {
+    const LatencyHistogram& h = stats_->call_latency[m];
+    if (h.count() > 0) out->Histogram(name, {{"method", kCallMethodNames[m]}}, h);
+  }
+}
+
+void MetricsPage::Storage(MetricsText* out) const {
+  out->Family("agor_commits_total", "counter",
+              "Group commits run by the event loop (one commit holds the writes of a loop turn).");
+  out->Sample("agor_commits_total", stats_->commits);
+  const char* name = "agor_sqlite_commit_duration_seconds";
+  out->Family(name, "histogram", "Time of each SQLite COMMIT of the store.");
+  out->Histogram(name, {}, stats_->commit_latency);
+}
+
+// Counted at the scrape: a task's status changes on many paths, a COUNT cannot miss one.
+void MetricsPage::Tasks(MetricsText* out) const {
+  const Field* status = FindService("tasks")->FindField("status");
+  out->Family("agor_tasks", "gauge", "Tasks in the store by status.");
+  for (const char* value : status->choices) {
+    Json page;
+    Status s = store_->Find("tasks", Json{{"status", value}, {"$limit", 0}}, &page);
+    if (!s.ok()) {
+      Log(LogLevel::kWarn, "metrics: counting tasks failed: " + s.message());
+      continue;
+    }
+    out->Sample("agor_tasks", {{"status", value}}, page.value("total", int64_t{0}));
+  }
+}
+
+}  // namespace agor

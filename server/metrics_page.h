@@ -1,0 +1,44 @@
+// MetricsPage: the text of GET /metrics, in the Prometheus text exposition format (version
+// 0.0.4). It reads the ServerStats counters and histograms the layers keep on the event loop,
+// and, at each scrape only, what is cheaper to count then than to maintain: Engine.IO sessions
+// by transport (a walk of the sessions) and tasks by status (one COUNT per status in the
+// store). Every family is listed, with `# HELP` and `# TYPE`, in README.md's metrics table.
+//
+// Thread-safety: none; the event loop renders it, as it writes what it reads.
+#pragma once
+
+#include <string>
+
+#include "base/clock.h"
+#include "base/stats.h"
+#include "server/realtime/engine_server.h"
+#include "server/realtime/hub.h"
+#include "store/store.h"
+
+namespace agor {
+
+class MetricsPage {
+ public:
+  // Everything is borrowed and must outlive the page.
+  MetricsPage(const ServerStats* stats, Store* store, const EngineServer* engine, const Hub* hub,
+              Clock* clock)
+      : stats_(stats), store_(store), engine_(engine), hub_(hub), clock_(clock) {}
+
+  std::string Render() const;
+
+ private:
+  void Http(MetricsText* out) const;
+  void Connections(MetricsText* out) const;
+  void Events(MetricsText* out) const;
+  void SocketCalls(MetricsText* out) const;
+  void Storage(MetricsText* out) const;
+  void Tasks(MetricsText* out) const;
+
+  const ServerStats* stats_;
+  Store* store_;
+  const EngineServer* engine_;
+  const Hub* hub_;
+  Clock* clock_;
+};
+
+}  // namespace agor

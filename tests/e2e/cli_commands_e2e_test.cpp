@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
@@ -158,6 +159,46 @@ TEST_CASE("agor message list --follow prints new messages until Ctrl-C, then exi
   std::string rest;
   CHECK_FALSE(follow->ReadLine(&rest, 0));  // nothing printed twice or after
   CHECK(follow->ErrSoFar().empty());
+}
+
+// The daemon is killed under the follower; another daemon on another port stores messages in
+// the same database (so they exist before the follower can reconnect), dies too, and a third
+// one comes back on the follower's port: the follower prints what it missed, once, in order.
+TEST_CASE("agor message list --follow resumes after the daemon is killed and restarted",
+          "[cli][e2e][message]") {
+  test::TempDir dir;
+  std::string db = dir.path() + "/agor.db";
+  auto first = std::make_unique<test::ServeProcess>(0, db);
+  std::string url = first->url();
+  std::string session = test::RestApi(url).Session("claude-code");
+  auto post = [&session](const std::string& at, int index) {
+    test::RestApi(at).Post("/messages", {{"session_id", session},
+                                         {"index", index},
+                                         {"role", "user"},
+                                         {"content", "m" + std::to_string(index)}});
+  };
+  post(url, 0);
+  auto follow = std::make_unique<ChildProcess>(
+      std::vector<std::string>{AGOR_BINARY, "message", "list", session, "--follow", "--url", url});
+  CHECK(NextLine(*follow)["index"] == 0);
+  post(url, 1);
+  CHECK(NextLine(*follow)["index"] == 1);
+
+  first->process().Signal(SIGKILL);
+  REQUIRE(first->process().Wait(kLineTimeoutMs) == 128 + SIGKILL);
+  first.reset();
+  {
+    test::ServeProcess elsewhere(0, db);
+    for (int index = 2; index < 5; ++index) post(elsewhere.url(), index);
+  }
+  test::ServeProcess again(std::stoi(url.substr(url.rfind(':') + 1)), db);
+  for (int index = 2; index < 5; ++index) CHECK(NextLine(*follow)["index"] == index);
+  post(again.url(), 5);
+  CHECK(NextLine(*follow)["index"] == 5);
+  follow->Signal(SIGINT);
+  CHECK(follow->Wait(kLineTimeoutMs) == 130);
+  std::string extra;
+  CHECK_FALSE(follow->ReadLine(&extra, 0));
 }
 
 TEST_CASE("agor message list --follow ends when its reader goes away", "[cli][e2e][message]") {

@@ -168,8 +168,10 @@ std::string TooShortMessage(const std::string& typed) {
 
 std::string AmbiguousMessage(const std::string& typed, const std::string& service,
                              const Json& page) {
-  const Json& data = page["data"];
-  auto total_it = page.find("total");
+  static const Json kNone = Json::array();
+  auto data_it = page.is_object() ? page.find("data") : page.end();
+  const Json& data = data_it != page.end() && data_it->is_array() ? *data_it : kNone;
+  auto total_it = page.is_object() ? page.find("total") : page.end();
   bool counted = total_it != page.end() && total_it->is_number_integer();
   int64_t total = counted ? total_it->get<int64_t>() : static_cast<int64_t>(data.size());
   std::string line =

@@ -14,10 +14,8 @@
 #include "base/utf8.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
-#include "cmd/error_text.h"
 #include "cmd/message_feed.h"
 #include "cmd/resource_cli.h"
-#include "cmd/suggest.h"
 
 namespace agor {
 namespace {
@@ -69,24 +67,24 @@ CLI::App* AddList(CLI::App* app, MessageFlags* f) {
   return list;
 }
 
-// CLI11's error in agor's words; a missing or mistyped verb names or suggests `list`.
-int ReportParseError(const CLI::App& app, const CLI::ParseError& error) {
-  std::vector<std::string> extra = app.remaining(true);
-  bool no_verb = app.get_subcommands().empty();
-  if (no_verb && !extra.empty() && extra[0][0] != '-') {
-    return ReportUsage(
-        "unknown subcommand '" + extra[0] + "'" + DidYouMean(extra[0], {"list", "ls"}), kProgram);
-  }
-  if (no_verb && extra.empty()) return ReportUsage("a subcommand is required: list", kProgram);
-  return ReportUsage(TranslateParseError(error, extra), no_verb ? kProgram : "agor message list");
-}
-
 int PrintAll(RestClient& rest, const std::string& session_id, OutputStyle style) {
   MessagePrinter printer(style);
   int64_t next = 0;
   bool closed = false;
   Status status = PrintStoredMessages(rest, session_id, printer, &next, &closed);
   return status.ok() ? kExitOk : ReportFailure(status);
+}
+
+// -1 when the command should go on, else the exit code (0 after --help, 2 on bad usage).
+int Parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    return ReportUsage(UsageMessage(app, error), ParsedPath(app));
+  }
+  return -1;
 }
 
 }  // namespace
@@ -97,16 +95,10 @@ int RunMessage(int argc, char** argv) {
   MessageFlags flags;
   AddList(&app, &flags);
   app.footer("example:\n  agor message list 7c41d2aa --follow");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& help) {
-    return app.exit(help);
-  } catch (const CLI::ParseError& error) {
-    return ReportParseError(app, error);
-  }
+  if (int code = Parse(app, argc, argv); code >= 0) return code;
   BaseUrl base;
   Status status = ParseBaseUrl(ChooseUrl(flags.url), &base);
-  if (!status.ok()) return ReportUsage(status.message(), "agor message list");
+  if (!status.ok()) return ReportUsage(status.message(), ParsedPath(app));
   signal(SIGPIPE, SIG_IGN);
   RestClient rest(base);
   std::string session_id;

@@ -99,11 +99,14 @@ Status ReadPage(const Json& page, const std::string& service, Json* rows) {
   return Status::OK();
 }
 
-// "agor board create" or "agor board" when no verb: the names of the parsed (sub)commands.
-std::string ParsedPath(const CLI::App& app) {
-  std::string path = app.get_name();
-  for (const CLI::App* verb : app.get_subcommands()) path += " " + verb->get_name();
-  return path;
+// The verbs and their aliases, for suggestions.
+std::vector<std::string> VerbNames(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* verb : app.get_subcommands({})) {
+    names.push_back(verb->get_name());
+    for (const std::string& alias : verb->get_aliases()) names.push_back(alias);
+  }
+  return names;
 }
 
 class ResourceCli {
@@ -119,8 +122,6 @@ class ResourceCli {
   void BindFlags(CLI::App* verb, const std::vector<FieldFlag>& flags, bool creating,
                  std::deque<FlagValue>* values);
   CLI::Option* BindFlag(CLI::App* verb, const FieldFlag& flag, bool creating, FlagValue* value);
-  std::vector<std::string> VerbNames() const;
-  std::string UsageMessage(const CLI::ParseError& error) const;
   bool Parsed(const CLI::App* verb) const { return verb && verb->parsed(); }
   int Execute();
   Status List(RestClient& client, Json* rows);
@@ -229,40 +230,13 @@ CLI::Option* ResourceCli::BindFlag(CLI::App* verb, const FieldFlag& flag, bool c
   return option;
 }
 
-// The verbs and their aliases, for suggestions.
-std::vector<std::string> ResourceCli::VerbNames() const {
-  std::vector<std::string> names;
-  for (const CLI::App* verb : app_.get_subcommands({})) {
-    names.push_back(verb->get_name());
-    for (const std::string& alias : verb->get_aliases()) names.push_back(alias);
-  }
-  return names;
-}
-
-// CLI11's message in agor's words; a missing or unknown verb lists or suggests the verbs.
-std::string ResourceCli::UsageMessage(const CLI::ParseError& error) const {
-  std::vector<std::string> extra = app_.remaining(true);
-  bool no_verb = app_.get_subcommands().empty();
-  if (no_verb && !extra.empty() && extra[0][0] != '-') {
-    return "unknown subcommand '" + extra[0] + "'" + DidYouMean(extra[0], VerbNames());
-  }
-  if (no_verb && extra.empty()) {
-    std::string verbs;
-    for (const CLI::App* verb : app_.get_subcommands({})) {
-      verbs += (verbs.empty() ? "" : ", ") + verb->get_name();
-    }
-    return "a subcommand is required: " + verbs;
-  }
-  return TranslateParseError(error, extra);
-}
-
 int ResourceCli::Run(int argc, char** argv) {
   try {
     app_.parse(argc, argv);
   } catch (const CLI::Success& help) {
     return app_.exit(help);
   } catch (const CLI::ParseError& error) {
-    return ReportUsage(UsageMessage(error), ParsedPath(app_));
+    return ReportUsage(UsageMessage(app_, error), ParsedPath(app_));
   }
   return Execute();
 }
@@ -361,6 +335,28 @@ Status ResourceCli::FieldValue(RestClient& client, const FlagValue& value, Json*
 }
 
 }  // namespace
+
+std::string ParsedPath(const CLI::App& app) {
+  std::string path = app.get_name();
+  for (const CLI::App* verb : app.get_subcommands()) path += " " + verb->get_name();
+  return path;
+}
+
+std::string UsageMessage(const CLI::App& app, const CLI::ParseError& error) {
+  std::vector<std::string> extra = app.remaining(true);
+  bool no_verb = app.get_subcommands().empty();
+  if (no_verb && !extra.empty() && extra[0][0] != '-') {
+    return "unknown subcommand '" + extra[0] + "'" + DidYouMean(extra[0], VerbNames(app));
+  }
+  if (no_verb && extra.empty()) {
+    std::string verbs;
+    for (const CLI::App* verb : app.get_subcommands({})) {
+      verbs += (verbs.empty() ? "" : ", ") + verb->get_name();
+    }
+    return "a subcommand is required: " + verbs;
+  }
+  return TranslateParseError(error, extra);
+}
 
 int RunResource(const ResourceSpec& spec, int argc, char** argv) {
   return ResourceCli(spec).Run(argc, argv);

@@ -37,7 +37,8 @@
 
 namespace CLI {
 class App;
-}
+class ParseError;
+}  // namespace CLI
 
 namespace agor {
 
@@ -83,6 +84,13 @@ int ReportFailure(const Status& status);
 
 // Prints "agor: <message> (see '<command_path> --help')" on stderr; returns 2.
 int ReportUsage(const std::string& message, const std::string& command_path);
+
+// "agor board create", or "agor board" before a verb is parsed: what `see '... --help'` names.
+std::string ParsedPath(const CLI::App& app);
+
+// A command-with-verbs' parse error in agor's words: a missing verb lists the verbs, an unknown
+// one suggests the closest verb or alias, anything else is CLI11's message translated.
+std::string UsageMessage(const CLI::App& app, const CLI::ParseError& error);
 
 // Parses argv into `app`: -1 when the command should go on, else the exit code to return
 // (0 after --help is printed, 2 after a usage error is reported on stderr in agor's words).

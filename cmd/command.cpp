@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "base/status.h"
+#include "cmd/error_text.h"
 #include "cmd/suggest.h"
 
 namespace agor {
@@ -88,8 +89,8 @@ int RunMain(int argc, char** argv) {
   // user still gets one agor line and not a library's exception text.
   try {
     return Dispatch(argc, argv);
-  } catch (const Json::exception&) {
-    fprintf(stderr, "agor: the server sent JSON agor cannot use\n");
+  } catch (const Json::exception& e) {
+    fprintf(stderr, "agor: %s\n", WithoutLibraryText(e.what()).c_str());
   } catch (const std::bad_alloc&) {
     fprintf(stderr, "agor: out of memory\n");
   } catch (const std::exception&) {

@@ -109,6 +109,16 @@ std::string LowerFirst(std::string text) {
   return text;
 }
 
+std::string WithoutLibraryText(const std::string& message) {
+  const std::string library = "[json.exception.";
+  size_t at = message.find(library);
+  if (at == std::string::npos) return message;
+  std::string kind = message.substr(at + library.size(), message.find(']', at) - at);
+  if (StartsWith(kind, "type_error.316")) return "text that is not valid UTF-8 cannot be sent";
+  if (StartsWith(kind, "parse_error.")) return "the server sent invalid JSON";
+  return "the server sent JSON agor cannot use";
+}
+
 std::string TranslateParseError(int cli11_exit_code, const std::string& message,
                                 const std::vector<std::string>& extras) {
   switch (static_cast<CLI::ExitCodes>(cli11_exit_code)) {

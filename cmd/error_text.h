@@ -7,6 +7,7 @@
 //   "Expected exactly 1 arguments to --url, got 0", "--visibility: x not in {a,b}") into agor's
 //   ("unexpected argument 'x'", "--url needs a value", "--visibility: 'x' is not one of a, b").
 //   A message it does not know keeps its words with its first letter lowered.
+// - WithoutLibraryText replaces a message that quotes nlohmann's exception text.
 // - LowerFirst lowers a leading capital that starts a word ("No record found" -> "no record
 //   found"), never an acronym ("URL ...") or anything past the first letter.
 // - Pure functions (no I/O), tested directly.
@@ -25,6 +26,11 @@ namespace agor {
 
 // "No record found" -> "no record found"; "URL x" and "" stay as they are.
 std::string LowerFirst(std::string text);
+
+// `message` unless it carries nlohmann's text ("[json.exception.type_error.316] invalid UTF-8
+// byte ..."), which is for programmers: then what went wrong in agor's words (text that is not
+// UTF-8 cannot be sent; the server sent invalid JSON; JSON agor cannot use).
+std::string WithoutLibraryText(const std::string& message);
 
 // CLI11's message for a ParseError of exit code `cli11_exit_code` (CLI::ExitCodes) in agor's
 // words. `extras` are the unexpected arguments in the order typed (CLI11's own message lists

@@ -43,6 +43,20 @@ Json ContentText(const Json& content) {
   return text.empty() ? content : Json(text);
 }
 
+// A message's place in its session: false when it has none (not placed yet) or one no session
+// reaches (a hostile answer must not overflow the counter).
+bool IndexOf(const Json& message, int64_t* index) {
+  const Json& value = Field(message, "index");
+  constexpr int64_t kLimit = int64_t{1} << 53;
+  if (value.is_number_unsigned()) {
+    if (value.get<uint64_t>() >= static_cast<uint64_t>(kLimit)) return false;
+  } else if (!value.is_number_integer()) {
+    return false;
+  }
+  *index = value.get<int64_t>();
+  return *index >= 0 && *index < kLimit;
+}
+
 std::string Padded(const std::string& text, size_t width) {
   size_t shown = Utf8CodePoints(text);
   return text + std::string(width > shown ? width - shown : 0, ' ') + "  ";
@@ -109,9 +123,9 @@ Status PrintStoredMessages(RestClient& rest, const std::string& session_id, Mess
     if (!status.ok()) return status;
     const Json& data = page["data"];
     for (const Json& message : data) {
-      const Json& index = Field(message, "index");
-      if (!index.is_number_integer() || index.get<int64_t>() < *next) continue;
-      *next = index.get<int64_t>() + 1;
+      int64_t index = 0;
+      if (!IndexOf(message, &index) || index < *next) continue;
+      *next = index + 1;
       if (!printer.Print(message)) {
         *closed = true;
         return Status::OK();
@@ -176,11 +190,11 @@ void MessageFollower::OnEvent(const std::string& name, const Json& record) {
 
 // Prints a live message when it takes the next index; reads a gap before it over REST first.
 void MessageFollower::Place(const Json& message) {
-  const Json& index = Field(message, "index");
-  if (!index.is_number_integer() || printer_.Printed(Str(message, "message_id"))) return;
-  if (index.get<int64_t>() > next_) CatchUp();
-  if (finished_ || index.get<int64_t>() < next_) return;
-  next_ = index.get<int64_t>() + 1;
+  int64_t index = 0;
+  if (!IndexOf(message, &index) || printer_.Printed(Str(message, "message_id"))) return;
+  if (index > next_) CatchUp();
+  if (finished_ || index < next_) return;
+  next_ = index + 1;
   if (!printer_.Print(message)) Finish(kExitOk);
 }
 

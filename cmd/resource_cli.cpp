@@ -363,7 +363,8 @@ int RunResource(const ResourceSpec& spec, int argc, char** argv) {
 }
 
 int ReportFailure(const Status& status) {
-  fprintf(stderr, "agor: %s\n", OneLine(LowerFirst(status.message())).c_str());
+  std::string message = LowerFirst(WithoutLibraryText(status.message()));
+  fprintf(stderr, "agor: %s\n", OneLine(message).c_str());
   return IsUnreachable(status) ? kExitUnreachable : kExitFailure;
 }
 

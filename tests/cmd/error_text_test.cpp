@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <catch2/catch.hpp>
 
+#include "base/status.h"
+
 namespace agor {
 namespace {
 
@@ -89,6 +91,29 @@ TEST_CASE("TranslateParseError rewrites each CLI11 message shape", "[cmd][error_
         "--x: value 5 not in range");
   CHECK(TranslateParseError(code(CLI::ExitCodes::HorribleError), "Something odd") ==
         "something odd");
+}
+
+}  // namespace agor
+
+namespace agor {
+
+TEST_CASE("WithoutLibraryText puts nlohmann's exception text in agor's words",
+          "[cmd][error_text]") {
+  CHECK(WithoutLibraryText("socket loop: [json.exception.type_error.316] invalid UTF-8 byte at "
+                           "index 0: 0xFF") == "text that is not valid UTF-8 cannot be sent");
+  CHECK(WithoutLibraryText("[json.exception.parse_error.101] parse error at line 1") ==
+        "the server sent invalid JSON");
+  CHECK(WithoutLibraryText("[json.exception.type_error.302] type must be string") ==
+        "the server sent JSON agor cannot use");
+  CHECK(WithoutLibraryText("[json.exception.") == "the server sent JSON agor cannot use");
+  CHECK(WithoutLibraryText("no record found for id 'x'") == "no record found for id 'x'");
+  std::string real;
+  try {
+    real = Json::parse("{nope").dump();  // throws
+  } catch (const Json::exception& e) {
+    real = e.what();
+  }
+  CHECK(WithoutLibraryText(real) == "the server sent invalid JSON");
 }
 
 }  // namespace agor

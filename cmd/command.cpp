@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "cmd/error_text.h"
+#include "cmd/resource_cli.h"
 #include "cmd/suggest.h"
 
 namespace agor {
@@ -60,13 +61,19 @@ std::vector<std::string> CommandNames() {
 }
 
 int Dispatch(int argc, char** argv) {
-  const char* name = argv[1];
+  std::string name = argv[1];
   for (const auto& c : AllCommands()) {
-    if (!strcmp(name, c.name)) return c.run(argc - 1, argv + 1);
+    if (name == c.name) return c.run(argc - 1, argv + 1);
   }
-  fprintf(stderr, "agor: unknown command '%s'%s (see 'agor --help')\n", name,
-          DidYouMean(name, CommandNames()).c_str());
-  return kExitUsage;
+  if (!name.empty() && name[0] == '-') return ReportUsage("unknown option '" + name + "'", "agor");
+  return ReportUsage("unknown command '" + name + "'" + DidYouMean(name, CommandNames()), "agor");
+}
+
+// `agor help board` is `agor board --help`.
+int HelpFor(char* command) {
+  char help[] = "--help";
+  char* argv[] = {nullptr, command, help, nullptr};
+  return Dispatch(3, argv);
 }
 
 }  // namespace
@@ -77,6 +84,7 @@ int RunMain(int argc, char** argv) {
     return kExitUsage;
   }
   const char* name = argv[1];
+  if (!strcmp(name, "help") && argc > 2) return HelpFor(argv[2]);
   if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
     fputs(UsageText().c_str(), stdout);
     return kExitOk;
@@ -85,8 +93,8 @@ int RunMain(int argc, char** argv) {
     printf("agor %s\n", AGOR_VERSION);
     return kExitOk;
   }
-  // Commands report their own failures; this is for a bug, or memory running out, so that the
-  // user still gets one agor line and not a library's exception text.
+  // Commands report their own failures; this catch is for a bug, or memory running out, so
+  // that the user still gets one agor line and not a library's exception text.
   try {
     return Dispatch(argc, argv);
   } catch (const Json::exception& e) {

@@ -2,7 +2,8 @@
 // Each subcommand lives in its own cmd/<name>_cmd.cpp and parses its own flags (CLI11).
 //
 // RunMain: `agor`, `agor help`, `agor --help` print the usage (commands, --version, the
-// environment, the exit codes); `agor --version` the version; an unknown command is one stderr
+// environment, the exit codes); `agor help <command>` the command's help; `agor --version`
+// the version; an unknown command is one stderr
 // line that suggests the closest command ("agor: unknown command 'bord': did you mean
 // 'board'? (see 'agor --help')", exit 2). No exception leaves a command: one that escapes is
 // reported as one line without library text (exit 1).

@@ -394,6 +394,12 @@ TEST_CASE("a mistyped command or verb suggests the closest one", "[cli][e2e][hel
              "--help')\n");
   CheckFails(daemon.Cli({"repo", "shwo", "x"}), 2,
              "agor: unknown subcommand 'shwo': did you mean 'show'? (see 'agor repo --help')\n");
+  CheckFails(daemon.Cli({"--bogus"}), 2, "agor: unknown option '--bogus' (see 'agor --help')\n");
+  // What is echoed cannot drive the terminal.
+  CheckFails(daemon.Cli({"\x1b[31mred"}), 2,
+             "agor: unknown command '\\x1b[31mred' (see 'agor --help')\n");
+  CheckFails(daemon.Cli({"board", "create", "x", "\x1b[2J"}), 2,
+             "agor: unexpected argument '\\x1b[2J' (see 'agor board create --help')\n");
   CheckFails(daemon.Cli({"task", "frob"}), 2,
              "agor: unknown subcommand 'frob' (see 'agor task --help')\n");
 }
@@ -413,6 +419,11 @@ TEST_CASE(
   RunResult none = daemon.Cli({});
   CHECK(none.exit_code == 2);
   CHECK(none.err == top.out);
+  RunResult board = daemon.Cli({"help", "board"});
+  CHECK(board.exit_code == 0);
+  CHECK(board.out.find("Usage: agor board") != std::string::npos);
+  CheckFails(daemon.Cli({"help", "bord"}), 2,
+             "agor: unknown command 'bord': did you mean 'board'? (see 'agor --help')\n");
   RunResult version = daemon.Cli({"--version"});
   CHECK(version.exit_code == 0);
   CHECK(version.out.rfind("agor ", 0) == 0);

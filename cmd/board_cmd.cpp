@@ -1,4 +1,5 @@
 // `agor board list|create|show|update|rm`: the boards service through the generic ResourceCli.
+// Boards have slugs: `agor board show sprint-12` works like an id.
 #include "cmd/command.h"
 #include "cmd/resource_cli.h"
 
@@ -8,9 +9,8 @@ int RunBoard(int argc, char** argv) {
   static const ResourceSpec spec = {
       "board",
       "boards",
-      "create",
       {{"--name", "name", "the board's name", /*positional=*/true},
-       {"--slug", "slug", "unique short name"},
+       {"--slug", "slug", "unique short name (usable instead of the id)"},
        {"--description", "description", "free text"},
        {"--color", "color", "display color, e.g. #3366ff"},
        {"--icon", "icon", "display icon"},
@@ -21,6 +21,16 @@ int RunBoard(int argc, char** argv) {
        {"SLUG", "slug"},
        {"VISIBILITY", "visibility"},
        {"UPDATED", "updated_at"}},
+      {{"list", "agor board ls --limit 20"},
+       {"create", "agor board create \"Sprint 12\" --slug sprint-12 --color '#3366ff'"},
+       {"show", "agor board show sprint-12"},
+       {"update", "agor board update 3f2a9c1e --name \"Sprint 12b\" --visibility private"},
+       {"rm", "agor board rm sprint-12"}},
+      /*has_create=*/true,
+      /*has_show=*/true,
+      /*has_update=*/true,
+      /*has_rm=*/true,
+      /*actions=*/{},
   };
   return RunResource(spec, argc, argv);
 }

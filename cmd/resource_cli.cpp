@@ -7,8 +7,11 @@
 #include <deque>
 
 #include "base/schema.h"
+#include "base/utf8.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
+#include "cmd/error_text.h"
+#include "cmd/suggest.h"
 
 namespace agor {
 namespace {
@@ -25,6 +28,11 @@ struct FlagValue {
 const CLI::Validator kNonEmpty(
     [](std::string& text) { return text.empty() ? std::string("must not be empty") : ""; }, "",
     "NonEmpty");
+
+// Arguments become JSON and URLs: bytes that are not UTF-8 are refused before any request.
+const CLI::Validator kUtf8(
+    [](std::string& text) { return IsValidUtf8(text) ? std::string() : "not valid UTF-8"; }, "",
+    "Utf8");
 
 const CLI::Validator kCount(
     [](std::string& text) {
@@ -48,11 +56,24 @@ const char* ReferencedService(const ServiceSchema& schema, const std::string& fi
   return f ? f->references : nullptr;
 }
 
-// `text` with line breaks turned into spaces: every failure is exactly one stderr line.
-std::string OneLine(std::string text) {
-  std::replace_if(
-      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
-  return text;
+// `text` as one safe stderr line: every failure is exactly one line, and text the server echoes
+// (a record's name) cannot move the cursor or recolour the terminal. Line breaks and tabs become
+// spaces, other control bytes \xNN.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (byte < 0x20 || byte == 0x7f) {
+      char escaped[8];
+      snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string Text(const Json& value) {
@@ -66,13 +87,26 @@ Status ReadPage(const Json& page, const std::string& service, Json* rows) {
     return Status::GeneralError("unexpected answer to GET /" + service + ": not a page");
   }
   *rows = page["data"];
-  int64_t total = page.value("total", int64_t{0});
-  int64_t end = page.value("skip", int64_t{0}) + static_cast<int64_t>(rows->size());
-  if (total > end) {
+  auto number = [&page](const char* key) {
+    auto it = page.find(key);
+    return it != page.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+  };
+  int64_t end = number("skip") + static_cast<int64_t>(rows->size());
+  if (number("total") > end) {
     fprintf(stderr, "agor: %zu of %lld %s shown (--limit, --skip for more)\n", rows->size(),
-            static_cast<long long>(total), service.c_str());
+            static_cast<long long>(number("total")), service.c_str());
   }
   return Status::OK();
+}
+
+// The verbs and their aliases, for suggestions.
+std::vector<std::string> VerbNames(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* verb : app.get_subcommands({})) {
+    names.push_back(verb->get_name());
+    for (const std::string& alias : verb->get_aliases()) names.push_back(alias);
+  }
+  return names;
 }
 
 class ResourceCli {
@@ -83,14 +117,17 @@ class ResourceCli {
  private:
   void AddCommonFlags(CLI::App* app);
   CLI::App* AddVerb(const std::string& name, const std::string& help, bool takes_id);
+  std::string Example(const std::string& verb) const;
+  std::string AllExamples() const;
   void BindFlags(CLI::App* verb, const std::vector<FieldFlag>& flags, bool creating,
                  std::deque<FlagValue>* values);
   CLI::Option* BindFlag(CLI::App* verb, const FieldFlag& flag, bool creating, FlagValue* value);
-  std::string UsageMessage(const CLI::ParseError& error) const;
-  std::string ParsedPath() const;
+  bool Parsed(const CLI::App* verb) const { return verb && verb->parsed(); }
   int Execute();
   Status List(RestClient& client, Json* rows);
   Status Single(RestClient& client, Json* record);
+  Status Write(RestClient& client, const std::string& id, Json* record);
+  const ActionVerb* ParsedAction() const;
   Status Fields(RestClient& client, const std::deque<FlagValue>& values, Json* body);
   Status FieldValue(RestClient& client, const FlagValue& value, Json* out);
 
@@ -108,6 +145,7 @@ class ResourceCli {
   CLI::App* show_ = nullptr;
   CLI::App* update_ = nullptr;
   CLI::App* rm_ = nullptr;
+  std::vector<CLI::App*> actions_;  // parallel to spec_.actions
 };
 
 ResourceCli::ResourceCli(const ResourceSpec& spec)
@@ -115,18 +153,22 @@ ResourceCli::ResourceCli(const ResourceSpec& spec)
       schema_(*FindService(spec.service)),
       app_("manage the " + spec.service + " of a running agor daemon", "agor " + spec.command) {
   app_.require_subcommand(1);
+  app_.footer(AllExamples());
   AddCommonFlags(&app_);
-  list_ = AddVerb("list", "list " + spec.service, false);
+  list_ = AddVerb("list", "list " + spec.service, false)->alias("ls");
   list_->add_option("--limit", limit_, "at most N records (server default 100, max 1000)")
       ->check(kCount);
   list_->add_option("--skip", skip_, "skip the first N records")->check(kCount);
   BindFlags(list_, spec.filters, false, &filter_values_);
-  create_ = AddVerb(spec.create_verb, spec.create_verb + " a " + spec.command, false);
-  BindFlags(create_, spec.fields, true, &create_values_);
+  if (spec.has_create) create_ = AddVerb("create", "create a " + spec.command, false)->alias("add");
+  if (create_) BindFlags(create_, spec.fields, true, &create_values_);
   if (spec.has_show) show_ = AddVerb("show", "show one " + spec.command, true);
   if (spec.has_update) update_ = AddVerb("update", "change fields of one " + spec.command, true);
   if (update_) BindFlags(update_, spec.fields, false, &update_values_);
-  rm_ = AddVerb("rm", "remove one " + spec.command, true);
+  if (spec.has_rm) rm_ = AddVerb("rm", "remove one " + spec.command, true);
+  for (const ActionVerb& action : spec.actions) {
+    actions_.push_back(AddVerb(action.verb, action.help, true));
+  }
 }
 
 void ResourceCli::AddCommonFlags(CLI::App* app) {
@@ -139,12 +181,30 @@ void ResourceCli::AddCommonFlags(CLI::App* app) {
 CLI::App* ResourceCli::AddVerb(const std::string& name, const std::string& help, bool takes_id) {
   CLI::App* verb = app_.add_subcommand(name, help);
   AddCommonFlags(verb);
+  verb->footer(Example(name));
   if (takes_id) {
-    verb->add_option("id", id_, "the " + spec_.command + "'s id, or a unique prefix (8+ hex)")
+    std::string slug = AcceptsSlug(spec_.service) ? ", or its slug" : "";
+    verb->add_option("id", id_,
+                     "the " + spec_.command + "'s id, a unique prefix of it (8+ hex)" + slug)
         ->required()
-        ->check(kNonEmpty);
+        ->check(kNonEmpty)
+        ->check(kUtf8);
   }
   return verb;
+}
+
+std::string ResourceCli::Example(const std::string& verb) const {
+  for (const auto& [name, line] : spec_.examples) {
+    if (name == verb) return "example:\n  " + line;
+  }
+  return "";
+}
+
+std::string ResourceCli::AllExamples() const {
+  std::string text = "examples:";
+  for (const auto& example : spec_.examples) text += "\n  " + example.second;
+  return text + "\nids: a full id, a unique prefix of 8+ hex digits" +
+         (AcceptsSlug(spec_.service) ? ", or a slug" : "");
 }
 
 void ResourceCli::BindFlags(CLI::App* verb, const std::vector<FieldFlag>& flags, bool creating,
@@ -162,25 +222,12 @@ CLI::Option* ResourceCli::BindFlag(CLI::App* verb, const FieldFlag& flag, bool c
   CLI::Option* option =
       flag.repeatable ? verb->add_option(name, value->list, flag.help)->allow_extra_args(false)
                       : verb->add_option(name, value->text, flag.help);
+  option->check(kUtf8);
   if (creating && (flag.required || flag.positional)) option->required();
   std::vector<std::string> choices = Choices(schema_.FindField(flag.field));
   if (!choices.empty()) option->check(CLI::IsMember(choices));
   if (ReferencedService(schema_, flag.field)) option->check(kNonEmpty);
   return option;
-}
-
-// CLI11's message, except "unknown subcommand 'x'" where CLI11 only says one is required.
-std::string ResourceCli::UsageMessage(const CLI::ParseError& error) const {
-  std::vector<std::string> extra = app_.remaining();
-  bool unknown_verb = app_.get_subcommands().empty() && !extra.empty() && extra[0][0] != '-';
-  return unknown_verb ? "unknown subcommand '" + extra[0] + "'" : error.what();
-}
-
-// "agor board create" for the verb being parsed, "agor board" before one is.
-std::string ResourceCli::ParsedPath() const {
-  std::string path = app_.get_name();
-  for (const CLI::App* verb : app_.get_subcommands()) path += " " + verb->get_name();
-  return path;
 }
 
 int ResourceCli::Run(int argc, char** argv) {
@@ -189,7 +236,7 @@ int ResourceCli::Run(int argc, char** argv) {
   } catch (const CLI::Success& help) {
     return app_.exit(help);
   } catch (const CLI::ParseError& error) {
-    return ReportUsage(UsageMessage(error), ParsedPath());
+    return ReportUsage(UsageMessage(app_, error), ParsedPath(app_));
   }
   return Execute();
 }
@@ -197,11 +244,10 @@ int ResourceCli::Run(int argc, char** argv) {
 int ResourceCli::Execute() {
   BaseUrl base;
   Status status = ParseBaseUrl(ChooseUrl(url_), &base);
-  if (!status.ok()) return ReportUsage(status.message(), ParsedPath());
-  bool updating = update_ && update_->parsed();
+  if (!status.ok()) return ReportUsage(status.message(), ParsedPath(app_));
   auto given = [](const FlagValue& v) { return v.given(); };
-  if (updating && std::none_of(update_values_.begin(), update_values_.end(), given)) {
-    return ReportUsage("nothing to update: give at least one field flag", ParsedPath());
+  if (Parsed(update_) && std::none_of(update_values_.begin(), update_values_.end(), given)) {
+    return ReportUsage("nothing to update: give at least one field flag", ParsedPath(app_));
   }
   RestClient client(base);
   bool listing = list_->parsed();
@@ -218,7 +264,12 @@ Status ResourceCli::List(RestClient& client, Json* rows) {
   Status status = Fields(client, filter_values_, &filters);
   if (!status.ok()) return status;
   QueryParams query;
-  for (const auto& item : filters.items()) query.emplace_back(item.key(), Text(item.value()));
+  for (const auto& item : filters.items()) {
+    if (!item.value().is_array()) query.emplace_back(item.key(), Text(item.value()));
+    for (const Json& one : item.value().is_array() ? item.value() : Json::array()) {
+      query.emplace_back(item.key() + "[$in][]", Text(one));
+    }
+  }
   if (limit_ >= 0) query.emplace_back("$limit", std::to_string(limit_));
   if (skip_ >= 0) query.emplace_back("$skip", std::to_string(skip_));
   Json page;
@@ -226,16 +277,35 @@ Status ResourceCli::List(RestClient& client, Json* rows) {
   return status.ok() ? ReadPage(page, spec_.service, rows) : status;
 }
 
+// Every verb but list: create needs no id; the others resolve theirs first (prefix, slug).
 Status ResourceCli::Single(RestClient& client, Json* record) {
-  std::string path = PathJoin(spec_.service, id_);
-  if (show_ && show_->parsed()) return client.Get(path, {}, record);
-  if (rm_->parsed()) return client.Delete(path, record);
-  bool creating = create_->parsed();
+  if (Parsed(create_)) {
+    Json body;
+    Status status = Fields(client, create_values_, &body);
+    return status.ok() ? client.Post("/" + spec_.service, body, record) : status;
+  }
+  if (Parsed(show_)) return ResolveRecord(client, spec_.service, id_, "", record);
+  std::string full_id;
+  Status status = ResolveId(client, spec_.service, id_, "", &full_id);
+  return status.ok() ? Write(client, full_id, record) : status;
+}
+
+Status ResourceCli::Write(RestClient& client, const std::string& id, Json* record) {
+  std::string path = PathJoin(spec_.service, id);
+  if (Parsed(rm_)) return client.Delete(path, record);
+  if (const ActionVerb* action = ParsedAction()) {
+    return client.Post(path + "/" + action->verb, Json::object(), record);
+  }
   Json body;
-  Status status = Fields(client, creating ? create_values_ : update_values_, &body);
-  if (!status.ok()) return status;
-  return creating ? client.Post("/" + spec_.service, body, record)
-                  : client.Patch(path, body, record);
+  Status status = Fields(client, update_values_, &body);
+  return status.ok() ? client.Patch(path, body, record) : status;
+}
+
+const ActionVerb* ResourceCli::ParsedAction() const {
+  for (size_t i = 0; i < actions_.size(); ++i) {
+    if (actions_[i]->parsed()) return &spec_.actions[i];
+  }
+  return nullptr;
 }
 
 // The JSON object of the given flags' fields, in spec order.
@@ -251,7 +321,7 @@ Status ResourceCli::Fields(RestClient& client, const std::deque<FlagValue>& valu
   return Status::OK();
 }
 
-// One flag's JSON value; a reference (id or prefix) is resolved to the full id it names.
+// One flag's JSON value; a reference (id, prefix or slug) is resolved to the full id it names.
 Status ResourceCli::FieldValue(RestClient& client, const FlagValue& value, Json* out) {
   const char* target = ReferencedService(schema_, value.spec->field);
   if (value.spec->repeatable || !target) {
@@ -266,19 +336,26 @@ Status ResourceCli::FieldValue(RestClient& client, const FlagValue& value, Json*
 
 }  // namespace
 
-Status ResolveId(RestClient& client, const std::string& service, const std::string& id_or_prefix,
-                 const std::string& label, std::string* full_id) {
-  Json record;
-  Status status = client.Get(PathJoin(service, id_or_prefix), {}, &record);
-  if (IsUnreachable(status)) return status;
-  if (!status.ok()) return Status(status.code(), label + ": " + status.message());
-  const char* id_field = FindService(service)->id_field;
-  if (!record.is_object() || !record.contains(id_field) || !record[id_field].is_string() ||
-      record[id_field].get<std::string>().empty()) {
-    return Status::GeneralError("unexpected answer to GET /" + service + "/:id");
+std::string ParsedPath(const CLI::App& app) {
+  std::string path = app.get_name();
+  for (const CLI::App* verb : app.get_subcommands()) path += " " + verb->get_name();
+  return path;
+}
+
+std::string UsageMessage(const CLI::App& app, const CLI::ParseError& error) {
+  std::vector<std::string> extra = app.remaining(true);
+  bool no_verb = app.get_subcommands().empty();
+  if (no_verb && !extra.empty() && extra[0][0] != '-') {
+    return "unknown subcommand '" + extra[0] + "'" + DidYouMean(extra[0], VerbNames(app));
   }
-  *full_id = record[id_field].get<std::string>();
-  return Status::OK();
+  if (no_verb && extra.empty()) {
+    std::string verbs;
+    for (const CLI::App* verb : app.get_subcommands({})) {
+      verbs += (verbs.empty() ? "" : ", ") + verb->get_name();
+    }
+    return "a subcommand is required: " + verbs;
+  }
+  return TranslateParseError(error, extra);
 }
 
 int RunResource(const ResourceSpec& spec, int argc, char** argv) {
@@ -286,7 +363,8 @@ int RunResource(const ResourceSpec& spec, int argc, char** argv) {
 }
 
 int ReportFailure(const Status& status) {
-  fprintf(stderr, "agor: %s\n", OneLine(status.message()).c_str());
+  std::string message = LowerFirst(WithoutLibraryText(status.message()));
+  fprintf(stderr, "agor: %s\n", OneLine(message).c_str());
   return IsUnreachable(status) ? kExitUnreachable : kExitFailure;
 }
 
@@ -301,7 +379,7 @@ int ParseCommandLine(CLI::App& app, int argc, char** argv, const std::string& co
   } catch (const CLI::Success& help) {
     return app.exit(help);
   } catch (const CLI::ParseError& error) {
-    return ReportUsage(error.what(), command_path);
+    return ReportUsage(TranslateParseError(error, app.remaining(true)), command_path);
   }
   return -1;
 }

@@ -1,36 +1,44 @@
-// ResourceCli: the one generic client command behind `agor board`, `agor session` and
-// `agor repo`. A ResourceSpec (data, no code) names the Feathers service, the flags that set
-// record fields, the list filters and the table columns; RunResource turns it into
+// ResourceCli: the one generic client command behind `agor board`, `agor session`, `agor repo`
+// and `agor task`. A ResourceSpec (data, no code) names the Feathers service, the flags that
+// set record fields, the list filters, the table columns and the examples; RunResource turns it
+// into
 //
-//   agor <command> list [--limit N] [--skip N] [filters...]     GET    /<service>
-//   agor <command> <create-verb> [<positional>] [field flags]   POST   /<service>
-//   agor <command> show <id>                                    GET    /<service>/<id>
-//   agor <command> update <id> [field flags]                    PATCH  /<service>/<id>
-//   agor <command> rm <id>                                      DELETE /<service>/<id>
+//   agor <command> list|ls [--limit N] [--skip N] [filters...]   GET    /<service>
+//   agor <command> create|add [<positional>] [field flags]       POST   /<service>
+//   agor <command> show <id>                                     GET    /<service>/<id>
+//   agor <command> update <id> [field flags]                     PATCH  /<service>/<id>
+//   agor <command> rm <id>                                       DELETE /<service>/<id>
+//   agor <command> <action> <id>                                 POST   /<service>/<id>/<action>
 //
-// with --url URL, --json and -h/--help on every level. Output follows cmd/output.h: list
-// prints records, the other verbs print the one record the server answered.
+// (each verb but list only when the spec has it) with --url URL, --json and -h/--help on every
+// level; --help ends with the spec's examples. Output follows cmd/output.h: list prints
+// records, the other verbs print the one record (or action answer) the server sent.
 //
-// Field rules come from store/schema.h: an enum field's flag only accepts its choices (checked
-// before any request), and an id field that references another service (board_id -> boards)
-// accepts an id or a unique prefix, resolved with GET /<that service>/<prefix> to the full id
-// before it is sent. Ids given to show/update/rm go to the server as typed (it resolves
-// prefixes of 8+ hex digits itself).
+// Field rules come from base/schema.h: an enum field's flag only accepts its choices (checked
+// before any request), a repeatable filter matches any of its values ($in), and an id field
+// that references another service (board_id -> boards) is resolved to the full id before it is
+// sent. Ids, of the positional <id> too, go through cmd/id_resolver.h: full id, unique prefix
+// of 8+ hex digits, or slug (boards, repos); too short and ambiguous prefixes are explained.
+// Every text argument must be valid UTF-8 (usage error otherwise).
 //
 // Exit codes (cmd/command.h): 0 ok; 1 the server refused ("agor: <server message>");
-// 2 usage ("agor: <problem> (see '<command> --help')"); 3 unreachable ("agor: cannot reach
-// agor at <url>: is 'agor serve' running?"). Every failure is exactly one stderr line.
+// 2 usage ("agor: <problem> (see '<command> --help')", CLI11's messages in agor's words, a
+// mistyped verb with the closest one suggested); 3 unreachable ("agor: cannot reach agor at
+// <url>: is 'agor serve' running?"). Every failure is exactly one stderr line.
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "cmd/id_resolver.h"
 #include "cmd/output.h"
 
 namespace CLI {
 class App;
-}
+class ParseError;
+}  // namespace CLI
 
 namespace agor {
 
@@ -46,34 +54,46 @@ struct FieldFlag {
   bool required = false;    // required on create (positional fields always are)
 };
 
+// A verb that POSTs to /<service>/<id>/<verb> (`agor session stop ID`).
+struct ActionVerb {
+  std::string verb;  // "stop": also the path's last segment
+  std::string help;
+};
+
 struct ResourceSpec {
   std::string command;             // "board": the program name is "agor board"
   std::string service;             // "boards"
-  std::string create_verb;         // "create" or "add"
   std::vector<FieldFlag> fields;   // create and update flags, in body order
-  std::vector<FieldFlag> filters;  // list filters (equality on the field)
+  std::vector<FieldFlag> filters;  // list filters (equality, or $in when repeatable)
   std::vector<Column> columns;     // list's table columns
+  // verb -> one example command line, shown by that verb's --help and (all) by the command's.
+  std::vector<std::pair<std::string, std::string>> examples;
+  bool has_create = true;
   bool has_show = true;
   bool has_update = true;
+  bool has_rm = true;
+  std::vector<ActionVerb> actions;
 };
 
 // Parses argv (argv[0] is the command's name), runs the request, prints, returns the exit code.
 int RunResource(const ResourceSpec& spec, int argc, char** argv);
 
-// GET /<service>/<id_or_prefix>: the full id (the service's id field) of the record a full id or
-// unique prefix names. A refusal keeps its code and reads "<label>: <server message>"; an
-// unreachable daemon's status comes back as is; an answer without the id is a GeneralError.
-Status ResolveId(RestClient& client, const std::string& service, const std::string& id_or_prefix,
-                 const std::string& label, std::string* full_id);
-
-// Prints "agor: <message>" on stderr; returns 3 when `status` is unreachable, else 1.
+// Prints "agor: <message>" on stderr (first letter lowered, one line); returns 3 when `status`
+// is unreachable, else 1.
 int ReportFailure(const Status& status);
 
 // Prints "agor: <message> (see '<command_path> --help')" on stderr; returns 2.
 int ReportUsage(const std::string& message, const std::string& command_path);
 
+// "agor board create", or "agor board" before a verb is parsed: what `see '... --help'` names.
+std::string ParsedPath(const CLI::App& app);
+
+// A command-with-verbs' parse error in agor's words: a missing verb lists the verbs, an unknown
+// one suggests the closest verb or alias, anything else is CLI11's message translated.
+std::string UsageMessage(const CLI::App& app, const CLI::ParseError& error);
+
 // Parses argv into `app`: -1 when the command should go on, else the exit code to return
-// (0 after --help is printed, 2 after a usage error is reported on stderr).
+// (0 after --help is printed, 2 after a usage error is reported on stderr in agor's words).
 int ParseCommandLine(CLI::App& app, int argc, char** argv, const std::string& command_path);
 
 }  // namespace agor

@@ -79,7 +79,7 @@ TEST_CASE("agor board: create, list, show, update, rm", "[cli][e2e]") {
   CHECK(patched["slug"] == "first-slug");  // PATCH keeps what was not given
 
   CHECK(Record(daemon.Cli({"board", "rm", id})) == patched);
-  CheckFails(daemon.Cli({"board", "show", id}), 1, "agor: No record found for id '" + id + "'\n");
+  CheckFails(daemon.Cli({"board", "show", id}), 1, "agor: no record found for id '" + id + "'\n");
   CHECK(JsonLines(daemon.Cli({"board", "list"}).out).size() == 1);
 }
 
@@ -111,15 +111,25 @@ TEST_CASE("agor board sends text and ids URL-encoded", "[cli][e2e]") {
 
 TEST_CASE("agor board refuses bad usage with exit 2 and one line", "[cli][e2e]") {
   Daemon daemon;
-  CheckFails(daemon.Cli({"board"}), 2, "agor: A subcommand is required (see 'agor board --help')");
+  CheckFails(daemon.Cli({"board"}), 2,
+             "agor: a subcommand is required: list, create, show, update, rm (see 'agor board "
+             "--help')\n");
   CheckFails(daemon.Cli({"board", "frob"}), 2,
-             "agor: unknown subcommand 'frob' (see 'agor board --help')");
+             "agor: unknown subcommand 'frob' (see 'agor board --help')\n");
   CheckFails(daemon.Cli({"board", "create"}), 2,
              "agor: name is required (see 'agor board create --help')");
   CheckFails(daemon.Cli({"board", "create", "x", "--bogus"}), 2,
-             "agor: The following argument was not expected: --bogus");
+             "agor: unexpected argument '--bogus' (see 'agor board create --help')\n");
+  CheckFails(daemon.Cli({"board", "create", "x", "y"}), 2,
+             "agor: unexpected argument 'y' (see 'agor board create --help')\n");
+  CheckFails(daemon.Cli({"board", "create", "x", "--slug"}), 2,
+             "agor: --slug needs a value (see 'agor board create --help')\n");
   CheckFails(daemon.Cli({"board", "create", "x", "--visibility", "secret"}), 2,
-             "agor: --visibility: secret not in {public,private}");
+             "agor: --visibility: 'secret' is not one of public, private (see 'agor board "
+             "create --help')\n");
+  CheckFails(daemon.Cli({"board", "create", "bad \xff byte"}), 2,
+             "agor: name: not valid UTF-8 (see 'agor board create --help')\n");
+  CheckFails(daemon.Cli({"board", "show", "\xc3"}), 2, "agor: id: not valid UTF-8");
   CheckFails(daemon.Cli({"board", "update", "12345678"}), 2, "agor: nothing to update");
   CheckFails(daemon.Cli({"board", "show"}), 2, "agor: id is required");
   CheckFails(daemon.Cli({"board", "list", "--limit", "-1"}), 2,
@@ -149,7 +159,7 @@ TEST_CASE("agor board reports the server's refusal with exit 1", "[cli][e2e]") {
   CheckFails(dup, 1, "agor: ");
   CHECK(dup.err.find("slug") != std::string::npos);
   CheckFails(daemon.Cli({"board", "rm", "00000000"}), 1,
-             "agor: No record found for id '00000000'\n");
+             "agor: no record found for id '00000000'\n");
 }
 
 TEST_CASE("agor session: create with prefixes, list by board, show, rm", "[cli][e2e]") {
@@ -186,19 +196,21 @@ TEST_CASE("agor session refuses bad references and bad usage", "[cli][e2e]") {
   Json board = Record(daemon.Cli({"board", "create", "b"}));
   std::string prefix = Prefix(board, "board_id");
   CheckFails(daemon.Cli({"session", "create", "--board", "deadbeef"}), 1,
-             "agor: --board: No record found for id 'deadbeef'\n");
+             "agor: --board: no record found for id 'deadbeef'\n");
   CheckFails(daemon.Cli({"session", "create", "--board", prefix, "--repo", "deadbeef"}), 1,
-             "agor: --repo: No record found for id 'deadbeef'\n");
+             "agor: --repo: no record found for id 'deadbeef'\n");
   CheckFails(daemon.Cli({"session", "list", "--board", "deadbeef"}), 1,
-             "agor: --board: No record found for id 'deadbeef'\n");
+             "agor: --board: no record found for id 'deadbeef'\n");
+  CheckFails(daemon.Cli({"session", "list", "--board", "no-such-slug"}), 1,
+             "agor: --board: no board has the id or slug 'no-such-slug'\n");
   CheckFails(daemon.Cli({"session", "create"}), 2,
              "agor: --board is required (see 'agor session create --help')\n");
   CheckFails(daemon.Cli({"session", "create", "--board", prefix, "--agent", "vim"}), 2,
-             "agor: --agent: vim not in {claude-code,codex,gemini,command}");
+             "agor: --agent: 'vim' is not one of claude-code, codex, gemini, command");
   CheckFails(daemon.Cli({"session", "create", "--board", ""}), 2, "agor: --board: must not be");
-  CheckFails(daemon.Cli({"session", "update", prefix}), 2, "agor: unknown subcommand 'update'");
+  CheckFails(daemon.Cli({"session", "update", "deadbeef"}), 2, "agor: nothing to update");
   CheckFails(daemon.Cli({"session", "show", "deadbeef"}), 1,
-             "agor: No record found for id 'deadbeef'\n");
+             "agor: no record found for id 'deadbeef'\n");
   CHECK(JsonLines(daemon.Cli({"session", "list"}).out).empty());
 }
 
@@ -216,7 +228,7 @@ TEST_CASE("agor repo: add, list, rm, and refusals", "[cli][e2e]") {
   CHECK(JsonLines(daemon.Cli({"repo", "list"}).out) == std::vector<Json>{repo});
   CheckFails(daemon.Cli({"repo", "add", "agor"}), 1, "agor: ");
   CheckFails(daemon.Cli({"repo", "add"}), 2, "agor: slug is required");
-  CheckFails(daemon.Cli({"repo", "show", "x"}), 2, "agor: unknown subcommand 'show'");
+  CheckFails(daemon.Cli({"repo", "show", "x"}), 1, "agor: no repo has the id or slug 'x'\n");
   CHECK(Record(daemon.Cli({"repo", "rm", Prefix(repo, "repo_id")})) == repo);
   CHECK(JsonLines(daemon.Cli({"repo", "list"}).out).empty());
 }

@@ -1,0 +1,224 @@
+#include "cmd/message_feed.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/utf8.h"
+#include "cmd/command.h"
+#include "cmd/resource_cli.h"
+
+namespace agor {
+namespace {
+
+constexpr int kPageSize = 1000;
+constexpr int kTickMs = 100;
+constexpr size_t kContentPoints = 100;
+
+const Column kIndexColumn{"INDEX", "index", Column::kText, 5};
+const Column kRoleColumn{"ROLE", "role", Column::kText, 9};
+const Column kTypeColumn{"TYPE", "type", Column::kText, 12};
+const Column kContentColumn{"CONTENT", "content", Column::kText, kContentPoints};
+
+const Json& Field(const Json& record, const char* key) {
+  static const Json kNull;
+  auto it = record.is_object() ? record.find(key) : record.end();
+  return it != record.end() ? *it : kNull;
+}
+
+std::string Str(const Json& record, const char* key) {
+  const Json& value = Field(record, key);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+// What a person reads of a message's content: the text, or the text blocks joined; other
+// blocks (tool uses, results) as compact JSON.
+Json ContentText(const Json& content) {
+  if (!content.is_array()) return content;
+  std::string text;
+  for (const Json& block : content) {
+    if (Str(block, "type") == "text") text += (text.empty() ? "" : " ") + Str(block, "text");
+  }
+  return text.empty() ? content : Json(text);
+}
+
+// A message's place in its session: false when it has none (not placed yet) or one no session
+// reaches (a hostile answer must not overflow the counter).
+bool IndexOf(const Json& message, int64_t* index) {
+  const Json& value = Field(message, "index");
+  constexpr int64_t kLimit = int64_t{1} << 53;
+  if (value.is_number_unsigned()) {
+    if (value.get<uint64_t>() >= static_cast<uint64_t>(kLimit)) return false;
+  } else if (!value.is_number_integer()) {
+    return false;
+  }
+  *index = value.get<int64_t>();
+  return *index >= 0 && *index < kLimit;
+}
+
+std::string Padded(const std::string& text, size_t width) {
+  size_t shown = Utf8CodePoints(text);
+  return text + std::string(width > shown ? width - shown : 0, ' ') + "  ";
+}
+
+bool StdoutClosed() {
+  struct pollfd p = {STDOUT_FILENO, 0, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
+}
+
+// One page of the session's messages from index `from` on, checked to be a page.
+Status ReadMessagePage(RestClient& rest, const std::string& session_id, int64_t from, Json* page) {
+  Status status = rest.Get("/messages",
+                           {{"session_id", session_id},
+                            {"index[$gte]", std::to_string(from)},
+                            {"$sort[index]", "1"},
+                            {"$limit", std::to_string(kPageSize)}},
+                           page);
+  bool shaped = status.ok() && page->is_object() && Field(*page, "data").is_array();
+  if (status.ok() && !shaped) return Status::GeneralError("unexpected answer to GET /messages");
+  return status;
+}
+
+}  // namespace
+
+std::string MessageRow(const Json& message) {
+  std::string row = Padded(CellText(Field(message, "index"), kIndexColumn), kIndexColumn.max_width);
+  row += Padded(CellText(Field(message, "role"), kRoleColumn), kRoleColumn.max_width);
+  row += Padded(CellText(Field(message, "type"), kTypeColumn), kTypeColumn.max_width);
+  return row + CellText(ContentText(Field(message, "content")), kContentColumn);
+}
+
+bool MessagePrinter::Print(const Json& message) {
+  std::string id = Str(message, "message_id");
+  if (!id.empty() && !printed_.insert(id).second) return true;
+  if (style_.json) return Write(FormatJsonLines(Json::array({message})));
+  if (!header_done_) {
+    header_done_ = true;
+    std::string header = Padded("INDEX", kIndexColumn.max_width) +
+                         Padded("ROLE", kRoleColumn.max_width) +
+                         Padded("TYPE", kTypeColumn.max_width) + "CONTENT";
+    if (!Write((style_.color ? "\x1b[1m" + header + "\x1b[0m" : header) + "\n")) return false;
+  }
+  return Write(MessageRow(message) + "\n");
+}
+
+// write(2) to stdout, all of it: stdio would hide EPIPE until a flush.
+bool MessagePrinter::Write(const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(STDOUT_FILENO, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+Status PrintStoredMessages(RestClient& rest, const std::string& session_id, MessagePrinter& printer,
+                           int64_t* next, bool* closed) {
+  for (;;) {
+    Json page;
+    Status status = ReadMessagePage(rest, session_id, *next, &page);
+    if (!status.ok()) return status;
+    const Json& data = page["data"];
+    for (const Json& message : data) {
+      int64_t index = 0;
+      if (!IndexOf(message, &index) || index < *next) continue;
+      *next = index + 1;
+      if (!printer.Print(message)) {
+        *closed = true;
+        return Status::OK();
+      }
+    }
+    if (data.size() < static_cast<size_t>(kPageSize)) return Status::OK();
+  }
+}
+
+// ---- MessageFollower -------------------------------------------------------------------------
+
+namespace {
+
+SocketOptions FollowOptions(const BaseUrl& base) {
+  SocketOptions options;
+  options.url = base.text;
+  return options;
+}
+
+}  // namespace
+
+MessageFollower::MessageFollower(const BaseUrl& base, std::string session_id, OutputStyle style,
+                                 const volatile std::sig_atomic_t& interrupted)
+    : rest_(base),
+      socket_(FollowOptions(base)),
+      printer_(style),
+      session_id_(std::move(session_id)),
+      interrupted_(interrupted) {}
+
+int MessageFollower::Run() {
+  socket_.OnConnect([this](bool recovered) { OnConnect(recovered); });
+  socket_.OnEvent(
+      [this](const std::string& name, Json record, const std::string&) { OnEvent(name, record); });
+  socket_.Every(kTickMs, [this] { Tick(); });
+  Status status = socket_.Run();
+  if (!status.ok() && !finished_) return ReportFailure(status);
+  return exit_code_;
+}
+
+// Subscribes (a recovered connection still has its subscriptions), then reads what is stored.
+void MessageFollower::OnConnect(bool recovered) {
+  if (recovered) return CatchUp();
+  Json args = Json::array({Json{{"session_id", session_id_}}, Json::object()});
+  socket_.Call("create", "subscriptions", std::move(args), [this](const Status& error, Json) {
+    if (finished_) return;
+    if (!error.ok()) {
+      ReportFailure(Status(error.code(), "cannot follow the session: " + error.message()));
+      return Finish(kExitFailure);
+    }
+    CatchUp();
+  });
+}
+
+void MessageFollower::OnEvent(const std::string& name, const Json& record) {
+  if (finished_ || Str(record, "session_id") != session_id_) return;
+  if (name == "messages created" || name == "messages patched") return Place(record);
+  if (name == "sessions removed") {
+    ReportFailure(Status::NotFound("session " + session_id_ + " was removed"));
+    Finish(kExitFailure);
+  }
+}
+
+// Prints a live message when it takes the next index; reads a gap before it over REST first.
+void MessageFollower::Place(const Json& message) {
+  int64_t index = 0;
+  if (!IndexOf(message, &index) || printer_.Printed(Str(message, "message_id"))) return;
+  if (index > next_) CatchUp();
+  if (finished_ || index < next_) return;
+  next_ = index + 1;
+  if (!printer_.Print(message)) Finish(kExitOk);
+}
+
+void MessageFollower::CatchUp() {
+  bool closed = false;
+  Status status = PrintStoredMessages(rest_, session_id_, printer_, &next_, &closed);
+  if (closed) return Finish(kExitOk);
+  if (IsUnreachable(status)) return socket_.Reconnect();
+  if (!status.ok()) {
+    ReportFailure(status);
+    Finish(kExitFailure);
+  }
+}
+
+void MessageFollower::Tick() {
+  if (interrupted_) return Finish(kExitInterrupted);
+  if (StdoutClosed()) Finish(kExitOk);
+}
+
+void MessageFollower::Finish(int exit_code) {
+  if (finished_) return;
+  finished_ = true;
+  exit_code_ = exit_code;
+  socket_.Stop();
+}
+
+}  // namespace agor

@@ -13,6 +13,7 @@
 #include "base/lock_file.h"
 #include "base/log.h"
 #include "cmd/command.h"
+#include "cmd/resource_cli.h"
 #include "server/node.h"
 
 namespace agor {
@@ -46,7 +47,7 @@ struct ServeFlags {
   int64_t body_timeout_ms = 10000;
 };
 
-const char* const kExamples = R"(Examples:
+const char* const kExamples = R"(examples:
   agor serve                                    # 127.0.0.1:3030, ~/.agor/agor.db
   agor serve --port 0 --db /tmp/agor.db --log-level debug
   agor serve --host 0.0.0.0 --cors-origin https://agor.example.com)";
@@ -188,12 +189,7 @@ int RunServe(int argc, char** argv) {
   CLI::App app{"agor serve: REST and Socket.IO on one port, SQLite store", "agor serve"};
   ServeFlags flags;
   AddFlags(app, &flags);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
-  }
+  if (int code = ParseCommandLine(app, argc, argv, "agor serve"); code >= 0) return code;
   signal(SIGPIPE, SIG_IGN);  // a closed agent pipe or socket is an error code, not a death
   LogLevel level = LogLevel::kInfo;
   ParseLogLevel(flags.log_level, &level);

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "tests/support/daemon.h"
@@ -219,6 +222,28 @@ TEST_CASE("a port in use is one line on stderr and exit code 1", "[e2e][rest]") 
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   auto bad = test::RunProgram({AGOR_BINARY, "serve", "--port", "99999"});
   CHECK(bad.exit_code == 2);
+}
+
+TEST_CASE("agor serve refuses a bad flag with one agor line and exit 2", "[e2e][rest]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--port", "99999"}, "agor: --port: value 99999 not in range 0 to 65535"},
+      {{"--bogus"}, "agor: unexpected argument '--bogus'"},
+      {{"--log-level", "loud"}, "agor: --log-level: 'loud' is not one of debug, info, warn, error"},
+      {{"--port"}, "agor: --port needs a value"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::vector<std::string> argv = {AGOR_BINARY, "serve"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = test::RunProgram(argv);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == message + " (see 'agor serve --help')\n");
+  }
+  auto help = test::RunProgram({AGOR_BINARY, "serve", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("=3030") != std::string::npos);  // defaults shown
+  CHECK(help.out.find("examples:\n  agor serve") != std::string::npos);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include "cmd/client/rest_client.h"
 #include "cmd/client/socket_client.h"
 #include "cmd/command.h"
+#include "cmd/id_resolver.h"
 #include "cmd/output.h"
 #include "cmd/resource_cli.h"
 #include "cmd/watch_event.h"
@@ -100,9 +101,11 @@ void AddFlags(CLI::App* app, WatchFlags* f) {
   app->add_option("--url", f->url,
                   "daemon URL (default $AGOR_URL, else " + std::string(kDefaultUrl) + ")");
   app->add_flag("--json", f->json, "JSON lines even on a terminal");
-  app->add_option("--board", f->boards, "only this board's events (id or prefix; repeatable)")
+  app->add_option("--board", f->boards,
+                  "only this board's events (id, 8+ hex digit prefix or slug; repeatable)")
       ->allow_extra_args(false);
-  app->add_option("--session", f->sessions, "only this session's events (repeatable)")
+  app->add_option("--session", f->sessions,
+                  "only this session's events (id or 8+ hex digit prefix; repeatable)")
       ->allow_extra_args(false);
   app->add_option("--service", f->services, "only this service's events (repeatable)")
       ->allow_extra_args(false)
@@ -111,9 +114,12 @@ void AddFlags(CLI::App* app, WatchFlags* f) {
       ->allow_extra_args(false);
   app->add_option("--since", f->since, "first replay the logged events after seq N")->check(kSeq);
   app->footer(
-      "example: agor watch --board 8f70d521 --service messages | jq .data.content\n"
       "lines (piped): {seq, ts, service, event, board_id, session_id, data}\n"
-      "exit codes: 0 stdout closed, 1 refused, 2 usage, 3 daemon unreachable, 130 Ctrl-C");
+      "exit codes: 0 stdout closed, 1 refused, 2 usage, 3 daemon unreachable, 130 Ctrl-C\n"
+      "examples:\n"
+      "  agor watch\n"
+      "  agor watch --board sprint-12 --service messages | jq .data.content\n"
+      "  agor watch --session 8f70d521 --event created --since 0");
 }
 
 class Watcher {
@@ -123,7 +129,7 @@ class Watcher {
 
  private:
   Status Prepare();
-  Status ResolveIds(const std::string& service, const std::vector<std::string>& ids,
+  Status ResolveIds(const std::string& service, const std::vector<std::string>& typed,
                     std::set<std::string>* out);
   Status ReadLogHead(std::int64_t* seq);
   Status GetLogPage(std::int64_t after, Json* page);
@@ -195,7 +201,7 @@ int Watcher::Run() {
   return exit_code_;
 }
 
-// Resolves --board/--session prefixes and finds where the output starts.
+// Resolves --board/--session and finds where the output starts.
 Status Watcher::Prepare() {
   Status status = ResolveIds("boards", flags_.boards, &filter_.boards);
   if (status.ok()) status = ResolveIds("sessions", flags_.sessions, &filter_.sessions);
@@ -209,19 +215,15 @@ Status Watcher::Prepare() {
   return Status::OK();
 }
 
-Status Watcher::ResolveIds(const std::string& service, const std::vector<std::string>& ids,
+// Full ids for what was typed after --board/--session (id, prefix or slug: cmd/id_resolver.h).
+Status Watcher::ResolveIds(const std::string& service, const std::vector<std::string>& typed,
                            std::set<std::string>* out) {
-  const char* id_field = FindService(service)->id_field;
-  for (const std::string& id : ids) {
-    Json record;
-    Status status = rest_.Get(PathJoin(service, id), {}, &record);
-    if (IsUnreachable(status)) return status;
-    std::string flag = service == "boards" ? "--board " : "--session ";
-    if (!status.ok()) return Status(status.code(), flag + id + ": " + status.message());
-    if (!record.is_object() || !record.contains(id_field) || !record[id_field].is_string()) {
-      return Status::GeneralError("unexpected answer to GET /" + service + "/" + id);
-    }
-    out->insert(record[id_field].get<std::string>());
+  const char* flag = service == "boards" ? "--board" : "--session";
+  for (const std::string& text : typed) {
+    std::string id;
+    Status status = ResolveId(rest_, service, text, flag, &id);
+    if (!status.ok()) return status;
+    out->insert(id);
   }
   return Status::OK();
 }

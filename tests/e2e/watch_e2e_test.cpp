@@ -234,6 +234,41 @@ TEST_CASE("agor watch filters by board, session, service and event", "[watch][e2
                {Created("sessions", sb), Patched("sessions", sb2), Patched("sessions", sb3)});
 }
 
+TEST_CASE("agor watch --board takes a board's slug", "[watch][e2e]") {
+  Daemon daemon;
+  Rest rest(daemon.url());
+  Json a = Create(rest, "boards", {{"name", "a"}, {"slug", "sprint-12"}});
+  Json b = NewBoard(rest, "b");
+  std::string head = std::to_string(Head(rest));
+  auto watch = StartWatch(daemon.url(), {"--since", head, "--board", "sprint-12"});
+  Json sb = NewSession(rest, b);
+  Json sa = NewSession(rest, a);
+  Json ma = NewMessage(rest, sa, 0);
+  // Only board a's records: b's session, which came first, is not printed.
+  ExpectEvents(*watch, {Created("sessions", sa), Created("messages", ma)});
+  (void)sb;
+}
+
+TEST_CASE("agor watch explains a --board or --session it cannot resolve", "[watch][e2e]") {
+  Daemon daemon;
+  Rest rest(daemon.url());
+  NewBoard(rest, "a");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--board", "ab12"},
+       "agor: --board: id prefix 'ab12' is too short: give at least 8 hex "
+       "digits\n"},
+      {{"--board", "no-such-slug"}, "agor: --board: no board has the id or slug 'no-such-slug'\n"},
+      {{"--session", "ab12"},
+       "agor: --session: id prefix 'ab12' is too short: give at least 8 "
+       "hex digits\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    auto watch = StartWatch(daemon.url(), args);
+    CHECK(watch->Wait(kLineTimeoutMs) == 1);
+    CHECK(watch->ErrSoFar() == message);
+  }
+}
+
 TEST_CASE("agor watch --since replays the log, then goes on live", "[watch][e2e]") {
   Daemon daemon;
   Rest rest(daemon.url());

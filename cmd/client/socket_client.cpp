@@ -6,17 +6,38 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <new>
 #include <random>
+#include <system_error>
 #include <utility>
 #include <vector>
 #include <websocketpp/client.hpp>
 
 #include "cmd/client/rest_client.h"
+#include "cmd/error_text.h"
 #include "server/wire/engineio.h"
 #include "server/wire/socketio.h"
 
 namespace agor {
 namespace {
+
+// An exception that escaped the loop (a library's, or a callback's), in agor's words: the
+// library's own text is for programmers, not for the person at the terminal.
+Status LoopFailure(const std::string& url) {
+  try {
+    throw;
+  } catch (const Json::exception& e) {
+    return Status::GeneralError(WithoutLibraryText(e.what()));
+  } catch (const std::bad_alloc&) {
+    return Status::GeneralError("out of memory");
+  } catch (const std::system_error& e) {
+    return Status::GeneralError("the connection to agor at " + url +
+                                " failed: " + LowerFirst(e.code().message()));
+  } catch (...) {
+    return Status::GeneralError("the connection to agor at " + url +
+                                " failed unexpectedly (please report how to reproduce it)");
+  }
+}
 
 using WsClient = websocketpp::client<websocketpp::config::asio_client>;
 using websocketpp::connection_hdl;
@@ -146,8 +167,8 @@ Status SocketClient::Impl::Run() {
   StartAttempt();
   try {
     ws_.run();
-  } catch (const std::exception& e) {
-    return Status::GeneralError(std::string("socket loop: ") + e.what());
+  } catch (...) {
+    return LoopFailure(base_.text);
   }
   return first_error_;
 }

@@ -70,6 +70,8 @@ class SocketClient {
   // Runs the loop until Stop(). Unavailable when the first connection attempt fails (and
   // !retry_first_connect): IsUnreachable() (cmd/rest_client.h) when nothing answered at the
   // address, otherwise the reason (HTTP status of a refused upgrade, CONNECT_ERROR message).
+  // An exception out of the loop or a handler ends it too, as a 500 status in agor's words
+  // (never the library's text).
   Status Run();
   // Ends Run() soon: sends DISCONNECT, closes the socket, drops timers.
   void Stop();

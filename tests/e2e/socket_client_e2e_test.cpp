@@ -1,6 +1,7 @@
 // End-to-end tests of cmd/socket_client.h against the real `agor serve`: Feathers calls and their
 // error acks, events with their offsets, recovery of a session on reconnect, and Stop().
 #include <catch2/catch.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,26 @@ TEST_CASE("SocketClient: the first attempt fails fast when nothing listens", "[w
   Status status = client.Run();
   CHECK(IsUnreachable(status));
   CHECK(status.message() == "cannot reach agor at http://127.0.0.1:1: is 'agor serve' running?");
+}
+
+TEST_CASE("SocketClient: an exception out of a handler ends Run() in agor's words",
+          "[watch][e2e]") {
+  Daemon daemon;
+  SECTION("nlohmann's") {
+    SocketClient client(Options(daemon.url()));
+    client.OnConnect([](bool) { (void)Json("text").get<int>(); });
+    Status status = client.Run();
+    CHECK(status.code() == Code::kGeneralError);
+    CHECK(status.message() == "the server sent JSON agor cannot use");
+  }
+  SECTION("any other") {
+    SocketClient client(Options(daemon.url()));
+    client.OnConnect([](bool) { throw std::runtime_error("basic_string::_M_create"); });
+    Status status = client.Run();
+    CHECK(status.code() == Code::kGeneralError);
+    CHECK(status.message().find("_M_create") == std::string::npos);
+    CHECK(status.message().find("failed unexpectedly") != std::string::npos);
+  }
 }
 
 }  // namespace agor

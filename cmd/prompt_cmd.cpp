@@ -6,7 +6,7 @@
 //   agor prompt [flags] --attach <task>
 //
 // <text> "-" reads the prompt from stdin (to EOF, trailing newlines dropped). Ids are full ids
-// or unique prefixes (8+ hex), resolved through GET /sessions/<id> and GET /boards/<id>. With
+// or unique prefixes (8+ hex), and a board may be given by its slug (cmd/id_resolver.h). With
 // --board the session is created first (POST /sessions; --command gives the `command` tool's
 // agent_command, one argv element per occurrence).
 //
@@ -89,7 +89,7 @@ void AddFlags(CLI::App* app, PromptFlags* f) {
   app->add_flag("--detach", f->detach, "print the task id and return at once");
   app->add_option("--attach", f->attach,
                   "follow this task (id or prefix): its messages so far, then the rest");
-  app->add_option("--board", f->board, "create a session on this board first (id or prefix)");
+  app->add_option("--board", f->board, "create a session on this board first (id, prefix or slug)");
   app->add_option("--agent", f->agent, "the new session's agent (with --board)");
   app->add_option("--command", f->commands,
                   "one argv element of the new session's agent command (repeat; --command=-x "
@@ -97,9 +97,13 @@ void AddFlags(CLI::App* app, PromptFlags* f) {
       ->allow_extra_args(false);
   app->add_option("args", f->args, "<session> <text>, or <text> with --board; '-' reads stdin");
   app->footer(
-      "example: agor prompt 8f70d521 \"fix the login bug\" | head -n 5\n"
       "exit codes: 0 completed, 1 failed or stopped, 2 usage, 3 daemon unreachable, 130 Ctrl-C "
-      "(stops the task; with --attach only stops following)");
+      "(stops the task; with --attach only stops following)\n"
+      "examples:\n"
+      "  agor prompt 8f70d521 \"fix the login bug\" | head -n 5\n"
+      "  agor prompt --board sprint-12 --agent claude-code \"explain the failing test\"\n"
+      "  git diff | agor prompt 8f70d521 -\n"
+      "  agor prompt --attach 3c9e07b1");
 }
 
 // The usage problem of a parsed command line, "" when there is none.
@@ -207,7 +211,7 @@ int Detach(RestClient& rest, const std::string& session_id, const std::string& t
     printf("%s\n", TerminalSafe(Str(answer, "task_id")).c_str());
   } else {
     printf("queued as message %s (position %s)\n", TerminalSafe(Str(answer, "message_id")).c_str(),
-           TerminalSafe(answer.value("queue_position", Json()).dump()).c_str());
+           TerminalSafe(QueuePlace(rest, session_id, answer).dump()).c_str());
   }
   return kExitOk;
 }

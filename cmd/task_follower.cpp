@@ -219,6 +219,20 @@ void TaskFollower::Printer::DimLine(const std::string& text) {
 
 // ---- Following the task ----------------------------------------------------------------------
 
+Json QueuePlace(RestClient& rest, const std::string& session_id, const Json& answer) {
+  Json position = answer.is_object() ? answer.value("queue_position", Json()) : Json();
+  if (!position.is_number_integer()) return position;
+  Json page;
+  Status status = rest.Get("/messages",
+                           {{"session_id", session_id},
+                            {"status", "queued"},
+                            {"queue_position[$lt]", position.dump()},
+                            {"$limit", "0"}},
+                           &page);
+  bool counted = status.ok() && page.is_object() && page.value("total", Json()).is_number_integer();
+  return counted ? Json(page["total"].get<std::int64_t>() + 1) : position;
+}
+
 TaskFollower::TaskFollower(const BaseUrl& base, std::string session_id, std::string prompt,
                            OutputStyle style, const volatile std::sig_atomic_t& interrupted)
     : rest_(base),
@@ -281,20 +295,11 @@ void TaskFollower::SendPrompt() {
   NoteQueued(answer);
 }
 
-// "queued (position N)": N counts the prompts queued before this one, plus one.
+// "queued (position N)" (QueuePlace).
 void TaskFollower::NoteQueued(const Json& answer) {
-  Json position = answer.value("queue_position", Json());
-  if (!printer_->terminal() || !position.is_number_integer()) return printer_->Note("queued");
-  Json page;
-  Status status = rest_.Get("/messages",
-                            {{"session_id", session_id_},
-                             {"status", "queued"},
-                             {"queue_position[$lt]", position.dump()},
-                             {"$limit", "0"}},
-                            &page);
-  if (status.ok() && page.value("total", Json()).is_number_integer()) {
-    position = page["total"].get<std::int64_t>() + 1;
-  }
+  if (!printer_->terminal()) return printer_->Note("queued");
+  Json position = QueuePlace(rest_, session_id_, answer);
+  if (!position.is_number_integer()) return printer_->Note("queued");
   printer_->Note("queued (position " + TerminalSafe(position.dump()) + ")");
 }
 

@@ -41,6 +41,12 @@
 
 namespace agor {
 
+// Where the prompt of a queued answer (POST /sessions/:id/prompt) waits: 1 for the next to run.
+// The server's queue_position only grows (a removed prompt leaves a gap), so this counts the
+// session's prompts queued before it, plus one; the server's number when the count fails, null
+// when the answer has none.
+Json QueuePlace(RestClient& rest, const std::string& session_id, const Json& answer);
+
 class TaskFollower {
  public:
   TaskFollower(const BaseUrl& base, std::string session_id, std::string prompt, OutputStyle style,

@@ -438,6 +438,17 @@ TEST_CASE("prompt --attach: exit codes as for a prompt, Ctrl-C leaves the task r
   rest.Post("/sessions/" + slow + "/stop", Json::object());
 }
 
+// Runs `agor prompt <session> <text>` on a terminal behind a running task: its first line
+// (the queue position), then Ctrl-C, which removes the queued prompt again.
+std::string QueuedOnTerminal(const Daemon& d, const std::string& session, const std::string& text) {
+  test::TerminalProcess queued({"prompt", session, text}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  std::string line;
+  REQUIRE(queued.ReadLine(&line, kLineTimeoutMs));
+  queued.Signal(SIGINT);
+  CHECK(queued.Wait(kLineTimeoutMs) == 130);
+  return line;
+}
+
 TEST_CASE("prompt on a terminal: new session, queue position, start, end and duration",
           "[e2e][prompt-cli]") {
   Daemon d;
@@ -458,13 +469,22 @@ TEST_CASE("prompt on a terminal: new session, queue position, start, end and dur
   std::string slow = CommandSession(rest, "slow_agent.sh");
   rest.Post("/sessions/" + slow + "/prompt", {{"prompt", "first"}});
   Json second = rest.Post("/sessions/" + slow + "/prompt", {{"prompt", "second"}});  // queued
-  test::TerminalProcess queued({"prompt", slow, "third"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
-  std::string line;
-  REQUIRE(queued.ReadLine(&line, kLineTimeoutMs));
-  CHECK(line == "queued (position 2)");
-  queued.Signal(SIGINT);
-  CHECK(queued.Wait(kLineTimeoutMs) == 130);
+  Json second_message = rest.Get("/messages/" + second["message_id"].get<std::string>());
+  CHECK(second_message["index"].is_null());  // a queued prompt has no place in the chat yet
+  CHECK(QueuedOnTerminal(d, slow, "third") == "queued (position 2)");
+  // The server numbers a prompt after the last one queued, so removing the first in line
+  // leaves a gap: the next prompt gets the server's 3 but waits second in line.
+  Json third = rest.Post("/sessions/" + slow + "/prompt", {{"prompt", "third"}});
+  CHECK(third["queue_position"] == 2);
   rest.Delete("/messages/" + second["message_id"].get<std::string>());
+  CHECK(QueuedOnTerminal(d, slow, "fourth") == "queued (position 2)");
+  RunResult detached =
+      RunOnTerminal({"prompt", "--detach", slow, "fifth"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  CHECK(detached.exit_code == 0);
+  CHECK(detached.out.find("(position 2)") != std::string::npos);
+  for (const Json& waiting : rest.Get("/messages?status=queued&session_id=" + slow)["data"]) {
+    rest.Delete("/messages/" + waiting["message_id"].get<std::string>());
+  }
   rest.Post("/sessions/" + slow + "/stop", Json::object());
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cmd/command.h"
 #include "tests/support/child_process.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
@@ -442,6 +443,19 @@ TEST_CASE(
     CHECK(help.exit_code == 0);
     CHECK(help.out.find("example") != std::string::npos);
     CHECK(help.out.find("agor " + args[0]) != std::string::npos);
+  }
+}
+
+TEST_CASE("every command's --help ends with examples of it", "[cli][e2e][help]") {
+  for (const Command& command : AllCommands()) {
+    std::string name = command.name;
+    RunResult help = test::RunProgram({AGOR_BINARY, name, "--help"});
+    INFO(name << ": " << help.out << help.err);
+    CHECK(help.exit_code == 0);
+    CHECK(help.err.empty());
+    size_t examples = help.out.find("example");
+    REQUIRE(examples != std::string::npos);
+    CHECK(help.out.find("\n  agor " + name, examples) != std::string::npos);
   }
 }
 

@@ -151,19 +151,36 @@ class TaskFollower::Printer {
   void Write(const std::string& text);
   void WriteText(const std::string& text) { Write(TerminalSafe(text, true)); }
   void CloseLine();
+  void WriteDim(const std::string& text);
   void DimLine(const std::string& text);
 
   OutputStyle style_;
   std::map<std::string, std::string> streamed_;  // message_id -> text shown so far
+  std::set<std::string> thinking_;               // the streamed ids that are thinking
   bool line_open_ = false;
+  bool thinking_line_ = false;  // the open line is streamed thinking
   bool broken_ = false;
 };
 
+// Answer text as it comes; thinking (type "thinking", an addition older daemons do not send)
+// dim on its own line after "thinking: ", like stored thinking.
 void TaskFollower::Printer::Chunk(const Json& streaming) {
   if (style_.json) return;
+  std::string id = Str(streaming, "message_id");
   std::string chunk = Str(streaming, "chunk");
-  streamed_[Str(streaming, "message_id")] += chunk;
-  WriteText(chunk);
+  auto [it, first] = streamed_.try_emplace(id);
+  it->second += chunk;
+  if (Str(streaming, "type") != "thinking") {
+    if (thinking_line_) CloseLine();  // the answer never continues a thinking line
+    return WriteText(chunk);
+  }
+  if (first) {
+    thinking_.insert(id);
+    CloseLine();
+    WriteDim("thinking: ");
+  }
+  WriteDim(TerminalSafe(chunk, true));
+  thinking_line_ = line_open_;
 }
 
 void TaskFollower::Printer::Message(const Json& message) {
@@ -185,14 +202,18 @@ void TaskFollower::Printer::Note(const std::string& text) {
 void TaskFollower::Printer::Text(const Json& message) {
   const Json& content = message.value("content", Json());
   std::string text = ContentText(content);
-  auto it = streamed_.find(Str(message, "message_id"));
+  std::string id = Str(message, "message_id");
+  auto it = streamed_.find(id);
   if (it != streamed_.end()) {
     std::string shown = std::move(it->second);
     streamed_.erase(it);
+    bool thinking = thinking_.erase(id) > 0;
     // Chunks that began before this command followed (--attach): the whole message again.
     bool continues = text.compare(0, shown.size(), shown) == 0;
     if (!continues) CloseLine();
-    WriteText(continues ? text.substr(shown.size()) : text);
+    std::string rest = continues ? text.substr(shown.size()) : text;
+    if (thinking && !continues) rest = "thinking: " + rest;
+    thinking ? WriteDim(TerminalSafe(rest, true)) : WriteText(rest);
     return CloseLine();
   }
   CloseLine();
@@ -207,10 +228,19 @@ void TaskFollower::Printer::Write(const std::string& text) {
   if (text.empty() || broken_) return;
   broken_ = !WriteStdout(text);
   line_open_ = text.back() != '\n';
+  thinking_line_ = false;
 }
 
 void TaskFollower::Printer::CloseLine() {
   if (line_open_) Write("\n");
+}
+
+// Dim text that may leave its line open; the reset goes before its trailing newlines, so a
+// later line never starts inside it.
+void TaskFollower::Printer::WriteDim(const std::string& text) {
+  size_t end = text.find_last_not_of('\n') + 1;  // 0 when all newlines (npos + 1)
+  if (!style_.color || end == 0) return Write(text);
+  Write(kDim + text.substr(0, end) + kReset + text.substr(end));
 }
 
 void TaskFollower::Printer::DimLine(const std::string& text) {

@@ -15,10 +15,11 @@
 //   and the task's status. A daemon restart thus ends the wait with the task `stopped`.
 // - Output (cmd/output.h): with style.json one JSON line per stored message of the task (the
 //   user's own prompt is not repeated); otherwise text as it streams, the stored message adding
-//   only what the chunks did not show, non-text messages as short dim lines, thinking dim
-//   after "thinking: ", and status lines: "queued (position N)", "task <id> started", and at
-//   the end "— done in 4.2s" (failed/stopped after ...). Everything the daemon sent is made
-//   terminal-safe first (cmd/output.h).
+//   only what the chunks did not show, non-text messages as short dim lines, thinking (streamed
+//   chunks of `type` "thinking", or stored) dim on its own line after "thinking: ", and status
+//   lines: "queued (position N)", "task <id> started", and at the end "— done in 4.2s"
+//   (failed/stopped after ...). Everything the daemon sent is made terminal-safe first
+//   (cmd/output.h).
 // - `interrupted` (set by a SIGINT handler) is polled: it stops the task (a queued prompt is
 //   removed instead) and waits up to 5 s for its end. An attached follower only stops
 //   following: the task it did not start goes on.

@@ -294,7 +294,7 @@ void TaskManager::OnAgentEvent(Run* run, const AgentEvent& ev) {
       Patch("sessions", run->session_id, {{"sdk_session_id", ev.sdk_session_id}});
       break;
     case AgentEvent::Kind::kDelta:
-      PublishDelta(run, ev.stream_key, ev.chunk);
+      PublishDelta(run, ev);
       break;
     case AgentEvent::Kind::kResult:
       if (ev.is_error)
@@ -324,8 +324,8 @@ void TaskManager::OnAgentEvent(Run* run, const AgentEvent& ev) {
 }
 
 // Partial text: published on the messages service, not stored and not in the event log.
-void TaskManager::PublishDelta(Run* run, const std::string& stream_key, const std::string& chunk) {
-  std::string& id = run->stream_ids[stream_key];
+void TaskManager::PublishDelta(Run* run, const AgentEvent& delta) {
+  std::string& id = run->stream_ids[delta.stream_key];
   if (id.empty()) id = NewUuid();
   Event ev;
   ev.service = "messages";
@@ -335,7 +335,8 @@ void TaskManager::PublishDelta(Run* run, const std::string& stream_key, const st
   ev.record = {{"message_id", id},
                {"session_id", run->session_id},
                {"task_id", run->task_id},
-               {"chunk", chunk}};
+               {"type", delta.type},
+               {"chunk", delta.chunk}};
   // After the stored messages written before it, as the agent printed them.
   store_->AfterCommit([publish = publish_, ev](const Status&) { publish(ev); });
 }

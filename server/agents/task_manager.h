@@ -5,8 +5,9 @@
 //           agent; while a task runs, a prompt waits as a `queued` user message (removable
 //           through the messages service) and runs, in queue order, when the task ends.
 //   Output: complete messages are stored (`messages created`); partial text is published as
-//           `messages streaming` {message_id, session_id, task_id, chunk}, not stored; the
-//           stored message reuses the streamed message_id.
+//           `messages streaming` {message_id, session_id, task_id, type, chunk}, not stored
+//           (type "thinking" for streamed reasoning, "text" otherwise); the stored message
+//           reuses the streamed message_id.
 //   End:    completed (message_range, duration_ms, completed_at), failed (error: exit status
 //           and stderr tail, a parse error, or the agent's own error) or stopped. Every
 //           transition is a `tasks patched` event; the session goes running -> idle. A task
@@ -91,7 +92,7 @@ class TaskManager {
              const std::function<void(Run*)>& fn);
   void OnLine(Run* run, std::string line, bool truncated);
   void OnAgentEvent(Run* run, const AgentEvent& ev);
-  void PublishDelta(Run* run, const std::string& stream_key, const std::string& chunk);
+  void PublishDelta(Run* run, const AgentEvent& delta);
   void OnEof(Run* run);
   void Terminate(Run* run);
   void OnExit(Run* run, int status, const std::string& stderr_tail);

@@ -447,6 +447,7 @@ Status TaskManager::Stop(const std::string& session_id, Json* result) {
 }
 
 void TaskManager::BeforeRemove(const std::string& service, const std::string& id) {
+  if (service == "tasks") return BeforeTaskRemove(id);
   if (service != "sessions" && service != "boards") return;
   std::string full;
   if (!store_->ResolveId(service, id, &full).ok()) return;  // the removal answers it
@@ -461,6 +462,20 @@ void TaskManager::BeforeRemove(const std::string& service, const std::string& id
   const std::string why =
       service == "sessions" ? "the session was removed" : "the board was removed";
   for (Run* run : doomed) Abandon(run, why);
+}
+
+// A running (or stopping) task's record is about to go: its agent is stopped as for its
+// session's removal, and the session, which stays, goes on with its next queued prompt now
+// (started later, a prompt sent in between would jump the queue).
+void TaskManager::BeforeTaskRemove(const std::string& id) {
+  std::string full;
+  if (!store_->ResolveId("tasks", id, &full).ok()) return;  // the removal answers it
+  for (auto& [session_id, run] : runs_) {
+    if (run->task_id != full) continue;
+    const std::string sid = session_id;  // Abandon erases the run, and its key with it
+    Abandon(run.get(), "the task was removed");
+    return StartNextQueued(sid);
+  }
 }
 
 // The run's records are about to be removed: its task ends `stopped` now, and its agent gets

@@ -20,7 +20,9 @@
 //           same way, but its task goes `stopped` (error: "the session was removed") and its
 //           session idle at once, so a watcher sees those patches before the removal events.
 //           From then on the run is an orphan: its output and exit write nothing, publish
-//           nothing and start no queued prompt (they go with the session).
+//           nothing and start no queued prompt (they go with the session). Removing a running
+//           task's record does the same (error: "the task was removed"), then starts the
+//           session's next queued prompt, before the task's removal events.
 //   Where:  the agent runs in its repo's local_path, its executable resolved as execvp does
 //           (AgentPaths); a missing directory or executable fails the task saying which.
 //   Crash:  each running agent's process group is recorded in the store; the next daemon
@@ -66,8 +68,8 @@ class TaskManager {
   // POST /sessions/:id/stop: Conflict when the session runs nothing.
   Status Stop(const std::string& session_id, Json* result);
   // Called before `service` record `id` (as sent: a prefix works) is removed: a session's
-  // running agent, or those of a board's sessions, are stopped as described above. Other
-  // services, and ids that resolve to nothing, are left to the removal.
+  // running agent, those of a board's sessions, or a running task's, are stopped as
+  // described above. Other services, and ids that resolve to nothing, are left to the removal.
   void BeforeRemove(const std::string& service, const std::string& id);
   size_t running() const { return runs_.size(); }
   // Agents whose records were removed and whose group has not been released yet.
@@ -99,6 +101,7 @@ class TaskManager {
   void KillLeftBehind();
   void Finish(Run* run, const std::string& status, const std::string& error);
   void RecordEnd(Run* run, const std::string& status, const std::string& error);
+  void BeforeTaskRemove(const std::string& id);
   void Abandon(Run* run, const std::string& why);
   void OrphanExited(const std::string& task_id);
   void KillOrphan(const std::string& task_id);

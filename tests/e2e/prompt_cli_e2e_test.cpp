@@ -208,6 +208,17 @@ TEST_CASE("prompt usage errors exit 2", "[e2e][prompt-cli]") {
   RunResult empty = d.Cli({"prompt", session, "-"}, "\n");
   CHECK(empty.exit_code == 2);
   CheckOneErrorLine(empty);
+  // Not UTF-8 on stdin: refused before any request, so --board creates no session.
+  std::string board = rest.Board();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"prompt", session, "-"}, {"prompt", "--board", board, "--agent", "command", "-"}}) {
+    RunResult bad = d.Cli(args, "caf\xc3 \xff\xfe\n");
+    CHECK(bad.exit_code == 2);
+    CheckOneErrorLine(bad);
+    CHECK(bad.err.find("not valid UTF-8") != std::string::npos);
+  }
+  CHECK(rest.Get("/sessions")["total"] == 1);
+  CHECK(rest.Get("/messages?session_id=" + session)["total"] == 0);
   RunResult help = d.Cli({"prompt", "--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("--detach") != std::string::npos);

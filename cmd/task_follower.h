@@ -13,7 +13,8 @@
 // - After a reconnect the server did not recover, it subscribes again and reads what it missed
 //   over REST: the queued prompt's fate, the task's messages (printed once each, by message_id)
 //   and the task's status. A daemon restart thus ends the wait with the task `stopped`.
-// - Output (cmd/output.h): with style.json one JSON line per stored message of the task (the
+// - Output (cmd/task_printer.h, cmd/output.h): with style.json one JSON line per stored message of
+// the task (the
 //   user's own prompt is not repeated); otherwise text as it streams, the stored message adding
 //   only what the chunks did not show, non-text messages as short dim lines, thinking (streamed
 //   chunks of `type` "thinking", or stored) dim on its own line after "thinking: ", and status
@@ -42,6 +43,8 @@
 
 namespace agor {
 
+class TaskPrinter;
+
 class TaskFollower {
  public:
   TaskFollower(const BaseUrl& base, std::string session_id, std::string prompt, OutputStyle style,
@@ -54,8 +57,6 @@ class TaskFollower {
   int Run();
 
  private:
-  class Printer;
-
   void OnConnect(bool recovered);
   void Subscribe();
   void SendPrompt();
@@ -77,7 +78,7 @@ class TaskFollower {
 
   RestClient rest_;
   SocketClient socket_;
-  std::unique_ptr<Printer> printer_;
+  std::unique_ptr<TaskPrinter> printer_;
   std::string session_id_;
   std::string prompt_;
   const volatile std::sig_atomic_t& signalled_;  // the SIGINT flag

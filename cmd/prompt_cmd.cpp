@@ -5,8 +5,9 @@
 //   agor prompt [flags] --board <board> --agent <tool> [--command ARG]... <text>
 //   agor prompt [flags] --attach <task>
 //
-// <text> "-" reads the prompt from stdin (to EOF, trailing newlines dropped). Ids are full ids
-// or unique prefixes (8+ hex), and a board may be given by its slug (cmd/id_resolver.h). With
+// <text> "-" reads the prompt from stdin (to EOF, trailing newlines dropped); a prompt that is
+// not valid UTF-8 is a usage error (2) before any request. Ids are full ids or unique prefixes
+// (8+ hex), and a board may be given by its slug (cmd/id_resolver.h). With
 // --board the session is created first (POST /sessions; --command gives the `command` tool's
 // agent_command, one argv element per occurrence).
 //
@@ -41,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "base/utf8.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
 #include "cmd/output.h"
@@ -132,6 +134,13 @@ std::string ReadPrompt(const std::string& arg) {
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
+}
+
+// Why a prompt that is not UTF-8 is refused before any request (the daemon would refuse it
+// too, but only after a --board session was created for it).
+std::string NotUtf8Problem(const std::string& arg) {
+  return arg == "-" ? "the prompt read from stdin is not valid UTF-8"
+                    : "the prompt is not valid UTF-8";
 }
 
 // ---- REST steps before the socket ------------------------------------------------------------
@@ -235,6 +244,7 @@ int RunPrompt(int argc, char** argv) {
   if (!flags.attach.empty()) return Attach(rest, base, flags, style);
   std::string text = ReadPrompt(flags.args.back());
   if (text.empty()) return ReportUsage("the prompt is empty", kProgram);
+  if (!IsValidUtf8(text)) return ReportUsage(NotUtf8Problem(flags.args.back()), kProgram);
   std::string session_id;
   status = PrepareSession(rest, flags, style, &session_id);
   if (!status.ok()) return ReportFailure(status);

@@ -2,11 +2,11 @@
 
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <vector>
 
 #include "cmd/command.h"
 #include "cmd/resource_cli.h"
+#include "cmd/task_printer.h"
 
 namespace agor {
 namespace {
@@ -14,9 +14,6 @@ namespace {
 constexpr int kTickMs = 50;
 constexpr auto kStopWait = std::chrono::seconds(5);
 constexpr int kPageSize = 1000;
-constexpr size_t kExcerptWidth = 100;
-constexpr const char* kDim = "\x1b[2m";
-constexpr const char* kReset = "\x1b[0m";
 
 std::string Str(const Json& record, const char* key) {
   if (!record.is_object()) return "";
@@ -42,35 +39,6 @@ bool IsPromptMessage(const Json& message) {
   return Str(message, "role") == "user" && Str(message, "status") == "sent";
 }
 
-// ---- Terminal rendering ----------------------------------------------------------------------
-
-// The readable text of message content: a string, or the text/thinking blocks of an array.
-std::string ContentText(const Json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string text;
-  if (!content.is_array()) return text;
-  for (const Json& block : content) {
-    std::string type = Str(block, "type");
-    if (type == "text" || type == "thinking") text += Str(block, type.c_str());
-  }
-  return text;
-}
-
-// The text of the `type` blocks ("text", "thinking") of content blocks, joined.
-std::string BlockText(const Json& content, const std::string& type) {
-  std::string text;
-  if (!content.is_array()) return text;
-  for (const Json& block : content) {
-    if (Str(block, "type") == type) text += Str(block, type.c_str());
-  }
-  return text;
-}
-
-// The answer of message content: a string, or its text blocks (thinking shows apart).
-std::string AnswerText(const Json& content) {
-  return content.is_string() ? content.get<std::string>() : BlockText(content, "text");
-}
-
 // "4.2s", "3m05s": a task's duration.
 std::string Duration(std::int64_t ms) {
   char out[32];
@@ -83,47 +51,6 @@ std::string Duration(std::int64_t ms) {
   return out;
 }
 
-// One line of `text` (its first), cut to the excerpt width.
-std::string Excerpt(const std::string& text) {
-  std::string first = text.substr(0, text.find('\n'));
-  if (first.size() < text.size()) first += " \xe2\x80\xa6";
-  return CellText(Json(first), Column{"", "", Column::kText, kExcerptWidth});
-}
-
-// A tool result's output: a string, or the text blocks of tool_result blocks.
-std::string ToolResultText(const Json& content) {
-  if (!content.is_array()) return ContentText(content);
-  std::string text;
-  for (const Json& block : content) {
-    const Json& inner = block.is_object() && block.contains("content") ? block["content"] : block;
-    text += inner.is_string() ? inner.get<std::string>() : ContentText(inner);
-  }
-  return text;
-}
-
-// The short lines a non-text message shows as: "⚙ Bash {…}", "← output", "[type] …".
-std::vector<std::string> ToolLines(const Json& message) {
-  std::string type = Str(message, "type");
-  std::vector<std::string> lines;
-  if (type == "tool_use" && message.value("tool_uses", Json()).is_array()) {
-    for (const Json& use : message["tool_uses"]) {
-      lines.push_back(Excerpt("\xe2\x9a\x99 " + Str(use, "name") + " " +
-                              use.value("input", Json::object()).dump()));
-    }
-  } else if (type == "tool_result") {
-    lines.push_back(Excerpt("\xe2\x86\x90 " + ToolResultText(message.value("content", Json()))));
-  } else {
-    const Json& content = message.value("content", Json());
-    std::string text = ContentText(content);
-    lines.push_back(Excerpt("[" + type + "] " + (text.empty() ? content.dump() : text)));
-  }
-  return lines;
-}
-
-bool IsTextType(const std::string& type) {
-  return type.empty() || type == "text" || type == "thinking" || type == "error";
-}
-
 SocketOptions SocketOptionsFor(const BaseUrl& base) {
   SocketOptions options;
   options.url = base.text;
@@ -131,91 +58,6 @@ SocketOptions SocketOptionsFor(const BaseUrl& base) {
 }
 
 }  // namespace
-
-// Prints a task's messages: JSON lines, or text as it streams on a terminal. Writes go
-// straight to stdout; a failed write (the reader is gone) makes broken() true.
-class TaskFollower::Printer {
- public:
-  explicit Printer(OutputStyle style) : style_(style) {}
-
-  bool terminal() const { return !style_.json; }
-  bool broken() const { return broken_; }
-  void Chunk(const Json& streaming);
-  void Message(const Json& message);
-  // A status line on a terminal ("queued (position 2)"); nothing in JSON mode.
-  void Note(const std::string& text);
-  void End() { CloseLine(); }
-
- private:
-  void Text(const Json& message);
-  void Write(const std::string& text);
-  void WriteText(const std::string& text) { Write(TerminalSafe(text, true)); }
-  void CloseLine();
-  void DimLine(const std::string& text);
-
-  OutputStyle style_;
-  std::map<std::string, std::string> streamed_;  // message_id -> text shown so far
-  bool line_open_ = false;
-  bool broken_ = false;
-};
-
-void TaskFollower::Printer::Chunk(const Json& streaming) {
-  if (style_.json) return;
-  std::string chunk = Str(streaming, "chunk");
-  streamed_[Str(streaming, "message_id")] += chunk;
-  WriteText(chunk);
-}
-
-void TaskFollower::Printer::Message(const Json& message) {
-  if (style_.json) return Write(FormatJsonLines(Json::array({message})));
-  std::string type = Str(message, "type");
-  if (IsTextType(type)) return Text(message);
-  CloseLine();
-  for (const std::string& line : ToolLines(message)) DimLine(line);
-}
-
-void TaskFollower::Printer::Note(const std::string& text) {
-  if (style_.json) return;
-  CloseLine();
-  DimLine(text);
-}
-
-// A text message: what its streamed chunks did not show yet, then the end of its line.
-// Thinking that did not stream shows dim, after "thinking: ", apart from the answer.
-void TaskFollower::Printer::Text(const Json& message) {
-  const Json& content = message.value("content", Json());
-  std::string text = ContentText(content);
-  auto it = streamed_.find(Str(message, "message_id"));
-  if (it != streamed_.end()) {
-    std::string shown = std::move(it->second);
-    streamed_.erase(it);
-    // Chunks that began before this command followed (--attach): the whole message again.
-    bool continues = text.compare(0, shown.size(), shown) == 0;
-    if (!continues) CloseLine();
-    WriteText(continues ? text.substr(shown.size()) : text);
-    return CloseLine();
-  }
-  CloseLine();
-  std::string thinking = Str(message, "type") == "thinking" ? text : BlockText(content, "thinking");
-  if (!thinking.empty()) DimLine("thinking: " + TerminalSafe(thinking, true));
-  std::string answer = Str(message, "type") == "thinking" ? "" : AnswerText(content);
-  WriteText(answer);
-  CloseLine();
-}
-
-void TaskFollower::Printer::Write(const std::string& text) {
-  if (text.empty() || broken_) return;
-  broken_ = !WriteStdout(text);
-  line_open_ = text.back() != '\n';
-}
-
-void TaskFollower::Printer::CloseLine() {
-  if (line_open_) Write("\n");
-}
-
-void TaskFollower::Printer::DimLine(const std::string& text) {
-  Write(style_.color ? kDim + text + kReset + "\n" : text + "\n");
-}
 
 // ---- Following the task ----------------------------------------------------------------------
 
@@ -237,7 +79,7 @@ TaskFollower::TaskFollower(const BaseUrl& base, std::string session_id, std::str
                            OutputStyle style, const volatile std::sig_atomic_t& interrupted)
     : rest_(base),
       socket_(SocketOptionsFor(base)),
-      printer_(new Printer(style)),
+      printer_(new TaskPrinter(style)),
       session_id_(std::move(session_id)),
       prompt_(std::move(prompt)),
       signalled_(interrupted) {}

@@ -13,12 +13,14 @@
 // - After a reconnect the server did not recover, it subscribes again and reads what it missed
 //   over REST: the queued prompt's fate, the task's messages (printed once each, by message_id)
 //   and the task's status. A daemon restart thus ends the wait with the task `stopped`.
-// - Output (cmd/output.h): with style.json one JSON line per stored message of the task (the
+// - Output (cmd/task_printer.h, cmd/output.h): with style.json one JSON line per stored message of
+// the task (the
 //   user's own prompt is not repeated); otherwise text as it streams, the stored message adding
-//   only what the chunks did not show, non-text messages as short dim lines, thinking dim
-//   after "thinking: ", and status lines: "queued (position N)", "task <id> started", and at
-//   the end "— done in 4.2s" (failed/stopped after ...). Everything the daemon sent is made
-//   terminal-safe first (cmd/output.h).
+//   only what the chunks did not show, non-text messages as short dim lines, thinking (streamed
+//   chunks of `type` "thinking", or stored) dim on its own line after "thinking: ", and status
+//   lines: "queued (position N)", "task <id> started", and at the end "— done in 4.2s"
+//   (failed/stopped after ...). Everything the daemon sent is made terminal-safe first
+//   (cmd/output.h).
 // - `interrupted` (set by a SIGINT handler) is polled: it stops the task (a queued prompt is
 //   removed instead) and waits up to 5 s for its end. An attached follower only stops
 //   following: the task it did not start goes on.
@@ -47,6 +49,8 @@ namespace agor {
 // when the answer has none.
 Json QueuePlace(RestClient& rest, const std::string& session_id, const Json& answer);
 
+class TaskPrinter;
+
 class TaskFollower {
  public:
   TaskFollower(const BaseUrl& base, std::string session_id, std::string prompt, OutputStyle style,
@@ -59,8 +63,6 @@ class TaskFollower {
   int Run();
 
  private:
-  class Printer;
-
   void OnConnect(bool recovered);
   void Subscribe();
   void SendPrompt();
@@ -82,7 +84,7 @@ class TaskFollower {
 
   RestClient rest_;
   SocketClient socket_;
-  std::unique_ptr<Printer> printer_;
+  std::unique_ptr<TaskPrinter> printer_;
   std::string session_id_;
   std::string prompt_;
   const volatile std::sig_atomic_t& signalled_;  // the SIGINT flag

@@ -37,9 +37,10 @@ AgentEvent AgentEvent::Message(std::string role, std::string type, Json content,
   return e;
 }
 
-AgentEvent AgentEvent::Delta(std::string stream_key, std::string chunk) {
+AgentEvent AgentEvent::Delta(std::string stream_key, std::string chunk, std::string type) {
   AgentEvent e;
   e.kind = Kind::kDelta;
+  e.type = std::move(type);
   e.stream_key = std::move(stream_key);
   e.chunk = std::move(chunk);
   return e;
@@ -63,7 +64,7 @@ Json AgentEvent::ToJson() const {
               {"content", content},      {"tool_uses", tool_uses}, {"metadata", metadata},
               {"stream_key", stream_key}};
     case Kind::kDelta:
-      return {{"kind", "delta"}, {"stream_key", stream_key}, {"chunk", chunk}};
+      return {{"kind", "delta"}, {"type", type}, {"stream_key", stream_key}, {"chunk", chunk}};
     case Kind::kResult:
       return {{"kind", "result"}, {"is_error", is_error}, {"error", error}, {"metadata", metadata}};
   }

@@ -21,7 +21,8 @@
 //                  "tool_use_id","content",…}]},…}  → kMessage user ("isReplay" lines: nothing)
 //                {"type":"stream_event","event":<Anthropic Messages streaming event>,
 //                  "parent_tool_use_id","session_id","uuid"}: message_start gives the message
-//                  id; content_block_delta with text_delta/thinking_delta → kDelta; rest nothing
+//                  id; content_block_delta with text_delta → kDelta "text", thinking_delta →
+//                  kDelta "thinking"; rest nothing
 //                {"type":"result","subtype":"success"|"error_max_turns"|"error_during_execution"
 //                  |…,"is_error","result","errors"?,"total_cost_usd","num_turns","duration_ms",
 //                  "duration_api_ms","usage","modelUsage","permission_denials",…}  → kResult
@@ -80,7 +81,8 @@ struct AgentEvent {
   // kMessage: "assistant" | "user" | "system".
   std::string role;
   // kMessage: "text", "thinking", "tool_use", "tool_result", "error", or the agent's own type
-  // name ("command_execution", "todo_list" …).
+  // name ("command_execution", "todo_list" …). kDelta: "thinking" for reasoning the agent
+  // streams (Claude's thinking_delta), "text" for everything else.
   std::string type;
   // kMessage: a string, or an array of content blocks (Claude's as given).
   Json content;
@@ -103,7 +105,7 @@ struct AgentEvent {
   static AgentEvent Message(std::string role, std::string type, Json content,
                             Json tool_uses = nullptr, Json metadata = Json::object(),
                             std::string stream_key = "");
-  static AgentEvent Delta(std::string stream_key, std::string chunk);
+  static AgentEvent Delta(std::string stream_key, std::string chunk, std::string type = "text");
   static AgentEvent Result(bool is_error, std::string error, Json metadata = Json::object());
 
   // The fields of its kind as JSON ({"kind":"message","role":…}), for logs and tests.

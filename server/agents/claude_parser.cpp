@@ -107,7 +107,8 @@ void ClaudeParser::OnStreamEvent(const Json& line, std::vector<AgentEvent>* out)
   if (chunk.empty() || !index.is_number_unsigned()) return;
   std::string key = current + ":" + std::to_string(index.get<uint64_t>());
   streamed_keys_.insert(key);
-  out->push_back(AgentEvent::Delta(std::move(key), std::move(chunk)));
+  const char* kind = delta_type == "thinking_delta" ? "thinking" : "text";
+  out->push_back(AgentEvent::Delta(std::move(key), std::move(chunk), kind));
 }
 
 void ClaudeParser::OnResult(const Json& line, std::vector<AgentEvent>* out) {

@@ -294,7 +294,7 @@ void TaskManager::OnAgentEvent(Run* run, const AgentEvent& ev) {
       Patch("sessions", run->session_id, {{"sdk_session_id", ev.sdk_session_id}});
       break;
     case AgentEvent::Kind::kDelta:
-      PublishDelta(run, ev.stream_key, ev.chunk);
+      PublishDelta(run, ev);
       break;
     case AgentEvent::Kind::kResult:
       if (ev.is_error)
@@ -324,8 +324,8 @@ void TaskManager::OnAgentEvent(Run* run, const AgentEvent& ev) {
 }
 
 // Partial text: published on the messages service, not stored and not in the event log.
-void TaskManager::PublishDelta(Run* run, const std::string& stream_key, const std::string& chunk) {
-  std::string& id = run->stream_ids[stream_key];
+void TaskManager::PublishDelta(Run* run, const AgentEvent& delta) {
+  std::string& id = run->stream_ids[delta.stream_key];
   if (id.empty()) id = NewUuid();
   Event ev;
   ev.service = "messages";
@@ -335,7 +335,8 @@ void TaskManager::PublishDelta(Run* run, const std::string& stream_key, const st
   ev.record = {{"message_id", id},
                {"session_id", run->session_id},
                {"task_id", run->task_id},
-               {"chunk", chunk}};
+               {"type", delta.type},
+               {"chunk", delta.chunk}};
   // After the stored messages written before it, as the agent printed them.
   store_->AfterCommit([publish = publish_, ev](const Status&) { publish(ev); });
 }
@@ -446,6 +447,7 @@ Status TaskManager::Stop(const std::string& session_id, Json* result) {
 }
 
 void TaskManager::BeforeRemove(const std::string& service, const std::string& id) {
+  if (service == "tasks") return BeforeTaskRemove(id);
   if (service != "sessions" && service != "boards") return;
   std::string full;
   if (!store_->ResolveId(service, id, &full).ok()) return;  // the removal answers it
@@ -460,6 +462,20 @@ void TaskManager::BeforeRemove(const std::string& service, const std::string& id
   const std::string why =
       service == "sessions" ? "the session was removed" : "the board was removed";
   for (Run* run : doomed) Abandon(run, why);
+}
+
+// A running (or stopping) task's record is about to go: its agent is stopped as for its
+// session's removal, and the session, which stays, goes on with its next queued prompt now
+// (started later, a prompt sent in between would jump the queue).
+void TaskManager::BeforeTaskRemove(const std::string& id) {
+  std::string full;
+  if (!store_->ResolveId("tasks", id, &full).ok()) return;  // the removal answers it
+  for (auto& [session_id, run] : runs_) {
+    if (run->task_id != full) continue;
+    const std::string sid = session_id;  // Abandon erases the run, and its key with it
+    Abandon(run.get(), "the task was removed");
+    return StartNextQueued(sid);
+  }
 }
 
 // The run's records are about to be removed: its task ends `stopped` now, and its agent gets

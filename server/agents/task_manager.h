@@ -5,8 +5,9 @@
 //           agent; while a task runs, a prompt waits as a `queued` user message (removable
 //           through the messages service) and runs, in queue order, when the task ends.
 //   Output: complete messages are stored (`messages created`); partial text is published as
-//           `messages streaming` {message_id, session_id, task_id, chunk}, not stored; the
-//           stored message reuses the streamed message_id.
+//           `messages streaming` {message_id, session_id, task_id, type, chunk}, not stored
+//           (type "thinking" for streamed reasoning, "text" otherwise); the stored message
+//           reuses the streamed message_id.
 //   End:    completed (message_range, duration_ms, completed_at), failed (error: exit status
 //           and stderr tail, a parse error, or the agent's own error) or stopped. Every
 //           transition is a `tasks patched` event; the session goes running -> idle. A task
@@ -19,7 +20,9 @@
 //           same way, but its task goes `stopped` (error: "the session was removed") and its
 //           session idle at once, so a watcher sees those patches before the removal events.
 //           From then on the run is an orphan: its output and exit write nothing, publish
-//           nothing and start no queued prompt (they go with the session).
+//           nothing and start no queued prompt (they go with the session). Removing a running
+//           task's record does the same (error: "the task was removed"), then starts the
+//           session's next queued prompt, before the task's removal events.
 //   Where:  the agent runs in its repo's local_path, its executable resolved as execvp does
 //           (AgentPaths); a missing directory or executable fails the task saying which.
 //   Crash:  each running agent's process group is recorded in the store; the next daemon
@@ -65,8 +68,8 @@ class TaskManager {
   // POST /sessions/:id/stop: Conflict when the session runs nothing.
   Status Stop(const std::string& session_id, Json* result);
   // Called before `service` record `id` (as sent: a prefix works) is removed: a session's
-  // running agent, or those of a board's sessions, are stopped as described above. Other
-  // services, and ids that resolve to nothing, are left to the removal.
+  // running agent, those of a board's sessions, or a running task's, are stopped as
+  // described above. Other services, and ids that resolve to nothing, are left to the removal.
   void BeforeRemove(const std::string& service, const std::string& id);
   size_t running() const { return runs_.size(); }
   // Agents whose records were removed and whose group has not been released yet.
@@ -91,13 +94,14 @@ class TaskManager {
              const std::function<void(Run*)>& fn);
   void OnLine(Run* run, std::string line, bool truncated);
   void OnAgentEvent(Run* run, const AgentEvent& ev);
-  void PublishDelta(Run* run, const std::string& stream_key, const std::string& chunk);
+  void PublishDelta(Run* run, const AgentEvent& delta);
   void OnEof(Run* run);
   void Terminate(Run* run);
   void OnExit(Run* run, int status, const std::string& stderr_tail);
   void KillLeftBehind();
   void Finish(Run* run, const std::string& status, const std::string& error);
   void RecordEnd(Run* run, const std::string& status, const std::string& error);
+  void BeforeTaskRemove(const std::string& id);
   void Abandon(Run* run, const std::string& why);
   void OrphanExited(const std::string& task_id);
   void KillOrphan(const std::string& task_id);

@@ -80,6 +80,26 @@ bool WaitGone(const std::string& pid_file) {
   return ready == 1;
 }
 
+// A pidfd of the process whose pid is in `pid_file`, opened now: the pid file may name
+// another process later (a next run of the same agent rewrites it). The process must run.
+int OpenPidFd(const std::string& pid_file) {
+  std::ifstream in(pid_file);
+  pid_t pid = 0;
+  in >> pid;
+  REQUIRE(pid > 0);
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  REQUIRE(fd >= 0);
+  return fd;
+}
+
+// Waits for the process of `fd` (from OpenPidFd) to exit, and closes fd.
+bool WaitExit(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  int ready = poll(&p, 1, 20000);
+  close(fd);
+  return ready == 1;
+}
+
 // A `command` agent that never ends: a shell whose child sleeps; both write their pid to
 // <dir>/<name>.pid and <dir>/<name>.child before the agent prints "started".
 Json Sleeper(const std::string& dir, const std::string& name) {
@@ -99,6 +119,13 @@ int Position(const EventStream& events, const std::string& name, const Json& mat
     if (hit) return static_cast<int>(i);
   }
   return -1;
+}
+
+// Waits for an event like WaitFor, or finds it among those seen already: agents print
+// concurrently, so a WaitFor for one may have skipped another's event.
+bool SeenOrWait(EventStream& events, const std::string& name, const Json& match) {
+  PushedEvent ev;
+  return Position(events, name, match) >= 0 || events.WaitFor(name, match, &ev);
 }
 
 TEST_CASE("an agent runs in its repo's local_path, else in the database's folder",
@@ -248,6 +275,44 @@ TEST_CASE("removing a session stops its agent first and cancels its queued promp
   CHECK(api.Get("/health")["status"] == "ok");
 }
 
+TEST_CASE("removing a running task stops its agent, then its session's next prompt runs",
+          "[e2e][agents]") {
+  test::TempDir pids;
+  Daemon d({"--channels", "everybody"});
+  Api api(d.port());
+  EventStream events(d.port());
+  std::string session = Session(api, Sleeper(pids.path(), "agent"));
+  std::string task = Prompt(api, session, "first");
+  CHECK(api.Post("/sessions/" + session + "/prompt", {{"prompt", "second"}})["status"] == "queued");
+  PushedEvent ev;
+  REQUIRE(events.WaitFor("messages created", {{"task_id", task}, {"content", "started"}}, &ev));
+  int agent = OpenPidFd(pids.path() + "/agent.pid");
+  int child = OpenPidFd(pids.path() + "/agent.child");
+  api.Delete("/tasks/" + task.substr(0, 8));
+  CHECK(WaitExit(agent));
+  CHECK(WaitExit(child));  // the whole process group
+  REQUIRE(events.WaitFor("tasks removed", {{"task_id", task}}, &ev));
+  api.Get("/tasks/" + task, 404);
+  int stopped = Position(events, "tasks patched", {{"task_id", task}, {"status", "stopped"}});
+  REQUIRE(stopped >= 0);
+  CHECK(events.seen()[stopped].record["error"] == "the task was removed");
+  // The queued prompt starts at once, after the stop and before the removal's events.
+  int next = Position(events, "tasks created", {{"session_id", session}, {"prompt", "second"}});
+  REQUIRE(next > stopped);
+  CHECK(next < Position(events, "tasks removed", {{"task_id", task}}));
+  std::string next_task = events.seen()[next].record["task_id"];
+  REQUIRE(SeenOrWait(events, "messages created", {{"task_id", next_task}, {"content", "started"}}));
+  // Nothing of the removed task was written after its removal (its messages only lost it).
+  int removed = Position(events, "tasks removed", {{"task_id", task}});
+  for (size_t i = removed + 1; i < events.seen().size(); ++i)
+    CHECK(events.seen()[i].record.value("task_id", Json()) != task);
+  CHECK(api.Get("/sessions/" + session)["status"] == "running");
+  api.Post("/sessions/" + session + "/stop", Json::object());
+  Json done;
+  CHECK(events.WaitTaskEnd(next_task, &done));
+  CHECK(done["status"] == "stopped");
+}
+
 TEST_CASE("removing a board stops the agents of all its sessions", "[e2e][agents]") {
   test::TempDir pids;
   Daemon d({"--channels", "everybody"});
@@ -260,7 +325,7 @@ TEST_CASE("removing a board stops the agents of all its sessions", "[e2e][agents
   std::string task_a = Prompt(api, a), task_b = Prompt(api, b), task_other = Prompt(api, other);
   PushedEvent ev;
   for (const std::string& t : {task_a, task_b, task_other})
-    REQUIRE(events.WaitFor("messages created", {{"task_id", t}, {"content", "started"}}, &ev));
+    REQUIRE(SeenOrWait(events, "messages created", {{"task_id", t}, {"content", "started"}}));
   api.Delete("/boards/" + board);
   for (const char* name : {"a.pid", "a.child", "b.pid", "b.child"})
     CHECK(WaitGone(pids.path() + "/" + name));

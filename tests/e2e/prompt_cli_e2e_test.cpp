@@ -208,6 +208,17 @@ TEST_CASE("prompt usage errors exit 2", "[e2e][prompt-cli]") {
   RunResult empty = d.Cli({"prompt", session, "-"}, "\n");
   CHECK(empty.exit_code == 2);
   CheckOneErrorLine(empty);
+  // Not UTF-8 on stdin: refused before any request, so --board creates no session.
+  std::string board = rest.Board();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"prompt", session, "-"}, {"prompt", "--board", board, "--agent", "command", "-"}}) {
+    RunResult bad = d.Cli(args, "caf\xc3 \xff\xfe\n");
+    CHECK(bad.exit_code == 2);
+    CheckOneErrorLine(bad);
+    CHECK(bad.err.find("not valid UTF-8") != std::string::npos);
+  }
+  CHECK(rest.Get("/sessions")["total"] == 1);
+  CHECK(rest.Get("/messages?session_id=" + session)["total"] == 0);
   RunResult help = d.Cli({"prompt", "--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("--detach") != std::string::npos);
@@ -328,6 +339,9 @@ TEST_CASE("prompt streams text on a terminal and shows tools as short lines", "[
       RunOnTerminal({"prompt", session, "list"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
   INFO(plain.out);
   CHECK(plain.exit_code == 0);
+  // The streamed thinking stays apart from the answer streamed after it.
+  CHECK(Count(plain.out, "thinking: The user wants to know what is in the project directory.\n") ==
+        1);
   CHECK(Count(plain.out, "I'll list the files in the project directory.\n") == 1);
   CHECK(Count(plain.out, "The project has a README.md and a src directory.\n") == 1);
   CHECK(Count(plain.out, "\xe2\x9a\x99 Bash ") == 1);
@@ -338,6 +352,7 @@ TEST_CASE("prompt streams text on a terminal and shows tools as short lines", "[
   RunResult colored = RunOnTerminal({"prompt", session, "again"}, {"AGOR_URL=" + d.url()});
   CHECK(colored.exit_code == 0);
   CHECK(colored.out.find("\x1b[2m") != std::string::npos);
+  CHECK(Count(colored.out, "what is in the project directory.\x1b[0m\n") == 1);
 
   RunResult json = RunOnTerminal({"prompt", "--json", session, "as json"}, {"AGOR_URL=" + d.url()});
   CHECK(json.exit_code == 0);

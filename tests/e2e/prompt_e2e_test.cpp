@@ -91,14 +91,19 @@ TEST_CASE("a Claude Code run streams, stores and resumes", "[e2e][prompt]") {
   CHECK(s["status"] == "idle");
   CHECK(s["sdk_session_id"].is_string());
   // Streamed chunks come first, under the message_id the stored message then reuses.
+  // Each says whether it is thinking (the recording's first block) or answer text.
   std::string streamed_id;
+  std::vector<std::string> kinds;
   for (const auto& ev : events.seen()) {
-    if (ev.name == "messages streaming" && streamed_id.empty()) {
+    if (ev.name != "messages streaming") continue;
+    kinds.push_back(ev.record.value("type", ""));
+    if (streamed_id.empty()) {
       streamed_id = ev.record["message_id"];
       CHECK(ev.seq.empty());
     }
   }
   CHECK_FALSE(streamed_id.empty());
+  CHECK(kinds == std::vector<std::string>{"thinking", "text", "text", "text", "text"});
   auto messages = Messages(api, session);
   bool reused = false, tool_use = false, tool_result = false;
   for (const auto& m : messages) {

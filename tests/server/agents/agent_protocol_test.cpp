@@ -73,14 +73,14 @@ TEST_CASE("claude-code: the tool-use recording becomes the exact events") {
   auto events = Parse("claude-code", ReadLines("claude_tool_use.jsonl"));
   CHECK(Summary(events) == Expected(R"([
     {"kind":"session","sdk_session_id":"8f3b2c1e-5d4a-4e7b-9c2f-1a6d0e9b7c35"},
-    {"kind":"delta","stream_key":"msg_01XFDUDYJgAACzvnptvVoYEL:0",
+    {"kind":"delta","type":"thinking","stream_key":"msg_01XFDUDYJgAACzvnptvVoYEL:0",
      "chunk":"The user wants to know what is in the project directory."},
     {"kind":"message","role":"assistant","type":"thinking",
      "content":[{"type":"thinking","thinking":"The user wants to know what is in the project directory.",
                  "signature":"EqQBCkYIBxgCKkBv5mPq0c3nZcX7tLr1Y2w"}],
      "tool_uses":null,"stream_key":"msg_01XFDUDYJgAACzvnptvVoYEL:0"},
-    {"kind":"delta","stream_key":"msg_01XFDUDYJgAACzvnptvVoYEL:1","chunk":"I'll list the files"},
-    {"kind":"delta","stream_key":"msg_01XFDUDYJgAACzvnptvVoYEL:1","chunk":" in the project directory."},
+    {"kind":"delta","type":"text","stream_key":"msg_01XFDUDYJgAACzvnptvVoYEL:1","chunk":"I'll list the files"},
+    {"kind":"delta","type":"text","stream_key":"msg_01XFDUDYJgAACzvnptvVoYEL:1","chunk":" in the project directory."},
     {"kind":"message","role":"assistant","type":"text",
      "content":[{"type":"text","text":"I'll list the files in the project directory."}],
      "tool_uses":null,"stream_key":"msg_01XFDUDYJgAACzvnptvVoYEL:1"},
@@ -95,8 +95,8 @@ TEST_CASE("claude-code: the tool-use recording becomes the exact events") {
                  "content":"total 16\ndrwxr-xr-x  4 dev dev 4096 Oct 10 12:00 .\ndrwxr-xr-x 12 dev dev 4096 Oct 10 11:58 ..\n-rw-r--r--  1 dev dev  220 Oct 10 12:00 README.md\ndrwxr-xr-x  2 dev dev 4096 Oct 10 12:00 src",
                  "is_error":false}],
      "tool_uses":null,"stream_key":""},
-    {"kind":"delta","stream_key":"msg_01Bv7rT2kQwN5pLm8sXc4HjA:0","chunk":"The project has"},
-    {"kind":"delta","stream_key":"msg_01Bv7rT2kQwN5pLm8sXc4HjA:0",
+    {"kind":"delta","type":"text","stream_key":"msg_01Bv7rT2kQwN5pLm8sXc4HjA:0","chunk":"The project has"},
+    {"kind":"delta","type":"text","stream_key":"msg_01Bv7rT2kQwN5pLm8sXc4HjA:0",
      "chunk":" a README.md and a src directory."},
     {"kind":"message","role":"assistant","type":"text",
      "content":[{"type":"text","text":"The project has a README.md and a src directory."}],
@@ -273,10 +273,10 @@ TEST_CASE("claude-code: stream keys follow message ids and content blocks") {
     REQUIRE(ParseOne(parser.get(), line + "\r", &events).ok());  // CRLF output too
   }
   CHECK(Summary(events) == Expected(R"([
-    {"kind":"delta","stream_key":"m1:0","chunk":"think"},
-    {"kind":"delta","stream_key":"m1:1","chunk":"say"},
-    {"kind":"delta","stream_key":"m2:0","chunk":"sub"},
-    {"kind":"delta","stream_key":"m1:2","chunk":"more"},
+    {"kind":"delta","type":"text","stream_key":"m1:0","chunk":"think"},
+    {"kind":"delta","type":"text","stream_key":"m1:1","chunk":"say"},
+    {"kind":"delta","type":"text","stream_key":"m2:0","chunk":"sub"},
+    {"kind":"delta","type":"text","stream_key":"m1:2","chunk":"more"},
     {"kind":"message","role":"assistant","type":"thinking",
      "content":[{"type":"thinking","thinking":"think"},{"type":"text","text":"say"}],
      "tool_uses":null,"stream_key":"m1:0"},
@@ -406,8 +406,8 @@ TEST_CASE("gemini: the stream recording becomes the exact events") {
   auto events = Parse("gemini", ReadLines("gemini_stream.jsonl"));
   CHECK(Summary(events) == Expected(R"([
     {"kind":"session","sdk_session_id":"c25acda3-bd7a-4f5e-9c41-2d8e6f0a1b37"},
-    {"kind":"delta","stream_key":"gemini-1","chunk":"I'll list the files"},
-    {"kind":"delta","stream_key":"gemini-1","chunk":" in the current directory."},
+    {"kind":"delta","type":"text","stream_key":"gemini-1","chunk":"I'll list the files"},
+    {"kind":"delta","type":"text","stream_key":"gemini-1","chunk":" in the current directory."},
     {"kind":"message","role":"assistant","type":"text",
      "content":"I'll list the files in the current directory.","tool_uses":null,
      "stream_key":"gemini-1"},
@@ -421,8 +421,8 @@ TEST_CASE("gemini: the stream recording becomes the exact events") {
      "content":[{"type":"tool_result","tool_use_id":"list_directory-1760097602940-6f1c2a9b8d3e4",
                  "content":"Listed 2 item(s).","is_error":false}],
      "tool_uses":null,"stream_key":""},
-    {"kind":"delta","stream_key":"gemini-2","chunk":"The project contains"},
-    {"kind":"delta","stream_key":"gemini-2","chunk":" README.md and src/."},
+    {"kind":"delta","type":"text","stream_key":"gemini-2","chunk":"The project contains"},
+    {"kind":"delta","type":"text","stream_key":"gemini-2","chunk":" README.md and src/."},
     {"kind":"message","role":"assistant","type":"text",
      "content":"The project contains README.md and src/.","tool_uses":null,
      "stream_key":"gemini-2"},
@@ -455,7 +455,7 @@ TEST_CASE("gemini: errors, failed tools, whole messages and text left at EOF") {
           R"({"type":"message","role":"assistant","content":"left at EOF","delta":true})",
       });
   CHECK(Summary(events) == Expected(R"([
-    {"kind":"delta","stream_key":"gemini-1","chunk":"partial"},
+    {"kind":"delta","type":"text","stream_key":"gemini-1","chunk":"partial"},
     {"kind":"message","role":"assistant","type":"text","content":"partial","tool_uses":null,
      "stream_key":"gemini-1"},
     {"kind":"message","role":"system","type":"error","content":"Loop detected, stopping execution",
@@ -463,12 +463,12 @@ TEST_CASE("gemini: errors, failed tools, whole messages and text left at EOF") {
     {"kind":"message","role":"user","type":"tool_result",
      "content":[{"type":"tool_result","tool_use_id":"t1","content":"no such file","is_error":true}],
      "tool_uses":null,"stream_key":""},
-    {"kind":"delta","stream_key":"gemini-2","chunk":"a"},
+    {"kind":"delta","type":"text","stream_key":"gemini-2","chunk":"a"},
     {"kind":"message","role":"assistant","type":"text","content":"ab","tool_uses":null,
      "stream_key":"gemini-2"},
     {"kind":"result","is_error":true,"error":"empty"},
     {"kind":"result","is_error":true,"error":"gemini: run ended with an error"},
-    {"kind":"delta","stream_key":"gemini-3","chunk":"left at EOF"},
+    {"kind":"delta","type":"text","stream_key":"gemini-3","chunk":"left at EOF"},
     {"kind":"message","role":"assistant","type":"text","content":"left at EOF","tool_uses":null,
      "stream_key":"gemini-3"}
   ])"));
@@ -518,7 +518,7 @@ TEST_CASE("agent parsers: one per known tool") {
 TEST_CASE("agent events: ToJson shows the fields of the kind") {
   CHECK(AgentEvent::Session("s").ToJson() == J(R"({"kind":"session","sdk_session_id":"s"})"));
   CHECK(AgentEvent::Delta("k", "c").ToJson() ==
-        J(R"({"kind":"delta","stream_key":"k","chunk":"c"})"));
+        J(R"({"kind":"delta","type":"text","stream_key":"k","chunk":"c"})"));
   CHECK(AgentEvent::Result(true, "boom", J(R"({"a":1})")).ToJson() ==
         J(R"({"kind":"result","is_error":true,"error":"boom","metadata":{"a":1}})"));
   CHECK(AgentEvent::Message("assistant", "text", "hi").ToJson() ==

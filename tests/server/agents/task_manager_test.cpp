@@ -349,6 +349,49 @@ TEST_CASE("task manager: removing a session stops its agent, then writes nothing
   (void)task;
 }
 
+TEST_CASE("task manager: removing a running task stops its agent and starts the next prompt") {
+  Fixture f;
+  std::string board = f.Create("boards", {{"name", "b"}});
+  std::string session = f.Session(board);
+  std::string task = f.Prompt(session, "first")["task_id"];
+  CHECK(f.Prompt(session, "second")["status"] == "queued");
+  pid_t pid = f.os.last_pid();
+  f.os.ignore_term();  // so the SIGKILL after the grace is what ends it
+  f.events.clear();
+
+  f.tasks->BeforeRemove("tasks", task.substr(0, 8));  // a prefix, as a client may send
+  CHECK(f.os.signals() == std::vector<std::pair<pid_t, int>>{{-pid, SIGTERM}});
+  REQUIRE(f.events.size() >= 3);
+  CHECK(f.events[0].first == "tasks patched");
+  CHECK(f.events[0].second["status"] == "stopped");
+  CHECK(f.events[0].second["error"] == "the task was removed");
+  CHECK(f.events[1].first == "sessions patched");
+  CHECK(f.events[1].second["status"] == "idle");
+  CHECK(f.events[2].first == "tasks created");
+  CHECK(f.events[2].second["prompt"] == "second");
+  pid_t next = f.os.last_pid();
+  CHECK(next != pid);
+  CHECK(f.tasks->running() == 1);
+  CHECK(f.tasks->orphans() == 1);
+  Json removed;
+  REQUIRE(f.store->Remove("tasks", task, &removed).ok());
+  f.events.clear();
+
+  StderrCapture log;
+  f.os.Print(pid, "late line");
+  f.loop.RunDelayed();  // the grace is over: SIGKILL to the group, then its exit
+  REQUIRE(f.loop.RunUntil([&] { return f.tasks->orphans() == 0; }));
+  CHECK(f.os.signals().back() == std::make_pair(-pid, SIGKILL));
+  CHECK(f.events.empty());  // the removed task's output and exit write nothing
+  CHECK(log.Text().empty());
+  CHECK(f.tasks->running() == 1);  // the next prompt runs on
+  // Tasks that do not run, and ids that name nothing, stop nothing.
+  f.tasks->BeforeRemove("tasks", task);
+  f.tasks->BeforeRemove("tasks", "zz");
+  CHECK(f.tasks->running() == 1);
+  CHECK(f.os.signals().back() == std::make_pair(-pid, SIGKILL));
+}
+
 TEST_CASE("task manager: an agent that dies on SIGTERM is released at its exit") {
   Fixture f;
   std::string board = f.Create("boards", {{"name", "b"}});

@@ -497,7 +497,8 @@ TEST_CASE("prompt on a terminal: new session, queue position, start, end and dur
       RunOnTerminal({"prompt", "--detach", slow, "fifth"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
   CHECK(detached.exit_code == 0);
   CHECK(detached.out.find("(position 2)") != std::string::npos);
-  for (const Json& waiting : rest.Get("/messages?status=queued&session_id=" + slow)["data"]) {
+  Json waiting_page = rest.Get("/messages?status=queued&session_id=" + slow);  // outlives the loop
+  for (const Json& waiting : waiting_page["data"]) {
     rest.Delete("/messages/" + waiting["message_id"].get<std::string>());
   }
   rest.Post("/sessions/" + slow + "/stop", Json::object());

@@ -14,6 +14,7 @@
 #include "base/utf8.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
+#include "cmd/interrupt.h"
 #include "cmd/message_feed.h"
 #include "cmd/resource_cli.h"
 
@@ -21,23 +22,6 @@ namespace agor {
 namespace {
 
 constexpr const char* kProgram = "agor message";
-
-volatile std::sig_atomic_t g_interrupted = 0;
-
-// The first Ctrl-C asks the follower to stop; a second one exits at once.
-void OnInterrupt(int) {
-  if (g_interrupted) _exit(kExitInterrupted);
-  g_interrupted = 1;
-}
-
-void InstallSignalHandlers() {
-  struct sigaction action = {};
-  action.sa_handler = OnInterrupt;
-  action.sa_flags = SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket shows up as EPIPE instead
-}
 
 struct MessageFlags {
   std::string url;
@@ -106,8 +90,7 @@ int RunMessage(int argc, char** argv) {
   if (!status.ok()) return ReportFailure(status);
   OutputStyle style = DetectStyle(flags.json);
   if (!flags.follow) return PrintAll(rest, session_id, style);
-  InstallSignalHandlers();
-  return MessageFollower(base, session_id, style, g_interrupted).Run();
+  return MessageFollower(base, session_id, style, InstallFollowInterrupt()).Run();
 }
 
 }  // namespace agor

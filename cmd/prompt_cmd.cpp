@@ -45,6 +45,7 @@
 #include "base/utf8.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
+#include "cmd/interrupt.h"
 #include "cmd/output.h"
 #include "cmd/resource_cli.h"
 #include "cmd/task_follower.h"
@@ -53,22 +54,6 @@ namespace agor {
 namespace {
 
 constexpr const char* kProgram = "agor prompt";
-
-volatile std::sig_atomic_t g_interrupted = 0;
-
-void OnInterrupt(int) {
-  if (g_interrupted) _exit(kExitInterrupted);
-  g_interrupted = 1;
-}
-
-void InstallSignalHandlers() {
-  struct sigaction action = {};
-  action.sa_handler = OnInterrupt;
-  action.sa_flags = SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  signal(SIGPIPE, SIG_IGN);  // a closed socket or stdout shows up as EPIPE instead
-}
 
 // ---- Flags -----------------------------------------------------------------------------------
 
@@ -195,11 +180,12 @@ Status ResolveTask(RestClient& rest, const std::string& id, std::string* task_id
   return Status::OK();
 }
 
-int Attach(RestClient& rest, const BaseUrl& base, const PromptFlags& f, const OutputStyle& style) {
+int Attach(RestClient& rest, const BaseUrl& base, const PromptFlags& f, const OutputStyle& style,
+           volatile std::sig_atomic_t& interrupted) {
   std::string task_id, session_id;
   Status status = ResolveTask(rest, f.attach, &task_id, &session_id);
   if (!status.ok()) return ReportFailure(status);
-  TaskFollower follower(base, session_id, "", style, g_interrupted);
+  TaskFollower follower(base, session_id, "", style, interrupted);
   follower.Attach(task_id);
   return follower.Run();
 }
@@ -238,10 +224,10 @@ int RunPrompt(int argc, char** argv) {
   BaseUrl base;
   Status status = ParseBaseUrl(ChooseUrl(flags.url), &base);
   if (!status.ok()) return ReportUsage(status.message(), kProgram);
-  InstallSignalHandlers();
+  volatile std::sig_atomic_t& interrupted = InstallFollowInterrupt();
   OutputStyle style = DetectStyle(flags.json);
   RestClient rest(base);
-  if (!flags.attach.empty()) return Attach(rest, base, flags, style);
+  if (!flags.attach.empty()) return Attach(rest, base, flags, style, interrupted);
   std::string text = ReadPrompt(flags.args.back());
   if (text.empty()) return ReportUsage("the prompt is empty", kProgram);
   if (!IsValidUtf8(text)) return ReportUsage(NotUtf8Problem(flags.args.back()), kProgram);
@@ -249,7 +235,7 @@ int RunPrompt(int argc, char** argv) {
   status = PrepareSession(rest, flags, style, &session_id);
   if (!status.ok()) return ReportFailure(status);
   if (flags.detach) return Detach(rest, session_id, text, style);
-  return TaskFollower(base, session_id, text, style, g_interrupted).Run();
+  return TaskFollower(base, session_id, text, style, interrupted).Run();
 }
 
 }  // namespace agor

@@ -41,6 +41,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "store/access_policy.h"
 #include "store/checkpointer.h"
 #include "store/event_log.h"
 #include "store/query.h"
@@ -83,6 +84,53 @@ class Store {
   // The read-only `events` service: a page of the event log, records shaped like Event
   // ({seq, ts, service, event, board_id, session_id, record}).
   Status FindEvents(const Json& query, Json* page);
+
+  // Reads as one user sees them: only the rows and events access() lets `viewer_id` see, the
+  // total counting only those (a private board's rows are not even counted). The forms
+  // without a viewer read everything: the daemon's own reads (agents, recovery bookkeeping).
+  Status Find(const std::string& service, const Json& query, Json* page,
+              const std::string& viewer_id);
+  Status FindEvents(const Json& query, Json* page, const std::string& viewer_id);
+
+  // Create with fields the server sets (a board's owner_id, a record's created_by): merged
+  // into the validated record, not subject to the client-write rules.
+  Status Create(const std::string& service, const Json& data, Json* record,
+                const Json& server_fields);
+
+  // The privacy rule, kept current with every commit (store/access_policy.h).
+  const AccessPolicy& access() const { return access_; }
+
+  // Users and their secrets (store/store_users.cpp). A password hash lives in its own table:
+  // no record, event, page or log line ever carries it. `password_hash` "" on patch keeps the
+  // old one. Each is one write with its `users created/patched` event.
+  Status CreateUser(const Json& data, const std::string& password_hash, Json* record);
+  Status PatchUser(const std::string& id, const Json& data, const std::string& password_hash,
+                   Json* record);
+  // The user with that email (case-insensitive) and their hash; NotFound when none.
+  Status FindLogin(const std::string& email, Json* user, std::string* password_hash);
+  Status PasswordHash(const std::string& user_id, std::string* password_hash);
+  int64_t CountUsers();
+
+  // API keys: stored as the hash of the key (never the key), found by it. CreateApiKey's
+  // `data` holds user_id and name; it logs `api-keys created`. TouchApiKey stamps
+  // last_used_at (no event; at most once a minute per key, so a busy key costs no writes).
+  Status CreateApiKey(const Json& data, const std::string& prefix, const std::string& key_hash,
+                      Json* record);
+  Status FindApiKey(const std::string& key_hash, Json* record);
+  Status TouchApiKey(const std::string& id);
+
+  // Access tokens: a revoked jti (kept until the token would have expired anyway), and a
+  // per-user cut-off that revokes every token issued before it but `keep_jti` (a password
+  // change keeps the session that made it). Both checked in memory.
+  Status RevokeToken(const std::string& jti, int64_t expires_ms);
+  Status RevokeUserTokens(const std::string& user_id, int64_t issued_before_s,
+                          const std::string& keep_jti);
+  bool IsTokenRevoked(const std::string& jti, const std::string& user_id, int64_t issued_at_s);
+
+  // A named server secret (the JWT signing key): the stored one, or `make()`'s value stored
+  // now, so restarts keep it.
+  Status GetOrCreateSecret(const std::string& name, const std::function<std::string()>& make,
+                           std::string* value);
 
   // Connection-state recovery: the subscriptions a Socket.IO client had, by its pid, as
   // {"boards": [ids], "sessions": [ids]} (kept one row per channel: store/client_states.cpp).
@@ -187,6 +235,7 @@ class Store {
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<Checkpointer> checkpointer_;  // file databases only; stops before db_ closes
   std::unique_ptr<EventLog> event_log_;
+  AccessPolicy access_;
   Clock* clock_;
   StoreOptions options_;
   CommitListener listener_;

@@ -1,0 +1,47 @@
+// PasswordHasher: Argon2id hashes (libsodium crypto_pwhash_str, interactive limits) computed on
+// worker threads, so a login storm never stalls the event loop, the fan-out or other clients'
+// answers. Each job's answer is handed to `post` (the event loop's), never run on a worker.
+//
+// Bounds: at most `threads` hashes at once (each takes ~64 MiB and tens of ms), at most
+// `max_queued` waiting; past it a job is answered at once with Unavailable ("too many logins
+// at once, try again"), so a storm costs bounded memory. Workers run at a lower CPU priority
+// (nice +10) than the event loop.
+//
+// Passwords are never logged; the worker wipes its copy (sodium_memzero) when done.
+//
+// Thread-safety: Hash/Verify from the event loop; callbacks run wherever `post` runs them.
+// The destructor joins the workers; jobs not started by then are answered Unavailable.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/status.h"
+
+namespace agor {
+
+class PasswordHasher {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+  struct Options {
+    int threads = 1;
+    size_t max_queued = 256;
+  };
+  PasswordHasher(Post post, Options options);
+  ~PasswordHasher();
+
+  // `done(status, hash)`: the "$argon2id$..." string.
+  void Hash(std::string password, std::function<void(const Status&, std::string hash)> done);
+  // `done(matches)`: false for a wrong password and for a malformed hash alike.
+  void Verify(std::string password, std::string hash, std::function<void(bool matches)> done);
+
+  // The same, on the calling thread (first-start bootstrap, before the loop runs; tests).
+  static Status HashNow(const std::string& password, std::string* hash);
+  static bool VerifyNow(const std::string& password, const std::string& hash);
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace agor

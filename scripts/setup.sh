@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(g++ cmake make pkg-config
       libcpp-httplib-dev libwebsocketpp-dev libasio-dev libcli11-dev
-      libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev catch2 libssl-dev)
+      libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev catch2 libssl-dev libsodium-dev)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(nodejs npm curl clang libclang-rt-dev
         python3 python3-socketio python3-websocket python3-requests)

@@ -4,8 +4,8 @@
 //
 // Bounds: at most `threads` hashes at once (each takes ~64 MiB and tens of ms), at most
 // `max_queued` waiting; past it a job is answered at once with Unavailable ("too many logins
-// at once, try again"), through `post` like every answer, so a storm costs bounded memory. Workers
-// run at a lower CPU priority (nice +10) than the event loop.
+// at once, try again"), through `post` like every answer, so a storm costs bounded memory.
+// Workers run at a lower CPU priority (nice +10) than the event loop.
 //
 // Passwords are never logged; the worker wipes its copy (sodium_memzero) when done.
 //

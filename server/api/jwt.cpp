@@ -27,6 +27,11 @@ Status Expired(int64_t exp_s) {
                 Json{{"name", "TokenExpiredError"}, {"message", "jwt expired"}, {"expiredAt", at}});
 }
 
+bool IsBase64UrlChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
 std::string Hmac(const std::string& secret, const std::string& signing_input) {
   InitSodium();
   crypto_auth_hmacsha256_state state;
@@ -160,11 +165,15 @@ std::string Base64UrlEncode(const std::string& bytes) {
   return out;
 }
 
-// libsodium's decoder is strict: it refuses any byte outside the alphabet ('=' included in
-// this variant), a length of 1 mod 4, and non-zero trailing bits (a second spelling of the
-// same bytes).
+// The alphabet is checked here: libsodium 1.0.18 compares characters as ints, so some bytes
+// over 0x7F (a negative char) pass as '-' or '_' (found by tests/fuzz/jwt_fuzz.cpp). Its
+// decoder then refuses a length of 1 mod 4 and non-zero trailing bits (a second spelling of
+// the same bytes).
 bool Base64UrlDecode(const std::string& text, std::string* bytes) {
   InitSodium();
+  for (char c : text) {
+    if (!IsBase64UrlChar(c)) return false;
+  }
   std::string out(text.size() / 4 * 3 + 3, '\0');
   size_t length = 0;
   // No end pointer: libsodium then refuses input it did not consume to the end.

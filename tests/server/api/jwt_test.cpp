@@ -252,6 +252,11 @@ TEST_CASE("base64url: round trips and refuses every other spelling", "[jwt]") {
     REQUIRE_FALSE(Base64UrlDecode(bad, &out));
   }
   REQUIRE_FALSE(Base64UrlDecode(std::string("AA\0A", 4), &out));
+  // Bytes over 0x7F that libsodium 1.0.18 alone would read as '-' or '_'.
+  for (int c = 0x80; c < 0x100; ++c) {
+    REQUIRE_FALSE(Base64UrlDecode(std::string("AAA") + static_cast<char>(c), &out));
+    REQUIRE_FALSE(Base64UrlDecode(std::string(1, static_cast<char>(c)) + "AAA", &out));
+  }
   REQUIRE(out == "unchanged");
   REQUIRE(Base64UrlDecode("Zg", &out));
   REQUIRE(out == "f");

@@ -27,11 +27,22 @@ bool StringField(const Json& data, const char* name, size_t max_bytes, std::stri
   return true;
 }
 
+// What an unknown email is verified against, made once per process (a hash costs tens of ms
+// and 64 MiB); "" when libsodium found no memory for it.
+std::string DummyHash() {
+  static const std::string hash = [] {
+    std::string out;
+    return PasswordHasher::HashNow(RandomPassword(24), &out).ok() ? out : std::string();
+  }();
+  return hash;
+}
+
 }  // namespace
 
 Status Authenticator::Create(Store* store, PasswordHasher* hasher, Clock* clock,
-                             int64_t token_ttl_s, std::unique_ptr<Authenticator>* out) {
-  std::unique_ptr<Authenticator> auth(new Authenticator(store, hasher, clock));
+                             int64_t token_ttl_s, std::unique_ptr<Authenticator>* out,
+                             LoginLimiter::Options limits) {
+  std::unique_ptr<Authenticator> auth(new Authenticator(store, hasher, clock, limits));
   auth->config_.ttl_s = token_ttl_s;
   Status s = store->GetOrCreateSecret(
       kSecretName, [] { return RandomBytes(kSecretBytes); }, &auth->config_.secret);
@@ -39,9 +50,10 @@ Status Authenticator::Create(Store* store, PasswordHasher* hasher, Clock* clock,
   if (auth->config_.secret.size() < kSecretBytes) {
     return Status::GeneralError("the stored JWT secret is shorter than 32 bytes");
   }
-  s = PasswordHasher::HashNow(RandomPassword(24), &auth->dummy_hash_);
-  if (s.ok()) *out = std::move(auth);
-  return s;
+  auth->dummy_hash_ = DummyHash();
+  if (auth->dummy_hash_.empty()) return Status::Unavailable("could not hash the dummy password");
+  *out = std::move(auth);
+  return Status::OK();
 }
 
 std::string Authenticator::Issue(const std::string& user_id, JwtClaims* claims) {

@@ -46,10 +46,12 @@ namespace agor {
 
 class Authenticator : public CredentialResolver {
  public:
-  // Everything borrowed must outlive it. Reads (or makes) the signing secret, and hashes the
-  // dummy password once (tens of ms, before the daemon listens).
+  // Everything borrowed must outlive it. Reads (or makes) the signing secret; the first one in
+  // a process hashes the dummy password (tens of ms, before the daemon listens). `limits`: the
+  // brute-force bounds (the 10 per email, 50 per address in 15 minutes by default).
   static Status Create(Store* store, PasswordHasher* hasher, Clock* clock, int64_t token_ttl_s,
-                       std::unique_ptr<Authenticator>* out);
+                       std::unique_ptr<Authenticator>* out,
+                       LoginLimiter::Options limits = LoginLimiter::Options());
 
   // The `authentication` service's calls (create, remove); `done` runs exactly once.
   void Call(const ServiceCall& call, Services::Done done);
@@ -63,8 +65,8 @@ class Authenticator : public CredentialResolver {
   static constexpr size_t kMaxPasswordBytes = 4096;
 
  private:
-  Authenticator(Store* store, PasswordHasher* hasher, Clock* clock)
-      : store_(store), hasher_(hasher), clock_(clock), limiter_(LoginLimiter::Options()) {}
+  Authenticator(Store* store, PasswordHasher* hasher, Clock* clock, LoginLimiter::Options limits)
+      : store_(store), hasher_(hasher), clock_(clock), limiter_(limits) {}
 
   void Local(const ServiceCall& call, Services::Done done);
   void LocalChecked(const std::string& email, const std::string& address, const Json& user,

@@ -6,8 +6,12 @@
 // before any decoding), strict base64url without padding, JSON by the one entry rule, and it
 // refuses any algorithm but HS256 (`none` included), a wrong `typ`, `aud` or `iss`, a bad
 // signature (compared in constant time, sodium_memcmp), and an expired token (answering
-// "jwt expired" with data {name: "TokenExpiredError", expiredAt}) as Feathers' jwt strategy
-// does. Revocation (jti, removed users) is the caller's business: it needs the store.
+// "jwt expired" with data {name: "TokenExpiredError", message, expiredAt}) as Feathers' jwt
+// strategy does. Other refusals carry jsonwebtoken's messages ("jwt malformed", "invalid
+// token", "jwt signature is required", "invalid algorithm", "invalid signature", "jwt audience
+// invalid. expected: ...") with data {name: "JsonWebTokenError", message}. The header and the
+// signature are checked before the payload is decoded: unsigned claims never reach the JSON
+// parser. Revocation (jti, removed users) is the caller's business: it needs the store.
 //
 // Thread-safety: pure functions.
 #pragma once

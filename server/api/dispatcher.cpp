@@ -154,12 +154,24 @@ void Dispatcher::Call(const ServiceCall& call, Done done) {
 
 // What waits (logins, password hashes) goes its own way; the rest answers at once.
 void Dispatcher::RouteAsync(const ServiceCall& call, const Done& done) {
-  if (call.path == "authentication" && authenticator_) return authenticator_->Call(call, done);
+  if (call.path == "authentication" && authenticator_) return Login(call, done);
   if (CarriesPassword(call) && hasher_) return PasswordWrite(call, done);
   Json result;
   std::string json;
   Status s = Route(call, &result, &json);
   done(s, std::move(result), std::move(json));
+}
+
+// `authentication`, with each login's result counted (nothing of the credentials).
+void Dispatcher::Login(const ServiceCall& call, const Done& done) {
+  if (call.method != "create" || !stats_) return authenticator_->Call(call, done);
+  ServerStats* stats = stats_;
+  authenticator_->Call(call, [stats, done](const Status& s, Json result, std::string json) {
+    if (s.ok()) ++stats->logins_ok;
+    if (s.code() == Code::kNotAuthenticated) ++stats->logins_failed;
+    if (s.code() == Code::kTooManyRequests) ++stats->logins_limited;
+    done(s, std::move(result), std::move(json));
+  });
 }
 
 Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* result_json) {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/stats.h"
 #include "base/status.h"
 #include "server/api/access_rules.h"
 #include "server/wire/service_call.h"
@@ -55,9 +56,12 @@ class Dispatcher : public Services {
   // The `authentication` service and the hasher of `users` passwords (the node's; borrowed,
   // destroyed after the dispatcher's last asynchronous answer). Without them `authentication`
   // is no service and password writes answer Unavailable.
-  void SetAuthentication(Authenticator* authenticator, PasswordHasher* hasher) {
+  // Logins are counted in `stats` (ok, failed, limited) when it is given.
+  void SetAuthentication(Authenticator* authenticator, PasswordHasher* hasher,
+                         ServerStats* stats = nullptr) {
     authenticator_ = authenticator;
     hasher_ = hasher;
+    stats_ = stats;
   }
   const AccessRules& rules() const { return rules_; }
 
@@ -88,6 +92,7 @@ class Dispatcher : public Services {
   Status CallEvents(const ServiceCall& call, Json* result);
   Status CheckWrite(const ServiceCall& call, const std::string& id, Json* server_fields) const;
   void RouteAsync(const ServiceCall& call, const Done& done);
+  void Login(const ServiceCall& call, const Done& done);
   void PasswordWrite(const ServiceCall& call, const Done& done);
   void ChangePassword(const ServiceCall& call, const std::string& user_id, const Done& done);
   void StorePassword(const ServiceCall& call, const std::string& user_id, std::string hash,
@@ -98,6 +103,7 @@ class Dispatcher : public Services {
   AccessRules rules_;
   Authenticator* authenticator_ = nullptr;
   PasswordHasher* hasher_ = nullptr;
+  ServerStats* stats_ = nullptr;
   std::map<std::pair<std::string, std::string>, RecordRoute> routes_;  // (service, action)
   std::vector<WriteCheck> write_checks_;
 };

@@ -47,7 +47,7 @@ Status AccessRules::CheckCaller(const Caller& caller) const {
   if (policy().RoleOf(caller.user_id) == UserRole::kNone)
     return Unauthenticated("Invalid authentication information");
   if (!caller.api_key &&
-      store_->IsTokenRevoked(caller.credential_id, caller.user_id, caller.issued_at_s)) {
+      store_->IsTokenRevoked(caller.credential_id, caller.user_id, caller.issued_ms / 1000)) {
     return Unauthenticated("Invalid authentication information");
   }
   return Status::OK();

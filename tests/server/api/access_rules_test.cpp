@@ -10,7 +10,9 @@ namespace {
 
 const char* kMissing = "00000000-0000-4000-8000-000000000000";
 
-Json ErrorJson(const Status& s) { return s.ToJson(); }
+Json ErrorJson(const Status& s) {
+  return s.ToJson();
+}
 
 }  // namespace
 
@@ -40,8 +42,7 @@ TEST_CASE("access rules: every service but authentication needs a current user",
   CHECK(f.Call(f.member, "find", "boards").ok());
 }
 
-TEST_CASE("access rules: a private board is invisible to a non-member, totals included",
-          "[api]") {
+TEST_CASE("access rules: a private board is invisible to a non-member, totals included", "[api]") {
   ApiFixture f;
   std::string team = f.Create(f.other, "boards", {{"name", "team"}}, "board_id");
   std::string secret =
@@ -104,8 +105,7 @@ TEST_CASE("access rules: board roles decide writes, and team members act as edit
 
   // Team board: a member writes sessions; only the owner changes the board.
   std::string session = f.Create(f.member, "sessions", {{"board_id", team}}, "session_id");
-  CHECK(f.Call(f.member, "patch", "boards", team, {{"name", "mine"}}).code() ==
-        Code::kForbidden);
+  CHECK(f.Call(f.member, "patch", "boards", team, {{"name", "mine"}}).code() == Code::kForbidden);
   CHECK(f.Call(f.member, "remove", "boards", team).code() == Code::kForbidden);
   CHECK(f.Call(f.other, "patch", "boards", team, {{"visibility", "private"}}).ok());
   // Now private: the member no longer sees their own session.
@@ -128,10 +128,8 @@ TEST_CASE("access rules: board roles decide writes, and team members act as edit
   CHECK(f.Call(f.viewer, "get", "boards", open).ok());
   CHECK(f.Call(f.viewer, "create", "sessions", nullptr, {{"board_id", open}}).code() ==
         Code::kForbidden);
-  CHECK(f.Call(f.viewer, "create", "boards", nullptr, {{"name", "v"}}).code() ==
-        Code::kForbidden);
-  CHECK(f.Call(f.viewer, "create", "repos", nullptr, {{"slug", "r"}}).code() ==
-        Code::kForbidden);
+  CHECK(f.Call(f.viewer, "create", "boards", nullptr, {{"name", "v"}}).code() == Code::kForbidden);
+  CHECK(f.Call(f.viewer, "create", "repos", nullptr, {{"slug", "r"}}).code() == Code::kForbidden);
 
   // Moving a session needs write access on both boards.
   std::string s2 = f.Create(f.member, "sessions", {{"board_id", open}}, "session_id");
@@ -148,10 +146,10 @@ TEST_CASE("access rules: only admins create command sessions or set agent_comman
   CHECK(f.Call(f.member, "create", "sessions", nullptr,
                {{"board_id", board}, {"agent_command", {"/bin/sh", "-c", "id"}}})
             .code() == Code::kForbidden);
-  std::string session = f.Create(
-      f.admin, "sessions",
-      {{"board_id", board}, {"agentic_tool", "command"}, {"agent_command", {"/bin/cat"}}},
-      "session_id");
+  std::string session =
+      f.Create(f.admin, "sessions",
+               {{"board_id", board}, {"agentic_tool", "command"}, {"agent_command", {"/bin/cat"}}},
+               "session_id");
   CHECK(f.Call(f.member, "patch", "sessions", session, {{"agent_command", {"/bin/sh"}}}).code() ==
         Code::kForbidden);
   CHECK(f.Call(f.member, "patch", "sessions", session, {{"title", "fine"}}).ok());
@@ -204,12 +202,11 @@ TEST_CASE("access rules: users, api-keys and routes on sessions", "[api]") {
   std::string secret =
       f.Create(f.other, "boards", {{"name", "s"}, {"visibility", "private"}}, "board_id");
   std::string session = f.Create(f.other, "sessions", {{"board_id", secret}}, "session_id");
-  Status s = f.Call(f.member, "create", "sessions/" + session + "/prompt", nullptr,
-                    {{"prompt", "hi"}});
+  Status s =
+      f.Call(f.member, "create", "sessions/" + session + "/prompt", nullptr, {{"prompt", "hi"}});
   CHECK(s.code() == Code::kNotFound);
   CHECK(s.message() == "No record found for id '" + session + "'");
-  CHECK(f.Call(f.viewer, "create", "sessions/" + session + "/prompt").code() ==
-        Code::kNotFound);
+  CHECK(f.Call(f.viewer, "create", "sessions/" + session + "/prompt").code() == Code::kNotFound);
   std::string team = f.Create(f.other, "boards", {{"name", "t"}}, "board_id");
   std::string open = f.Create(f.other, "sessions", {{"board_id", team}}, "session_id");
   CHECK(f.Call(f.viewer, "create", "sessions/" + open + "/prompt").code() == Code::kForbidden);
@@ -259,8 +256,7 @@ TEST_CASE("access rules: passwords hash off the loop, are checked, and never ech
                     {{"password", "new password"}, {"current_password", "wrong one"}})
             .data()["field"] == "current_password");
   REQUIRE(f.CallAsync(&loop, f.member, "patch", "users", f.member.user_id,
-                      {{"password", "new password"}, {"current_password", "set by admin"}},
-                      &user)
+                      {{"password", "new password"}, {"current_password", "set by admin"}}, &user)
               .ok());
   CHECK_FALSE(user.contains("password"));
   REQUIRE(f.store->PasswordHash(f.member.user_id, &hash).ok());

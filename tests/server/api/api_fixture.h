@@ -87,8 +87,7 @@ struct ApiFixture {
 
   // Runs one call as `who` through the asynchronous form, the loop turning until it answers.
   Status CallAsync(TestLoop* loop, const Caller& who, const std::string& method,
-                   const std::string& path, const Json& id, const Json& data,
-                   Json* out = nullptr) {
+                   const std::string& path, const Json& id, const Json& data, Json* out = nullptr) {
     ServiceCall call;
     call.method = method;
     call.path = path;

@@ -19,8 +19,7 @@ namespace {
 struct Fixture : test::ApiFixture {
   Fixture() {
     hasher = std::make_unique<PasswordHasher>(
-        [this](std::function<void()> fn) { loop.Post(std::move(fn)); },
-        PasswordHasher::Options());
+        [this](std::function<void()> fn) { loop.Post(std::move(fn)); }, PasswordHasher::Options());
     REQUIRE(Authenticator::Create(store.get(), hasher.get(), SystemClock(), 3600, &auth).ok());
     dispatcher->SetAuthentication(auth.get(), hasher.get(), &stats);
     router = std::make_unique<RestRouter>(dispatcher.get(), SystemClock(), &stats);
@@ -141,10 +140,9 @@ TEST_CASE("rest: credentials from Authorization or X-API-Key, refused ones are 4
   CHECK(f.Send(req).status == 200);
   // The login itself needs no credential, and a stale one does not stop it.
   std::string stale = "Bearer stale";
-  HttpResponse login = f.Handle("POST", "/authentication",
-                                R"({"strategy":"api-key","api_key":")" +
-                                    key["key"].get<std::string>() + "\"}",
-                                &stale);
+  HttpResponse login = f.Handle(
+      "POST", "/authentication",
+      R"({"strategy":"api-key","api_key":")" + key["key"].get<std::string>() + "\"}", &stale);
   CHECK(login.status == 201);
   CHECK(Json::parse(login.body).contains("accessToken"));
   CHECK(f.stats.logins_ok == 1);

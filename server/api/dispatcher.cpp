@@ -352,9 +352,11 @@ void Dispatcher::StorePassword(const ServiceCall& call, const std::string& user_
   if (s.ok() && call.method == "create") s = store_->CreateUser(data, hash, &record);
   if (s.ok() && call.method == "patch") s = store_->PatchUser(user_id, data, hash, &record);
   // The user's other tokens die with the old password; the one that changed it lives on.
+  // iat is in seconds: the cut-off takes this whole second, so a token issued just before the
+  // change cannot survive it (one issued in the same second just after dies too: log in again).
   std::string keep = user_id == call.caller.user_id ? call.caller.credential_id : "";
   if (s.ok() && call.method == "patch")
-    s = store_->RevokeUserTokens(user_id, clock_->NowMillis() / 1000, keep);
+    s = store_->RevokeUserTokens(user_id, clock_->NowMillis() / 1000 + 1, keep);
   if (s.ok()) rules_.Redact(call.caller, "users", &record);
   done(s, std::move(record), std::string());
 }

@@ -45,11 +45,7 @@ class AuthClient {
         headers.emplace("Authorization", "Bearer " + credential_);
     }
     std::string text = body.is_null() ? "" : body.dump();
-    httplib::Result r;
-    if (method == "GET") r = http_.Get(path.c_str(), headers);
-    if (method == "POST") r = http_.Post(path.c_str(), headers, text, "application/json");
-    if (method == "PATCH") r = http_.Patch(path.c_str(), headers, text, "application/json");
-    if (method == "DELETE") r = http_.Delete(path.c_str(), headers);
+    httplib::Result r = Send(method, path, headers, text);
     REQUIRE(r);
     INFO(method << " " << path << " -> " << r->status << " " << r->body);
     REQUIRE(r->status == want);
@@ -69,6 +65,14 @@ class AuthClient {
   }
 
  private:
+  httplib::Result Send(const std::string& method, const std::string& path,
+                       const httplib::Headers& headers, const std::string& text) {
+    if (method == "POST") return http_.Post(path.c_str(), headers, text, "application/json");
+    if (method == "PATCH") return http_.Patch(path.c_str(), headers, text, "application/json");
+    if (method == "DELETE") return http_.Delete(path.c_str(), headers);
+    return http_.Get(path.c_str(), headers);
+  }
+
   httplib::Client http_;
   std::string credential_;
   bool key_;

@@ -62,13 +62,16 @@ TEST_CASE("privacy rest: private boards, board roles, team members, viewers, com
   CHECK(stranger.api->Get("/messages")["total"] == 0);
   CHECK(stranger.api->Get("/tasks")["total"] == 0);
   CHECK(stranger.api->Get("/boards?visibility=private")["total"] == 0);
-  for (const Json& ev : stranger.api->Get("/events?$limit=200")["data"]) {
+  // Each page is kept whole: a range-for over a temporary's member would dangle.
+  Json seen = stranger.api->Get("/events?$limit=200");
+  CHECK(seen["total"] == seen["data"].size());
+  for (const Json& ev : seen["data"]) {
     CHECK(ev["board_id"] != board);
     CHECK(ev.dump().find("psst") == std::string::npos);
   }
   bool owner_sees = false;  // the same read does show them to the owner
-  for (const Json& ev : owner.api->Get("/events?$limit=200")["data"])
-    owner_sees = owner_sees || ev["board_id"] == board;
+  Json owned = owner.api->Get("/events?$limit=200");
+  for (const Json& ev : owned["data"]) owner_sees = owner_sees || ev["board_id"] == board;
   CHECK(owner_sees);
 
   // Get, patch, remove, prompt: the very answer a missing id gets.
@@ -130,7 +133,9 @@ TEST_CASE("privacy rest: private boards, board roles, team members, viewers, com
                    {{"agent_command", {"/bin/sh", "-c", "id"}}}, 403);
 
   // Users: emails only for oneself (and admins); roles only by admins.
-  for (const Json& user : stranger.api->Get("/users")["data"])
+  Json users = stranger.api->Get("/users");
+  CHECK(users["total"] == 4);  // the admin and the three above
+  for (const Json& user : users["data"])
     CHECK(user.contains("email") == (user["user_id"] == stranger.id));
   stranger.api->Patch("/users/" + stranger.id, {{"role", "admin"}}, 403);
   stranger.api->Post("/users", {{"email", "x@example.com"}}, 403);

@@ -179,14 +179,19 @@ TEST_CASE("auth rest: logins, refused credentials, keys, logout and password cha
 }
 
 TEST_CASE("auth rest: the 11th failed login for one email is 429 TooManyRequests", "[e2e][auth]") {
-  Daemon daemon;
+  Daemon daemon({"--token-ttl", "30m"});
   AuthClient anonymous(daemon.port(), "");
+  Json creds = test::ReadAdminCredentials(daemon.db_path());
+  Json ok = anonymous.Post(
+      "/authentication",
+      {{"strategy", "local"}, {"email", "admin@localhost"}, {"password", creds["password"]}});
+  const Json& payload = ok["authentication"]["payload"];
+  CHECK(payload["exp"].get<int64_t>() - payload["iat"].get<int64_t>() == 1800);  // --token-ttl
   Json wrong{{"strategy", "local"}, {"email", "admin@localhost"}, {"password", "guess"}};
   for (int i = 0; i < 10; ++i) anonymous.Post("/authentication", wrong, 401);
   Json limited = anonymous.Post("/authentication", wrong, 429);
   CHECK(limited["name"] == "TooManyRequests");
   // Even the right password waits for the window: the guesser learns nothing.
-  Json creds = test::ReadAdminCredentials(daemon.db_path());
   anonymous.Post(
       "/authentication",
       {{"strategy", "local"}, {"email", "admin@localhost"}, {"password", creds["password"]}}, 429);
@@ -195,7 +200,14 @@ TEST_CASE("auth rest: the 11th failed login for one email is 429 TooManyRequests
   REQUIRE(r);
   CHECK(r->body.find("agor_logins_total{result=\"failed\"} 10") != std::string::npos);
   CHECK(r->body.find("agor_logins_total{result=\"limited\"} 2") != std::string::npos);
+  CHECK(r->body.find("agor_logins_total{result=\"ok\"} 1") != std::string::npos);
   CHECK(r->body.find(creds["password"].get<std::string>()) == std::string::npos);
+  // A --token-ttl that is no duration is a usage error.
+  for (const char* bad : {"0", "5x", "-1", "400d"}) {
+    test::RunResult run = test::RunProgram(
+        {AGOR_BINARY, "serve", "--port", "0", "--db", ":memory:", "--token-ttl", bad});
+    CHECK(run.exit_code == 2);
+  }
 }
 
 }  // namespace agor

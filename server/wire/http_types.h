@@ -15,6 +15,7 @@ struct HttpRequest {
   std::string query;   // the raw text after '?', "" when none
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  std::string remote_address;  // the peer's IP address as text
 
   // The header's value, "" when absent. `name` must be lowercase.
   const std::string& Header(const std::string& name) const;

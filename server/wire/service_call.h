@@ -14,6 +14,7 @@
 // Thread-safety: implementations run on the daemon's event loop; Done runs there too.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -74,6 +75,11 @@ class Services {
 // or its user no longer exists. The api layer's Authenticator implements it; the Socket.IO
 // layer uses it for the CONNECT auth payload, the handshake's Authorization header and the
 // accessToken a `create authentication` answered with.
+// The longest credential a transport hands to a resolver (a Socket.IO CONNECT auth token or
+// handshake header): longer ones are refused unread, so a client cannot make the daemon
+// verify megabytes. Far above a JWT agor issues (~300 bytes) or an API key.
+constexpr size_t kMaxTokenBytes = 4096;
+
 class CredentialResolver {
  public:
   virtual ~CredentialResolver() = default;

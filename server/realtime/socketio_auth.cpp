@@ -54,8 +54,7 @@ Status SocketIoServer::AuthenticateAtConnect(Client* c, const Json& auth) {
 
 // Resolves `token` into the client's caller; a refused token leaves the caller as it was.
 Status SocketIoServer::Authenticate(Client* c, const std::string& token) {
-  // Refused unread when too long, or when the daemon has no resolver (no identities).
-  if (token.size() > kMaxTokenBytes || !credentials_) return InvalidToken();
+  if (token.size() > kMaxTokenBytes) return InvalidToken();  // refused unread
   Caller caller;
   Status s = credentials_->Resolve(token, &caller);
   if (!s.ok()) return s;

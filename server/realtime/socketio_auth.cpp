@@ -54,7 +54,7 @@ Status SocketIoServer::AuthenticateAtConnect(Client* c, const Json& auth) {
 
 // Resolves `token` into the client's caller; a refused token leaves the caller as it was.
 Status SocketIoServer::Authenticate(Client* c, const std::string& token) {
-  if (token.size() > kMaxTokenBytes) return InvalidToken();  // refused unread
+  if (token.size() > kMaxCredentialBytes) return InvalidToken();  // refused unread
   Caller caller;
   Status s = credentials_->Resolve(token, &caller);
   if (!s.ok()) return s;

@@ -7,7 +7,7 @@
 // payload `{token}` (socket.io-client merges `pid`/`offset` into the same object), else from
 // the handshake's `Authorization: Bearer <token>` header, else by a successful `create` on
 // `authentication` (its answer's accessToken, resolved like the others); a successful `remove`
-// on `authentication` clears it. The token is a JWT or an API key, at most kMaxTokenBytes; a
+// on `authentication` clears it. The token is a JWT or an API key, at most kMaxCredentialBytes; a
 // refused one at CONNECT is a CONNECT_ERROR carrying the Feathers error JSON (`jwt expired`,
 // `Invalid authentication information`) and the client may CONNECT again. Every call goes
 // through Services::Call with the client's Caller; once the caller's token has expired, calls
@@ -49,7 +49,7 @@
 // log entries (hub.h), live and in recovery replays; any other value is a CONNECT_ERROR.
 //
 // Bounds: a client joins at most `max_subscriptions` channels (429 past it); the handshake's
-// `?board_id=a,b` names at most `max_query_boards` boards; a token is at most kMaxTokenBytes;
+// `?board_id=a,b` names at most `max_query_boards` boards; a token is at most kMaxCredentialBytes;
 // a client has at most one recovery and `max_pending_calls` unanswered calls.
 //
 // Threading: the daemon's event loop only.

@@ -72,17 +72,18 @@ class Services {
   virtual bool HasService(const std::string& path) const = 0;
 };
 
+// The longest credential a transport hands to a resolver (a Socket.IO CONNECT auth token or
+// handshake header): longer ones are refused unread, so a client cannot make the daemon
+// verify megabytes. Far above a JWT agor issues (~300 bytes) or an API key;
+// the same bound as server/api/jwt.h's kMaxTokenBytes.
+constexpr size_t kMaxCredentialBytes = 4096;
+
 // Turns a credential a client presents (a JWT access token or an `agor_sk_` API key) into
 // its Caller: NotAuthenticated (401, Feathers' messages: "jwt expired" with data.name
 // "TokenExpiredError", "Invalid authentication information" ...) when it is refused, revoked,
 // or its user no longer exists. The api layer's Authenticator implements it; the Socket.IO
 // layer uses it for the CONNECT auth payload, the handshake's Authorization header and the
 // accessToken a `create authentication` answered with.
-// The longest credential a transport hands to a resolver (a Socket.IO CONNECT auth token or
-// handshake header): longer ones are refused unread, so a client cannot make the daemon
-// verify megabytes. Far above a JWT agor issues (~300 bytes) or an API key.
-constexpr size_t kMaxTokenBytes = 4096;
-
 class CredentialResolver {
  public:
   virtual ~CredentialResolver() = default;

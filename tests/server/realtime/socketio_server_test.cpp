@@ -235,7 +235,8 @@ TEST_CASE("a token in the CONNECT auth payload or the handshake header makes the
         R"(44{"name":"NotAuthenticated","message":"Invalid authentication information","code":401,"className":"not-authenticated"})");
     f.server->OnMessage(&socket, R"(0{"token":7})");
     CHECK(StartsWith(socket.frames.at(1), R"(44{"name":"NotAuthenticated")"));
-    f.server->OnMessage(&socket, "0{\"token\":\"" + std::string(kMaxTokenBytes + 1, 'a') + "\"}");
+    f.server->OnMessage(&socket,
+                        "0{\"token\":\"" + std::string(kMaxCredentialBytes + 1, 'a') + "\"}");
     CHECK(StartsWith(socket.frames.at(2), R"(44{"name":"NotAuthenticated")"));
     f.server->OnMessage(&socket, "0");  // the header's token is no better
     CHECK(StartsWith(socket.frames.at(3), R"(44{"name":"NotAuthenticated")"));

@@ -324,7 +324,8 @@ void Dispatcher::ChangePassword(const ServiceCall& call, const std::string& user
                 Json(), std::string());
   }
   hasher_->Verify(current.get<std::string>(), std::move(hash),
-                  [this, call, user_id, done](bool matches) {
+                  [this, call, user_id, done](const Status& s, bool matches) {
+                    if (!s.ok()) return done(s, Json(), std::string());  // hasher busy
                     if (matches) return StorePassword(call, user_id, "", done);
                     done(Status::BadRequest("current_password: does not match",
                                             Json{{"field", "current_password"}}),

@@ -185,7 +185,7 @@ TEST_CASE("an event reaches only authenticated, unexpired callers who may see it
   // The token of `later` expires: from that instant it gets nothing.
   w.clock.now += 1000;
   CHECK(hub.Publish(MakeEvent("messages", w.team.c_str(), "s2", 104)) == 3);
-  CHECK(later.socket.frames.size() == 3);
+  CHECK(later.socket.frames.size() == 4);
   CHECK_FALSE(hub.Wants(later.sub, MakeEvent("messages", w.team.c_str(), "s2", 105)));
 }
 

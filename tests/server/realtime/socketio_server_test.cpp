@@ -86,7 +86,7 @@ struct Fixture {
   std::string Connect(FakeSocket* socket, const std::string& auth = "") {
     server->OnOpen(socket);
     server->OnMessage(socket, "0" + auth);
-    REQUIRE(socket->frames.size() == 1);
+    REQUIRE(!socket->frames.empty());  // a recovery's replay may follow the reply at once
     return socket->frames[0];
   }
   void ConnectOk(FakeSocket* socket, const std::string& auth = "") {
@@ -132,8 +132,8 @@ TEST_CASE("a numbered call whose data is refused gets a 400 ack and the connecti
   // Nothing was stored, and the connection still works.
   std::string page = f.Reply(&socket, R"(24["find","boards",{}])");
   CHECK(StartsWith(page, R"(434[null,{"total":2,)"));
-  CHECK(StartsWith(f.Reply(&socket, R"(25["create","boards",{"name":"ok"},{}])"),
-                   R"(435[null,{"board_id":)"));
+  f.server->OnMessage(&socket, R"(25["create","boards",{"name":"ok"},{}])");
+  CHECK(StartsWith(socket.frames.back(), R"(435[null,{"board_id":)"));  // after its event
   CHECK(socket.closed.empty());
 }
 
@@ -293,7 +293,7 @@ TEST_CASE("subscriptions: a board or session the caller may not see answers as a
       &bob, R"(22["create","subscriptions",{"board_id":"00000000-0000-4000-8000-000000000000"}])");
   CHECK(StartsWith(
       hidden, R"(431[{"name":"NotFound","message":"No record found for id ')" + f.w.priv + "'\""));
-  CHECK(hidden.substr(4) == "[{\"name\":\"NotFound\",\"message\":\"No record found for id '" +
+  CHECK(hidden.substr(3) == "[{\"name\":\"NotFound\",\"message\":\"No record found for id '" +
                                 f.w.priv + "'\",\"code\":404,\"className\":\"not-found\"}]");
   CHECK(StartsWith(missing, R"(432[{"name":"NotFound")"));
   Json session;

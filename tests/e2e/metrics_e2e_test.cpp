@@ -174,7 +174,7 @@ struct LoggedDaemon {
     std::string line;
     REQUIRE(process.ReadLine(&line, 30000));
     port = std::stoi(line.substr(line.rfind(':') + 1));
-    token = test::ReadAdminCredentials(dir.path() + "/agor.db").api_key;
+    token = test::AdminCredentialsOf(dir.path() + "/agor.db").api_key;
   }
   // Reads stderr until a line contains `needle`; that line, or "" after 10 s.
   std::string WaitLog(const std::string& needle) {

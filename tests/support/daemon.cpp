@@ -48,7 +48,7 @@ bool Sets(const std::vector<std::string>& extra, const std::string& name) {
 
 }  // namespace
 
-AdminCredentials ReadAdminCredentials(const std::string& db_path) {
+AdminCredentials AdminCredentialsOf(const std::string& db_path) {
   std::filesystem::path file = std::filesystem::path(db_path).parent_path() / "admin-credentials";
   std::ifstream in(file);
   if (!in) return {};
@@ -144,7 +144,7 @@ Daemon::Daemon(std::vector<std::string> extra_args, const std::string& db_path,
   url_ = line.substr(at, line.find_first_of(" \n", at) - at);
   port_ = std::atoi(url_.substr(url_.rfind(':') + 1).c_str());
   // Written before the daemon listens, so it is complete now.
-  admin_ = ReadAdminCredentials(db_path_);
+  admin_ = AdminCredentialsOf(db_path_);
 }
 
 int Daemon::Stop(int sig) {

@@ -41,7 +41,7 @@ struct AdminCredentials {
   std::string password;
   std::string api_key;
 };
-AdminCredentials ReadAdminCredentials(const std::string& db_path);
+AdminCredentials AdminCredentialsOf(const std::string& db_path);
 
 // Runs `argv` (argv[0] is a path) with extra environment entries ("K=V") and `input` on stdin.
 RunResult RunProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},

@@ -26,6 +26,7 @@ ConnectStats ClientPool::Grow(int count, int in_flight, int64_t timeout_ns, cons
   first_error_.clear();
   for (int i = first; i < target_; ++i) {
     clients_.push_back(std::make_unique<SioClient>(loop_, this, i));
+    clients_.back()->set_token(token_);
   }
   int64_t start = NowNs();
   for (int i = 0; i < in_flight && next_ < target_; ++i) StartNext();

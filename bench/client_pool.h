@@ -1,11 +1,13 @@
 // ClientPool: many Socket.IO clients of one server on the benchmark's loop, opened with a bound
-// on concurrent handshakes, all of their events forwarded to one sink.
+// on concurrent handshakes, all of their events forwarded to one sink. Every client presents
+// the pool's token in its CONNECT ("" for none: the peer).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/latency.h"
@@ -30,8 +32,8 @@ class ClientPool : public SioClient::Listener {
   using QueryFn = std::function<std::string(int index)>;
 
   // sink gets every event and ack of every client; it is borrowed and may be null.
-  ClientPool(EventLoop* loop, uint16_t port, SioClient::Listener* sink)
-      : loop_(loop), port_(port), sink_(sink) {}
+  ClientPool(EventLoop* loop, uint16_t port, SioClient::Listener* sink, std::string token = "")
+      : loop_(loop), port_(port), sink_(sink), token_(std::move(token)) {}
   ~ClientPool() override { CloseAll(); }
 
   // Opens count more clients, at most in_flight handshakes at a time, and waits until each is
@@ -57,6 +59,7 @@ class ClientPool : public SioClient::Listener {
   EventLoop* loop_;
   uint16_t port_;
   SioClient::Listener* sink_;
+  std::string token_;
   std::vector<std::unique_ptr<SioClient>> clients_;
   QueryFn query_;
   int next_ = 0;     // next client of the current Grow to start

@@ -18,9 +18,9 @@ Status IdOf(const Json& record, const char* field, std::string* id) {
 
 }  // namespace
 
-Status CallJson(EventLoop* loop, uint16_t port, std::string_view method, std::string_view path,
-                const Json* body, Json* result) {
-  HttpClient client(loop, port);
+Status CallJson(EventLoop* loop, uint16_t port, const std::string& token, std::string_view method,
+                std::string_view path, const Json* body, Json* result) {
+  HttpClient client(loop, port, token);
   int status = -1;
   std::string answer;
   bool sent = client.Request(method, path, body ? body->dump() : std::string(),
@@ -40,15 +40,15 @@ Status CallJson(EventLoop* loop, uint16_t port, std::string_view method, std::st
   return Status::OK();
 }
 
-Status CreateBoardSessions(EventLoop* loop, uint16_t port, int count,
+Status CreateBoardSessions(EventLoop* loop, uint16_t port, const std::string& token, int count,
                            std::vector<BoardSession>* out) {
   for (int i = 0; i < count; ++i) {
     BoardSession bs;
     Json board{{"name", "bench board " + std::to_string(i)}}, answer;
-    Status s = CallJson(loop, port, "POST", "/boards", &board, &answer);
+    Status s = CallJson(loop, port, token, "POST", "/boards", &board, &answer);
     if (s.ok()) s = IdOf(answer, "board_id", &bs.board_id);
     Json session{{"board_id", bs.board_id}, {"title", "bench session"}};
-    if (s.ok()) s = CallJson(loop, port, "POST", "/sessions", &session, &answer);
+    if (s.ok()) s = CallJson(loop, port, token, "POST", "/sessions", &session, &answer);
     if (s.ok()) s = IdOf(answer, "session_id", &bs.session_id);
     if (!s.ok()) return s;
     out->push_back(std::move(bs));
@@ -56,9 +56,9 @@ Status CreateBoardSessions(EventLoop* loop, uint16_t port, int count,
   return Status::OK();
 }
 
-Status CountMessages(EventLoop* loop, uint16_t port, int64_t* total) {
+Status CountMessages(EventLoop* loop, uint16_t port, const std::string& token, int64_t* total) {
   Json answer;
-  Status s = CallJson(loop, port, "GET", "/messages?$limit=0", nullptr, &answer);
+  Status s = CallJson(loop, port, token, "GET", "/messages?$limit=0", nullptr, &answer);
   if (!s.ok()) return s;
   if (!answer.contains("total") || !answer["total"].is_number_integer()) {
     return Status::GeneralError("GET /messages?$limit=0 has no total: " + answer.dump());

@@ -1,5 +1,6 @@
 // Blocking REST calls for a scenario's setup (boards, sessions, counts), run on the benchmark's
-// loop with a time bound. Not for measured traffic (see Producer).
+// loop with a time bound. Not for measured traffic (see Producer). `token` is presented as
+// `Authorization: Bearer` ("" for none: the peer).
 #pragma once
 
 #include <cstdint>
@@ -20,14 +21,14 @@ struct BoardSession {
 
 // `method path` with an optional JSON body; *result gets the parsed answer. Error for a
 // transport failure, a timeout (10 s) or a status >= 400 (the answer's message included).
-Status CallJson(EventLoop* loop, uint16_t port, std::string_view method, std::string_view path,
-                const Json* body, Json* result);
+Status CallJson(EventLoop* loop, uint16_t port, const std::string& token, std::string_view method,
+                std::string_view path, const Json* body, Json* result);
 
 // Creates count boards with one session each (POST /boards, POST /sessions {board_id}).
-Status CreateBoardSessions(EventLoop* loop, uint16_t port, int count,
+Status CreateBoardSessions(EventLoop* loop, uint16_t port, const std::string& token, int count,
                            std::vector<BoardSession>* out);
 
 // `total` of GET /messages?$limit=0: the rows in the database.
-Status CountMessages(EventLoop* loop, uint16_t port, int64_t* total);
+Status CountMessages(EventLoop* loop, uint16_t port, const std::string& token, int64_t* total);
 
 }  // namespace agor::bench

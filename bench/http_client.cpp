@@ -60,6 +60,7 @@ bool HttpClient::Request(std::string_view method, std::string_view target,
                          std::string_view json_body, Callback callback) {
   if (busy_) return false;
   request_.assign(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  if (!token_.empty()) request_.append("Authorization: Bearer ").append(token_).append("\r\n");
   if (!json_body.empty()) {
     request_.append("Content-Type: application/json\r\nContent-Length: ");
     request_.append(std::to_string(json_body.size())).append("\r\n");

@@ -5,12 +5,15 @@
 // request opens a new one (connects() counts them). A request that finds its reused connection
 // closed before any byte of the answer is sent again once on a new connection. Replies must
 // carry Content-Length (both servers do for JSON); anything else fails the request.
+// With a token, every request carries `Authorization: Bearer <token>` (agor's API key or JWT).
+// The peer has no authentication: its clients get no token.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "bench/tcp_conn.h"
 
@@ -22,7 +25,8 @@ class HttpClient : public TcpConn {
   // valid only during the call. The callback may start the next request.
   using Callback = std::function<void(int status, std::string_view body)>;
 
-  HttpClient(EventLoop* loop, uint16_t port) : TcpConn(loop), port_(port) {}
+  HttpClient(EventLoop* loop, uint16_t port, std::string token = "")
+      : TcpConn(loop), port_(port), token_(std::move(token)) {}
 
   // Sends `method target` with a JSON body (none when empty). False when a request is in flight
   // or no socket could be made.
@@ -38,6 +42,7 @@ class HttpClient : public TcpConn {
   void Finish(int status, std::string_view body, bool close_after);
 
   uint16_t port_;
+  std::string token_;
   std::string request_;
   Callback callback_;
   bool busy_ = false;

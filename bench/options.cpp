@@ -31,6 +31,7 @@ void ApplySmoke(const CLI::App& app, BenchOptions* o) {
   if (unset("--board-clients")) o->board_clients = 2;
   if (unset("--board-events")) o->board_events = 20;
   if (unset("--connect-total")) o->connect_total = 50;
+  if (unset("--storm-logins")) o->storm_logins = 5;
 }
 
 void AddSizeFlags(CLI::App& app, BenchOptions* o) {
@@ -54,6 +55,9 @@ void AddSizeFlags(CLI::App& app, BenchOptions* o) {
   app.add_option("--board-clients", o->board_clients)->check(CLI::Range(1, 1000));
   app.add_option("--board-events", o->board_events)->check(CLI::Range(1, 1000000));
   app.add_option("--connect-total", o->connect_total)->check(CLI::Range(1, 100000));
+  app.add_option("--storm-logins", o->storm_logins,
+                 "login-storm: clients logging in at once during the paced fan-out")
+      ->check(CLI::Range(1, 10000));
   app.add_option("--handshakes", o->handshakes_in_flight, "Socket.IO handshakes in flight")
       ->check(CLI::Range(1, 10000));
 }
@@ -70,8 +74,9 @@ int ParseOptions(int argc, char** argv, BenchOptions* o) {
   app.add_option("--peer-cache", o->peer_cache, "where the peer is copied and npm-installed");
   app.add_option("--only", o->only, "agor, peer or both (default both; agor with --smoke)")
       ->check(CLI::IsMember({"agor", "peer", "both"}));
-  app.add_option("--scenario", o->scenarios, "fanout, rest, boards, idle, connect (default all)")
-      ->check(CLI::IsMember({"fanout", "rest", "boards", "idle", "connect"}))
+  app.add_option("--scenario", o->scenarios,
+                 "fanout, rest, boards, idle, connect, login-storm (default all)")
+      ->check(CLI::IsMember({"fanout", "rest", "boards", "idle", "connect", "login-storm"}))
       ->delimiter(',');
   app.add_option("--json", o->json_path, "write all results to this file");
   app.add_flag("--smoke", o->smoke,

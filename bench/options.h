@@ -12,7 +12,8 @@ struct BenchOptions {
   std::string peer_source;  // read-only peer sources (../shared/peers/feathers)
   std::string peer_cache;   // where the peer is copied and installed
   std::string only;         // "", "agor", "peer" or "both"
-  std::vector<std::string> scenarios = {"fanout", "rest", "boards", "idle", "connect"};
+  std::vector<std::string> scenarios = {"fanout", "rest",    "boards",
+                                        "idle",   "connect", "login-storm"};
   std::string json_path;
   bool smoke = false;
 
@@ -33,6 +34,8 @@ struct BenchOptions {
   int board_events = 1000;
   // connect
   int connect_total = 10000;
+  // login-storm (agor only): clients logging in at once during the paced fan-out
+  int storm_logins = 100;
   // handshakes in flight while opening clients (all scenarios)
   int handshakes_in_flight = 100;
 };

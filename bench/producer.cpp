@@ -25,7 +25,7 @@ Json ProducerResult::ToJson() const {
 Producer::Producer(EventLoop* loop, uint16_t port, ProducerConfig config)
     : loop_(loop), config_(std::move(config)) {
   for (int i = 0; i < std::max(1, config_.concurrency); ++i) {
-    clients_.push_back(std::make_unique<HttpClient>(loop, port));
+    clients_.push_back(std::make_unique<HttpClient>(loop, port, config_.token));
     idle_.push_back(clients_.back().get());
   }
 }

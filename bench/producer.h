@@ -24,6 +24,7 @@ struct ProducerConfig {
   double rate_per_s = 0;  // 0: as fast as the server answers
   int64_t run = 0;
   std::vector<std::string> sessions;
+  std::string token;  // presented on every request ("" for the peer)
 };
 
 struct ProducerResult {

@@ -27,11 +27,12 @@ int64_t ExpectedTotal(const BenchOptions& o, ChannelMode mode) {
 
 // Creates the messages and waits for what should arrive, then a little longer for what should
 // not.
-ProducerResult Produce(EventLoop& loop, uint16_t port, const BenchOptions& o, ChannelMode mode,
-                       const std::vector<BoardSession>& boards, MarkTracker& tracker) {
-  ProducerConfig config{o.board_events, o.concurrency, 0, 1, {}};
+ProducerResult Produce(EventLoop& loop, const ServerProcess& server, const BenchOptions& o,
+                       ChannelMode mode, const std::vector<BoardSession>& boards,
+                       MarkTracker& tracker) {
+  ProducerConfig config{o.board_events, o.concurrency, 0, 1, {}, server.token()};
   for (const BoardSession& b : boards) config.sessions.push_back(b.session_id);
-  Producer producer(&loop, port, config);
+  Producer producer(&loop, server.port(), config);
   producer.Start();
   loop.RunUntil([&] { return producer.done(); }, NowNs() + kProduceTimeoutNs);
   int64_t expected = ExpectedTotal(o, mode);
@@ -98,12 +99,12 @@ double BoardsRun(BenchContext& ctx, ServerKind kind, ChannelMode mode) {
   Progress(std::string(ServerName(kind)) + ": " + label + ", " + std::to_string(o.boards) +
            " boards x " + std::to_string(o.board_clients) + " clients");
   MarkTracker tracker;
-  ClientPool pool(&loop, server.port(), &tracker);
+  ClientPool pool(&loop, server.port(), &tracker, server.token());
   if (!Connect(ctx, server, label, boards, &pool)) return -1;
   loop.RunFor(kSettleNs);
   for (int c = 0; c < pool.size(); ++c) pool.client(c)->reset_bytes_received();
   tracker.Reset(pool.size(), o.board_events, 1);
-  ProducerResult produced = Produce(loop, server.port(), o, mode, boards, tracker);
+  ProducerResult produced = Produce(loop, server, o, mode, boards, tracker);
   DeliveryCheck delivery = tracker.Check([&](int c, int seq) { return Expected(o, mode, c, seq); });
   Json figures = ClientFigures(pool, tracker);
   Record(ctx, kind, label, figures, delivery, produced);

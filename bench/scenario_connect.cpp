@@ -17,7 +17,7 @@ void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
   Progress(name + ": " + label + " clients, " + std::to_string(o.handshakes_in_flight) +
            " handshakes in flight");
   EventLoop loop;
-  ClientPool pool(&loop, server.port(), nullptr);
+  ClientPool pool(&loop, server.port(), nullptr, server.token());
   CpuSnapshot before = TakeCpuSnapshot(server.pid());
   ConnectStats c = OpenClients(ctx, &pool, o.connect_total);
   CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.pid()));

@@ -44,8 +44,10 @@ void WaitForRun(FanoutSetup& f, Producer& producer, const Phase& p) {
 void Measure(FanoutSetup& f, int64_t run_id, Phase* p) {
   const BenchOptions& o = f.ctx.options;
   f.tracker.Reset(f.clients, p->messages, run_id);
-  Producer producer(&f.loop, f.server.port(),
-                    ProducerConfig{p->messages, o.concurrency, p->rate, run_id, {f.session_id}});
+  Producer producer(
+      &f.loop, f.server.port(),
+      ProducerConfig{
+          p->messages, o.concurrency, p->rate, run_id, {f.session_id}, f.server.token()});
   PeakRssSampler rss(&f.loop, f.server.pid());
   CpuSnapshot before = TakeCpuSnapshot(f.server.pid());
   producer.Start();
@@ -115,7 +117,7 @@ void FanoutOnServer(BenchContext& ctx, ServerKind kind, int clients) {
   std::vector<BoardSession> target;
   if (!StartWithBoards(ctx, kind, ChannelMode::kEverybody, 1, &server, &loop, &target)) return;
   MarkTracker tracker;
-  ClientPool pool(&loop, server.port(), &tracker);
+  ClientPool pool(&loop, server.port(), &tracker, server.token());
   ConnectStats connect = OpenClients(ctx, &pool, clients);
   if (!CheckConnected(ctx, server, "fanout", connect)) return;
   FanoutSetup f{ctx, server, loop, tracker, target[0].session_id, clients};

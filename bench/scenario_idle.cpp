@@ -43,7 +43,8 @@ bool Step(IdleSetup& s, int clients, Json* steps) {
 // Creates one message, which every client must receive; returns how many did.
 int64_t OneEventToAll(IdleSetup& s, MarkTracker& tracker, const std::string& session_id) {
   tracker.Reset(s.pool.size(), 1, 7);
-  Producer producer(&s.loop, s.server.port(), ProducerConfig{1, 1, 0, 7, {session_id}});
+  Producer producer(&s.loop, s.server.port(),
+                    ProducerConfig{1, 1, 0, 7, {session_id}, s.server.token()});
   producer.Start();
   s.loop.RunUntil([&] { return tracker.received() >= s.pool.size(); }, NowNs() + kEventTimeoutNs);
   return tracker.received();
@@ -57,7 +58,7 @@ void IdleOnServer(BenchContext& ctx, ServerKind kind) {
   if (!StartWithBoards(ctx, kind, ChannelMode::kEverybody, 1, &server, &loop, &target)) return;
   loop.RunFor(ctx.options.idle_settle_ms * kNsPerMs);
   MarkTracker tracker;
-  ClientPool pool(&loop, server.port(), &tracker);
+  ClientPool pool(&loop, server.port(), &tracker, server.token());
   IdleSetup s{ctx, server, loop, pool, RssKiB(server.pid())};
   ctx.report->Set("idle 0 clients: server RSS (MiB)", kind, Mib(s.rss0_kib));
   Json steps = Json::array();

@@ -11,9 +11,11 @@ namespace {
 constexpr int64_t kDrainTimeoutNs = 30 * kNsPerSec;
 
 // Runs the producer for rest_seconds, then lets the requests in flight finish.
-ProducerResult Produce(EventLoop& loop, uint16_t port, const BenchOptions& o,
+ProducerResult Produce(EventLoop& loop, const ServerProcess& server, const BenchOptions& o,
                        const std::string& session_id) {
-  Producer producer(&loop, port, ProducerConfig{INT_MAX, o.rest_connections, 0, 1, {session_id}});
+  Producer producer(
+      &loop, server.port(),
+      ProducerConfig{INT_MAX, o.rest_connections, 0, 1, {session_id}, server.token()});
   producer.Start();
   loop.RunFor(static_cast<int64_t>(o.rest_seconds * kNsPerSec));
   producer.Stop();
@@ -43,10 +45,10 @@ void RestOnServer(BenchContext& ctx, ServerKind kind) {
   if (!StartWithBoards(ctx, kind, ChannelMode::kEverybody, 1, &server, &loop, &target)) return;
   Progress(name + ": " + label + ", " + FormatValue(o.rest_seconds) + " s");
   CpuSnapshot before = TakeCpuSnapshot(server.pid());
-  ProducerResult p = Produce(loop, server.port(), o, target[0].session_id);
+  ProducerResult p = Produce(loop, server, o, target[0].session_id);
   CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.pid()));
   int64_t rows = -1;
-  Status s = CountMessages(&loop, server.port(), &rows);
+  Status s = CountMessages(&loop, server.port(), server.token(), &rows);
   AddRows(ctx, kind, label, p, cpu);
   ctx.report->AddRun("rest", kind,
                      Json{{"run", label},

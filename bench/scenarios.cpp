@@ -15,6 +15,8 @@ bool RunScenario(const std::string& name, BenchContext& ctx) {
     RunIdle(ctx);
   else if (name == "connect")
     RunConnect(ctx);
+  else if (name == "login-storm")
+    RunLoginStorm(ctx);
   else
     return false;
   return true;
@@ -30,7 +32,7 @@ bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerPro
 bool StartWithBoards(BenchContext& ctx, ServerKind kind, ChannelMode mode, int boards,
                      ServerProcess* server, EventLoop* loop, std::vector<BoardSession>* out) {
   if (!StartServer(ctx, kind, mode, server)) return false;
-  Status s = CreateBoardSessions(loop, server->port(), boards, out);
+  Status s = CreateBoardSessions(loop, server->port(), server->token(), boards, out);
   ctx.report->Check(s.ok(), std::string(ServerName(kind)) + ": creating boards: " + s.message());
   return s.ok();
 }

@@ -10,6 +10,10 @@
 //            and bytes per client.
 //   idle     server RSS with 0 and growing numbers of idle clients, then one event to all.
 //   connect  new Socket.IO connections per second until N are open.
+//   login-storm  agor only: the paced fanout run quiet, then while L clients log in at once
+//            over and over (Argon2id on agor's worker thread): fan-out p99 must not move.
+// Every request and Socket.IO CONNECT to agor presents its admin's API key (ServerProcess's
+// token()); the peer has no authentication and gets none.
 #pragma once
 
 #include <string>
@@ -37,6 +41,7 @@ void RunRest(BenchContext& ctx);
 void RunBoards(BenchContext& ctx);
 void RunIdle(BenchContext& ctx);
 void RunConnect(BenchContext& ctx);
+void RunLoginStorm(BenchContext& ctx);
 
 // Runs the scenario called name; false for an unknown name.
 bool RunScenario(const std::string& name, BenchContext& ctx);

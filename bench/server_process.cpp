@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "bench/child.h"
 #include "bench/event_loop.h"
@@ -68,6 +69,9 @@ uint16_t FreeLoopbackPort() {
 Status ServerProcess::Start(ServerKind kind, ChannelMode mode, const ServerPaths& paths) {
   Stop();
   kind_ = kind;
+  token_.clear();
+  admin_email_.clear();
+  admin_password_.clear();
   tmp_dir_ = MakeTempDir();
   if (tmp_dir_.empty()) return Status::GeneralError("cannot create a temporary directory");
   Status s = kind == ServerKind::kAgor ? StartAgor(mode, paths) : StartPeer(mode, paths);
@@ -95,7 +99,24 @@ Status ServerProcess::StartAgor(ChannelMode mode, const ServerPaths& paths) {
   spec.stderr_path = tmp_dir_ + "/stderr.log";
   pid_ = Spawn(spec);
   if (pid_ < 0) return Status::GeneralError("fork failed");
-  return WaitForAgorUrl();
+  Status s = WaitForAgorUrl();
+  return s.ok() ? ReadCredentials() : s;
+}
+
+// agor writes the file before it listens: it is complete once the URL is printed. A daemon
+// without authentication (older than the file) gets no token.
+Status ServerProcess::ReadCredentials() {
+  std::ifstream in(tmp_dir_ + "/admin-credentials");
+  if (!in) return Status::OK();
+  std::stringstream text;
+  text << in.rdbuf();
+  Json j = Json::parse(text.str(), nullptr, false);
+  if (!j.is_object() || !j.value("api_key", Json()).is_string())
+    return Status::GeneralError("admin-credentials is not {email, password, api_key}");
+  token_ = j["api_key"].get<std::string>();
+  admin_email_ = j.value("email", "");
+  admin_password_ = j.value("password", "");
+  return Status::OK();
 }
 
 Status ServerProcess::StartPeer(ChannelMode mode, const ServerPaths& paths) {

@@ -1,7 +1,10 @@
 // ServerProcess: one server under test on loopback with a fresh temporary database, started and
 // stopped by the benchmark.
 //   agor: `<agor> serve --port 0 --db <tmp>/agor.db --channels <mode> --log-level warn`; the URL
-//         comes from its first stdout line `agor listening on http://127.0.0.1:PORT (db ...)`.
+//         comes from its first stdout line `agor listening on http://127.0.0.1:PORT (db ...)`;
+//         the admin's credentials from `<tmp>/admin-credentials`, written before it listens.
+//         Every client of agor presents the admin's API key (token()); logins use the email
+//         and password.
 //   peer: `node server.mjs` in the installed peer copy with PORT=<free port>
 //         DB=<tmp>/peer.sqlite QUIET=1 CHANNELS=everybody|board; ready when the port accepts.
 // The temporary directory (database, stdout/stderr logs) is removed by Stop().
@@ -43,6 +46,10 @@ class ServerProcess {
   ServerKind kind() const { return kind_; }
   pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }
+  // agor's admin API key, what every benchmark client presents; "" for the peer (no auth).
+  const std::string& token() const { return token_; }
+  const std::string& admin_email() const { return admin_email_; }
+  const std::string& admin_password() const { return admin_password_; }
   // The end of the server's stderr and stdout, for error messages.
   std::string LogTail() const;
 
@@ -51,11 +58,15 @@ class ServerProcess {
   Status StartPeer(ChannelMode mode, const ServerPaths& paths);
   Status WaitForAgorUrl();
   Status WaitForPort();
+  Status ReadCredentials();
 
   ServerKind kind_ = ServerKind::kAgor;
   std::string tmp_dir_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  std::string token_;
+  std::string admin_email_;
+  std::string admin_password_;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago; 0 on failure.

@@ -1,5 +1,6 @@
 #include "bench/sio_client.h"
 
+#include "base/status.h"
 #include "bench/event_loop.h"
 #include "server/wire/engineio.h"
 
@@ -29,7 +30,7 @@ void SioClient::OnText(std::string_view text) {
   }
   switch (packet.type) {
     case EngineType::kOpen:
-      SendText("40");
+      SendText(token_.empty() ? std::string("40") : "40" + Json{{"token", token_}}.dump());
       return;
     case EngineType::kPing:
       SendText(EncodeEnginePacket(EngineType::kPong, packet.data));

@@ -1,6 +1,8 @@
 // SioClient: a Socket.IO v5 client (Engine.IO v4, websocket transport only) on a WsClient, as
 // socket.io-client with transports:['websocket'] behaves on the wire (WIRE.md sections 1, 7):
 //   101 -> server `0{open}` -> client `40` -> server `40{"sid":...}` = connected;
+// with a token (agor's API key) the CONNECT carries it as `io(url, {auth: {token}})` does:
+// `40{"token":"..."}`. The peer has no authentication: its clients get no token.
 //   server `2` ping -> client `3` pong.
 // Events (`42[...]`) reach the Listener as the raw JSON array text, unparsed: the load generator
 // scans them instead of decoding each one. Acks (`43<id>[...]`) arrive the same way.
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "bench/ws_client.h"
 
@@ -33,6 +36,8 @@ class SioClient : public WsClient {
 
   // Connects to /socket.io/?EIO=4&transport=websocket, plus "&" + extra_query when not empty.
   bool Start(uint16_t port, std::string_view extra_query);
+  // The credential the next CONNECT presents ("" for none).
+  void set_token(std::string token) { token_ = std::move(token); }
   // Sends `42<id><args>` (args a JSON array text) and returns the ack id.
   int64_t Emit(std::string_view args);
 
@@ -53,6 +58,7 @@ class SioClient : public WsClient {
   int64_t started_ns_ = 0;
   int64_t connected_ns_ = 0;
   std::string emit_buf_;
+  std::string token_;
 };
 
 }  // namespace agor::bench

@@ -101,7 +101,7 @@ Status Node::Start(const NodeOptions& options) {
   if (!s.ok()) return s;
   paths_ = std::make_unique<AgentPaths>(RealFileSystem(), agent_dir);
   web_ = std::make_unique<WebServer>();
-  hub_ = std::make_unique<Hub>(options.channels);
+  hub_ = std::make_unique<Hub>(options.channels, &store_->access(), SystemClock());
   processes_ = std::make_unique<ProcessSupervisor>(
       [web = web_.get()](std::function<void()> fn) { web->Post(std::move(fn)); });
   tasks_ = std::make_unique<TaskManager>(
@@ -143,7 +143,8 @@ Status Node::Start(const NodeOptions& options) {
   socketio.replay_high_water =
       std::min(socketio.replay_high_water, options.engine.max_queue_bytes / 4);
   sockets_ = std::make_unique<SocketIoServer>(
-      store_.get(), dispatcher_.get(), hub_.get(), SystemClock(), options.retention,
+      store_.get(), dispatcher_.get(), auth_.get(), hub_.get(), SystemClock(),
+      options.retention,
       [web = web_.get()](int delay_ms, std::function<void()> fn) {
         if (delay_ms <= 0) return web->Post(std::move(fn));
         web->After(delay_ms, std::move(fn));

@@ -12,13 +12,19 @@ namespace agor {
 // transport hands them to its WsConnection at once, whose queue the server writes out.
 class EngineSession : public EngineSocket, public WsConnectionOwner {
  public:
-  EngineSession(EngineServer* server, std::string sid, std::string query, int64_t now)
-      : sid(std::move(sid)), server_(server), query_(std::move(query)) {
+  EngineSession(EngineServer* server, std::string sid, const HttpRequest& opening, int64_t now)
+      : sid(std::move(sid)),
+        server_(server),
+        query_(opening.query),
+        authorization_(opening.Header("authorization")),
+        remote_address_(opening.remote_address) {
     next_ping_ms = now + server_->options_.ping_interval_ms;
     unused_until_ms = now + server_->options_.ping_timeout_ms;
   }
 
   const std::string& query() const override { return query_; }
+  const std::string& authorization() const override { return authorization_; }
+  const std::string& remote_address() const override { return remote_address_; }
   void Send(std::string_view frame) override;
   void Send(const SharedFrame& frame) override;
   size_t queued_bytes() const override { return ws ? ws->buffered_bytes() : outbox_bytes; }
@@ -44,6 +50,8 @@ class EngineSession : public EngineSocket, public WsConnectionOwner {
  private:
   EngineServer* server_;
   std::string query_;
+  std::string authorization_;  // bounded by the HTTP parser's header limits
+  std::string remote_address_;
 };
 
 namespace {
@@ -155,7 +163,7 @@ EngineSession* EngineServer::Find(const std::string& sid) {
 
 EngineSession* EngineServer::Create(const HttpRequest& req) {
   std::string sid = NewToken();
-  auto session = std::make_unique<EngineSession>(this, sid, req.query, clock_->NowMillis());
+  auto session = std::make_unique<EngineSession>(this, sid, req, clock_->NowMillis());
   EngineSession* raw = session.get();
   sessions_.emplace(sid, std::move(session));
   ++stats_->sockets;

@@ -46,6 +46,10 @@ class EngineSocket {
   virtual ~EngineSocket() = default;
   // The query of the request that opened the session (raw, e.g. "EIO=4&board_id=a").
   virtual const std::string& query() const = 0;
+  // What else that request said (the polling handshake, or the WebSocket upgrade of a session
+  // opened on WebSocket): its Authorization header ("" when none) and the peer's IP address.
+  virtual const std::string& authorization() const = 0;
+  virtual const std::string& remote_address() const = 0;
   // Queues one complete Engine.IO message frame ("42[...]", "40{...}").
   virtual void Send(std::string_view frame) = 0;
   virtual void Send(const SharedFrame& frame) = 0;

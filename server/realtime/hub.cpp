@@ -74,11 +74,20 @@ void Hub::LeaveSession(Subscriber* s, const std::string& session_id) {
   Leave(&sessions_, session_id, s);
 }
 
+// Events every client may be routed; the policy then keeps each to those who may see it.
 bool Hub::IsGlobal(const Event& ev) {
-  return ev.service == "boards" || ev.service == "repos" || ev.board_id.empty();
+  return ev.board_id.empty() || ev.service == "boards" || ev.service == "board-members" ||
+         ev.service == "repos";
+}
+
+bool Hub::Allowed(const Subscriber& s, const Event& ev, int64_t now_ms) const {
+  const Caller& c = s.caller;
+  if (!c.authenticated() || (c.expires_ms != 0 && c.expires_ms <= now_ms)) return false;
+  return access_->CanSee(c.user_id, ev);
 }
 
 bool Hub::Wants(const Subscriber& s, const Event& ev) const {
+  if (!Allowed(s, ev, clock_->NowMillis())) return false;
   if (mode_ == ChannelMode::kEverybody || IsGlobal(ev)) return true;
   return s.boards.count(ev.board_id) || s.sessions.count(ev.session_id);
 }
@@ -118,25 +127,29 @@ std::string Hub::EncodeFrameFor(const Subscriber& s, const Event& ev) {
   return s.log_entries && ev.seq > 0 ? EncodeLogFrame(ev) : EncodeFrame(ev);
 }
 
+// The clock is read once per event: every recipient is judged at the same instant.
 size_t Hub::Publish(const Event& ev) {
   if (all_.empty()) return 0;
   LazyFrames frames(ev);
-  if (mode_ == ChannelMode::kEverybody || IsGlobal(ev)) {
-    for (Subscriber* s : all_) s->socket->Send(frames.For(*s));
-    return all_.size();
-  }
+  const int64_t now = clock_->NowMillis();
   size_t sent = 0;
+  auto send = [&](Subscriber* s) {
+    if (!Allowed(*s, ev, now)) return;
+    s->socket->Send(frames.For(*s));
+    ++sent;
+  };
+  if (mode_ == ChannelMode::kEverybody || IsGlobal(ev)) {
+    for (Subscriber* s : all_) send(s);
+    return sent;
+  }
   auto board = boards_.find(ev.board_id);
   if (board != boards_.end()) {
-    for (Subscriber* s : board->second) s->socket->Send(frames.For(*s));
-    sent += board->second.size();
+    for (Subscriber* s : board->second) send(s);
   }
   auto session = sessions_.find(ev.session_id);
   if (session != sessions_.end()) {
     for (Subscriber* s : session->second) {
-      if (s->boards.count(ev.board_id)) continue;  // already sent through the board
-      s->socket->Send(frames.For(*s));
-      ++sent;
+      if (!s->boards.count(ev.board_id)) send(s);  // else already judged through the board
     }
   }
   return sent;

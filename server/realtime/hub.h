@@ -1,9 +1,17 @@
 // Hub: the connected Socket.IO clients and their channels, and the fan-out of committed events.
 //
-// Routing (boards mode): boards and repos events, and any event without a board, go to every
-// connected client (board lists stay live); a session's, task's or message's event goes to
-// the clients that joined its board and those that joined its session, each at most once.
-// Everybody mode: every event to every client (the seed's v0.1).
+// Routing (boards mode): boards, board-members, users, api-keys and repos events, and any
+// event without a board, go to every connected client (board lists stay live, and a removed
+// member hears of their removal without being on the board's channel); a session's, task's or
+// message's event goes to the clients that joined its board and those that joined its
+// session, each at most once. Everybody mode: every event to every client (the seed's v0.1).
+//
+// Privacy: on top of the routing, a client gets an event only when its caller is
+// authenticated, its credential unexpired (expires_ms 0 or after now) and the store's
+// AccessPolicy lets that user see the event (store/access_policy.h). An unauthenticated
+// connection gets nothing; one whose token expires stops getting events at that moment; a
+// revocation holds from its commit, because the store applies it to the policy before
+// publishing. Both modes, and recovery replays (Wants), use this one check.
 //
 // Publishing costs time in proportion to the recipients, never to all connections: channels
 // map straight to their members, and each event is serialized once into a SharedFrame that
@@ -23,7 +31,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/clock.h"
 #include "server/net/web_server.h"
+#include "server/wire/service_call.h"
+#include "store/access_policy.h"
 #include "store/event_log.h"
 
 namespace agor {
@@ -38,11 +49,14 @@ struct Subscriber {
   std::unordered_set<std::string> boards;
   std::unordered_set<std::string> sessions;
   bool log_entries = false;  // opted in to log-entry frames (see above)
+  Caller caller;             // who the connection is: "" until it authenticates
 };
 
 class Hub {
  public:
-  explicit Hub(ChannelMode mode) : mode_(mode) {}
+  // `access` (the store's policy) and `clock` are borrowed and must outlive the hub.
+  Hub(ChannelMode mode, const AccessPolicy* access, Clock* clock)
+      : mode_(mode), access_(access), clock_(clock) {}
 
   ChannelMode mode() const { return mode_; }
   void Add(Subscriber* s);
@@ -52,9 +66,11 @@ class Hub {
   void JoinSession(Subscriber* s, const std::string& session_id);
   void LeaveSession(Subscriber* s, const std::string& session_id);
 
-  // Whether `s` receives `ev` under the routing rules (recovery replays with it).
+  // Whether `s` receives `ev` under the routing and privacy rules (recovery replays with it).
   bool Wants(const Subscriber& s, const Event& ev) const;
-  // Sends `ev` to its recipients; returns how many got it.
+  // Whether the caller of `s` may receive `ev` at `now_ms`, whatever its channels.
+  bool Allowed(const Subscriber& s, const Event& ev, int64_t now_ms) const;
+  // Sends `ev` to its recipients allowed to see it; returns how many got it.
   size_t Publish(const Event& ev);
   size_t size() const { return all_.size(); }
 
@@ -69,6 +85,8 @@ class Hub {
   static bool IsGlobal(const Event& ev);
 
   ChannelMode mode_;
+  const AccessPolicy* access_;
+  Clock* clock_;
   std::unordered_set<Subscriber*> all_;
   std::unordered_map<std::string, std::unordered_set<Subscriber*>> boards_;
   std::unordered_map<std::string, std::unordered_set<Subscriber*>> sessions_;

@@ -6,26 +6,13 @@
 
 #include "base/ids.h"
 #include "base/log.h"
+#include "server/realtime/socketio_client.h"
 #include "server/wire/http_types.h"
 
 namespace agor {
-
-// One Socket.IO connection's protocol state.
-struct Client {
-  Subscriber sub;
-  bool connected = false;
-  bool replaying = false;                 // a recovery is being sent, CONNECT reply pending
-  std::vector<std::string> query_boards;  // the handshake's boards, joined once connected
-  std::string pid;
-};
-
 namespace {
 
 constexpr int kReplayWaitMs = 5;  // how often a paused recovery looks at the client's queue
-
-Json SubscriptionRecord(const char* field, const std::string& id) {
-  return Json{{"id", id}, {field, id}};
-}
 
 bool ParseOffset(const Json& offset, int64_t* out) {
   if (!offset.is_string()) return false;
@@ -52,10 +39,12 @@ std::vector<std::string> SplitIds(const std::string& list) {
 
 }  // namespace
 
-SocketIoServer::SocketIoServer(Store* store, Services* services, Hub* hub, Clock* clock,
-                               Retention retention, Post post, SocketIoOptions options)
+SocketIoServer::SocketIoServer(Store* store, Services* services, CredentialResolver* credentials,
+                               Hub* hub, Clock* clock, Retention retention, Post post,
+                               SocketIoOptions options)
     : store_(store),
       services_(services),
+      credentials_(credentials),
       hub_(hub),
       clock_(clock),
       retention_(retention),
@@ -77,7 +66,7 @@ void SocketIoServer::OnClose(EngineSocket* socket, const std::string& reason) {
   if (it == clients_.end()) return;
   hub_->Remove(&it->second->sub);
   Log(LogLevel::kDebug, "socket closed: " + reason);
-  clients_.erase(it);
+  clients_.erase(it);  // a posted wait or replay holds a weak_ptr: it finds nothing
 }
 
 void SocketIoServer::OnMessage(EngineSocket* socket, std::string_view payload) {
@@ -86,11 +75,12 @@ void SocketIoServer::OnMessage(EngineSocket* socket, std::string_view payload) {
   Client* c = it->second.get();
   SocketPacket packet;
   Status s = DecodeSocketPacket(payload, &packet);
+  const bool connected = c->state != ClientState::kOpen;
   // A refused call the client numbered is answered, as Feathers answers every call; any
   // other refusal closes the connection, as stock socket.io does.
-  if (!s.ok() && c->connected && packet.type == SocketType::kEvent && packet.ack_id &&
+  if (!s.ok() && connected && packet.type == SocketType::kEvent && packet.ack_id &&
       packet.nsp == "/") {
-    return Answer(c, *packet.ack_id, s, Json());
+    return Finish(it->second, Reserve(c, *packet.ack_id), s, Json(), std::nullopt);
   }
   if (!s.ok()) return socket->Close("parse error: " + s.message());
   if (packet.nsp != "/") {
@@ -104,27 +94,59 @@ void SocketIoServer::OnMessage(EngineSocket* socket, std::string_view payload) {
     case SocketType::kDisconnect:
       return socket->Close("client namespace disconnect");
     case SocketType::kEvent:
-      if (!c->connected) return socket->Close("event before CONNECT");
+      if (!connected) return socket->Close("event before CONNECT");
       return OnEvent(c, std::move(packet));
     default:  // clients never ack the server's events in Feathers; nothing else is valid
       return;
   }
 }
 
-// A refused handshake query is a CONNECT_ERROR: the connection stays, the client may retry.
+// A refused handshake (query, token, board) is a CONNECT_ERROR: the connection stays, the
+// client may retry. The reply goes out before any replay, which waits for a caller.
 void SocketIoServer::OnConnect(Client* c, const SocketPacket& packet) {
-  if (c->connected || c->replaying)
+  if (c->state != ClientState::kOpen)
     return c->sub.socket->Close("second CONNECT on the same namespace");
-  Status s = BoardsFromQuery(c->sub.socket->query(), &c->query_boards);
-  if (s.ok()) s = EventFormatFromQuery(c->sub.socket->query(), &c->sub.log_entries);
-  if (!s.ok()) return c->sub.socket->Send(EncodeConnectError(s.message(), s.data()));
-  int64_t offset = 0;
-  if (!Restore(c, packet.data, &offset)) {
-    c->pid = NewToken();
-    return FinishConnect(c);
+  Status s = Handshake(c, packet.data);
+  if (!s.ok()) {
+    c->sub.caller = Caller();
+    if (s.code() == Code::kNotAuthenticated) {  // Feathers' error JSON, as its clients expect
+      return c->sub.socket->Send("44" + s.ToJsonText());
+    }
+    return c->sub.socket->Send(EncodeConnectError(s.message(), s.data()));
   }
-  c->replaying = true;
+  int64_t offset = 0;
+  const bool recovered = Restore(c, packet.data, &offset);
+  if (!recovered) c->pid = NewToken();
+  c->sub.socket->Send(EncodeConnect(Json{{"sid", NewToken()}, {"pid", c->pid}}));
+  if (!recovered) return JoinHub(c);
+  c->replay_offset = offset;
+  if (!c->sub.caller.authenticated()) return WaitForAuthentication(c);
+  Admit(c);
+  c->state = ClientState::kReplaying;
   ReplaySlice(clients_.at(c->sub.socket), offset);
+}
+
+// The handshake's query and credentials: the caller (when a token came) and the boards.
+Status SocketIoServer::Handshake(Client* c, const Json& auth) {
+  const std::string& query = c->sub.socket->query();
+  Status s = EventFormatFromQuery(query, &c->sub.log_entries);
+  std::vector<std::string> ids;
+  if (s.ok()) s = BoardIdsFromQuery(query, &ids);
+  if (s.ok()) s = AuthenticateAtConnect(c, auth);
+  if (!s.ok()) return s;
+  c->query_boards.clear();
+  c->query_raw = !c->sub.caller.authenticated();
+  if (c->query_raw) {  // judged once the client authenticates: nothing to tell before
+    c->query_boards = std::move(ids);
+    return Status::OK();
+  }
+  for (const auto& id : ids) {
+    std::string full;
+    s = ResolveVisible(*c, true, id, &full);
+    if (!s.ok()) return s;
+    c->query_boards.push_back(full);
+  }
+  return Status::OK();
 }
 
 // `?agor_events=log` in the handshake: logged events as their log entries (hub.h).
@@ -138,23 +160,18 @@ Status SocketIoServer::EventFormatFromQuery(const std::string& query, bool* log_
   return Status::OK();
 }
 
-// `?board_id=a,b` in the handshake: each a board that exists (short ids resolve).
-Status SocketIoServer::BoardsFromQuery(const std::string& query, std::vector<std::string>* boards) {
-  boards->clear();
-  std::vector<std::string> ids = SplitIds(QueryParam(query, "board_id"));
-  if (ids.size() > options_.max_query_boards) {
+// `?board_id=a,b` in the handshake: at most max_query_boards ids, each ASCII.
+Status SocketIoServer::BoardIdsFromQuery(const std::string& query, std::vector<std::string>* ids) {
+  *ids = SplitIds(QueryParam(query, "board_id"));
+  if (ids->size() > options_.max_query_boards) {
     return Status::BadRequest("Too many board ids in the handshake (max " +
                               std::to_string(options_.max_query_boards) + ")");
   }
-  for (const auto& id : ids) {
+  for (const auto& id : *ids) {
     // Ids are ASCII: anything else is refused without echoing bytes that may not be UTF-8.
     if (std::any_of(id.begin(), id.end(), [](char ch) { return ch & 0x80; })) {
       return Status::BadRequest("A board id in the handshake is not an id");
     }
-    std::string full;
-    Status s = store_->ResolveId("boards", id, &full);
-    if (!s.ok()) return s;
-    boards->push_back(full);
   }
   return Status::OK();
 }
@@ -179,11 +196,24 @@ bool SocketIoServer::Restore(Client* c, const Json& auth, int64_t* offset) {
   return true;
 }
 
+// A recovery without a caller: the replay starts when the client authenticates
+// (OnAuthenticated), or never, if it has not within recovery_auth_ms.
+void SocketIoServer::WaitForAuthentication(Client* c) {
+  c->state = ClientState::kAwaitingAuth;
+  Weak weak = clients_.at(c->sub.socket);
+  post_(options_.recovery_auth_ms, [this, weak] {
+    std::shared_ptr<Client> client = weak.lock();
+    if (!client || client->state != ClientState::kAwaitingAuth) return;
+    Log(LogLevel::kInfo, "recovery of " + client->pid + " dropped: no authentication in time");
+    JoinHub(client.get());
+  });
+}
+
 // One turn of a recovery: sends up to `replay_slice` of the events after `offset` the client
-// would have received, then posts the next turn. The open batch is committed first, so no
-// event read here can still roll back or be published live again; the turn that reads the
-// log's end connects the client before anything else can commit.
-void SocketIoServer::ReplaySlice(const std::weak_ptr<Client>& weak, int64_t offset) {
+// may see, then posts the next turn. The open batch is committed first, so no event read
+// here can still roll back or be published live again; the turn that reads the log's end
+// joins the client's channels before anything else can commit.
+void SocketIoServer::ReplaySlice(const Weak& weak, int64_t offset) {
   std::shared_ptr<Client> c = weak.lock();
   if (!c) return;  // the client left meanwhile
   if (c->sub.socket->queued_bytes() > options_.replay_high_water) {
@@ -202,26 +232,26 @@ void SocketIoServer::ReplaySlice(const std::weak_ptr<Client>& weak, int64_t offs
     offset = ev.seq;
     if (c->sub.socket->queued_bytes() > options_.replay_high_water) break;  // let it drain
   }
-  if (sent == events.size() && events.size() < options_.replay_slice) {
-    return FinishConnect(c.get());
-  }
+  if (sent == events.size() && events.size() < options_.replay_slice) return JoinHub(c.get());
   post_(0, [this, weak, offset] { ReplaySlice(weak, offset); });
 }
 
-void SocketIoServer::FinishConnect(Client* c) {
-  c->replaying = false;
+// The client goes live: its channels (restored and from the handshake) joined, in the hub.
+void SocketIoServer::JoinHub(Client* c) {
   JoinChannels(c);
-  c->connected = true;
+  c->state = ClientState::kConnected;
   hub_->Add(&c->sub);
   SaveState(*c);
-  c->sub.socket->Send(EncodeConnect(Json{{"sid", NewToken()}, {"pid", c->pid}}));
 }
 
-// Joins the hub's channels for the restored subscriptions and the handshake's boards.
+// Joins the hub's channels for the restored subscriptions and the handshake's boards (those
+// still waiting for a caller stay aside).
 void SocketIoServer::JoinChannels(Client* c) {
   std::set<std::string> boards(c->sub.boards.begin(), c->sub.boards.end());
-  boards.insert(c->query_boards.begin(), c->query_boards.end());
-  c->query_boards.clear();
+  if (!c->query_raw) {
+    boards.insert(c->query_boards.begin(), c->query_boards.end());
+    c->query_boards.clear();
+  }
   c->sub.boards.clear();
   for (const auto& b : boards) hub_->JoinBoard(&c->sub, b);
   std::vector<std::string> sessions(c->sub.sessions.begin(), c->sub.sessions.end());
@@ -238,34 +268,69 @@ void SocketIoServer::OnEvent(Client* c, SocketPacket packet) {
       !services_->HasService(call.path)) {
     s = Status::NotFound("Service '" + call.path + "' not found");
   }
-  Json result;
-  if (s.ok() && call.path == "subscriptions") {
-    s = CallSubscriptions(c, call, &result);
-  } else if (s.ok()) {
-    s = services_->Call({call.method_name, call.path, call.id, call.data, call.query}, &result);
-  }
   std::optional<CallReport> report;
   if (options_.on_call) report = CallReport{call.path, call.method_name, false, started_us};
-  if (!ack) {  // no ack id: the caller wants no answer
-    if (report) Report(std::move(*report), s.ok());
-    return;
+  std::optional<uint64_t> slot;
+  if (ack) {  // no ack id: the caller wants no answer
+    slot = Reserve(c, *ack);
+    if (!slot) return;  // closed
   }
-  Answer(c, *ack, s, std::move(result), std::move(report));
+  const Weak weak = clients_.at(c->sub.socket);
+  Json result;
+  if (s.ok() && call.path != "authentication") s = CheckExpiry(c->sub.caller, clock_->NowMillis());
+  if (s.ok() && call.path == "subscriptions") s = CallSubscriptions(c, call, &result);
+  if (!s.ok() || call.path == "subscriptions")
+    return Finish(weak, slot, s, std::move(result), report);
+  CallService(c, {call.method_name, call.path, call.id, call.data, call.query, c->sub.caller}, slot,
+              std::move(report));
 }
 
-// Answered once what the call wrote (or read of a batch still open) is committed, so the
-// acks of a client's calls leave in the order of the calls.
-void SocketIoServer::Answer(Client* c, int64_t ack_id, const Status& s, Json result,
-                            std::optional<CallReport> report) {
-  std::weak_ptr<Client> weak = clients_.at(c->sub.socket);
-  store_->AfterCommit([this, weak, id = ack_id, s, result = std::move(result),
+// The call goes to the services with the client's caller; an answer of `authentication`
+// changes the caller.
+void SocketIoServer::CallService(Client* c, ServiceCall call, std::optional<uint64_t> slot,
+                                 std::optional<CallReport> report) {
+  const Weak weak = clients_.at(c->sub.socket);
+  auto shared = std::make_shared<ServiceCall>(std::move(call));
+  services_->Call(*shared, [this, weak, shared, slot, report = std::move(report)](
+                               const Status& s, Json result, std::string) mutable {
+    std::shared_ptr<Client> client = weak.lock();
+    if (client && s.ok() && shared->path == "authentication") {
+      AfterAuthenticationCall(client.get(), *shared, result);
+    }
+    Finish(weak, slot, s, std::move(result), std::move(report));
+  });
+}
+
+// A place in the client's line of answers for a numbered call; none (and the connection
+// closed) when too many wait already.
+std::optional<uint64_t> SocketIoServer::Reserve(Client* c, int64_t ack_id) {
+  if (c->answers.size() >= options_.max_pending_calls) {
+    c->sub.socket->Close("too many calls awaiting their answers");
+    return std::nullopt;
+  }
+  c->answers.push_back(PendingAnswer{ack_id, false, ""});
+  return c->first_answer + c->answers.size() - 1;
+}
+
+// Answered once what the call wrote (or read of a batch still open) is committed; the ack
+// waits for the calls before it, so the acks of a client's calls leave in their order.
+void SocketIoServer::Finish(const Weak& weak, std::optional<uint64_t> slot, const Status& s,
+                            Json result, std::optional<CallReport> report) {
+  store_->AfterCommit([this, weak, slot, s, result = std::move(result),
                        report = std::move(report)](const Status& committed) {
     Status answer = s.ok() ? committed : s;
     if (report) Report(*report, answer.ok());
     std::shared_ptr<Client> client = weak.lock();
-    if (!client) return;  // the client left meanwhile
-    client->sub.socket->Send(answer.ok() ? EncodeResultAck(id, result)
-                                         : EncodeErrorAck(id, answer));
+    if (!client || !slot || *slot < client->first_answer) return;  // left, or wants none
+    PendingAnswer& pending = client->answers[*slot - client->first_answer];
+    const int64_t id = pending.ack_id;
+    pending.frame = answer.ok() ? EncodeResultAck(id, result) : EncodeErrorAck(id, answer);
+    pending.ready = true;
+    while (!client->answers.empty() && client->answers.front().ready) {
+      client->sub.socket->Send(client->answers.front().frame);
+      client->answers.pop_front();
+      ++client->first_answer;
+    }
   });
 }
 
@@ -274,87 +339,6 @@ void SocketIoServer::Report(CallReport report, bool ok) const {
   report.ok = ok;
   report.micros = SteadyClock()->NowMicros() - report.micros;
   options_.on_call(report);
-}
-
-Status SocketIoServer::CallSubscriptions(Client* c, const FeathersCall& call, Json* result) {
-  switch (call.method) {
-    case FeathersMethod::kFind:
-      *result = ListSubscriptions(*c);
-      return Status::OK();
-    case FeathersMethod::kCreate:
-      return Subscribe(c, call.data, result);
-    case FeathersMethod::kRemove:
-      return Unsubscribe(c, call.id, result);
-    default:
-      return Status::MethodNotAllowed(std::string("Method '") + call.method_name +
-                                      "' is not supported by subscriptions");
-  }
-}
-
-// create({board_id}) or create({session_id}): the record must exist (short ids resolve).
-Status SocketIoServer::Subscribe(Client* c, const Json& data, Json* result) {
-  bool board = data.is_object() && data.size() == 1 && data.contains("board_id");
-  bool session = data.is_object() && data.size() == 1 && data.contains("session_id");
-  if (!board && !session) {
-    return Status::BadRequest("subscriptions.create takes {board_id} or {session_id}");
-  }
-  const char* field = board ? "board_id" : "session_id";
-  const Json& id = data[field];
-  if (!id.is_string()) return Status::BadRequest(std::string(field) + " must be a string");
-  std::string full;
-  Status s = store_->ResolveId(board ? "boards" : "sessions", id.get<std::string>(), &full);
-  if (!s.ok()) return s;
-  const auto& joined = board ? c->sub.boards : c->sub.sessions;
-  if (!joined.count(full) &&
-      c->sub.boards.size() + c->sub.sessions.size() >= options_.max_subscriptions) {
-    return Status(Code::kTooManyRequests, "Too many subscriptions on this connection (max " +
-                                              std::to_string(options_.max_subscriptions) + ")");
-  }
-  if (board) hub_->JoinBoard(&c->sub, full);
-  if (session) hub_->JoinSession(&c->sub, full);
-  SaveChannel(*c, board ? "boards" : "sessions", full, true);
-  *result = SubscriptionRecord(field, full);
-  return Status::OK();
-}
-
-Status SocketIoServer::Unsubscribe(Client* c, const Json& id_json, Json* result) {
-  if (!id_json.is_string()) return Status::MethodNotAllowed("Can not remove multiple entries");
-  std::string id = id_json.get<std::string>();
-  const bool board = c->sub.boards.count(id) > 0;
-  if (board) {
-    hub_->LeaveBoard(&c->sub, id);
-    *result = SubscriptionRecord("board_id", id);
-  } else if (c->sub.sessions.count(id)) {
-    hub_->LeaveSession(&c->sub, id);
-    *result = SubscriptionRecord("session_id", id);
-  } else {
-    return Status::NotFound("No record found for id '" + id + "'");
-  }
-  SaveChannel(*c, board ? "boards" : "sessions", id, false);
-  return Status::OK();
-}
-
-Json SocketIoServer::ListSubscriptions(const Client& c) const {
-  Json out = Json::array();
-  for (const auto& b : c.sub.boards) out.push_back(SubscriptionRecord("board_id", b));
-  for (const auto& s : c.sub.sessions) out.push_back(SubscriptionRecord("session_id", s));
-  return out;
-}
-
-// One channel joined or left: a row of the pid's state, whatever else it holds.
-void SocketIoServer::SaveChannel(const Client& c, const char* kind, const std::string& id,
-                                 bool joined) {
-  Status s = store_->SetClientChannel(c.pid, kind, id, joined);
-  if (!s.ok()) Log(LogLevel::kWarn, "cannot save client state: " + s.message());
-}
-
-// The whole state, once per CONNECT.
-void SocketIoServer::SaveState(const Client& c) {
-  Json state{{"boards", Json::array()}, {"sessions", Json::array()}};
-  for (const auto& b : c.sub.boards) state["boards"].push_back(b);
-  for (const auto& s : c.sub.sessions) state["sessions"].push_back(s);
-  Status s = store_->SaveClientState(c.pid, state);
-  if (!s.ok()) Log(LogLevel::kWarn, "cannot save client state: " + s.message());
 }
 
 }  // namespace agor

@@ -1,19 +1,46 @@
 // SocketIoServer: the Socket.IO v5 + Feathers layer over Engine.IO sessions. It owns one Client
-// per session: CONNECT (with connection-state recovery), DISCONNECT, Feathers calls answered
-// error-first through the Services (the api layer's dispatcher), and the `subscriptions` service
-// that joins channels.
+// per session: CONNECT (with authentication and connection-state recovery), DISCONNECT,
+// Feathers calls answered error-first through the Services (the api layer's dispatcher), and
+// the `subscriptions` service that joins channels.
+//
+// Identity: each client has a Caller (hub.h's Subscriber), set from the CONNECT packet's auth
+// payload `{token}` (socket.io-client merges `pid`/`offset` into the same object), else from
+// the handshake's `Authorization: Bearer <token>` header, else by a successful `create` on
+// `authentication` (its answer's accessToken, resolved like the others); a successful `remove`
+// on `authentication` clears it. The token is a JWT or an API key, at most kMaxCredentialBytes; a
+// refused one at CONNECT is a CONNECT_ERROR carrying the Feathers error JSON (`jwt expired`,
+// `Invalid authentication information`) and the client may CONNECT again. Every call goes
+// through Services::Call with the client's Caller; once the caller's token has expired, calls
+// (but `authentication`) answer 401 `jwt expired` and the Hub gives it no more events. An
+// unauthenticated client receives no event at all.
+//
+// Answers: each numbered call gets its ack once its answer is known and what it wrote is
+// committed, in the order of the calls, even when an earlier call answers later (a password
+// hash on a worker thread): at most `max_pending_calls` wait per client, past which the
+// connection is closed.
 //
 // Recovery: the CONNECT reply carries a `pid` whose subscriptions are kept in the store. A
-// client reconnecting with {pid, offset} gets its subscriptions back and, before the CONNECT
-// reply (as stock socket.io does), every event after `offset` it would have received, read
-// from the durable event log: this holds across daemon restarts. When events after the offset
-// were pruned, or the pid is unknown, the client gets a fresh pid and is told it was not
-// recovered. The replay goes out `replay_slice` events per loop turn (posted), so a long one
-// never holds the loop, and waits while the client's queue is past `replay_high_water`, so a
-// long one is not dropped as a slow reader (one that never reads misses its pings and goes);
-// the client joins its channels in the turn that reads the log's end,
-// after committing the open batch, so each event reaches it once, in order, from the log or
-// live.
+// client reconnecting with {pid, offset} gets its pid back in the CONNECT reply, then, once it
+// is authenticated (at CONNECT, or by its first `create authentication` within
+// `recovery_auth_ms`), every event after `offset` it may see now, read from the durable event
+// log (so this holds across daemon restarts), then joins its channels. A client that does not
+// authenticate in time loses the replay: its recovery is dropped (logged), it stays connected
+// with its restored channels and gets nothing until it authenticates, then only live events.
+// When events after the offset were pruned, or the pid is unknown, the client gets a fresh pid
+// and is told it was not recovered. The replay goes out `replay_slice` events per loop turn
+// (posted), so a long one never holds the loop, and waits while the client's queue is past
+// `replay_high_water`, so a long one is not dropped as a slow reader (one that never reads
+// misses its pings and goes); the client joins its channels in the turn that reads the log's
+// end, after committing the open batch, so each event reaches it once, in order, from the log
+// or live. The wait for authentication is a posted task holding only a weak reference: a
+// client that closes makes it inert.
+//
+// Channels: `subscriptions` needs an authenticated caller (401); joining a board or session
+// the caller may not see answers NotFound exactly like a missing one. On connect, and again
+// whenever the client authenticates, channels the caller may not see are left. The
+// handshake's `?board_id=a,b` is checked against the caller when one is known at CONNECT (an
+// invisible board is a CONNECT_ERROR like a missing one); otherwise the boards are joined once
+// the client authenticates, invisible or missing ones skipped.
 //
 // A call refused before it reaches a service (its JSON breaks the entry rule, or its shape is
 // wrong) is answered with a 400 error ack when it has an ack id; the connection stays.
@@ -22,14 +49,16 @@
 // log entries (hub.h), live and in recovery replays; any other value is a CONNECT_ERROR.
 //
 // Bounds: a client joins at most `max_subscriptions` channels (429 past it); the handshake's
-// `?board_id=a,b` names at most `max_query_boards` boards, each of which must exist, or the
-// CONNECT gets a CONNECT_ERROR naming the first that does not.
+// `?board_id=a,b` names at most `max_query_boards` boards; a token is at most kMaxCredentialBytes;
+// a client has at most one recovery and `max_pending_calls` unanswered calls.
 //
 // Threading: the daemon's event loop only.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,6 +88,8 @@ struct SocketIoOptions {
   size_t max_query_boards = 100;       // ids in the handshake's ?board_id=a,b
   size_t replay_slice = 500;           // events a recovery sends per loop turn
   size_t replay_high_water = 1 << 20;  // a recovery waits while more is queued to the client
+  int recovery_auth_ms = 10000;        // how long a recovery waits for its authentication
+  size_t max_pending_calls = 10000;    // unanswered calls of one client; past it, closed
   // Optional: told of each call once answered (unanswered ones: once handled). Only when
   // set are calls timed and their names copied.
   std::function<void(const CallReport&)> on_call;
@@ -69,9 +100,10 @@ class SocketIoServer : public EngineHandler {
   // Runs a function on a later turn of the event loop, after `delay_ms` (0: next turn).
   using Post = std::function<void(int delay_ms, std::function<void()>)>;
 
-  // Everything is borrowed and must outlive the server (and the tasks it posts).
-  SocketIoServer(Store* store, Services* services, Hub* hub, Clock* clock, Retention retention,
-                 Post post, SocketIoOptions options = {});
+  // Everything is borrowed and must outlive the server (and the tasks it posts). `credentials`
+  // turns tokens into Callers (the api layer's Authenticator).
+  SocketIoServer(Store* store, Services* services, CredentialResolver* credentials, Hub* hub,
+                 Clock* clock, Retention retention, Post post, SocketIoOptions options = {});
   ~SocketIoServer() override;
 
   void OnOpen(EngineSocket* socket) override;
@@ -81,26 +113,47 @@ class SocketIoServer : public EngineHandler {
   size_t client_count() const { return clients_.size(); }
 
  private:
+  using Weak = std::weak_ptr<Client>;
+
+  // CONNECT and recovery (socketio_server.cpp).
   void OnConnect(Client* c, const SocketPacket& packet);
-  Status BoardsFromQuery(const std::string& query, std::vector<std::string>* boards);
+  Status Handshake(Client* c, const Json& auth);
+  Status BoardIdsFromQuery(const std::string& query, std::vector<std::string>* ids);
   Status EventFormatFromQuery(const std::string& query, bool* log_entries);
   bool Restore(Client* c, const Json& auth, int64_t* offset);
-  void ReplaySlice(const std::weak_ptr<Client>& weak, int64_t offset);
-  void FinishConnect(Client* c);
+  void WaitForAuthentication(Client* c);
+  void ReplaySlice(const Weak& weak, int64_t offset);
+  void JoinHub(Client* c);
   void JoinChannels(Client* c);
+  // Calls and their answers, in order.
   void OnEvent(Client* c, SocketPacket packet);
-  void Answer(Client* c, int64_t ack_id, const Status& s, Json result,
-              std::optional<CallReport> report = std::nullopt);
+  void CallService(Client* c, ServiceCall call, std::optional<uint64_t> slot,
+                   std::optional<CallReport> report);
+  std::optional<uint64_t> Reserve(Client* c, int64_t ack_id);
+  void Finish(const Weak& weak, std::optional<uint64_t> slot, const Status& s, Json result,
+              std::optional<CallReport> report);
   void Report(CallReport report, bool ok) const;
+  // Identity (socketio_auth.cpp).
+  Status AuthenticateAtConnect(Client* c, const Json& auth);
+  Status Authenticate(Client* c, const std::string& token);
+  void AfterAuthenticationCall(Client* c, const ServiceCall& call, const Json& result);
+  void OnAuthenticated(Client* c);
+  void Admit(Client* c);
+  bool CanSeeChannel(const Client& c, bool board, const std::string& id);
+  Status ResolveVisible(const Client& c, bool board, const std::string& id, std::string* full);
+  // The `subscriptions` service (socketio_subscriptions.cpp).
   Status CallSubscriptions(Client* c, const FeathersCall& call, Json* result);
   Status Subscribe(Client* c, const Json& data, Json* result);
   Status Unsubscribe(Client* c, const Json& id, Json* result);
+  void Join(Client* c, bool board, const std::string& id);
+  void Leave(Client* c, bool board, const std::string& id);
   Json ListSubscriptions(const Client& c) const;
   void SaveState(const Client& c);
   void SaveChannel(const Client& c, const char* kind, const std::string& id, bool joined);
 
   Store* store_;
   Services* services_;
+  CredentialResolver* credentials_;
   Hub* hub_;
   Clock* clock_;
   Retention retention_;

@@ -14,6 +14,7 @@
 // Thread-safety: implementations run on the daemon's event loop; Done runs there too.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -69,6 +70,12 @@ class Services {
   // True when `path` names a service (REST answers 404 "Path ... not found" otherwise).
   virtual bool HasService(const std::string& path) const = 0;
 };
+
+// The longest credential a transport hands to a resolver (a Socket.IO CONNECT auth token or
+// handshake header): longer ones are refused unread, so a client cannot make the daemon
+// verify megabytes. Far above a JWT agor issues (~300 bytes) or an API key;
+// the same bound as server/api/jwt.h's kMaxTokenBytes.
+constexpr size_t kMaxCredentialBytes = 4096;
 
 // Turns a credential a client presents (a JWT access token or an `agor_sk_` API key) into
 // its Caller: NotAuthenticated (401, Feathers' messages: "jwt expired" with data.name

@@ -3,31 +3,30 @@
 #include <catch2/catch.hpp>
 
 #include "server/realtime/engine_server.h"
+#include "tests/server/realtime/realtime_fixture.h"
 
 namespace agor {
 namespace {
 
-class FakeSocket : public EngineSocket {
- public:
-  const std::string& query() const override { return query_; }
-  void Send(std::string_view frame) override { frames.emplace_back(frame); }
-  void Send(const SharedFrame& frame) override {
-    frames.push_back(frame.text());
-    shared.push_back(frame.handle().get());
-  }
-  size_t queued_bytes() const override { return 0; }
-  void Close(const std::string&) override {}
-  std::vector<std::string> frames;
-  std::vector<const void*> shared;  // which prepared frame each Send(SharedFrame) queued
+using test::FakeSocket;
+using test::World;
 
- private:
-  std::string query_;
-};
-
+// A connection on the hub. The routing tests make it an admin's, whom the policy lets see
+// every event, so only the routing decides.
 struct Client {
-  Client() { sub.socket = &socket; }
+  Client() {
+    sub.socket = &socket;
+    sub.caller.user_id = admin_id;
+  }
+  static std::string admin_id;
   FakeSocket socket;
   Subscriber sub;
+};
+std::string Client::admin_id;
+
+// A world whose admin the routing tests' clients are.
+struct RoutingWorld : World {
+  RoutingWorld() { Client::admin_id = admin; }
 };
 
 Event MakeEvent(const char* service, const char* board, const char* session, int64_t seq) {
@@ -42,7 +41,8 @@ Event MakeEvent(const char* service, const char* board, const char* session, int
 }
 
 TEST_CASE("boards mode routes by board and session, each recipient once", "[hub]") {
-  Hub hub(ChannelMode::kBoards);
+  RoutingWorld w;
+  Hub hub(ChannelMode::kBoards, &w.store->access(), &w.clock);
   Client on_a, on_b, on_s1, on_a_and_s1, none;
   for (Client* c : {&on_a, &on_b, &on_s1, &on_a_and_s1, &none}) hub.Add(&c->sub);
   hub.JoinBoard(&on_a.sub, "A");
@@ -69,7 +69,8 @@ TEST_CASE("boards mode routes by board and session, each recipient once", "[hub]
 }
 
 TEST_CASE("everybody mode sends every event to every client", "[hub]") {
-  Hub hub(ChannelMode::kEverybody);
+  RoutingWorld w;
+  Hub hub(ChannelMode::kEverybody, &w.store->access(), &w.clock);
   Client a, b;
   hub.Add(&a.sub);
   hub.Add(&b.sub);
@@ -85,7 +86,8 @@ TEST_CASE("events outside the log carry no offset", "[hub]") {
 
 TEST_CASE("connections that opted in get log entries, serialized once, others stock frames",
           "[hub]") {
-  Hub hub(ChannelMode::kBoards);
+  RoutingWorld w;
+  Hub hub(ChannelMode::kBoards, &w.store->access(), &w.clock);
   Client stock, entries1, entries2, elsewhere;
   entries1.sub.log_entries = entries2.sub.log_entries = elsewhere.sub.log_entries = true;
   for (Client* c : {&stock, &entries1, &entries2, &elsewhere}) hub.Add(&c->sub);
@@ -123,7 +125,8 @@ TEST_CASE("connections that opted in get log entries, serialized once, others st
 }
 
 TEST_CASE("events outside the log reach log-entry connections as stock frames", "[hub]") {
-  Hub hub(ChannelMode::kEverybody);
+  RoutingWorld w;
+  Hub hub(ChannelMode::kEverybody, &w.store->access(), &w.clock);
   Client entries;
   entries.sub.log_entries = true;
   hub.Add(&entries.sub);
@@ -132,6 +135,86 @@ TEST_CASE("events outside the log reach log-entry connections as stock frames", 
   hub.Publish(ev);
   REQUIRE(entries.socket.frames.size() == 1);
   CHECK(entries.socket.frames[0] == "42[\"messages streaming\",{\"x\":1}]");
+}
+
+// One connection of a given caller (or none).
+struct Viewer {
+  Viewer(const std::string& user, int64_t expires_ms = 0) {
+    sub.socket = &socket;
+    sub.caller.user_id = user;
+    sub.caller.expires_ms = expires_ms;
+  }
+  FakeSocket socket;
+  Subscriber sub;
+};
+
+TEST_CASE("an event reaches only authenticated, unexpired callers who may see it, in both modes",
+          "[hub]") {
+  const ChannelMode mode = GENERATE(ChannelMode::kEverybody, ChannelMode::kBoards);
+  World w;
+  Hub hub(mode, &w.store->access(), &w.clock);
+  Viewer nobody(""), admin(w.admin), alice(w.alice), bob(w.bob);
+  Viewer expired(w.alice, w.clock.now);  // expires at this very instant: already gone
+  Viewer later(w.alice, w.clock.now + 1000);
+  std::vector<Viewer*> all{&nobody, &admin, &alice, &bob, &expired, &later};
+  for (Viewer* v : all) {
+    hub.Add(&v->sub);
+    hub.JoinBoard(&v->sub, w.team);  // the channels never widen what the policy allows
+    hub.JoinBoard(&v->sub, w.priv);
+  }
+  auto got = [&] {
+    std::vector<size_t> counts;
+    for (Viewer* v : all) counts.push_back(v->socket.frames.size());
+    return counts;
+  };
+  CHECK(hub.Publish(MakeEvent("messages", w.priv.c_str(), "s1", 100)) == 3);
+  CHECK(got() == std::vector<size_t>{0, 1, 1, 0, 0, 1});
+  CHECK(hub.Publish(MakeEvent("messages", w.team.c_str(), "s2", 101)) == 4);
+  CHECK(got() == std::vector<size_t>{0, 2, 2, 1, 0, 2});
+  Event board = MakeEvent("boards", w.priv.c_str(), "", 102);
+  board.event = "patched";
+  CHECK(hub.Publish(board) == 3);
+  CHECK(got() == std::vector<size_t>{0, 3, 3, 1, 0, 3});
+  Event streamed = MakeEvent("messages", w.priv.c_str(), "s1", 0);
+  streamed.event = "streaming";
+  CHECK(hub.Publish(streamed) == 3);
+  CHECK_FALSE(hub.Wants(bob.sub, streamed));
+  CHECK(hub.Wants(alice.sub, streamed));
+  CHECK_FALSE(hub.Wants(nobody.sub, MakeEvent("repos", "", "", 103)));
+
+  // The token of `later` expires: from that instant it gets nothing.
+  w.clock.now += 1000;
+  CHECK(hub.Publish(MakeEvent("messages", w.team.c_str(), "s2", 104)) == 3);
+  CHECK(later.socket.frames.size() == 4);
+  CHECK_FALSE(hub.Wants(later.sub, MakeEvent("messages", w.team.c_str(), "s2", 105)));
+}
+
+TEST_CASE("revocation holds from its commit: the removed member hears of it, then nothing more",
+          "[hub]") {
+  const ChannelMode mode = GENERATE(ChannelMode::kEverybody, ChannelMode::kBoards);
+  World w;
+  Hub hub(mode, &w.store->access(), &w.clock);
+  w.store->SetCommitListener([&](const Event& ev) { hub.Publish(ev); });
+  std::string carol = w.User("carol@example.com", "member");
+  w.Member(w.priv, carol, "viewer");
+  Viewer alice(w.alice), carol_on(carol), bob(w.bob);
+  for (Viewer* v : {&alice, &carol_on, &bob}) hub.Add(&v->sub);
+  hub.JoinBoard(&alice.sub, w.priv);
+  hub.JoinBoard(&carol_on.sub, w.priv);
+  Json record;
+  REQUIRE(w.store->Patch("boards", w.priv, Json{{"description", "one"}}, &record).ok());
+  CHECK(alice.socket.frames.size() == 1);
+  CHECK(carol_on.socket.frames.size() == 1);
+  CHECK(bob.socket.frames.empty());
+
+  REQUIRE(w.store->Remove("board-members", w.alice_member, &record).ok());
+  REQUIRE(alice.socket.frames.size() == 2);  // the removal of themself
+  CHECK(alice.socket.frames[1].find("board-members removed") != std::string::npos);
+  CHECK(bob.socket.frames.empty());  // nothing tells bob a private board exists
+
+  REQUIRE(w.store->Patch("boards", w.priv, Json{{"description", "two"}}, &record).ok());
+  CHECK(alice.socket.frames.size() == 2);
+  CHECK(carol_on.socket.frames.size() == 3);
 }
 
 }  // namespace

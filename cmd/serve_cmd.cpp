@@ -45,7 +45,22 @@ struct ServeFlags {
   std::string agent_workdir;
   int64_t header_timeout_ms = 10000;
   int64_t body_timeout_ms = 10000;
+  std::string token_ttl = "24h";
 };
+
+// "3600" or "3600s", "30m", "24h", "7d" -> seconds, between 1 s and 365 days; false otherwise.
+bool ParseTokenTtl(const std::string& text, int64_t* seconds) {
+  if (text.empty() || text.size() > 12) return false;
+  size_t digits = text.find_first_not_of("0123456789");
+  if (digits == 0) return false;
+  std::string unit = digits == std::string::npos ? "s" : text.substr(digits);
+  int64_t scale = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+  if (scale == 0) return false;
+  int64_t value = std::stoll(text.substr(0, digits));  // at most 12 digits: no overflow
+  if (value < 1 || value > 365 * 86400 / scale) return false;
+  *seconds = value * scale;
+  return true;
+}
 
 const char* const kExamples = R"(examples:
   agor serve                                    # 127.0.0.1:3030, ~/.agor/agor.db
@@ -120,6 +135,16 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
                  "ms a request body may take beyond its size at 16 KiB/s")
       ->check(CLI::Range(int64_t{50}, int64_t{600000}))
       ->group("");
+  app.add_option("--token-ttl", f->token_ttl,
+                 "lifetime of the access tokens logins issue: seconds, or 30m, 24h, 7d")
+      ->envname("AGOR_TOKEN_TTL")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            int64_t seconds = 0;
+            return ParseTokenTtl(text, &seconds) ? std::string()
+                                                 : "a duration from 1s to 365d (3600, 30m, 24h)";
+          },
+          "DURATION"));
   app.footer(kExamples);
 }
 
@@ -144,6 +169,7 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.engine.ping_timeout_ms = f.ping_timeout_ms;
   o.stop_grace_ms = f.stop_grace_ms;
   o.agent_workdir = f.agent_workdir;
+  ParseTokenTtl(f.token_ttl, &o.token_ttl_s);  // checked by the flag's validator
   return o;
 }
 

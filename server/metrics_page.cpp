@@ -71,6 +71,12 @@ void MetricsPage::SocketCalls(MetricsText* out) const {
   out->Family("agor_socketio_call_errors_total", "counter",
               "Socket.IO Feathers calls answered with an error.");
   out->Sample("agor_socketio_call_errors_total", stats_->call_errors);
+  out->Family("agor_logins_total", "counter",
+              "Logins (`authentication` create, both transports) by result: ok, failed (bad "
+              "credentials), limited (refused by the brute-force bounds).");
+  out->Sample("agor_logins_total", {{"result", "ok"}}, stats_->logins_ok);
+  out->Sample("agor_logins_total", {{"result", "failed"}}, stats_->logins_failed);
+  out->Sample("agor_logins_total", {{"result", "limited"}}, stats_->logins_limited);
   const char* name = "agor_socketio_call_duration_seconds";
   out->Family(name, "histogram",
               "Socket.IO Feathers calls from arrival to acknowledgement (after their commit), "

@@ -77,8 +77,10 @@ Node::Node() = default;
 Node::~Node() {
   // A batch still open answers its waiting replies while their connections exist.
   if (store_) store_->Commit();
-  // Agents first (their callbacks post to the loop), then the connections, which refer to
+  // The hasher first: its workers join, and answers not yet run are dropped with the loop.
+  // Then agents (their callbacks post to the loop), then the connections, which refer to
   // the layers below them.
+  hasher_.reset();
   tasks_.reset();
   processes_.reset();
   paths_.reset();
@@ -90,6 +92,7 @@ Node::~Node() {
 Status Node::Start(const NodeOptions& options) {
   options_ = options;
   Status s = Store::Open(options.store, SystemClock(), &store_);
+  if (s.ok()) s = Bootstrap();
   if (!s.ok()) return s;
   stats_.started_ms = SystemClock()->NowMillis();
   std::string agent_dir;  // after Open, which created the database's folder
@@ -110,15 +113,18 @@ Status Node::Start(const NodeOptions& options) {
       processes_.get(), paths_.get(), SystemClock(),
       [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); },
       options.stop_grace_ms);
-  dispatcher_ = std::make_unique<Dispatcher>(store_.get());
+  dispatcher_ = std::make_unique<Dispatcher>(store_.get(), SystemClock());
+  s = WireAuth();
+  if (!s.ok()) return s;
   // The agents' routes: registered here so the api layer does not know the agents.
+  dispatcher_->AddRecordRoute("sessions", "prompt",
+                              [tasks = tasks_.get()](const std::string& id, const Json& data,
+                                                     const Caller& caller, Json* result) {
+                                return tasks->Prompt(id, data, result, caller.user_id);
+                              });
   dispatcher_->AddRecordRoute(
-      "sessions", "prompt",
-      [tasks = tasks_.get()](const std::string& id, const Json& data, Json* result) {
-        return tasks->Prompt(id, data, result);
-      });
-  dispatcher_->AddRecordRoute(
-      "sessions", "stop", [tasks = tasks_.get()](const std::string& id, const Json&, Json* result) {
+      "sessions", "stop",
+      [tasks = tasks_.get()](const std::string& id, const Json&, const Caller&, Json* result) {
         return tasks->Stop(id, result);
       });
   // A repo's local_path must be a directory; a removal stops its agents before it happens.
@@ -130,6 +136,7 @@ Status Node::Start(const NodeOptions& options) {
         return Status::OK();
       });
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
+  router_->SetCredentials(auth_.get());
   // A recovery pauses well before the send queue's bound, which would drop the client.
   SocketIoOptions socketio = options.socketio;
   socketio.on_call = [this](const CallReport& report) { OnCall(report); };
@@ -145,7 +152,9 @@ Status Node::Start(const NodeOptions& options) {
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
   metrics_ = std::make_unique<MetricsPage>(&stats_, store_.get(), engine_.get(), hub_.get(),
                                            SystemClock());
-  router_->SetMetricsPage([this] { return metrics_->Render(); });
+  // Metrics are open to whoever can reach a loopback bind (this machine), else admins only.
+  router_->SetMetricsPage([this] { return metrics_->Render(); },
+                          HostPolicy::IsLoopback(options.web.host));
   // Group commit: the writes of one loop turn (all requests read together) share a COMMIT,
   // run once the loop has handled what was ready.
   store_->SetCommitScheduler([this] {
@@ -175,6 +184,8 @@ Status Node::Start(const NodeOptions& options) {
   for (auto& own : OriginPolicy::OwnOrigins(web_->port(), hosts_->names()))
     origins.push_back(std::move(own));
   origins_ = std::make_unique<OriginPolicy>(std::move(origins));
+  s = WriteCredentials();  // the url is known now, and nothing is served before Run
+  if (!s.ok()) return s;
   Log(LogLevel::kInfo, "agents of sessions without a repo run in " + paths_->default_dir());
   tasks_->RecoverAfterRestart();
   Prune();
@@ -184,6 +195,37 @@ Status Node::Start(const NodeOptions& options) {
   web_->Every(tick_ms, [this] { engine_->Tick(); });
   web_->Every(60000, [this] { Prune(); });
   web_->OnStop([this] { engine_->ReleasePolls(); });
+  return Status::OK();
+}
+
+// The first start of an empty database: its admin (the file is written once the url is known).
+Status Node::Bootstrap() {
+  bool created = false;
+  Status s = EnsureAdmin(store_.get(), &created, &admin_);
+  if (!s.ok()) return Status(s.code(), "creating the admin user: " + s.message());
+  if (!created) admin_ = AdminCredentials();
+  return Status::OK();
+}
+
+Status Node::WriteCredentials() {
+  std::string path = AdminCredentialsPath(options_.store.path);
+  if (admin_.user_id.empty() || path.empty()) return Status::OK();
+  Status s = WriteAdminCredentials(path, admin_, url());
+  if (!s.ok()) return s;
+  Log(LogLevel::kInfo, "created the admin user " + admin_.email + "; credentials in " + path);
+  return Status::OK();
+}
+
+// Password hashes on a worker (its answers posted to the loop), and the Authenticator that
+// logs in and resolves credentials for both transports.
+Status Node::WireAuth() {
+  hasher_ = std::make_unique<PasswordHasher>(
+      [web = web_.get()](std::function<void()> fn) { web->Post(std::move(fn)); },
+      PasswordHasher::Options());
+  Status s = Authenticator::Create(store_.get(), hasher_.get(), SystemClock(), options_.token_ttl_s,
+                                   &auth_);
+  if (!s.ok()) return s;
+  dispatcher_->SetAuthentication(auth_.get(), hasher_.get(), &stats_);
   return Status::OK();
 }
 
@@ -205,11 +247,11 @@ void Node::WireHttp() {
         return cors->Send(StatusResponse(Status::MethodNotAllowed("HEAD is not allowed here")));
       return engine_->HandleHttp(req, cors);
     }
-    auto res = std::make_shared<HttpResponse>();
-    router_->Handle(req, res.get());
     // Sent once what the request wrote (or read of a batch still open) is committed.
-    store_->AfterCommit([cors, res](const Status& committed) {
-      cors->Send(committed.ok() ? *res : StatusResponse(committed));
+    router_->Handle(req, [this, cors](const HttpResponse& res) {
+      store_->AfterCommit([cors, res](const Status& committed) {
+        cors->Send(committed.ok() ? res : StatusResponse(committed));
+      });
     });
   });
 }

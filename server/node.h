@@ -5,6 +5,12 @@
 // the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
 // in-flight requests, checkpoint the WAL.
 //
+// Identity: the first start of an empty database creates the admin and writes its
+// `admin-credentials` beside the database once the port is bound and before any request is
+// served (server/api/bootstrap.h); logins hash on the PasswordHasher's worker, whose answers
+// come back through the loop; the Authenticator resolves every request's credential (REST)
+// and every connection's (Socket.IO).
+//
 // It also keeps the metrics (ServerStats, served by the MetricsPage at GET /metrics): every
 // HTTP request and Socket.IO call is timed to its answer, every COMMIT to its end, every
 // publish counted with its recipients. At --log-level debug each request and call gets one
@@ -22,7 +28,10 @@
 #include "server/agents/agent_paths.h"
 #include "server/agents/process_supervisor.h"
 #include "server/agents/task_manager.h"
+#include "server/api/authenticator.h"
+#include "server/api/bootstrap.h"
 #include "server/api/dispatcher.h"
+#include "server/api/password_hasher.h"
 #include "server/api/rest_router.h"
 #include "server/metrics_page.h"
 #include "server/net/host_policy.h"
@@ -45,7 +54,8 @@ struct NodeOptions {
   std::vector<std::string> allowed_hosts;  // Host names besides localhost and the loopback IPs
   Retention retention;                     // how much of the event log recovery replays
   int stop_grace_ms = 3000;                // SIGTERM -> SIGKILL delay when a task is stopped
-  std::string agent_workdir;  // where agents without a repo run; "" = the database's folder
+  std::string agent_workdir;        // where agents without a repo run; "" = the database's folder
+  int64_t token_ttl_s = 24 * 3600;  // lifetime of the access tokens logins issue
 };
 
 class Node {
@@ -59,11 +69,17 @@ class Node {
   std::string url() const;
   // The bound port once started (what --port 0 picked).
   int port() const;
+  // The admin this start created (first start of an empty database), else empty: what
+  // `admin-credentials` holds, for in-process tests of a `:memory:` database.
+  const AdminCredentials& created_admin() const { return admin_; }
   // Serves until Stop() or SIGINT/SIGTERM, then checkpoints the store.
   void Run();
   void Stop();
 
  private:
+  Status Bootstrap();
+  Status WriteCredentials();
+  Status WireAuth();
   void WireHttp();
   void WireWebSocket();
   void OnCall(const CallReport& report);
@@ -78,6 +94,9 @@ class Node {
   std::unique_ptr<AgentPaths> paths_;
   std::unique_ptr<ProcessSupervisor> processes_;
   std::unique_ptr<TaskManager> tasks_;
+  std::unique_ptr<PasswordHasher> hasher_;
+  std::unique_ptr<Authenticator> auth_;
+  AdminCredentials admin_;  // set when this start created the admin
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RestRouter> router_;
   std::unique_ptr<Hub> hub_;

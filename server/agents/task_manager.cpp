@@ -128,14 +128,15 @@ void TaskManager::Guard(const std::string& session_id, const std::string& task_i
   }
 }
 
-Status TaskManager::Prompt(const std::string& session_id, const Json& body, Json* result) {
+Status TaskManager::Prompt(const std::string& session_id, const Json& body, Json* result,
+                           const std::string& created_by) {
   std::string prompt;
   Status s = PromptText(body, &prompt);
   Json session;
   if (s.ok()) s = store_->Get("sessions", session_id, &session);
   if (!s.ok()) return s;
   if (runs_.count(session["session_id"].get<std::string>())) return Queue(session, prompt, result);
-  return StartTask(session, prompt, "", result);
+  return StartTask(session, prompt, "", created_by, result);
 }
 
 Status TaskManager::Queue(const Json& session, const std::string& prompt, Json* result) {
@@ -166,13 +167,14 @@ Status TaskManager::Queue(const Json& session, const std::string& prompt, Json* 
 }
 
 Status TaskManager::StartTask(const Json& session, const std::string& prompt,
-                              const std::string& queued_id, Json* result) {
+                              const std::string& queued_id, const std::string& created_by,
+                              Json* result) {
   std::string sid = session["session_id"];
   Json task, message;
   std::string now = FormatIso8601(clock_->NowMillis());
-  Status s = store_->Create(
-      "tasks",
-      {{"session_id", sid}, {"status", "running"}, {"prompt", prompt}, {"started_at", now}}, &task);
+  Json data{{"session_id", sid}, {"status", "running"}, {"prompt", prompt}, {"started_at", now}};
+  if (!created_by.empty()) data["created_by"] = created_by;
+  Status s = store_->Create("tasks", data, &task);
   if (!s.ok()) return s;
   auto run = std::make_unique<Run>();
   run->task_id = task["task_id"];
@@ -426,7 +428,7 @@ void TaskManager::StartNextQueued(const std::string& session_id) {
   const Json& next = page["data"][0];
   std::string prompt =
       next["content"].is_string() ? next["content"].get<std::string>() : next["content"].dump();
-  Status s = StartTask(session, prompt, next["message_id"], &result);
+  Status s = StartTask(session, prompt, next["message_id"], "", &result);
   if (!s.ok()) Log(LogLevel::kWarn, "cannot start a queued prompt: " + s.message());
 }
 

@@ -64,7 +64,9 @@ class TaskManager {
   // tasks become stopped, their sessions idle, and queued prompts start.
   void RecoverAfterRestart();
   // POST /sessions/:id/prompt {prompt}: {task_id, status} (status "running" or "queued").
-  Status Prompt(const std::string& session_id, const Json& body, Json* result);
+  // `created_by`: the prompting user, the task's created_by when it starts at once ("" none).
+  Status Prompt(const std::string& session_id, const Json& body, Json* result,
+                const std::string& created_by = "");
   // POST /sessions/:id/stop: Conflict when the session runs nothing.
   Status Stop(const std::string& session_id, Json* result);
   // Called before `service` record `id` (as sent: a prefix works) is removed: a session's
@@ -85,7 +87,7 @@ class TaskManager {
   };
   Status Queue(const Json& session, const std::string& prompt, Json* result);
   Status StartTask(const Json& session, const std::string& prompt, const std::string& queued_id,
-                   Json* result);
+                   const std::string& created_by, Json* result);
   Status BuildSpec(Run* run, const Json& session, const std::string& prompt, ProcessSpec* spec);
   Status Locate(const std::string& tool, const Json& session, ProcessSpec* spec);
   ProcessCallbacks CallbacksFor(const std::string& session_id, const std::string& task_id);

@@ -19,12 +19,17 @@ struct NewApiKey {
 };
 
 NewApiKey MakeApiKey();
-// Whether `text` has a key's shape (prefix, length, base64url alphabet): what to try as a key.
+// Whether `text` has a key's shape (prefix, then exactly the 43 base64url characters of 32
+// bytes, as MakeApiKey makes them): what to try as a key.
 bool LooksLikeApiKey(const std::string& text);
 std::string HashApiKey(const std::string& key);
 // `bytes` random bytes (the JWT secret, first-start passwords).
 std::string RandomBytes(size_t bytes);
 // A random password of `length` characters from an unambiguous alphabet.
 std::string RandomPassword(size_t length);
+
+// Calls sodium_init() once (a function-local static); every user of libsodium in this layer
+// calls it first. Aborts when libsodium cannot start: no secure randomness, nothing to do.
+void InitSodium();
 
 }  // namespace agor

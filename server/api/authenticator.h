@@ -1,22 +1,36 @@
 // Authenticator: the `authentication` service and the credentials of every request, the
-// @feathersjs/authentication way.
+// @feathersjs/authentication way (answers shaped as its AuthenticationService answers them).
 //
 //   create {strategy: "local", email, password} -> {accessToken, authentication: {strategy,
-//          accessToken, payload}, user}   (Argon2id verify on the PasswordHasher's workers)
-//   create {strategy: "jwt", accessToken}        -> the same token, its payload and user
-//   create {strategy: "api-key", api_key}        -> a new access token for the key's user
-//   remove (any id)                              -> revokes the caller's token (logout)
+//          payload}, user}   (Argon2id verify on the PasswordHasher's workers)
+//   create {strategy: "jwt", accessToken}        -> {accessToken (the same), authentication:
+//          {strategy, accessToken, payload}, user}
+//   create {strategy: "api-key", api_key}        -> a new access token for the key's user, shaped
+//          as for local
+//   remove (null, or the caller's own token)     -> revokes the caller's token (logout) and
+//          answers as `jwt` does for it; with an API key it answers {authentication: {strategy:
+//          "api-key"}, user} and revokes nothing (keys are revoked through `api-keys`)
+// `user` is the caller's own users record (email included). Other methods: MethodNotAllowed.
 //
-// Refusals: bad credentials always answer NotAuthenticated "Invalid login", whether the email
-// exists or not (a missing user still costs one hash, so timing tells nothing either); a bad
-// strategy BadRequest; LoginLimiter's 429 before any hash. Resolve() (CredentialResolver)
-// checks a JWT (server/api/jwt.h, then the store: revoked jti, cut-off, user still there) or an
-// API key (by its hash), and answers the Caller.
+// Refusals, all NotAuthenticated (401) with Feathers' messages unless said: no strategy or not
+// an object: "Invalid authentication information (no `strategy` set)"; an unknown one: "...
+// (strategy not allowed in authStrategies)"; bad local credentials (missing, not strings,
+// oversized, unknown email, wrong password) and unknown API keys: "Invalid login", whether the
+// email exists or not (an unknown email still costs one Verify against a fixed dummy hash, so
+// timing tells nothing either); LoginLimiter's 429 before any hash; a full hasher queue 503;
+// jwt: "No access token", then jwt.h's messages, "jwt revoked", "User not found"; remove
+// without a user: "Not authenticated", with another token as id: "Invalid access token".
 //
-// The signing secret is 32 random bytes kept in the database (Store::GetOrCreateSecret), so a
-// restart keeps tokens valid.
+// Resolve() (CredentialResolver) checks a JWT (jwt.h, then the store: revoked jti, the user's
+// cut-off, the user still there) or an API key (by its hash; stamps last_used_at), and answers
+// the Caller (its address left as the transport set it). Messages never echo the credential.
 //
-// Thread-safety: the event loop's; answers of `local` come back through the hasher's post.
+// The signing secret is 32 random bytes kept in the database (Store::GetOrCreateSecret
+// "jwt-secret"), so a restart keeps tokens valid.
+//
+// Thread-safety: the event loop's; answers of `local` come back through the hasher's post,
+// which must run them on the same loop. A `local` answer arriving after the Authenticator is
+// gone answers Unavailable without touching it.
 #pragma once
 
 #include <memory>
@@ -32,7 +46,8 @@ namespace agor {
 
 class Authenticator : public CredentialResolver {
  public:
-  // Everything borrowed must outlive it. Reads (or makes) the signing secret.
+  // Everything borrowed must outlive it. Reads (or makes) the signing secret, and hashes the
+  // dummy password once (tens of ms, before the daemon listens).
   static Status Create(Store* store, PasswordHasher* hasher, Clock* clock, int64_t token_ttl_s,
                        std::unique_ptr<Authenticator>* out);
 
@@ -41,6 +56,38 @@ class Authenticator : public CredentialResolver {
   Status Resolve(const std::string& credential, Caller* caller) override;
   // A token for `user_id` (first start, tests).
   std::string Issue(const std::string& user_id, JwtClaims* claims = nullptr);
+
+  const JwtConfig& jwt_config() const { return config_; }
+
+  static constexpr size_t kMaxEmailBytes = 320;
+  static constexpr size_t kMaxPasswordBytes = 4096;
+
+ private:
+  Authenticator(Store* store, PasswordHasher* hasher, Clock* clock)
+      : store_(store), hasher_(hasher), clock_(clock), limiter_(LoginLimiter::Options()) {}
+
+  void Local(const ServiceCall& call, Services::Done done);
+  void LocalChecked(const std::string& email, const std::string& address, const Json& user,
+                    const Status& verified, bool matches, const Services::Done& done);
+  Status Jwt(const Json& data, Json* result);
+  Status ApiKey(const Json& data, Json* result);
+  Status Remove(const ServiceCall& call, Json* result);
+  // The claims of a JWT the store has not revoked and whose user exists.
+  Status CheckJwt(const std::string& token, JwtClaims* claims);
+  Status CheckApiKey(const std::string& key, Json* key_record);
+  // {accessToken, authentication: {strategy, [accessToken,] payload}, user}.
+  Status Answer(const std::string& strategy, const std::string& token, const JwtClaims& claims,
+                bool echo_token, Json* result);
+  Status UserRecord(const std::string& user_id, Json* user);
+  int64_t NowSeconds() { return clock_->NowMillis() / 1000; }
+
+  Store* store_;
+  PasswordHasher* hasher_;
+  Clock* clock_;
+  JwtConfig config_;
+  LoginLimiter limiter_;
+  std::string dummy_hash_;  // what an unknown email is verified against
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // seen by pending `local`s
 };
 
 }  // namespace agor

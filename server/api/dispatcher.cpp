@@ -6,6 +6,9 @@
 #include "base/log.h"
 #include "base/schema.h"
 #include "base/utf8.h"
+#include "server/api/api_key.h"
+#include "server/api/authenticator.h"
+#include "server/api/password_hasher.h"
 
 namespace agor {
 namespace {
@@ -52,6 +55,40 @@ bool IsMethod(const std::string& m) {
          m == "remove";
 }
 
+bool IsWrite(const std::string& m) {
+  return m == "create" || m == "update" || m == "patch";
+}
+
+// A `users` write that carries a password: it waits for a hash.
+bool CarriesPassword(const ServiceCall& call) {
+  return call.path == "users" && IsWrite(call.method) && call.data.is_object() &&
+         call.data.contains("password");
+}
+
+constexpr size_t kMinPassword = 8;
+constexpr size_t kMaxPassword = 1024;  // Argon2 takes any length: a bound on the work we buffer
+
+Status CheckPassword(const Json& password) {
+  if (!password.is_string() || password.get<std::string>().size() < kMinPassword ||
+      password.get<std::string>().size() > kMaxPassword) {
+    return Status::BadRequest("password: must be a string of 8 to 1024 characters",
+                              Json{{"field", "password"}});
+  }
+  return Status::OK();
+}
+
+// The data a user write stores: the passwords go to the hasher, never to the record.
+Json WithoutPasswords(Json data) {
+  data.erase("password");
+  data.erase("current_password");
+  return data;
+}
+
+// What Route answers when an asynchronous step threw.
+void AnswerThrown(const ServiceCall& call, const Services::Done& done, const char* what) {
+  done(Threw(call, what), Json(), std::string());
+}
+
 }  // namespace
 
 void Dispatcher::AddRecordRoute(const std::string& service, const std::string& action,
@@ -74,17 +111,19 @@ const Dispatcher::RecordRoute* Dispatcher::FindRoute(const std::string& path,
 
 bool Dispatcher::HasService(const std::string& path) const {
   std::string id;
+  if (path == "authentication") return authenticator_ != nullptr;
   return path == "events" || FindService(path) != nullptr || FindRoute(path, &id) != nullptr;
 }
 
-// The event log, read-only: find pages it, get takes a seq.
+// The event log, read-only and as the caller may see it: find pages it, get takes a seq.
 Status Dispatcher::CallEvents(const ServiceCall& call, Json* result) {
-  if (call.method == "find") return store_->FindEvents(call.query, result);
+  const std::string& viewer = call.caller.user_id;
+  if (call.method == "find") return store_->FindEvents(call.query, result, viewer);
   if (call.method != "get") {
     return Status::MethodNotAllowed("Method '" + call.method + "' is not supported by events");
   }
   Json page;
-  Status s = store_->FindEvents(Json{{"seq", call.id}}, &page);
+  Status s = store_->FindEvents(Json{{"seq", call.id}}, &page, viewer);
   if (!s.ok()) return s;
   if (page["data"].empty()) return Status::NotFound("No record found for id " + DumpJson(call.id));
   *result = page["data"][0];
@@ -103,18 +142,70 @@ Status Dispatcher::Call(const ServiceCall& call, Json* result, std::string* resu
   }
 }
 
+void Dispatcher::Call(const ServiceCall& call, Done done) {
+  try {
+    RouteAsync(call, done);
+  } catch (const std::exception& e) {
+    AnswerThrown(call, done, e.what());
+  } catch (...) {
+    AnswerThrown(call, done, "an exception that is not a std::exception");
+  }
+}
+
+// What waits (logins, password hashes) goes its own way; the rest answers at once.
+void Dispatcher::RouteAsync(const ServiceCall& call, const Done& done) {
+  if (call.path == "authentication" && authenticator_) return Login(call, done);
+  if (CarriesPassword(call) && hasher_) return PasswordWrite(call, done);
+  Json result;
+  std::string json;
+  Status s = Route(call, &result, &json);
+  done(s, std::move(result), std::move(json));
+}
+
+// `authentication`, with each login's result counted (nothing of the credentials).
+void Dispatcher::Login(const ServiceCall& call, const Done& done) {
+  if (call.method != "create" || !stats_) return authenticator_->Call(call, done);
+  ServerStats* stats = stats_;
+  authenticator_->Call(call, [stats, done](const Status& s, Json result, std::string json) {
+    if (s.ok()) ++stats->logins_ok;
+    if (s.code() == Code::kNotAuthenticated) ++stats->logins_failed;
+    if (s.code() == Code::kTooManyRequests) ++stats->logins_limited;
+    done(s, std::move(result), std::move(json));
+  });
+}
+
 Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* result_json) {
+  if (call.path == "authentication") {
+    if (!authenticator_) return Status::NotFound("Service 'authentication' not found");
+    return Status::Unavailable("authentication answers asynchronously");
+  }
+  if (!HasService(call.path)) return Status::NotFound("Service '" + call.path + "' not found");
+  Status s = rules_.CheckCaller(call.caller);
+  if (!s.ok()) return s;
   if (call.path == "events") return CallEvents(call, result);
   std::string route_id;
-  if (const RecordRoute* route = FindRoute(call.path, &route_id)) {
-    if (call.method != "create") {
-      return Status::MethodNotAllowed("Method `" + call.method +
-                                      "` is not supported by this endpoint.");
-    }
-    return (*route)(route_id, call.data, result);
+  if (const RecordRoute* route = FindRoute(call.path, &route_id))
+    return CallRoute(call, *route, route_id, result);
+  return RouteService(call, result, result_json);
+}
+
+// Routes on sessions (prompt, stop) act on the session's agent: write access to its board.
+Status Dispatcher::CallRoute(const ServiceCall& call, const RecordRoute& route,
+                             const std::string& id, Json* result) {
+  if (call.method != "create") {
+    return Status::MethodNotAllowed("Method `" + call.method +
+                                    "` is not supported by this endpoint.");
   }
+  Status s = call.path.compare(0, 9, "sessions/") == 0
+                 ? rules_.CheckSessionRoute(call.caller, id)
+                 : (rules_.IsAdmin(call.caller) ? Status::OK()
+                                                : Status::Forbidden("only admins may do this"));
+  if (!s.ok()) return s;
+  return route(id, call.data, call.caller, result);
+}
+
+Status Dispatcher::RouteService(const ServiceCall& call, Json* result, std::string* result_json) {
   const ServiceSchema* schema = FindService(call.path);
-  if (!schema) return Status::NotFound("Service '" + call.path + "' not found");
   if (!IsMethod(call.method))
     return Status::MethodNotAllowed("Method '" + call.method + "' is not supported by " +
                                     call.path);
@@ -124,16 +215,13 @@ Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* res
     if (!(call.query.size() == 1 && call.query.contains("$select")))
       return Status::BadRequest("a query is only supported by find and get");
   }
-  if (call.method == "find") return store_->Find(call.path, call.query, result);
-  if (call.method == "create") {
-    // A task is the run of a prompt: one created any other way would never run.
-    if (call.path == "tasks")
-      return Status::MethodNotAllowed("tasks are created by POST /sessions/:id/prompt");
-    Status s = CheckWrite(call, "");
-    if (s.ok()) s = store_->Create(call.path, call.data, result);
-    if (s.ok() && result_json) *result_json = store_->last_record_json();
+  if (CarriesPassword(call)) return Status::Unavailable("a password write answers asynchronously");
+  if (call.method == "find") {
+    Status s = store_->Find(call.path, call.query, result, call.caller.user_id);
+    if (s.ok()) rules_.Redact(call.caller, call.path, result);
     return s;
   }
+  if (call.method == "create") return Create(call, result, result_json);
   std::string id;
   if (!IdToString(call.id, &id)) {
     if (call.method == "get") return Status::BadRequest("get needs an id");
@@ -144,21 +232,130 @@ Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* res
   return s;
 }
 
-Status Dispatcher::CallWithId(const ServiceCall& call, const std::string& id, Json* result) {
-  if (call.method == "get") return store_->Get(call.path, id, result);
-  Status s = CheckWrite(call, id);
+Status Dispatcher::Create(const ServiceCall& call, Json* result, std::string* result_json) {
+  // A task is the run of a prompt: one created any other way would never run.
+  if (call.path == "tasks")
+    return Status::MethodNotAllowed("tasks are created by POST /sessions/:id/prompt");
+  Json server_fields = Json::object();
+  Status s = CheckWrite(call, "", &server_fields);
   if (!s.ok()) return s;
-  if (call.method == "update") return store_->Update(call.path, id, call.data, result);
-  if (call.method == "patch") return store_->Patch(call.path, id, call.data, result);
-  return store_->Remove(call.path, id, result);
+  if (call.path == "api-keys") return CreateApiKey(call, result);
+  if (call.path == "users") {
+    s = store_->CreateUser(call.data, "", result);  // no password: API keys only
+    if (s.ok()) rules_.Redact(call.caller, call.path, result);
+    return s;
+  }
+  s = store_->Create(call.path, call.data, result, server_fields);
+  if (s.ok() && result_json) *result_json = store_->last_record_json();
+  return s;
 }
 
-Status Dispatcher::CheckWrite(const ServiceCall& call, const std::string& id) const {
+// A key for the caller: the record, plus the key itself this once (only its hash is kept).
+Status Dispatcher::CreateApiKey(const ServiceCall& call, Json* result) {
+  Json data = call.data.is_object() ? call.data : Json::object();
+  data["user_id"] = call.caller.user_id;
+  NewApiKey key = MakeApiKey();
+  Status s = store_->CreateApiKey(data, key.prefix, key.hash, result);
+  if (s.ok()) (*result)["key"] = key.key;
+  return s;
+}
+
+Status Dispatcher::CallWithId(const ServiceCall& call, const std::string& id, Json* result) {
+  Status s;
+  if (call.method == "get") {
+    s = store_->Get(call.path, id, result);
+    if (s.ok()) s = rules_.CheckRead(call.caller, call.path, id, *result);
+  } else {
+    Json server_fields;
+    s = CheckWrite(call, id, &server_fields);
+    if (!s.ok()) return s;
+    if (call.method == "update") s = store_->Update(call.path, id, call.data, result);
+    if (call.method == "patch") s = store_->Patch(call.path, id, call.data, result);
+    if (call.method == "remove") s = store_->Remove(call.path, id, result);
+  }
+  if (s.ok()) rules_.Redact(call.caller, call.path, result);
+  return s;
+}
+
+// The privacy rules first (nothing else may hint at what the caller cannot see), then the
+// checks other layers added.
+Status Dispatcher::CheckWrite(const ServiceCall& call, const std::string& id,
+                              Json* server_fields) const {
+  Status s = rules_.CheckWrite(call, id, server_fields);
+  if (!s.ok()) return s;
   for (const WriteCheck& check : write_checks_) {
-    Status s = check(call, id);
+    s = check(call, id);
     if (!s.ok()) return s;
   }
   return Status::OK();
+}
+
+// ---- users with a password: the hash (and the current password's check) on the workers ----
+
+void Dispatcher::PasswordWrite(const ServiceCall& call, const Done& done) {
+  std::string id;
+  Json server_fields;
+  Status s = rules_.CheckCaller(call.caller);
+  if (s.ok() && call.method == "update")
+    s = Status::BadRequest("password: change it with patch", Json{{"field", "password"}});
+  if (s.ok() && call.method == "patch" && !IdToString(call.id, &id))
+    s = Status::MethodNotAllowed("Can not patch multiple entries");
+  if (s.ok()) s = CheckWrite(call, id, &server_fields);
+  if (s.ok()) s = CheckPassword(call.data["password"]);
+  if (!s.ok()) return done(s, Json(), std::string());
+  if (call.method == "create") return StorePassword(call, "", "", done);
+  Json user;
+  s = store_->Get("users", id, &user);
+  if (!s.ok()) return done(s, Json(), std::string());
+  ChangePassword(call, user["user_id"].get<std::string>(), done);
+}
+
+// One's own password needs the current one (a stolen token must not take the account);
+// an admin sets another user's without it.
+void Dispatcher::ChangePassword(const ServiceCall& call, const std::string& user_id,
+                                const Done& done) {
+  if (user_id != call.caller.user_id) return StorePassword(call, user_id, "", done);
+  const Json& current =
+      call.data.contains("current_password") ? call.data["current_password"] : Json();
+  std::string hash;
+  if (!current.is_string() || !store_->PasswordHash(user_id, &hash).ok()) {
+    return done(Status::BadRequest("current_password: required to change your own password",
+                                   Json{{"field", "current_password"}}),
+                Json(), std::string());
+  }
+  hasher_->Verify(current.get<std::string>(), std::move(hash),
+                  [this, call, user_id, done](bool matches) {
+                    if (matches) return StorePassword(call, user_id, "", done);
+                    done(Status::BadRequest("current_password: does not match",
+                                            Json{{"field", "current_password"}}),
+                         Json(), std::string());
+                  });
+}
+
+// Hashes the new password, then writes once the hash is back, checking the rules again: the
+// caller's rights may have changed while the hash ran.
+void Dispatcher::StorePassword(const ServiceCall& call, const std::string& user_id,
+                               std::string hash, const Done& done) {
+  if (hash.empty()) {
+    return hasher_->Hash(call.data["password"].get<std::string>(),
+                         [this, call, user_id, done](const Status& s, std::string made) {
+                           if (!s.ok()) return done(s, Json(), std::string());
+                           StorePassword(call, user_id, std::move(made), done);
+                         });
+  }
+  Json server_fields, record;
+  std::string id = user_id;
+  Status s = rules_.CheckCaller(call.caller);
+  if (s.ok()) s = CheckWrite(call, id, &server_fields);
+  Json data = WithoutPasswords(call.data);
+  if (s.ok() && call.method == "create") s = store_->CreateUser(data, hash, &record);
+  if (s.ok() && call.method == "patch") s = store_->PatchUser(user_id, data, hash, &record);
+  // The user's other tokens die with the old password; the one that changed it lives on.
+  std::string keep = user_id == call.caller.user_id ? call.caller.credential_id : "";
+  if (s.ok() && call.method == "patch")
+    s = store_->RevokeUserTokens(user_id, clock_->NowMillis() / 1000, keep);
+  if (s.ok()) rules_.Redact(call.caller, "users", &record);
+  done(s, std::move(record), std::string());
 }
 
 }  // namespace agor

@@ -4,8 +4,11 @@
 // with TooManyRequests (429) until old failures leave the window, before any hash is checked.
 // A success does not reset the address count (a valid account must not launder a guesser).
 //
-// Memory: at most `max_keys` keys are tracked; past it the oldest key is dropped (an attacker
-// cycling through addresses cannot grow it), and each key keeps at most its limit of stamps.
+// An empty address (unknown) is counted per email only.
+//
+// Memory: at most `max_keys` keys are tracked; past it the key failed least recently is dropped
+// (an attacker cycling through addresses cannot grow it), each key keeps at most its limit of
+// stamps, and a key is cut to kMaxKeyBytes (an email longer than that is no real one).
 //
 // Thread-safety: none; the event loop's.
 #pragma once
@@ -34,8 +37,22 @@ class LoginLimiter {
   Status Check(const std::string& email, const std::string& address, int64_t now_ms);
   void Failed(const std::string& email, const std::string& address, int64_t now_ms);
 
+  size_t tracked_keys() const { return keys_.size(); }
+
+  static constexpr size_t kMaxKeyBytes = 320;
+
  private:
+  struct Entry {
+    std::deque<int64_t> stamps;  // failures, oldest first, within the window when last pruned
+    std::list<std::string>::iterator order;
+  };
+  // Over the bound for `key` (pruning its old stamps, and the key when none is left)?
+  bool Over(const std::string& key, size_t limit, int64_t now_ms);
+  void Add(const std::string& key, size_t limit, int64_t now_ms);
+
   Options options_;
+  std::unordered_map<std::string, Entry> keys_;
+  std::list<std::string> order_;  // keys by last failure, least recent first
 };
 
 }  // namespace agor

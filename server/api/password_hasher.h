@@ -4,13 +4,15 @@
 //
 // Bounds: at most `threads` hashes at once (each takes ~64 MiB and tens of ms), at most
 // `max_queued` waiting; past it a job is answered at once with Unavailable ("too many logins
-// at once, try again"), so a storm costs bounded memory. Workers run at a lower CPU priority
-// (nice +10) than the event loop.
+// at once, try again"), through `post` like every answer, so a storm costs bounded memory. Workers
+// run at a lower CPU priority (nice +10) than the event loop.
 //
 // Passwords are never logged; the worker wipes its copy (sodium_memzero) when done.
 //
-// Thread-safety: Hash/Verify from the event loop; callbacks run wherever `post` runs them.
-// The destructor joins the workers; jobs not started by then are answered Unavailable.
+// Thread-safety: Hash/Verify from the event loop; callbacks run wherever `post` runs them
+// (`post` itself is called from the workers and, for refusals, from the calling thread, so
+// it must be thread-safe, as asio::post is). The destructor joins the workers (each finishes
+// the job it runs); jobs not started by then are answered Unavailable.
 #pragma once
 
 #include <functional>
@@ -32,8 +34,11 @@ class PasswordHasher {
 
   // `done(status, hash)`: the "$argon2id$..." string.
   void Hash(std::string password, std::function<void(const Status&, std::string hash)> done);
-  // `done(matches)`: false for a wrong password and for a malformed hash alike.
-  void Verify(std::string password, std::string hash, std::function<void(bool matches)> done);
+  // `done(status, matches)`: matches false for a wrong password and a malformed hash alike;
+  // status Unavailable (matches false) when the job was refused, not checked: a full queue
+  // must not read as a wrong password.
+  void Verify(std::string password, std::string hash,
+              std::function<void(const Status&, bool matches)> done);
 
   // The same, on the calling thread (first-start bootstrap, before the loop runs; tests).
   static Status HashNow(const std::string& password, std::string* hash);

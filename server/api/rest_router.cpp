@@ -1,6 +1,8 @@
 #include "server/api/rest_router.h"
 
+#include <cctype>
 #include <exception>
+#include <memory>
 
 #include "base/json.h"
 #include "base/log.h"
@@ -30,9 +32,26 @@ Status SplitPath(const std::string& path, std::vector<std::string>* parts) {
   return Status::OK();
 }
 
-void WriteError(const Status& s, HttpResponse* res) {
-  res->status = s.http_status();
-  res->body = s.ToJsonText();
+HttpResponse ErrorResponse(const Status& s) {
+  HttpResponse res;
+  res.status = s.http_status();
+  res.body = s.ToJsonText();
+  return res;
+}
+
+bool EqualsIgnoreCase(const std::string& a, const char* b) {
+  size_t i = 0;
+  for (; i < a.size() && b[i]; ++i) {
+    if (tolower(static_cast<unsigned char>(a[i])) != tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return i == a.size() && !b[i];
+}
+
+std::string Trim(const std::string& text) {
+  size_t begin = text.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "";
+  return text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
 }
 
 // An empty body is {} (as Feathers' body parser makes it); anything else follows the one
@@ -46,11 +65,10 @@ Status ParseBody(const HttpRequest& req, Json* data) {
 }
 
 // The answer to a request that threw: nothing of the half-built response survives.
-void WriteInternalError(const HttpRequest& req, const char* what, HttpResponse* res) {
+HttpResponse InternalError(const HttpRequest& req, const char* what) {
   Log(LogLevel::kError, "REST " + ToValidUtf8(req.method, 16) + " " + ToValidUtf8(req.path, 200) +
                             " threw: " + ToValidUtf8(what, 200));
-  *res = HttpResponse();
-  WriteError(Status::GeneralError("internal error"), res);
+  return ErrorResponse(Status::GeneralError("internal error"));
 }
 
 const char* MethodFor(const std::string& http, bool has_id) {
@@ -65,50 +83,85 @@ const char* MethodFor(const std::string& http, bool has_id) {
 }  // namespace
 
 // Defence in depth: the boundaries translate library errors into Status, and whatever still
-// throws is answered here instead of unwinding the event loop.
-void RestRouter::Handle(const HttpRequest& req, HttpResponse* res) {
+// throws is answered here instead of unwinding the event loop. Counts each answer once.
+void RestRouter::Handle(const HttpRequest& req, Reply reply) {
   ++stats_->http_requests;
+  auto answered = std::make_shared<bool>(false);
+  Reply once = [stats = stats_, reply = std::move(reply), answered](const HttpResponse& res) {
+    if (*answered) return;
+    *answered = true;
+    if (res.status >= 400) ++stats->http_errors;
+    reply(res);
+  };
   try {
-    Status s = Route(req, res);
-    if (!s.ok()) WriteError(s, res);
+    Route(req, once);
   } catch (const std::exception& e) {
-    WriteInternalError(req, e.what(), res);
+    once(InternalError(req, e.what()));
   } catch (...) {
-    WriteInternalError(req, "an exception that is not a std::exception", res);
+    once(InternalError(req, "an exception that is not a std::exception"));
   }
-  if (res->status >= 400) ++stats_->http_errors;
 }
 
-Status RestRouter::Route(const HttpRequest& req, HttpResponse* res) {
+void RestRouter::Route(const HttpRequest& req, const Reply& reply) {
   std::vector<std::string> parts;
-  Status split = SplitPath(req.path, &parts);
-  if (!split.ok()) return split;
+  Status s = SplitPath(req.path, &parts);
+  if (!s.ok()) return reply(ErrorResponse(s));
+  HttpResponse res;
   if (req.method == "OPTIONS") {
-    res->status = 204;
-    res->headers.emplace_back("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE");
-    return Status::OK();
+    res.status = 204;
+    res.headers.emplace_back("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE");
+    return reply(res);
   }
   if (parts.size() == 1 && parts[0] == "health" && req.method == "GET") {
-    Health(res);
-    return Status::OK();
+    Health(&res);
+    return reply(res);
   }
-  if (parts.size() == 1 && parts[0] == "metrics" && req.method == "GET") return Metrics(res);
+  if (parts.size() == 1 && parts[0] == "metrics" && req.method == "GET") {
+    s = Metrics(req, &res);
+    return reply(s.ok() ? res : ErrorResponse(s));
+  }
   if (parts.size() == 3 && dispatcher_->HasService(parts[0] + "/" + parts[1] + "/" + parts[2])) {
     parts = {parts[0] + "/" + parts[1] + "/" + parts[2]};  // a custom route: one service path
   }
   if (parts.empty() || parts.size() > 2 || !dispatcher_->HasService(parts[0]))
-    return Status::NotFound("Path " + req.path + " not found");
+    return reply(ErrorResponse(Status::NotFound("Path " + req.path + " not found")));
   ServiceCall call;
   int ok_status = 200;
-  Status s = BuildCall(req, parts[0], parts.size() == 2 ? parts[1] : "", parts.size() == 2, &call,
-                       &ok_status);
-  Json result;
-  std::string result_json;
-  if (s.ok()) s = dispatcher_->Call(call, &result, &result_json);
-  if (!s.ok()) return s;
-  res->status = ok_status;
-  res->body = result_json.empty() ? DumpJson(result) : std::move(result_json);
-  return Status::OK();
+  s = BuildCall(req, parts[0], parts.size() == 2 ? parts[1] : "", parts.size() == 2, &call,
+                &ok_status);
+  if (s.ok()) s = Authenticate(req, &call.caller);
+  // A login needs no valid credential: its body is the credential.
+  if (!s.ok() && !(s.code() == Code::kNotAuthenticated && call.path == "authentication" &&
+                   call.method == "create")) {
+    return reply(ErrorResponse(s));
+  }
+  dispatcher_->Call(call, [reply, ok_status](const Status& done, Json result, std::string json) {
+    if (!done.ok()) return reply(ErrorResponse(done));
+    HttpResponse ok;
+    ok.status = ok_status;
+    ok.body = json.empty() ? DumpJson(result) : std::move(json);
+    reply(ok);
+  });
+}
+
+// The request's credential, if any, as a Caller; the address is kept either way.
+Status RestRouter::Authenticate(const HttpRequest& req, Caller* caller) {
+  caller->address = req.remote_address;
+  std::string credential;
+  const std::string& auth = req.Header("authorization");
+  if (auth.size() > 7 && EqualsIgnoreCase(auth.substr(0, 7), "bearer ")) {
+    credential = Trim(auth.substr(7));
+  } else if (!req.Header("x-api-key").empty()) {
+    credential = Trim(req.Header("x-api-key"));
+  }
+  if (credential.empty() || !resolver_) return Status::OK();
+  Status s = resolver_->Resolve(credential, caller);
+  caller->address = req.remote_address;
+  if (!s.ok()) {
+    *caller = Caller();
+    caller->address = req.remote_address;
+  }
+  return s;
 }
 
 Status RestRouter::BuildCall(const HttpRequest& req, const std::string& service,
@@ -137,8 +190,17 @@ void RestRouter::Health(HttpResponse* res) {
       Json{{"status", "ok"}, {"version", AGOR_VERSION}, {"uptime_s", uptime_ms / 1000}}.dump();
 }
 
-Status RestRouter::Metrics(HttpResponse* res) {
+// Metrics tell the load and the counts of logins: on a bind others can reach, admins only.
+Status RestRouter::Metrics(const HttpRequest& req, HttpResponse* res) {
   if (!metrics_) return Status::NotFound("Path /metrics not found");
+  if (!metrics_open_) {
+    Caller caller;
+    Status s = Authenticate(req, &caller);
+    if (s.ok()) s = dispatcher_->rules().CheckCaller(caller);
+    if (s.ok() && !dispatcher_->rules().IsAdmin(caller))
+      s = Status::Forbidden("only admins may read the metrics");
+    if (!s.ok()) return s;
+  }
   res->content_type = "text/plain; version=0.0.4";
   res->body = metrics_();
   return Status::OK();

@@ -3,8 +3,15 @@
 //   GET /x -> find(query)      GET /x/:id -> get      POST /x -> create (201)
 //   PUT /x/:id -> update       PATCH /x/:id -> patch  DELETE /x/:id -> remove
 //   PUT/PATCH/DELETE /x -> 405 "Can not <m> multiple entries"
-//   GET /health -> {status, version, uptime_s}
-//   GET /metrics -> Prometheus text, written by the page the node sets (404 without one)
+//   GET /health -> {status, version, uptime_s}   (open: load balancers)
+//   GET /metrics -> Prometheus text, written by the page the node sets (404 without one);
+//                   open on a loopback bind, else an admin's credential (401 / 403)
+//
+// Credentials: `Authorization: Bearer <jwt or agor_sk_ key>` or `X-API-Key: <key>`, resolved
+// by the CredentialResolver into the call's Caller (with the peer's address, which the login
+// limits count). A credential that is refused answers 401 at once, except on
+// `POST /authentication`, which logs in with its body alone (as Feathers does). Other
+// Authorization schemes are ignored (the call then has no user and the dispatcher answers 401).
 //
 // Bodies must be JSON (400 naming the parse error otherwise); query strings use the nested
 // `qs` syntax (`$sort[created_at]=-1`). Every error is Feathers error JSON with its status.
@@ -24,25 +31,39 @@ namespace agor {
 
 class RestRouter {
  public:
+  using Reply = std::function<void(const HttpResponse& response)>;
+
   // `dispatcher`, `clock` and `stats` are borrowed and must outlive the router.
   RestRouter(Dispatcher* dispatcher, Clock* clock, ServerStats* stats)
       : dispatcher_(dispatcher), clock_(clock), stats_(stats) {}
 
-  void Handle(const HttpRequest& req, HttpResponse* res);
-  // The text of GET /metrics: the node's, which sees the layers this one does not.
-  void SetMetricsPage(std::function<std::string()> render) { metrics_ = std::move(render); }
+  // Answers `req` through `reply`, exactly once, now or on a later turn of the loop (a login
+  // waits for its hash).
+  void Handle(const HttpRequest& req, Reply reply);
+  // Who presents a credential (the Authenticator; borrowed). Without one no request has a
+  // user, and every service but `authentication` answers 401.
+  void SetCredentials(CredentialResolver* resolver) { resolver_ = resolver; }
+  // The text of GET /metrics: the node's, which sees the layers this one does not. `open`:
+  // served without credentials (a loopback bind); otherwise only to admins.
+  void SetMetricsPage(std::function<std::string()> render, bool open = true) {
+    metrics_ = std::move(render);
+    metrics_open_ = open;
+  }
 
  private:
-  Status Route(const HttpRequest& req, HttpResponse* res);
+  void Route(const HttpRequest& req, const Reply& reply);
   Status BuildCall(const HttpRequest& req, const std::string& service, const std::string& id,
                    bool has_id, ServiceCall* call, int* ok_status);
+  Status Authenticate(const HttpRequest& req, Caller* caller);
   void Health(HttpResponse* res);
-  Status Metrics(HttpResponse* res);
+  Status Metrics(const HttpRequest& req, HttpResponse* res);
 
   Dispatcher* dispatcher_;
   Clock* clock_;
   ServerStats* stats_;
+  CredentialResolver* resolver_ = nullptr;
   std::function<std::string()> metrics_;
+  bool metrics_open_ = true;
 };
 
 }  // namespace agor

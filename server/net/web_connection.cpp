@@ -79,6 +79,9 @@ void WebConnection::Start() {
   // Writes are already coalesced per loop turn; Nagle would hold a lone event frame until
   // the client's delayed ACK (up to 40 ms).
   socket_.set_option(Tcp::no_delay(true), ec);
+  // Kept once: login rate limits count failures per address, and a reset socket has none.
+  Tcp::endpoint peer = socket_.remote_endpoint(ec);
+  if (!ec) remote_address_ = peer.address().to_string();
   last_active_ms_ = Now();
   ArmRead();
 }
@@ -160,6 +163,7 @@ size_t WebConnection::StepHttp(std::string_view in) {
   if (p.expects_continue) Queue(RawChunk("HTTP/1.1 100 Continue\r\n\r\n"));
   if (p.result == HttpParse::kIncomplete) return in.size();  // all taken by the parser
   HttpRequest request = std::move(parser_.request());
+  request.remote_address = remote_address_;
   if (HasToken(request.Header("upgrade"), "websocket")) {
     Upgrade(request);
   } else {

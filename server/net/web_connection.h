@@ -95,6 +95,7 @@ class WebConnection : public WsConnection, public std::enable_shared_from_this<W
 
   WebContext* context_;
   asio::ip::tcp::socket socket_;
+  std::string remote_address_;  // the peer's IP as text, "" when unknown
   HttpRequestParser parser_;
   std::string in_;  // unconsumed input: part of a frame, or requests held back
   std::vector<OutChunkPtr> out_;

@@ -15,6 +15,9 @@ struct HttpRequest {
   std::string query;   // the raw text after '?', "" when none
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  // The peer's IP address as text ("127.0.0.1", "::1"), set by the server from the socket
+  // (never from a header); "" when unknown. Login rate limits count per address.
+  std::string remote_address;
 
   // The header's value, "" when absent. `name` must be lowercase.
   const std::string& Header(const std::string& name) const;

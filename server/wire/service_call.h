@@ -29,6 +29,8 @@ struct Caller {
   std::string credential_id;  // the JWT's jti, or the API key's id ("" when none)
   bool api_key = false;       // authenticated with an API key (no expiry, no jti)
   int64_t expires_ms = 0;     // when the credential stops being valid (0: never, API keys)
+  int64_t issued_ms = 0;      // the JWT's iat (0: API keys); with jti and expiry it re-makes
+                              // the token, which logout answers with
   std::string address;        // the peer's IP address as text (login rate limits), "" unknown
 
   bool authenticated() const { return !user_id.empty(); }

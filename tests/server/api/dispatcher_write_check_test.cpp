@@ -5,12 +5,12 @@
 #include <memory>
 #include <vector>
 
-#include "base/clock.h"
-#include "server/api/dispatcher.h"
-#include "store/store.h"
+#include "tests/server/api/api_fixture.h"
 
 namespace agor {
 namespace {
+
+test::ApiFixture* fixture = nullptr;
 
 ServiceCall Call(const std::string& method, const std::string& path, const Json& id = nullptr,
                  const Json& data = nullptr) {
@@ -20,13 +20,14 @@ ServiceCall Call(const std::string& method, const std::string& path, const Json&
   call.id = id;
   call.data = data;
   call.query = Json::object();
+  call.caller = fixture->admin;
   return call;
 }
 
 TEST_CASE("dispatcher: write checks run before each write, and a refusal writes nothing", "[api]") {
-  std::unique_ptr<Store> store;
-  REQUIRE(Store::Open({":memory:"}, SystemClock(), &store).ok());
-  Dispatcher dispatcher(store.get());
+  test::ApiFixture f;
+  fixture = &f;
+  Dispatcher& dispatcher = *f.dispatcher;
   std::vector<std::string> seen;
   dispatcher.AddWriteCheck([&](const ServiceCall& call, const std::string& id) {
     seen.push_back(call.method + " " + call.path + " " + id);

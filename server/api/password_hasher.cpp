@@ -1,0 +1,152 @@
+#include "server/api/password_hasher.h"
+
+#include <sodium.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "server/api/api_key.h"
+
+namespace agor {
+namespace {
+
+Status Busy() {
+  return Status::Unavailable("too many logins at once, try again");
+}
+
+// Only this thread: the event loop keeps its priority. Best effort (a container may forbid it).
+void LowerPriority() {
+#ifdef __linux__
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+#endif
+}
+
+void Wipe(std::string* secret) {
+  sodium_memzero(secret->data(), secret->size());
+}
+
+}  // namespace
+
+struct PasswordHasher::Impl {
+  struct Job {
+    std::function<void()> run;     // on a worker: the hash, then its answer through post
+    std::function<void()> refuse;  // answers Unavailable through post instead
+  };
+
+  Post post;
+  Options options;
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<Job> queue;  // guarded by mutex
+  bool stopping = false;  // guarded by mutex
+  std::vector<std::thread> workers;
+
+  void Submit(Job job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!stopping && queue.size() < options.max_queued) {
+        queue.push_back(std::move(job));
+        wake.notify_one();
+        return;
+      }
+    }
+    job.refuse();
+  }
+
+  void Work() {
+    LowerPriority();
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        wake.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (stopping) return;  // the destructor answers what is left
+        job = std::move(queue.front());
+        queue.pop_front();
+      }
+      job.run();
+    }
+  }
+};
+
+PasswordHasher::PasswordHasher(Post post, Options options) : impl_(new Impl) {
+  InitSodium();
+  impl_->post = std::move(post);
+  impl_->options = options;
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    impl_->workers.emplace_back([impl = impl_] { impl->Work(); });
+  }
+}
+
+PasswordHasher::~PasswordHasher() {
+  std::deque<Impl::Job> left;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->stopping = true;
+    left.swap(impl_->queue);
+  }
+  impl_->wake.notify_all();
+  for (std::thread& worker : impl_->workers) worker.join();
+  for (Impl::Job& job : left) job.refuse();
+  delete impl_;
+}
+
+void PasswordHasher::Hash(std::string password,
+                          std::function<void(const Status&, std::string hash)> done) {
+  auto shared_done = std::make_shared<decltype(done)>(std::move(done));
+  Post post = impl_->post;
+  Impl::Job job;
+  job.run = [post, shared_done, password = std::move(password)]() mutable {
+    std::string hash;
+    Status s = HashNow(password, &hash);
+    Wipe(&password);
+    post([shared_done, s, hash = std::move(hash)] { (*shared_done)(s, hash); });
+  };
+  job.refuse = [post, shared_done] { post([shared_done] { (*shared_done)(Busy(), ""); }); };
+  impl_->Submit(std::move(job));
+}
+
+void PasswordHasher::Verify(std::string password, std::string hash,
+                            std::function<void(const Status&, bool matches)> done) {
+  auto shared_done = std::make_shared<decltype(done)>(std::move(done));
+  Post post = impl_->post;
+  Impl::Job job;
+  job.run = [post, shared_done, password = std::move(password), hash = std::move(hash)]() mutable {
+    const bool matches = VerifyNow(password, hash);
+    Wipe(&password);
+    post([shared_done, matches] { (*shared_done)(Status::OK(), matches); });
+  };
+  job.refuse = [post, shared_done] { post([shared_done] { (*shared_done)(Busy(), false); }); };
+  impl_->Submit(std::move(job));
+}
+
+Status PasswordHasher::HashNow(const std::string& password, std::string* hash) {
+  InitSodium();
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return Busy();  // libsodium's only failure here: the 64 MiB it needs were not there
+  }
+  *hash = out;
+  return Status::OK();
+}
+
+// A hash must be one NUL-free string of libsodium's size: anything else cannot match.
+bool PasswordHasher::VerifyNow(const std::string& password, const std::string& hash) {
+  InitSodium();
+  if (hash.empty() || hash.size() >= crypto_pwhash_STRBYTES ||
+      hash.find('\0') != std::string::npos) {
+    return false;
+  }
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+}  // namespace agor

@@ -42,7 +42,7 @@ describe('board channels (default --channels boards)', () => {
   const clients = [];
 
   async function client(opts = {}) {
-    const c = await open(daemon.url, { transports: ['websocket'], ...opts });
+    const c = await open(daemon, { transports: ['websocket'], ...opts });
     clients.push(c);
     c.rec = new Recorder(c.app, SERVICES);
     return c;
@@ -50,7 +50,7 @@ describe('board channels (default --channels boards)', () => {
 
   before(async () => {
     daemon = await startDaemon();
-    rest = restClient(daemon.url);
+    rest = restClient(daemon);
     boardA = await makeBoard(rest, uniq('A'));
     boardB = await makeBoard(rest, uniq('B'));
     sA1 = await makeSession(rest, boardA.board_id);
@@ -58,7 +58,7 @@ describe('board channels (default --channels boards)', () => {
     sB1 = await makeSession(rest, boardB.board_id);
     // A task is a prompt's run (POST /tasks is refused): one on sA2, over before the test's
     // clients connect, which then see it patched.
-    const watcher = await open(daemon.url, { transports: ['websocket'] });
+    const watcher = await open(daemon, { transports: ['websocket'] });
     clients.push(watcher);
     await watcher.app.service('subscriptions').create({ board_id: boardA.board_id });
     const rec = new Recorder(watcher.app, ['sessions']);
@@ -212,7 +212,7 @@ describe('--channels everybody', () => {
   const clients = [];
   before(async () => {
     daemon = await startDaemon({ args: ['--channels', 'everybody'] });
-    rest = restClient(daemon.url);
+    rest = restClient(daemon);
   });
   after(async () => {
     for (const c of clients) c.close();
@@ -221,7 +221,7 @@ describe('--channels everybody', () => {
 
   test('every connection receives every event', async () => {
     for (const opts of [{ transports: ['websocket'] }, {}]) {
-      const c = await open(daemon.url, opts);
+      const c = await open(daemon, opts);
       c.rec = new Recorder(c.app, SERVICES);
       clients.push(c);
     }

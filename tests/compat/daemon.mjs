@@ -3,8 +3,11 @@
 // learns its URL from the first stdout line
 //   agor listening on http://127.0.0.1:PORT (db ...)
 // and can stop it (SIGTERM), kill it (SIGKILL) and restart it on the same database and port.
+// Once it listens, the admin's credentials the daemon wrote on first start beside its database
+// (<tmpdir>/admin-credentials: {email, password, api_key, url}) are in `credentials`, and
+// `token` is the admin's API key, what the helpers present.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -41,6 +44,7 @@ export class Daemon {
     this.port = 0;
     this.stderr = '';
     this.exited = null; // promise of {code, signal} for the current child
+    this.credentials = undefined; // {email, password, api_key, url} once started
   }
 
   // Starts the daemon. port 0 picks a free one; restart() reuses the previous port.
@@ -101,7 +105,13 @@ export class Daemon {
     }
     this.url = m[1].replace(/\/$/, '');
     this.port = Number(new URL(this.url).port);
+    this.credentials = readCredentials(this.dir);
     return this;
+  }
+
+  // The admin's API key (`agor_sk_...`).
+  get token() {
+    return this.credentials?.api_key;
   }
 
   get pid() {
@@ -149,6 +159,13 @@ export class Daemon {
       rmSync(this.dir, { recursive: true, force: true });
     }
   }
+}
+
+// The admin-credentials file the daemon writes before it listens; undefined when absent.
+function readCredentials(dir) {
+  const file = path.join(dir, 'admin-credentials');
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8'));
 }
 
 export async function startDaemon(options = {}) {

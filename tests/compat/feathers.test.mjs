@@ -36,7 +36,7 @@ describe('stock Feathers client', () => {
   let rest;
   before(async () => {
     daemon = await startDaemon();
-    rest = restClient(daemon.url);
+    rest = restClient(daemon);
   });
   after(async () => {
     await daemon?.dispose();
@@ -49,7 +49,7 @@ describe('stock Feathers client', () => {
       let upgraded;
       before(async () => {
         // The manager's first 'open' tells which transport the connection started on.
-        client = connect(daemon.url, mode.opts);
+        client = connect(daemon, mode.opts);
         const opened = nextEvent(client.socket.io, 'open', { what: 'engine open' });
         await opened;
         const engine = client.socket.io.engine;
@@ -182,7 +182,7 @@ describe('stock Feathers client', () => {
       test('events of writes by another client and by REST arrive in order', async () => {
         const tag = uniq('ev');
         const listener = new Recorder(client.app, ['boards']);
-        const other = await open(daemon.url, { transports: ['websocket'] });
+        const other = await open(daemon, { transports: ['websocket'] });
         try {
           const boards = other.service('boards');
           const x = await boards.create({ name: `${tag} x`, slug: `${tag}-x`, created_by: tag });

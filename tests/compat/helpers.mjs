@@ -16,10 +16,20 @@ export function uniq(prefix = 't') {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-// `const socket = io(url, opts); const app = feathers().configure(socketio(socket))`.
+// A target is a URL string (no credentials) or anything with {url, token}: a Daemon of
+// daemon.mjs, whose token is its admin's API key.
+function target(daemonOrUrl) {
+  return typeof daemonOrUrl === 'string' ? { url: daemonOrUrl, token: undefined } : daemonOrUrl;
+}
+
+// `const socket = io(url, {auth: {token}, ...opts}); const app = feathers().configure(socketio(socket))`:
+// the token rides in the CONNECT packet, as `io(url, {auth: {token}})` sends it (also on every
+// reconnect, next to the recovery's {pid, offset}); opts.auth replaces it.
 // Reconnection stays on (the stock behaviour); its delays are shortened so tests run fast.
-export function connect(url, opts = {}) {
-  const socket = io(url, { reconnectionDelay: 100, reconnectionDelayMax: 300, ...opts });
+export function connect(daemonOrUrl, opts = {}) {
+  const { url, token } = target(daemonOrUrl);
+  const auth = token ? { auth: { token } } : {};
+  const socket = io(url, { reconnectionDelay: 100, reconnectionDelayMax: 300, ...auth, ...opts });
   const app = feathers().configure(socketio(socket));
   const client = {
     socket,
@@ -76,8 +86,8 @@ export function connected(socket, { timeoutMs = DEFAULT_WAIT_MS } = {}) {
 }
 
 // Opens a client and waits until it is connected.
-export async function open(url, opts = {}) {
-  const client = connect(url, opts);
+export async function open(daemonOrUrl, opts = {}) {
+  const client = connect(daemonOrUrl, opts);
   try {
     await connected(client.socket);
   } catch (err) {
@@ -158,11 +168,15 @@ export class Recorder {
 }
 
 // REST client of the same daemon (Feathers conventions), for writes made "by someone else".
-export function restClient(baseUrl) {
+// With a Daemon (or {url, token}) it sends `Authorization: Bearer <token>`; `token` overrides.
+export function restClient(daemonOrUrl, token = target(daemonOrUrl).token) {
+  const baseUrl = target(daemonOrUrl).url;
   async function call(method, path, body) {
+    const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
     const res = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -65,7 +65,7 @@ describe('connection state recovery after a dropped connection', () => {
   const clients = [];
   before(async () => {
     daemon = await startDaemon();
-    rest = restClient(daemon.url);
+    rest = restClient(daemon);
     board = await makeBoard(rest);
     session = await makeSession(rest, board.board_id);
   });
@@ -77,9 +77,9 @@ describe('connection state recovery after a dropped connection', () => {
   for (const [mode, opts] of [['websocket only', { transports: ['websocket'] }], ['default transports', { transports: undefined }]]) {
     test(`missed events arrive once, in order (${mode})`, async () => {
       const N = 20;
-      const c = await subscriber(daemon.url, board.board_id, opts);
+      const c = await subscriber(daemon, board.board_id, opts);
       clients.push(c);
-      const writerClient = await open(daemon.url, { transports: ['websocket'] });
+      const writerClient = await open(daemon, { transports: ['websocket'] });
       clients.push(writerClient);
       const write = (sessionId, content) => writerClient.service('messages').create({ session_id: sessionId, role: 'user', content });
       assert.equal(c.socket.recovered, false, 'a first connection is not a recovery');
@@ -110,7 +110,7 @@ describe('connection state recovery after a dropped connection', () => {
   }
 
   test('a second drop right after a recovery recovers again', async () => {
-    const c = await subscriber(daemon.url, board.board_id);
+    const c = await subscriber(daemon, board.board_id);
     clients.push(c);
     const write = (sid, content) => makeMessage(rest, sid, content);
     const expected = await createMessages(write, session.session_id, 1, 'first');
@@ -135,7 +135,7 @@ describe('connection state recovery across kill -9 and a restart', () => {
   const clients = [];
   before(async () => {
     daemon = await startDaemon();
-    rest = restClient(daemon.url);
+    rest = restClient(daemon);
   });
   after(async () => {
     for (const c of clients) c.close();
@@ -147,8 +147,8 @@ describe('connection state recovery across kill -9 and a restart', () => {
     const session = await makeSession(rest, board.board_id);
     const write = (sid, content) => makeMessage(rest, sid, content);
     // away: dropped before the last writes and the kill; connected: connected up to the kill.
-    const away = await subscriber(daemon.url, board.board_id);
-    const connected = await subscriber(daemon.url, board.board_id, { transports: undefined });
+    const away = await subscriber(daemon, board.board_id);
+    const connected = await subscriber(daemon, board.board_id, { transports: undefined });
     clients.push(away, connected);
 
     const pre = await createMessages(write, session.session_id, 2, 'before');
@@ -193,7 +193,7 @@ describe('connection state recovery across kill -9 and a restart', () => {
     const board = await makeBoard(rest);
     const session = await makeSession(rest, board.board_id);
     const write = (sid, content) => makeMessage(rest, sid, content);
-    const c = await subscriber(daemon.url, board.board_id);
+    const c = await subscriber(daemon, board.board_id);
     clients.push(c);
     const pre = await createMessages(write, session.session_id, 1, 'before');
     await c.rec.waitForCount('messages created', 1);
@@ -220,7 +220,7 @@ describe('recovery refused when the offset is older than the retention', () => {
   const RETAIN = 5;
   before(async () => {
     daemon = await startDaemon({ args: ['--event-retention-count', String(RETAIN)] });
-    rest = restClient(daemon.url);
+    rest = restClient(daemon);
   });
   after(async () => {
     for (const c of clients) c.close();
@@ -231,7 +231,7 @@ describe('recovery refused when the offset is older than the retention', () => {
     const board = await makeBoard(rest);
     const session = await makeSession(rest, board.board_id);
     const write = (sid, content) => makeMessage(rest, sid, content);
-    const c = await subscriber(daemon.url, board.board_id);
+    const c = await subscriber(daemon, board.board_id);
     clients.push(c);
     await createMessages(write, session.session_id, 1, 'seen');
     await c.rec.waitForCount('messages created', 1);

@@ -11,6 +11,7 @@ Threading: a Daemon is driven by one test thread; two reader threads drain its p
 """
 
 import atexit
+import json
 import os
 import re
 import shutil
@@ -43,6 +44,16 @@ def binary():
     return path
 
 
+def _read_credentials(folder):
+    """The admin-credentials file the daemon writes beside its database before it listens
+    ({email, password, api_key, url}); None when absent."""
+    path = os.path.join(folder, "admin-credentials")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 class Daemon:
     def __init__(self, args=()):
         self.args = list(args)
@@ -51,6 +62,7 @@ class Daemon:
         self.child = None
         self.url = None
         self.port = 0
+        self.credentials = None
         self._stderr = b""
         self._lock = threading.Lock()
         self._drains = []
@@ -76,7 +88,13 @@ class Daemon:
         self._drains[-1].start()
         self.url = match.group(1).rstrip("/")
         self.port = int(self.url.rsplit(":", 1)[1])
+        self.credentials = _read_credentials(self.dir)
         return self
+
+    @property
+    def token(self):
+        """The admin's API key (`agor_sk_...`), None without an admin-credentials file."""
+        return (self.credentials or {}).get("api_key")
 
     # The first stdout line, read on a helper thread so a silent daemon times out.
     def _first_line(self, child):

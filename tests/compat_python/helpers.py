@@ -170,8 +170,18 @@ class RecoveringClient(socketio.Client):
         super()._handle_connect(namespace, data)
 
 
+def _target(daemon_or_url):
+    """(url, token) of a URL string (no credentials) or of a Daemon (its admin's API key)."""
+    if isinstance(daemon_or_url, str):
+        return daemon_or_url, None
+    return daemon_or_url.url, daemon_or_url.token
+
+
 class Client:
     """One python-socketio connection with its event Recorder and Feathers calls.
+
+    daemon_or_url: a Daemon (the client presents its admin's API key as `auth={"token": ...}`,
+    what the CONNECT packet carries) or a URL string (no credentials unless `token` is given).
 
     transports: None (polling, then the upgrade), ['websocket'] or ['polling'].
     query: the handshake's query string ("board_id=a,b"). reconnection (python-socketio's own
@@ -179,8 +189,10 @@ class Client:
     the pid of the last CONNECT reply and the highest offset received, as socket.io-client
     does by itself."""
 
-    def __init__(self, url, transports=None, query="", services=("boards",),
-                 reconnection=False, recover=False):
+    def __init__(self, daemon_or_url, transports=None, query="", services=("boards",),
+                 reconnection=False, recover=False, token=None):
+        url, default_token = _target(daemon_or_url)
+        self.token = token or default_token
         self.log = LogRecorder()
         sio_class = RecoveringClient if recover else socketio.Client
         self.sio = sio_class(reconnection=reconnection, reconnection_delay=0.1,
@@ -194,18 +206,22 @@ class Client:
         self.sio.on("disconnect", self._on_disconnect)
         self.url = f"{url}/?{query}" if query else url
         self.transports = transports
-        self.auth = self._recovery_auth if recover else None
+        self.auth = self._recovery_auth if recover else self._token_auth()
         self.connect()
 
     def connect(self):
         self.sio.connect(self.url, transports=self.transports, auth=self.auth,
                          wait_timeout=WAIT_S)
 
+    def _token_auth(self):
+        return {"token": self.token} if self.token else None
+
     def _recovery_auth(self):
+        auth = self._token_auth() or {}
         offsets = [int(i["offset"]) for i in self.rec.snapshot()]
         if not self.sio.connect_replies or not offsets:
-            return {}
-        return {"pid": self.pid(), "offset": str(max(offsets))}
+            return auth
+        return {"pid": self.pid(), "offset": str(max(offsets)), **auth}
 
     def pid(self):
         """The pid of the last CONNECT reply (a recovering client only)."""
@@ -256,15 +272,20 @@ class HttpError(Exception):
 
 
 class Rest:
-    """REST client of the same daemon (Feathers conventions), for writes made "by someone else"."""
+    """REST client of the same daemon (Feathers conventions), for writes made "by someone else".
 
-    def __init__(self, base_url):
-        self.base = base_url
+    With a Daemon it sends `Authorization: Bearer <its admin's API key>`; `token` overrides."""
+
+    def __init__(self, daemon_or_url, token=None):
+        self.base, default_token = _target(daemon_or_url)
+        self.token = token or default_token
 
     def request(self, method, path, body=None, headers=None):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method,
-                                     headers=dict(headers or {}))
+        headers = dict(headers or {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         if data is not None:
             req.add_header("Content-Type", "application/json")
         try:

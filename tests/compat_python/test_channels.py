@@ -50,7 +50,7 @@ class BoardChannels(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.daemon = start_daemon()
-        cls.rest = Rest(cls.daemon.url)
+        cls.rest = Rest(cls.daemon)
         cls.clients = []
         cls.board_a = make_board(cls.rest, uniq("A"))
         cls.board_b = make_board(cls.rest, uniq("B"))
@@ -65,7 +65,7 @@ class BoardChannels(unittest.TestCase):
         cls.daemon.dispose()
 
     def client(self, transports=("websocket",), query=""):
-        c = Client(self.daemon.url, transports=list(transports), query=query, services=SERVICES)
+        c = Client(self.daemon, transports=list(transports), query=query, services=SERVICES)
         self.clients.append(c)
         return c
 
@@ -140,7 +140,7 @@ class BoardChannels(unittest.TestCase):
         errors = []
         sio.on("connect_error", lambda *data: (errors.append(data), refused.set()))
         sio.connect(f"{self.daemon.url}/?board_id={missing}", transports=["websocket"],
-                    wait=False)
+                    auth={"token": self.daemon.token}, wait=False)
         try:
             self.assertTrue(refused.wait(WAIT_S), "no CONNECT_ERROR")
         finally:
@@ -153,14 +153,14 @@ class Everybody(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.daemon = start_daemon(["--channels", "everybody"])
-        cls.rest = Rest(cls.daemon.url)
+        cls.rest = Rest(cls.daemon)
 
     @classmethod
     def tearDownClass(cls):
         cls.daemon.dispose()
 
     def test_every_client_gets_every_event(self):
-        clients = [Client(self.daemon.url, transports=t, services=SERVICES)
+        clients = [Client(self.daemon, transports=t, services=SERVICES)
                    for t in (["websocket"], ["polling"], None)]
         try:
             board = make_board(self.rest)

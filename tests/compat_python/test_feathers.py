@@ -16,7 +16,7 @@ rest = None
 def setUpModule():
     global daemon, rest
     daemon = start_daemon()
-    rest = Rest(daemon.url)
+    rest = Rest(daemon)
 
 
 def tearDownModule():
@@ -30,7 +30,7 @@ class FeathersOverTransport:
 
     @classmethod
     def setUpClass(cls):
-        cls.client = Client(daemon.url, transports=cls.transports)
+        cls.client = Client(daemon, transports=cls.transports)
 
     @classmethod
     def tearDownClass(cls):
@@ -117,7 +117,7 @@ class FeathersOverTransport:
 
     def test_events_carry_their_offset(self):
         tag = uniq("ev")
-        other = Client(daemon.url, transports=["websocket"])
+        other = Client(daemon, transports=["websocket"])
         try:
             boards = other.service("boards")
             x = boards.create({"name": f"{tag} x", "slug": f"{tag}-x"})
@@ -161,7 +161,7 @@ class Heartbeats(unittest.TestCase):
         cls.daemon.dispose()
 
     def check(self, transports):
-        client = Client(self.daemon.url, transports=transports)
+        client = Client(self.daemon, transports=transports)
         try:
             client.log.wait_count("Received packet PING", 5)
             self.assertFalse(client.disconnected.is_set())

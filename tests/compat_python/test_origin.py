@@ -28,7 +28,7 @@ def tearDownModule():
 
 class OwnOrigin(unittest.TestCase):
     def connect_and_call(self, url, transports):
-        client = Client(url, transports=transports)
+        client = Client(url, transports=transports, token=daemon.token)
         try:
             self.assertEqual(client.service("boards").find({"$limit": 0})["limit"], 0)
             return client.transport()

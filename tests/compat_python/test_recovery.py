@@ -25,7 +25,7 @@ class Recovery(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.daemon = start_daemon()
-        cls.rest = Rest(cls.daemon.url)
+        cls.rest = Rest(cls.daemon)
         cls.board = make_board(cls.rest)
         cls.session = make_session(cls.rest, cls.board["board_id"])
         other_board = make_board(cls.rest)
@@ -44,7 +44,7 @@ class Recovery(unittest.TestCase):
 
     def subscriber(self, transports, reconnection=False):
         """A recovering client on the board, which has seen one message (so has an offset)."""
-        c = Client(self.daemon.url, transports=transports, services=("messages",),
+        c = Client(self.daemon, transports=transports, services=("messages",),
                    reconnection=reconnection, recover=True)
         self.clients.append(c)
         c.service("subscriptions").create({"board_id": self.board["board_id"]})
@@ -106,7 +106,7 @@ class Recovery(unittest.TestCase):
 class RecoveryAcrossRestarts(unittest.TestCase):
     def setUp(self):
         self.daemon = start_daemon()
-        self.rest = Rest(self.daemon.url)
+        self.rest = Rest(self.daemon)
         self.board = make_board(self.rest)
         self.session = make_session(self.rest, self.board["board_id"])
         self.clients = []
@@ -121,7 +121,7 @@ class RecoveryAcrossRestarts(unittest.TestCase):
                 for k in range(n)]
 
     def subscriber(self, transports, reconnection=False):
-        c = Client(self.daemon.url, transports=transports, services=("messages",),
+        c = Client(self.daemon, transports=transports, services=("messages",),
                    reconnection=reconnection, recover=True)
         self.clients.append(c)
         c.service("subscriptions").create({"board_id": self.board["board_id"]})

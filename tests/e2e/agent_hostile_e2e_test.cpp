@@ -63,8 +63,8 @@ bool Contains(const std::string& text, const std::string& part) {
 
 TEST_CASE("an agent's non-UTF-8 stderr fails its task and the session goes on", "[e2e][agents]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = api.Session("command", {kHostile, "stderr-binary"});
   std::string first = PromptTask(api, events, session, "first");
   std::string second = PromptTask(api, events, session, "second");  // queued, or not
@@ -83,8 +83,8 @@ TEST_CASE("an agent's non-UTF-8 stderr fails its task and the session goes on", 
 TEST_CASE("binary garbage on stdout ends the task, as text or as a parse error", "[e2e][agents]") {
   Daemon d({"--channels", "everybody"}, "",
            {"AGOR_HOSTILE=stdout-binary", "AGOR_CODEX_BIN=" + kHostile});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = api.Session("command", {kHostile, "stdout-binary"});
   CHECK(WaitTaskEnd(events, PromptTask(api, events, session))["status"] == "completed");
   Json page = api.Get("/messages?session_id=" + session + "&role=assistant");
@@ -100,8 +100,8 @@ TEST_CASE("a JSON line nested 100,000 deep fails the task, not the daemon", "[e2
   Daemon d(
       {"--channels", "everybody"}, "",
       {"AGOR_HOSTILE=deep-json", "AGOR_CLAUDE_BIN=" + kHostile, "AGOR_GEMINI_BIN=" + kHostile});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   for (const char* tool : {"claude-code", "gemini"}) {
     INFO(tool);
     Json done = RunOnce(api, events, tool);
@@ -114,8 +114,8 @@ TEST_CASE("a JSON line nested 100,000 deep fails the task, not the daemon", "[e2
 TEST_CASE("a line over the line limit is skipped and the lines after it count", "[e2e][agents]") {
   Daemon d({"--channels", "everybody"}, "",
            {"AGOR_HOSTILE=huge-json", "AGOR_CODEX_BIN=" + kHostile});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = api.Session("codex");
   CHECK(WaitTaskEnd(events, PromptTask(api, events, session))["status"] == "completed");
   Json page = api.Get("/messages?session_id=" + session + "&role=assistant");
@@ -126,8 +126,8 @@ TEST_CASE("a line over the line limit is skipped and the lines after it count", 
 TEST_CASE("an unparseable line ends an agent that ignores SIGTERM", "[e2e][agents]") {
   Daemon d({"--channels", "everybody", "--stop-grace", "200"}, "",
            {"AGOR_HOSTILE=unparseable", "AGOR_CODEX_BIN=" + kHostile});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   Json done = RunOnce(api, events, "codex");
   CHECK(done["status"] == "failed");
   CHECK(Error(done) == "codex: unparseable output line: this is not JSON \xEF\xBF\xBD");
@@ -136,8 +136,8 @@ TEST_CASE("an unparseable line ends an agent that ignores SIGTERM", "[e2e][agent
 TEST_CASE("an agent that closes stdout and keeps running is ended after the grace period",
           "[e2e][agents]") {
   Daemon d({"--channels", "everybody", "--stop-grace", "200"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   Json done = RunOnce(api, events, "command", {kHostile, "close-stdout"});
   CHECK(done["status"] == "failed");
   CHECK(Error(done) == "agent closed its output but did not exit within 200 ms; terminated");
@@ -145,8 +145,8 @@ TEST_CASE("an agent that closes stdout and keeps running is ended after the grac
 
 TEST_CASE("an agent that exits without output ends its task", "[e2e][agents]") {
   Daemon d({"--channels", "everybody"}, "", {"AGOR_HOSTILE=silent", "AGOR_CLAUDE_BIN=" + kHostile});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   CHECK(RunOnce(api, events, "claude-code")["status"] == "completed");
   Json failed = RunOnce(api, events, "command", {kHostile, "silent-fail"});
   CHECK(failed["status"] == "failed");
@@ -176,8 +176,8 @@ TEST_CASE("an agent's children do not outlive a daemon killed with -9", "[e2e][a
   std::string session, task, child;
   {
     Daemon d({"--channels", "everybody"}, db, {"AGOR_FIXTURE_CHILD_PID=" + child_file});
-    Api api(d.port());
-    EventStream events(d.port());
+    Api api(d);
+    EventStream events(d);
     session = api.Session("command", {kFixtures + "slow_agent.sh"});
     task = PromptTask(api, events, session);
     PushedEvent ev;
@@ -189,7 +189,7 @@ TEST_CASE("an agent's children do not outlive a daemon killed with -9", "[e2e][a
   REQUIRE(ProcState(child) != 0);  // the agent died with the daemon; its child did not
   REQUIRE(ProcState(child) != 'Z');
   Daemon d({}, db);
-  Api api(d.port());
+  Api api(d);
   CHECK(WaitGone(child));
   Json stopped = api.Get("/tasks/" + task);
   CHECK(stopped["status"] == "stopped");
@@ -202,8 +202,8 @@ TEST_CASE("what a finished agent left running is killed by the next daemon", "[e
   std::string db = dir.path() + "/agor.db", child;
   {
     Daemon d({"--channels", "everybody"}, db);
-    Api api(d.port());
-    EventStream events(d.port());
+    Api api(d);
+    EventStream events(d);
     std::string session = api.Session("command", {kHostile, "leave-child"});
     CHECK(WaitTaskEnd(events, PromptTask(api, events, session))["status"] == "completed");
     Json page = api.Get("/messages?session_id=" + session + "&role=assistant");
@@ -225,8 +225,8 @@ TEST_CASE("a stored sdk_session_id never becomes a flag of the agent", "[e2e][ag
       {"AGOR_CLAUDE_BIN=" + kFixtures + "fake_agent.sh",
        "AGOR_CODEX_BIN=" + kFixtures + "fake_agent.sh",
        "AGOR_FIXTURE=" + kFixtures + "claude_tool_use.jsonl", "AGOR_FIXTURE_ARGV=" + argv_file});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   for (const char* tool : {"claude-code", "codex"}) {
     INFO(tool);
     std::string session = api.Session(tool);

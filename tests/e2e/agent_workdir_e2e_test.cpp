@@ -132,8 +132,8 @@ TEST_CASE("an agent runs in its repo's local_path, else in the database's folder
           "[e2e][agents]") {
   test::TempDir checkout;
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   Json repo = Repo(api, "app", checkout.path());
   std::vector<std::string> in_repo, no_repo, shell_pwd;
   CHECK(Run(api, events, Session(api, {"/bin/pwd"}, repo["repo_id"]), &in_repo)["status"] ==
@@ -150,8 +150,8 @@ TEST_CASE("an agent runs in its repo's local_path, else in the database's folder
 TEST_CASE("serve --agent-workdir is where agents without a repo run", "[e2e][agents]") {
   test::TempDir elsewhere;
   Daemon d({"--channels", "everybody", "--agent-workdir", elsewhere.path()});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::vector<std::string> lines;
   Run(api, events, Session(api, {"/bin/pwd"}), &lines);
   CHECK(lines == std::vector<std::string>{RealPath(elsewhere.path())});
@@ -168,7 +168,7 @@ TEST_CASE("a repo's local_path must be an absolute path to an existing directory
   test::TempDir dir;
   WriteFile(dir.path() + "/file", "x", 0644);
   Daemon d;
-  Api api(d.port());
+  Api api(d);
   struct Case {
     std::string path, message;
   } refused[] = {
@@ -201,8 +201,8 @@ TEST_CASE("a repo whose directory vanished fails its task saying so", "[e2e][age
   std::string checkout = dir.path() + "/checkout";
   REQUIRE(mkdir(checkout.c_str(), 0755) == 0);
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = Session(api, {"/bin/pwd"}, Repo(api, "gone", checkout)["repo_id"]);
   REQUIRE(rmdir(checkout.c_str()) == 0);
   Json done = Run(api, events, session);
@@ -219,8 +219,8 @@ TEST_CASE("agent_command[0] is resolved in the repo, and its error says what was
   WriteFile(dir + "/bin/notes", "#!/bin/sh\necho no\n", 0644);
   WriteFile(dir + "/bin/bad.sh", "#!/nonexistent/interpreter\n", 0755);
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   Json repo = Repo(api, "tools", dir)["repo_id"];
   for (const char* name : {"./bin/agent.sh", "bin/agent.sh"}) {
     std::vector<std::string> lines;
@@ -248,8 +248,8 @@ TEST_CASE("removing a session stops its agent first and cancels its queued promp
           "[e2e][agents]") {
   test::TempDir pids;
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = Session(api, Sleeper(pids.path(), "agent"));
   std::string task = Prompt(api, session, "first");
   CHECK(api.Post("/sessions/" + session + "/prompt", {{"prompt", "second"}})["status"] == "queued");
@@ -279,8 +279,8 @@ TEST_CASE("removing a running task stops its agent, then its session's next prom
           "[e2e][agents]") {
   test::TempDir pids;
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = Session(api, Sleeper(pids.path(), "agent"));
   std::string task = Prompt(api, session, "first");
   CHECK(api.Post("/sessions/" + session + "/prompt", {{"prompt", "second"}})["status"] == "queued");
@@ -316,8 +316,8 @@ TEST_CASE("removing a running task stops its agent, then its session's next prom
 TEST_CASE("removing a board stops the agents of all its sessions", "[e2e][agents]") {
   test::TempDir pids;
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string board = api.Board();
   std::string a = Session(api, Sleeper(pids.path(), "a"), nullptr, board);
   std::string b = Session(api, Sleeper(pids.path(), "b"), nullptr, board);
@@ -346,8 +346,8 @@ TEST_CASE("removing a board stops the agents of all its sessions", "[e2e][agents
 TEST_CASE("a Socket.IO remove of a session stops its agent too", "[e2e][agents]") {
   test::TempDir pids;
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = Session(api, Sleeper(pids.path(), "agent"));
   std::string task = Prompt(api, session);
   PushedEvent ev;
@@ -356,7 +356,7 @@ TEST_CASE("a Socket.IO remove of a session stops its agent too", "[e2e][agents]"
   REQUIRE(ws.Connect(d.port(), "/socket.io/?EIO=4&transport=websocket") == 101);
   std::string frame;
   REQUIRE(ws.ReadText(&frame, 5000));
-  ws.SendText("40");
+  ws.SendText(test::ConnectPacket(d.token()));
   REQUIRE(ws.ReadText(&frame, 5000));
   ws.SendText("421[\"remove\",\"sessions\",\"" + session + "\",{}]");
   do {

@@ -70,8 +70,8 @@ void CheckDense(const std::vector<PushedEvent>& raw) {
 
 TEST_CASE("removing a board: its messages, tasks, sessions, then the board", "[e2e][cascade]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string board = api.Board(), kept = api.Board();
   std::string s1 = Session(api, board), s2 = Session(api, board), other = Session(api, kept);
   Json prompt = api.Post("/sessions/" + s1 + "/prompt", {{"prompt", "hi"}});
@@ -113,10 +113,10 @@ TEST_CASE("removing a board: its messages, tasks, sessions, then the board", "[e
 
 TEST_CASE("removing a session: its messages, its tasks, then the session", "[e2e][cascade]") {
   Daemon d;  // the default --channels boards: a watcher of the board gets the cascade too
-  Api api(d.port());
+  Api api(d);
   std::string board = api.Board();
   std::string session = Session(api, board), sibling = Session(api, board);
-  EventStream events(d.port(), "&board_id=" + board);
+  EventStream events(d, "&board_id=" + board);
   std::string task = api.Post("/sessions/" + session + "/prompt", {{"prompt", "x"}})["task_id"];
   Json done;
   REQUIRE(events.WaitTaskEnd(task, &done));
@@ -149,8 +149,8 @@ TEST_CASE("removing a session: its messages, its tasks, then the session", "[e2e
 TEST_CASE("removing a task: its messages patched to task_id null, then the task",
           "[e2e][cascade]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = Session(api, api.Board());
   std::string task = api.Post("/sessions/" + session + "/prompt", {{"prompt", "x"}})["task_id"];
   Json done;
@@ -182,8 +182,8 @@ TEST_CASE("removing a task: its messages patched to task_id null, then the task"
 TEST_CASE("removing a repo: its sessions patched to repo_id null, then the repo",
           "[e2e][cascade]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string repo = api.Post("/repos", {{"slug", "r"}})["repo_id"];
   std::string other = api.Post("/repos", {{"slug", "o"}})["repo_id"];
   std::string board = api.Board();

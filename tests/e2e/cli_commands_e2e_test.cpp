@@ -80,7 +80,7 @@ Json EchoSession(const Daemon& daemon) {
 // `agor <args...>` against `daemon` as a child whose stdout lines the test reads.
 std::unique_ptr<ChildProcess> StartCli(const Daemon& daemon, std::vector<std::string> args) {
   args.insert(args.begin(), AGOR_BINARY);
-  return std::make_unique<ChildProcess>(args, std::vector<std::string>{"AGOR_URL=" + daemon.url()});
+  return std::make_unique<ChildProcess>(args, daemon.ClientEnv());
 }
 
 Json NextLine(ChildProcess& child) {
@@ -94,7 +94,7 @@ Json NextLine(ChildProcess& child) {
 TEST_CASE("agor message list prints every message in index order, past one page",
           "[cli][e2e][message]") {
   Daemon daemon;
-  test::RestApi rest(daemon.url());
+  test::RestApi rest(daemon);
   std::string session = rest.Session("claude-code");
   // Stored out of order, more than a page (1000): the listing must sort and page by index.
   std::vector<int> indexes(1003);
@@ -121,7 +121,7 @@ TEST_CASE("agor message list shows only its session and refuses bad sessions",
   Daemon daemon;
   Json session = EchoSession(daemon);
   Json other = EchoSession(daemon);
-  test::RestApi rest(daemon.url());
+  test::RestApi rest(daemon);
   rest.Post("/messages", {{"session_id", Id(other, "session_id")}, {"role", "user"}, {"index", 0}});
   CHECK(Records(daemon.Cli({"message", "list", Id(session, "session_id")})).empty());
   CHECK(Records(daemon.Cli({"message", "list", Id(other, "session_id")})).size() == 1);
@@ -171,16 +171,18 @@ TEST_CASE("agor message list --follow resumes after the daemon is killed and res
   std::string db = dir.path() + "/agor.db";
   auto first = std::make_unique<test::ServeProcess>(0, db);
   std::string url = first->url();
-  std::string session = test::RestApi(url).Session("claude-code");
-  auto post = [&session](const std::string& at, int index) {
-    test::RestApi(at).Post("/messages", {{"session_id", session},
-                                         {"index", index},
-                                         {"role", "user"},
-                                         {"content", "m" + std::to_string(index)}});
+  const std::string token = first->token();  // the same admin on every daemon of this database
+  std::string session = test::RestApi(url, token).Session("claude-code");
+  auto post = [&session, &token](const std::string& at, int index) {
+    test::RestApi(at, token).Post("/messages", {{"session_id", session},
+                                                {"index", index},
+                                                {"role", "user"},
+                                                {"content", "m" + std::to_string(index)}});
   };
   post(url, 0);
   auto follow = std::make_unique<ChildProcess>(
-      std::vector<std::string>{AGOR_BINARY, "message", "list", session, "--follow", "--url", url});
+      std::vector<std::string>{AGOR_BINARY, "message", "list", session, "--follow", "--url", url},
+      std::vector<std::string>{"AGOR_TOKEN=" + token});
   CHECK(NextLine(*follow)["index"] == 0);
   post(url, 1);
   CHECK(NextLine(*follow)["index"] == 1);
@@ -210,7 +212,7 @@ TEST_CASE("agor message list --follow ends when its reader goes away", "[cli][e2
   // `head -n 1` exits after the first line; the follower must notice and end with exit 0.
   RunResult r = test::RunProgram(
       {"/bin/sh", "-c", "\"$0\" message list \"$1\" --follow | head -n 1", AGOR_BINARY, id},
-      {"AGOR_URL=" + daemon.url()});
+      daemon.ClientEnv());
   INFO(r.err);
   CHECK(r.exit_code == 0);
   REQUIRE(r.out.find('\n') != std::string::npos);
@@ -298,7 +300,7 @@ TEST_CASE("agor session stop stops the running task, and says when nothing runs"
   CheckFails(daemon.Cli({"session", "stop", id.substr(0, 8)}), 1,
              "agor: session " + id + " has no running task to stop\n");
 
-  test::EventStream events(daemon.port(), "&board_id=" + Id(board, "board_id"));
+  test::EventStream events(daemon, "&board_id=" + Id(board, "board_id"));
   Json started = Record(daemon.Cli({"prompt", id, "work", "--detach"}));
   std::string task = started["task_id"];
   Json stopping = Record(daemon.Cli({"session", "stop", id.substr(0, 8)}));
@@ -353,7 +355,7 @@ TEST_CASE("agor board: slugs work wherever an id does, ls and add are aliases", 
 
 TEST_CASE("an ambiguous id prefix lists the candidates", "[cli][e2e][ids]") {
   Daemon daemon;
-  test::RestApi rest(daemon.url());
+  test::RestApi rest(daemon);
   const std::string a = "abcd1234-0000-4000-8000-000000000001";
   const std::string b = "abcd1234-0000-4000-8000-000000000002";
   rest.Post("/boards", {{"board_id", a}, {"name", "alpha"}});

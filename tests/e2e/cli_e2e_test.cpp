@@ -257,7 +257,8 @@ TEST_CASE("agor board/session/repo exit 3 when no daemon answers", "[cli][e2e]")
     CHECK(r.out.empty());
     CHECK(r.err == line);
   }
-  RunResult env = test::RunProgram({AGOR_BINARY, "board", "list"}, {"AGOR_URL=" + url});
+  RunResult env = test::RunProgram({AGOR_BINARY, "board", "list"},
+                                   {"AGOR_URL=" + url, "AGOR_TOKEN=" + daemon.token()});
   CHECK(env.exit_code == 3);
   CHECK(env.err == line);
 }

@@ -62,7 +62,7 @@ TEST_CASE("a second daemon on the same database names the first and exits 1", "[
   CHECK(via_link.exit_code == 1);
   CHECK(via_link.err.find("database " + first.db_path() + " is in use") != std::string::npos);
   // The refused daemons changed nothing: the first still serves and still owns the lock.
-  RestApi api(first.port());
+  RestApi api(first);
   CHECK(api.Get("/health")["status"] == "ok");
   CHECK(Slurp(first.db_path() + ".lock").find(std::to_string(first.pid())) != std::string::npos);
 }
@@ -74,8 +74,8 @@ TEST_CASE("the lock dies with a daemon killed by -9, though its agent's child li
   std::string child;
   {
     Daemon first({"--channels", "everybody"}, db, {"AGOR_FIXTURE_CHILD_PID=" + child_file});
-    RestApi api(first.port());
-    EventStream events(first.port());
+    RestApi api(first);
+    EventStream events(first);
     std::string session = api.Session("command", Json::array({kFixtures + "slow_agent.sh"}));
     api.Post("/sessions/" + session + "/prompt", {{"prompt", "go"}});
     // The agent wrote its child's pid before its first message. That `sleep` survives the

@@ -8,6 +8,7 @@
 #include "base/status.h"
 #include "base/utf8.h"
 #include "tests/support/daemon.h"
+#include "tests/support/event_stream.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/raw_websocket.h"
 #include "tests/support/rest_api.h"
@@ -38,8 +39,13 @@ std::string Request(const std::string& method, const std::string& path,
   return head + "\r\n" + body;
 }
 
-// Sends the bytes of one request on a new connection and reads its answer.
-Answer Send(const Daemon& d, const std::string& bytes) {
+// Sends the bytes of one request on a new connection, as the daemon's admin (its Authorization
+// header goes right after the request line, so the refusal tested is not a 401), and reads its
+// answer.
+Answer Send(const Daemon& d, std::string bytes) {
+  size_t line_end = bytes.find("\r\n");
+  if (!d.token().empty() && line_end != std::string::npos)
+    bytes.insert(line_end + 2, d.AuthHeader() + "\r\n");
   RawHttp c;
   REQUIRE(c.Connect(d.port()));
   REQUIRE(c.SendRaw(bytes));
@@ -144,7 +150,7 @@ TEST_CASE("bytes after a JSON body are a 400", "[e2e][hostile]") {
 
 TEST_CASE("a JSON body nested 60,000 deep is a 400", "[e2e][hostile]") {
   Daemon d;
-  RestApi api(d.url());
+  RestApi api(d);
   const std::string session = api.Session("command", Json::array({"true"}));
   const std::string deep = Deep("{\"x\":", "1", "}", 60000);
   CheckRefused(Send(d, Request("PATCH", "/sessions/" + session, "{\"position\":" + deep + "}")),
@@ -197,7 +203,7 @@ TEST_CASE("socket.io payloads follow the same JSON rule", "[e2e][hostile]") {
     REQUIRE(ws.Connect(d.port(), "/socket.io/?EIO=4&transport=websocket") == 101);
     std::string open, reply;
     REQUIRE(ws.ReadText(&open, kTimeoutMs));
-    REQUIRE(ws.SendText("40"));
+    REQUIRE(ws.SendText(test::ConnectPacket(d.token())));
     REQUIRE(ws.ReadText(&reply, kTimeoutMs));
     INFO(frame.substr(0, 80));
     REQUIRE(ws.SendText(frame));

@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "tests/support/daemon.h"
+#include "tests/support/event_stream.h"
 #include "tests/support/raw_websocket.h"
 #include "tests/support/rest_api.h"
 
@@ -19,14 +20,15 @@ using test::RawWebSocket;
 constexpr int kTimeoutMs = 10000;
 const std::string kTarget = "/socket.io/?EIO=4&transport=websocket";
 
-// Upgrades, reads the Engine.IO open packet, sends `connect` ("40...") and returns the reply.
-std::string Open(RawWebSocket* ws, int port, const std::string& query,
-                 const std::string& connect = "40") {
-  REQUIRE(ws->Connect(port, kTarget + query) == 101);
+// Upgrades, reads the Engine.IO open packet, sends CONNECT as the daemon's admin with the keys
+// of `auth` ({pid, offset} for a recovery) and returns the reply.
+std::string Open(RawWebSocket* ws, const Daemon& d, const std::string& query,
+                 const Json& auth = Json::object()) {
+  REQUIRE(ws->Connect(d.port(), kTarget + query) == 101);
   std::string frame;
   REQUIRE(ws->ReadText(&frame, kTimeoutMs));
   REQUIRE(frame.rfind("0{", 0) == 0);
-  REQUIRE(ws->SendText(connect));
+  REQUIRE(ws->SendText(test::ConnectPacket(d.token(), auth)));
   REQUIRE(ws->ReadText(&frame, kTimeoutMs));
   return frame;
 }
@@ -66,10 +68,10 @@ Json Newest(test::RestApi& rest) {
 TEST_CASE("agor_events=log: log entries for those who ask, stock frames unchanged",
           "[e2e][log-entries]") {
   Daemon d({"--channels", "everybody"});  // both connections get every event
-  test::RestApi rest(d.url());
+  test::RestApi rest(d);
   RawWebSocket stock, entries;
-  CHECK(Open(&stock, d.port(), "").rfind("40{", 0) == 0);
-  CHECK(Open(&entries, d.port(), "&agor_events=log").rfind("40{", 0) == 0);
+  CHECK(Open(&stock, d, "").rfind("40{", 0) == 0);
+  CHECK(Open(&entries, d, "&agor_events=log").rfind("40{", 0) == 0);
   std::string session = rest.Session("claude-code");
   Json page = rest.Get("/events?$sort[seq]=1");
   REQUIRE(page["data"].size() >= 2);
@@ -82,11 +84,11 @@ TEST_CASE("agor_events=log: log entries for those who ask, stock frames unchange
 
 TEST_CASE("agor_events=log: a recovery replays log entries", "[e2e][log-entries]") {
   Daemon d;
-  test::RestApi rest(d.url());
+  test::RestApi rest(d);
   std::string pid;
   {
     RawWebSocket first;
-    Json reply = Json::parse(Open(&first, d.port(), "&agor_events=log").substr(2));
+    Json reply = Json::parse(Open(&first, d, "&agor_events=log").substr(2));
     pid = reply["pid"];
     rest.Board();
     CheckEntryFrame(NextFrame(&first), Newest(rest));
@@ -94,8 +96,7 @@ TEST_CASE("agor_events=log: a recovery replays log entries", "[e2e][log-entries]
   std::string seen = std::to_string(Newest(rest)["seq"].get<int64_t>());
   rest.Board();  // missed while away
   RawWebSocket again;
-  std::string connect = "40{\"pid\":\"" + pid + "\",\"offset\":\"" + seen + "\"}";
-  std::string first_frame = Open(&again, d.port(), "&agor_events=log", connect);
+  std::string first_frame = Open(&again, d, "&agor_events=log", {{"pid", pid}, {"offset", seen}});
   CheckEntryFrame(first_frame, Newest(rest));  // sent before the CONNECT reply
   Json reply = Json::parse(NextFrame(&again).substr(2));
   CHECK(reply["pid"] == pid);
@@ -104,7 +105,7 @@ TEST_CASE("agor_events=log: a recovery replays log entries", "[e2e][log-entries]
 TEST_CASE("agor_events with another value is a CONNECT_ERROR", "[e2e][log-entries]") {
   Daemon d;
   RawWebSocket ws;
-  std::string reply = Open(&ws, d.port(), "&agor_events=xml");
+  std::string reply = Open(&ws, d, "&agor_events=xml");
   INFO(reply);
   REQUIRE(reply.rfind("44", 0) == 0);
   Json error = Json::parse(reply.substr(2));

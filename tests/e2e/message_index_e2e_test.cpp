@@ -30,8 +30,8 @@ std::vector<Json> Indexes(Api& api, const std::string& session) {
 
 TEST_CASE("queued prompts take their index when their task starts: no hole", "[e2e][index]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
   std::string first = Prompt(api, session, "first")["task_id"];
   PushedEvent ev;

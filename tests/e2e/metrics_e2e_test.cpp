@@ -41,8 +41,8 @@ struct Scrape {
   }
 };
 
-Scrape GetMetrics(int port) {
-  RestApi api(port);
+Scrape GetMetrics(const Daemon& d) {
+  RestApi api(d);
   auto r = api.http().Get("/metrics");
   REQUIRE(r);
   REQUIRE(r->status == 200);
@@ -77,11 +77,12 @@ std::string Call(RawWebSocket& ws, int ack, const std::string& args) {
   return "";
 }
 
-void ConnectSocket(RawWebSocket& ws, int port) {
+// Connects and CONNECTs presenting `token` (the admin's API key).
+void ConnectSocket(RawWebSocket& ws, int port, const std::string& token) {
   REQUIRE(ws.Connect(port, "/socket.io/?EIO=4&transport=websocket") == 101);
   std::string frame;
   REQUIRE(ws.ReadText(&frame, 5000));  // Engine.IO open
-  REQUIRE(ws.SendText("40"));
+  REQUIRE(ws.SendText(test::ConnectPacket(token)));
   REQUIRE(ws.ReadText(&frame, 5000));
   REQUIRE(frame.rfind("40{", 0) == 0);
 }
@@ -89,7 +90,7 @@ void ConnectSocket(RawWebSocket& ws, int port) {
 TEST_CASE("metrics: every family is announced and the numbers move with traffic",
           "[e2e][metrics]") {
   Daemon d({"--channels", "everybody"});
-  Scrape before = GetMetrics(d.port());
+  Scrape before = GetMetrics(d);
   const std::map<std::string, std::string> families = {
       {"agor_start_time_seconds", "gauge"},
       {"agor_uptime_seconds", "gauge"},
@@ -120,8 +121,8 @@ TEST_CASE("metrics: every family is announced and the numbers move with traffic"
 
   // Traffic: REST writes and a 404, a long-polling session, two WebSocket clients, Socket.IO
   // calls (one refused), an agent's task to its end.
-  RestApi api(d.port());
-  EventStream events(d.port());
+  RestApi api(d);
+  EventStream events(d);
   api.Get("/boards/00000000-0000-4000-8000-000000000000", 404);
   std::string session = api.Session("command", Json::array({kFixtures + "echo_agent.sh"}));
   Json started = api.Post("/sessions/" + session + "/prompt", {{"prompt", "hello"}});
@@ -129,14 +130,14 @@ TEST_CASE("metrics: every family is announced and the numbers move with traffic"
   REQUIRE(events.WaitTaskEnd(started["task_id"].get<std::string>(), &task));
   REQUIRE(task["status"] == "completed");
   RawWebSocket ws;
-  ConnectSocket(ws, d.port());
+  ConnectSocket(ws, d.port(), d.token());
   CHECK(Call(ws, 1, R"(["find","boards",{}])").rfind("431[null,", 0) == 0);
   CHECK(Call(ws, 2, R"(["get","nope","x"])").find("NotFound") != std::string::npos);
   auto poll = api.http().Get("/socket.io/?EIO=4&transport=polling");  // a handshake only
   REQUIRE(poll);
   REQUIRE(poll->status == 200);
 
-  Scrape after = GetMetrics(d.port());
+  Scrape after = GetMetrics(d);
   CHECK(after["agor_connections{transport=\"websocket\"}"] == 2);
   CHECK(after["agor_connections{transport=\"polling\"}"] == 1);
   CHECK(after["agor_sockets"] == 3);
@@ -173,6 +174,7 @@ struct LoggedDaemon {
     std::string line;
     REQUIRE(process.ReadLine(&line, 30000));
     port = std::stoi(line.substr(line.rfind(':') + 1));
+    token = test::ReadAdminCredentials(dir.path() + "/agor.db").api_key;
   }
   // Reads stderr until a line contains `needle`; that line, or "" after 10 s.
   std::string WaitLog(const std::string& needle) {
@@ -186,12 +188,13 @@ struct LoggedDaemon {
   test::TempDir dir;
   ChildProcess process;
   int port = 0;
+  std::string token;  // the admin's API key
 };
 
 TEST_CASE("request log: one line per request and call at debug, outside bytes escaped",
           "[e2e][metrics]") {
   LoggedDaemon d("debug");
-  RestApi api(d.port);
+  RestApi api(d.port, d.token);
   api.Get("/boards?name=secret-token");
   std::string line = d.WaitLog(" http GET /boards ");
   CHECK(line.find(" debug http GET /boards 200 ") != std::string::npos);
@@ -202,7 +205,10 @@ TEST_CASE("request log: one line per request and call at debug, outside bytes es
   // must not pass for an escape the log made.
   test::RawHttp raw;
   REQUIRE(raw.Connect(d.port));
-  REQUIRE(raw.SendRaw("DELETE /boards/%1b\\x1b[31m HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  REQUIRE(
+      raw.SendRaw("DELETE /boards/%1b\\x1b[31m HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  "Authorization: Bearer " +
+                  d.token + "\r\n\r\n"));
   int status = 0;
   std::map<std::string, std::string> headers;
   std::string body;
@@ -213,7 +219,7 @@ TEST_CASE("request log: one line per request and call at debug, outside bytes es
 
   // A Socket.IO call's service name is JSON: any character can come, escapes included.
   RawWebSocket ws;
-  ConnectSocket(ws, d.port);
+  ConnectSocket(ws, d.port, d.token);
   Call(ws, 7, R"(["find","boards\u001b[31mred\n2026-01-01T00:00:00.000Z info forged",{}])");
   line = d.WaitLog("socket.io find boards");
   CHECK(line.find("socket.io find boards\\x1b[31mred\\x0a2026-01-01T00:00:00.000Z info forged "
@@ -226,11 +232,11 @@ TEST_CASE("request log: one line per request and call at debug, outside bytes es
 
 TEST_CASE("request log: nothing per request at info level", "[e2e][metrics]") {
   LoggedDaemon d("info");
-  RestApi api(d.port);
+  RestApi api(d.port, d.token);
   api.Get("/boards");
   api.Post("/boards", {{"name", "b"}, {"slug", "b"}});
   RawWebSocket ws;
-  ConnectSocket(ws, d.port);
+  ConnectSocket(ws, d.port, d.token);
   Call(ws, 1, R"(["find","boards",{}])");
   d.process.Signal(SIGTERM);
   REQUIRE(d.process.Wait(30000) == 0);

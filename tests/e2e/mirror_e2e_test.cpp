@@ -31,7 +31,7 @@ const std::map<std::string, std::string> kIds = {{"boards", "board_id"},
 // The store as the events describe it.
 class Mirror {
  public:
-  explicit Mirror(int port) : stream_(port) {}
+  explicit Mirror(const test::Daemon& d) : stream_(d) {}
 
   // Applies events until `done` holds for one of them; false on a timeout.
   template <typename Pred>
@@ -237,8 +237,8 @@ class Writer {
 
 TEST_CASE("a client mirroring the store from events only ends equal to find", "[e2e][mirror]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  Mirror mirror(d.port());
+  Api api(d);
+  Mirror mirror(d);
   const uint32_t seed = 20261201;
   INFO("seed " << seed);
   Writer writer(api, mirror, seed);

@@ -92,12 +92,14 @@ int ClosedPort() {
   return ntohs(addr.sin_port);
 }
 
-// `agor prompt --url <url> <args...>` as a child with piped stdout (JSON lines).
-std::unique_ptr<ChildProcess> StartPrompt(const std::string& url,
+// `agor prompt --url <url> <args...>` as a child with piped stdout (JSON lines), presenting
+// `token` (AGOR_TOKEN).
+std::unique_ptr<ChildProcess> StartPrompt(const std::string& url, const std::string& token,
                                           const std::vector<std::string>& args) {
   std::vector<std::string> argv = {AGOR_BINARY, "prompt", "--url", url};
   argv.insert(argv.end(), args.begin(), args.end());
-  return std::make_unique<ChildProcess>(argv, std::vector<std::string>{"NO_COLOR=1"});
+  return std::make_unique<ChildProcess>(
+      argv, std::vector<std::string>{"NO_COLOR=1", "AGOR_TOKEN=" + token});
 }
 
 Json NextLine(ChildProcess& child) {
@@ -114,7 +116,7 @@ size_t Count(const std::string& text, const std::string& what) {
 
 TEST_CASE("prompt prints the task's messages as JSON lines and exits 0", "[e2e][prompt-cli]") {
   Daemon d({}, "", {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt"});
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "fake_agent.sh");
   for (bool force_json : {false, true}) {
     INFO("--json " << force_json);
@@ -140,7 +142,7 @@ TEST_CASE("prompt prints the task's messages as JSON lines and exits 0", "[e2e][
 
 TEST_CASE("prompt - reads the prompt from stdin", "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "echo_agent.sh");
   RunResult r = d.Cli({"prompt", session, "-"}, "hello\nworld\n");
   INFO(r.err);
@@ -153,7 +155,7 @@ TEST_CASE("prompt - reads the prompt from stdin", "[e2e][prompt-cli]") {
 
 TEST_CASE("prompt --board --agent creates the session first", "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string board = rest.Board();
   RunResult r = d.Cli({"prompt", "--board", board.substr(0, 8), "--agent", "command", "--command",
                        kFixtures + "echo_agent.sh", "hi there"});
@@ -171,7 +173,7 @@ TEST_CASE("prompt --board --agent creates the session first", "[e2e][prompt-cli]
 
 TEST_CASE("prompt exits 1 with the task's error when the agent fails", "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "failing_agent.sh");
   RunResult r = d.Cli({"prompt", session, "x"});
   CHECK(r.exit_code == 1);
@@ -190,7 +192,7 @@ TEST_CASE("prompt exits 1 when the daemon refuses", "[e2e][prompt-cli]") {
 
 TEST_CASE("prompt usage errors exit 2", "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "echo_agent.sh");
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"prompt"},
@@ -226,7 +228,9 @@ TEST_CASE("prompt usage errors exit 2", "[e2e][prompt-cli]") {
 
 TEST_CASE("prompt exits 3 when no daemon answers", "[e2e][prompt-cli]") {
   std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort());
-  RunResult r = test::RunProgram({AGOR_BINARY, "prompt", "--url", url, "0123456789abcdef", "x"});
+  RunResult r =
+      test::RunProgram({AGOR_BINARY, "prompt", "--url", url, "0123456789abcdef", "x"},
+                       {"AGOR_TOKEN=agor_sk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"});
   CHECK(r.exit_code == 3);
   CheckOneErrorLine(r);
   CHECK(r.err.find("cannot reach agor") != std::string::npos);
@@ -234,7 +238,7 @@ TEST_CASE("prompt exits 3 when no daemon answers", "[e2e][prompt-cli]") {
 
 TEST_CASE("prompt --detach prints the task id and returns", "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "slow_agent.sh");
   RunResult first = d.Cli({"prompt", "--detach", session, "x"});
   INFO(first.err);
@@ -257,9 +261,9 @@ TEST_CASE("prompt prints each message before the agent prints the next", "[e2e][
   TempDir gate;
   Daemon d({}, "",
            {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "fake_agent.sh");
-  auto prompt = StartPrompt(d.url(), {session, "go"});
+  auto prompt = StartPrompt(d.url(), d.token(), {session, "go"});
   for (int line = 1; line <= 3; ++line) {
     Touch(gate.path() + "/" + std::to_string(line));
     Json message = NextLine(*prompt);
@@ -273,13 +277,13 @@ TEST_CASE("prompt follows a queued prompt once its task runs", "[e2e][prompt-cli
   TempDir gate;
   Daemon d({}, "",
            {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "fake_agent.sh");
   Json board = rest.Get("/sessions/" + session)["board_id"];
-  test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
+  test::EventStream events(d, "&board_id=" + board.get<std::string>());
   std::string first =
       rest.Post("/sessions/" + session + "/prompt", {{"prompt", "first"}})["task_id"];
-  auto prompt = StartPrompt(d.url(), {session, "second"});
+  auto prompt = StartPrompt(d.url(), d.token(), {session, "second"});
   test::PushedEvent queued;
   REQUIRE(events.WaitFor("messages created", {{"status", "queued"}, {"content", "second"}}, &queued,
                          kLineTimeoutMs));
@@ -299,9 +303,9 @@ TEST_CASE("prompt follows a queued prompt once its task runs", "[e2e][prompt-cli
 
 TEST_CASE("Ctrl-C stops the task and exits 130", "[e2e][prompt-cli]") {
   Daemon d({}, "", {"AGOR_CLAUDE_BIN=" + kFixtures + "slow_agent.sh"});
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = rest.Session("claude-code");
-  auto prompt = StartPrompt(d.url(), {session, "work"});
+  auto prompt = StartPrompt(d.url(), d.token(), {session, "work"});
   Json message = NextLine(*prompt);
   CHECK(message["content"][0]["text"] == "Working on it...");
   prompt->Signal(SIGINT);
@@ -313,12 +317,12 @@ TEST_CASE("Ctrl-C stops the task and exits 130", "[e2e][prompt-cli]") {
 
 TEST_CASE("Ctrl-C on a queued prompt removes it and exits 130", "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "slow_agent.sh");
   Json board = rest.Get("/sessions/" + session)["board_id"];
-  test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
+  test::EventStream events(d, "&board_id=" + board.get<std::string>());
   rest.Post("/sessions/" + session + "/prompt", {{"prompt", "first"}});
-  auto prompt = StartPrompt(d.url(), {session, "second"});
+  auto prompt = StartPrompt(d.url(), d.token(), {session, "second"});
   test::PushedEvent queued;
   REQUIRE(events.WaitFor("messages created", {{"status", "queued"}}, &queued, kLineTimeoutMs));
   prompt->Signal(SIGINT);
@@ -333,10 +337,9 @@ TEST_CASE("prompt streams text on a terminal and shows tools as short lines", "[
   Daemon d({}, "",
            {"AGOR_CLAUDE_BIN=" + kFixtures + "fake_agent.sh",
             "AGOR_FIXTURE=" + kFixtures + "claude_tool_use.jsonl"});
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = rest.Session("claude-code");
-  RunResult plain =
-      RunOnTerminal({"prompt", session, "list"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  RunResult plain = RunOnTerminal({"prompt", session, "list"}, d.ClientEnv({"NO_COLOR=1"}));
   INFO(plain.out);
   CHECK(plain.exit_code == 0);
   // The streamed thinking stays apart from the answer streamed after it.
@@ -349,12 +352,12 @@ TEST_CASE("prompt streams text on a terminal and shows tools as short lines", "[
   CHECK(plain.out.find("\x1b[") == std::string::npos);
   CHECK(plain.out.find("\n{\"") == std::string::npos);  // no JSON lines
 
-  RunResult colored = RunOnTerminal({"prompt", session, "again"}, {"AGOR_URL=" + d.url()});
+  RunResult colored = RunOnTerminal({"prompt", session, "again"}, d.ClientEnv());
   CHECK(colored.exit_code == 0);
   CHECK(colored.out.find("\x1b[2m") != std::string::npos);
   CHECK(Count(colored.out, "what is in the project directory.\x1b[0m\n") == 1);
 
-  RunResult json = RunOnTerminal({"prompt", "--json", session, "as json"}, {"AGOR_URL=" + d.url()});
+  RunResult json = RunOnTerminal({"prompt", "--json", session, "as json"}, d.ClientEnv());
   CHECK(json.exit_code == 0);
   auto messages = JsonLines(json.out);
   CHECK(messages.size() >= 4);
@@ -362,28 +365,29 @@ TEST_CASE("prompt streams text on a terminal and shows tools as short lines", "[
 }
 
 // `agor prompt --url <url> <args...> | head -n <n>` in bash, exiting with prompt's status.
-std::unique_ptr<ChildProcess> PromptIntoHead(const std::string& url,
-                                             const std::vector<std::string>& args, int n) {
-  std::string command = "'" + std::string(AGOR_BINARY) + "' prompt --url " + url;
+std::unique_ptr<ChildProcess> PromptIntoHead(const Daemon& d, const std::vector<std::string>& args,
+                                             int n) {
+  std::string command = "'" + std::string(AGOR_BINARY) + "' prompt --url " + d.url();
   for (const auto& a : args) command += " '" + a + "'";
   command += " | head -n " + std::to_string(n) + "; exit ${PIPESTATUS[0]}";
-  return std::make_unique<ChildProcess>(std::vector<std::string>{"/bin/bash", "-c", command});
+  return std::make_unique<ChildProcess>(std::vector<std::string>{"/bin/bash", "-c", command},
+                                        d.ClientEnv());
 }
 
 TEST_CASE("agor prompt | head ends when head does, exit 0, the task going on",
           "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "slow_agent.sh");  // two lines, then waits
   SECTION("head exits while the agent prints nothing more") {
-    auto shell = PromptIntoHead(d.url(), {session, "work"}, 2);
+    auto shell = PromptIntoHead(d, {session, "work"}, 2);
     std::string line;
     for (int i = 0; i < 2; ++i) REQUIRE(shell->ReadLine(&line, kLineTimeoutMs));
     CHECK(shell->Wait(kLineTimeoutMs) == 0);
     CHECK(shell->ErrSoFar().empty());
   }
   SECTION("head exits before the agent's next line") {
-    auto shell = PromptIntoHead(d.url(), {session, "work"}, 1);
+    auto shell = PromptIntoHead(d, {session, "work"}, 1);
     std::string line;
     REQUIRE(shell->ReadLine(&line, kLineTimeoutMs));
     CHECK_FALSE(shell->ReadLine(&line, kLineTimeoutMs));  // stdout ends: head is gone
@@ -399,17 +403,17 @@ TEST_CASE("prompt --attach prints what the task said so far, then the rest", "[e
   TempDir gate;
   Daemon d({}, "",
            {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = CommandSession(rest, "fake_agent.sh");
   Json board = rest.Get("/sessions/" + session)["board_id"];
-  test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
+  test::EventStream events(d, "&board_id=" + board.get<std::string>());
   RunResult detached = d.Cli({"prompt", "--detach", session, "go"});
   REQUIRE(detached.exit_code == 0);
   std::string task = Json::parse(detached.out)["task_id"];
   Touch(gate.path() + "/1");
   test::PushedEvent first;
   REQUIRE(events.WaitFor("messages created", {{"content", "line 1"}}, &first, kLineTimeoutMs));
-  auto attached = StartPrompt(d.url(), {"--attach", task.substr(0, 8)});
+  auto attached = StartPrompt(d.url(), d.token(), {"--attach", task.substr(0, 8)});
   CHECK(NextLine(*attached)["content"] == "line 1");  // from before it attached
   Touch(gate.path() + "/2");
   Touch(gate.path() + "/3");
@@ -427,10 +431,10 @@ TEST_CASE("prompt --attach prints what the task said so far, then the rest", "[e
 TEST_CASE("prompt --attach: exit codes as for a prompt, Ctrl-C leaves the task running",
           "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string failing = CommandSession(rest, "failing_agent.sh");
   Json board = rest.Get("/sessions/" + failing)["board_id"];
-  test::EventStream events(d.port(), "&board_id=" + board.get<std::string>());
+  test::EventStream events(d, "&board_id=" + board.get<std::string>());
   std::string failed = rest.Post("/sessions/" + failing + "/prompt", {{"prompt", "x"}})["task_id"];
   Json ended;
   REQUIRE(events.WaitTaskEnd(failed, &ended));
@@ -445,7 +449,7 @@ TEST_CASE("prompt --attach: exit codes as for a prompt, Ctrl-C leaves the task r
 
   std::string slow = CommandSession(rest, "slow_agent.sh");
   std::string running = rest.Post("/sessions/" + slow + "/prompt", {{"prompt", "x"}})["task_id"];
-  auto attached = StartPrompt(d.url(), {"--attach", running});
+  auto attached = StartPrompt(d.url(), d.token(), {"--attach", running});
   NextLine(*attached);
   attached->Signal(SIGINT);
   CHECK(attached->Wait(kLineTimeoutMs) == 130);
@@ -456,7 +460,7 @@ TEST_CASE("prompt --attach: exit codes as for a prompt, Ctrl-C leaves the task r
 // Runs `agor prompt <session> <text>` on a terminal behind a running task: its first line
 // (the queue position), then Ctrl-C, which removes the queued prompt again.
 std::string QueuedOnTerminal(const Daemon& d, const std::string& session, const std::string& text) {
-  test::TerminalProcess queued({"prompt", session, text}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  test::TerminalProcess queued({"prompt", session, text}, d.ClientEnv({"NO_COLOR=1"}));
   std::string line;
   REQUIRE(queued.ReadLine(&line, kLineTimeoutMs));
   queued.Signal(SIGINT);
@@ -467,11 +471,11 @@ std::string QueuedOnTerminal(const Daemon& d, const std::string& session, const 
 TEST_CASE("prompt on a terminal: new session, queue position, start, end and duration",
           "[e2e][prompt-cli]") {
   Daemon d;
-  Rest rest(d.url());
+  Rest rest(d);
   std::string board = rest.Board();
   RunResult created = RunOnTerminal({"prompt", "--board", board, "--agent", "command", "--command",
                                      kFixtures + "echo_agent.sh", "hi \x1b[31mthere"},
-                                    {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+                                    d.ClientEnv({"NO_COLOR=1"}));
   INFO(created.out);
   CHECK(created.exit_code == 0);
   std::string session = rest.Get("/sessions?board_id=" + board)["data"][0]["session_id"];
@@ -494,7 +498,7 @@ TEST_CASE("prompt on a terminal: new session, queue position, start, end and dur
   rest.Delete("/messages/" + second["message_id"].get<std::string>());
   CHECK(QueuedOnTerminal(d, slow, "fourth") == "queued (position 2)");
   RunResult detached =
-      RunOnTerminal({"prompt", "--detach", slow, "fifth"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+      RunOnTerminal({"prompt", "--detach", slow, "fifth"}, d.ClientEnv({"NO_COLOR=1"}));
   CHECK(detached.exit_code == 0);
   CHECK(detached.out.find("(position 2)") != std::string::npos);
   Json waiting_page = rest.Get("/messages?status=queued&session_id=" + slow);  // outlives the loop
@@ -509,14 +513,14 @@ TEST_CASE("prompt on a terminal shows thinking and tools apart from the answer",
   Daemon d({}, "",
            {"AGOR_CODEX_BIN=" + kFixtures + "fake_agent.sh",
             "AGOR_FIXTURE=" + kFixtures + "codex_exec.jsonl"});
-  Rest rest(d.url());
+  Rest rest(d);
   std::string session = rest.Session("codex");
-  RunResult plain = RunOnTerminal({"prompt", session, "go"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"});
+  RunResult plain = RunOnTerminal({"prompt", session, "go"}, d.ClientEnv({"NO_COLOR=1"}));
   INFO(plain.out);
   CHECK(plain.exit_code == 0);
   CHECK(plain.out.find("\nthinking: **Listing the project files**\n") != std::string::npos);
   CHECK(plain.out.find("\nI added a usage section to README.md.\n") != std::string::npos);
-  RunResult colored = RunOnTerminal({"prompt", session, "again"}, {"AGOR_URL=" + d.url()});
+  RunResult colored = RunOnTerminal({"prompt", session, "again"}, d.ClientEnv());
   INFO(colored.out);
   CHECK(colored.out.find("\x1b[2mthinking: **Listing the project files**\x1b[0m\n") !=
         std::string::npos);
@@ -558,11 +562,11 @@ TEST_CASE("prompt survives a daemon restart and reports the task stopped", "[e2e
     std::string child_pid_file = dir.path() + "/child.pid";
     auto daemon = std::make_unique<test::ServeProcess>(0, db);
     std::string url = daemon->url();
-    Rest rest(url);
+    Rest rest(url, daemon->token());
     std::string session = rest.Session(
         "command",
         {"/usr/bin/env", "AGOR_FIXTURE_CHILD_PID=" + child_pid_file, kFixtures + "slow_agent.sh"});
-    auto prompt = StartPrompt(url, {session, "work"});
+    auto prompt = StartPrompt(url, daemon->token(), {session, "work"});
     Json first = NextLine(*prompt);  // the agent prints two lines, then waits for ever
     Json second = NextLine(*prompt);
     daemon->process().Signal(SIGKILL);

@@ -53,9 +53,9 @@ TEST_CASE("each message reaches watchers before the agent prints the next", "[e2
   test::TempDir gate;
   Daemon d({"--channels", "everybody"}, "",
            {"AGOR_FIXTURE=" + kFixtures + "three_lines.txt", "AGOR_FIXTURE_GATE=" + gate.path()});
-  Api api(d.port());
+  Api api(d);
   std::string session = api.Session("command", {kFixtures + "fake_agent.sh"});
-  EventStream events(d.port());
+  EventStream events(d);
   Json started = Prompt(api, session, "go");
   CHECK(started["status"] == "running");
   std::string task = started["task_id"];
@@ -81,9 +81,9 @@ TEST_CASE("a Claude Code run streams, stores and resumes", "[e2e][prompt]") {
            {"AGOR_CLAUDE_BIN=" + kFixtures + "fake_agent.sh",
             "AGOR_FIXTURE=" + kFixtures + "claude_tool_use.jsonl", "AGOR_FIXTURE_ARGV=" + argv_file,
             "AGOR_FIXTURE_STDIN=" + dir.path() + "/stdin"});
-  Api api(d.port());
+  Api api(d);
   std::string session = api.Session("claude-code");
-  EventStream events(d.port());
+  EventStream events(d);
   std::string task = Prompt(api, session, "fix the bug")["task_id"];
   Json done = WaitTaskEnd(events, task);
   CHECK(done["status"] == "completed");
@@ -135,9 +135,9 @@ TEST_CASE("codex and gemini recordings become messages", "[e2e][prompt]") {
     Daemon d({"--channels", "everybody"}, "",
              {std::string(var) + "=" + kFixtures + "fake_agent.sh",
               "AGOR_FIXTURE=" + kFixtures + recording});
-    Api api(d.port());
+    Api api(d);
     std::string session = api.Session(tool);
-    EventStream events(d.port());
+    EventStream events(d);
     std::string task = Prompt(api, session, "hello")["task_id"];
     CHECK(WaitTaskEnd(events, task)["status"] == "completed");
     CHECK(Messages(api, session).size() >= 3);
@@ -150,8 +150,8 @@ TEST_CASE("agent failures fail the task, never the daemon", "[e2e][prompt]") {
       {"--channels", "everybody"}, "",
       {"AGOR_CLAUDE_BIN=agor-no-such-claude", "AGOR_FIXTURE=" + kFixtures + "claude_error.jsonl",
        "AGOR_CODEX_BIN=" + kFixtures + "fake_agent.sh"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string missing = Prompt(api, api.Session("claude-code"), "x")["task_id"];
   Json failed = WaitTaskEnd(events, missing);
   CHECK(failed["status"] == "failed");
@@ -185,8 +185,8 @@ TEST_CASE("stop ends the whole process group, and stopping an idle session is a 
           "[e2e][prompt]") {
   test::TempDir dir;
   Daemon d({"--channels", "everybody"}, "", {"AGOR_FIXTURE_CHILD_PID=" + dir.path() + "/child"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
   std::string task = Prompt(api, session, "x")["task_id"];
   PushedEvent ev;
@@ -207,8 +207,8 @@ TEST_CASE("stop ends the whole process group, and stopping an idle session is a 
 
 TEST_CASE("an agent that ignores SIGTERM is killed after the grace period", "[e2e][prompt]") {
   Daemon d({"--channels", "everybody", "--stop-grace", "200"}, "", {"AGOR_SLOW_IGNORE_TERM=1"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
   std::string task = Prompt(api, session, "x")["task_id"];
   PushedEvent ev;
@@ -220,8 +220,8 @@ TEST_CASE("an agent that ignores SIGTERM is killed after the grace period", "[e2
 TEST_CASE("prompts queue while a task runs, and removing a queued one cancels it",
           "[e2e][prompt]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
   std::string first = Prompt(api, session, "first")["task_id"];
   Json second = Prompt(api, session, "second");
@@ -254,21 +254,21 @@ TEST_CASE("a restart stops the tasks it left running", "[e2e][prompt]") {
   std::string session, task;
   {
     Daemon d({}, db);
-    Api api(d.port());
+    Api api(d);
     session = api.Session("command", {kFixtures + "slow_agent.sh"});
     task = Prompt(api, session, "x")["task_id"];
     d.Stop(SIGKILL);
   }
   Daemon d({}, db);
-  Api api(d.port());
+  Api api(d);
   CHECK(api.Get("/tasks/" + task)["status"] == "stopped");
   CHECK(api.Get("/sessions/" + session)["status"] == "idle");
 }
 
 TEST_CASE("twenty agents at once, and a flood, do not stall each other", "[e2e][prompt]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
-  EventStream events(d.port());
+  Api api(d);
+  EventStream events(d);
   std::string flood = api.Session("command", {kFixtures + "flood_agent.sh"});
   std::string flood_task = Prompt(api, flood, "x")["task_id"];
   std::vector<std::pair<std::string, std::string>> runs;
@@ -294,13 +294,13 @@ namespace {
 
 TEST_CASE("prompt and stop are Feathers calls over the socket too", "[e2e][prompt]") {
   Daemon d({"--channels", "everybody"});
-  Api api(d.port());
+  Api api(d);
   std::string session = api.Session("command", {kFixtures + "slow_agent.sh"});
   test::RawWebSocket ws;
   REQUIRE(ws.Connect(d.port(), "/socket.io/?EIO=4&transport=websocket") == 101);
   std::string frame;
   REQUIRE(ws.ReadText(&frame, 5000));
-  ws.SendText("40");
+  ws.SendText(test::ConnectPacket(d.token()));
   REQUIRE(ws.ReadText(&frame, 5000));
   auto ack = [&](const std::string& call) {
     ws.SendText(call);

@@ -13,6 +13,7 @@
 
 #include "base/status.h"
 #include "tests/support/daemon.h"
+#include "tests/support/event_stream.h"
 #include "tests/support/raw_websocket.h"
 #include "tests/support/rest_api.h"
 
@@ -30,6 +31,7 @@ httplib::Client Http(const Daemon& d) {
   httplib::Client c("127.0.0.1", d.port());
   c.set_tcp_nodelay(true);
   c.set_read_timeout(10, 0);
+  if (!d.token().empty()) c.set_default_headers({{"Authorization", "Bearer " + d.token()}});
   return c;
 }
 
@@ -63,14 +65,16 @@ std::string PollingSid(httplib::Client& http, int* status = nullptr) {
   return Json::parse(r->body.substr(1))["sid"].get<std::string>();
 }
 
-// Opens a WebSocket session, sends CONNECT (with `auth` JSON when given) and returns the
+// Opens a WebSocket session, sends CONNECT as the admin (with the keys of the `auth` JSON
+// when given) and returns the
 // first frame after the open packet that is not an event.
 std::string Connect(RawWebSocket* ws, const Daemon& d, const std::string& query = "",
                     const std::string& auth = "") {
   REQUIRE(ws->Connect(d.port(), kWsTarget + query) == 101);
   std::string open, reply;
   REQUIRE(ws->ReadText(&open, 5000));
-  REQUIRE(ws->SendText("40" + auth));
+  REQUIRE(ws->SendText(
+      test::ConnectPacket(d.token(), auth.empty() ? Json::object() : Json::parse(auth))));
   do {
     REQUIRE(ws->ReadText(&reply, 5000));
   } while (reply.rfind("42", 0) == 0);
@@ -93,7 +97,7 @@ TEST_CASE("engine.io sessions are capped and unused handshakes expire", "[e2e][r
   std::string used = PollingSid(http);
   REQUIRE(!used.empty());
   std::string base = std::string(kPolling) + "&sid=" + used;
-  REQUIRE(http.Post(base.c_str(), "40", "text/plain")->body == "ok");
+  REQUIRE(http.Post(base.c_str(), test::ConnectPacket(d.token()), "text/plain")->body == "ok");
   REQUIRE(!PollingSid(http).empty());
   REQUIRE(!PollingSid(http).empty());
   int status = 0;
@@ -118,8 +122,9 @@ TEST_CASE("the long-polling send queue is bounded by --max-send-queue", "[e2e][r
   auto http = Http(d);
   std::string sid = PollingSid(http);
   std::string base = std::string(kPolling) + "&sid=" + sid;
-  REQUIRE(http.Post(base.c_str(), "40", "text/plain")->body == "ok");  // never polls again
-  RestApi rest(d.port());
+  REQUIRE(http.Post(base.c_str(), test::ConnectPacket(d.token()), "text/plain")->body ==
+          "ok");  // never polls again
+  RestApi rest(d);
   for (int i = 0; i < 8; ++i) rest.Post("/boards", {{"name", std::string(1024, 'x')}});
   CHECK(Eventually([&] { return Metric(d, "agor_slow_clients_dropped_total") == 1; }));
   CHECK(Eventually([&] { return Metric(d, "agor_sockets") == 0; }));
@@ -130,7 +135,7 @@ TEST_CASE("the long-polling send queue is bounded by --max-send-queue", "[e2e][r
 
 TEST_CASE("the handshake's board_id must name boards that exist", "[e2e][realtime]") {
   Daemon d;
-  RestApi rest(d.port());
+  RestApi rest(d);
   std::string board = rest.Board();
   const std::string missing = "00000000-0000-4000-8000-000000000000";
   RawWebSocket unknown;
@@ -158,7 +163,7 @@ TEST_CASE("the handshake's board_id must name boards that exist", "[e2e][realtim
 TEST_CASE("subscriptions are bounded per connection and stay exact in number", "[e2e][realtime]") {
   const int kMax = 1000;
   Daemon d({"--max-subscriptions", std::to_string(kMax)});
-  RestApi rest(d.port());
+  RestApi rest(d);
   std::vector<std::string> boards;
   for (int i = 0; i <= kMax; ++i) boards.push_back(rest.Board());
   RawWebSocket ws;
@@ -226,14 +231,14 @@ TEST_CASE("a recovery from offset 0 replays in order while another client writes
           std::string::npos);
   std::atomic<bool> stop{false};
   std::thread live([&] {
-    RestApi rest(d.port());
+    RestApi rest(d);
     for (int i = 0; i < 300 && !stop; ++i) rest.Post("/boards", {{"name", "live"}});
   });
   RawWebSocket back;
   REQUIRE(back.Connect(d.port(), kWsTarget) == 101);
   std::string frame;
   REQUIRE(back.ReadText(&frame, 5000));
-  REQUIRE(back.SendText("40{\"pid\":\"" + pid + "\",\"offset\":\"0\"}"));
+  REQUIRE(back.SendText(test::ConnectPacket(d.token(), {{"pid", pid}, {"offset", "0"}})));
   std::vector<std::string> frames;
   size_t connect_at = 0;
   while (back.ReadText(&frame, 10000)) {
@@ -259,7 +264,7 @@ TEST_CASE("a long recovery waits for a client's queue instead of overflowing it"
     RawWebSocket first;
     pid = Json::parse(Connect(&first, d).substr(2))["pid"].get<std::string>();
   }
-  RestApi rest(d.port());
+  RestApi rest(d);
   const std::string name(300, 'n');  // 1,500 frames of ~550 bytes: 12 times the queue's bound
   for (int i = 0; i < 1500; ++i) rest.Post("/boards", {{"name", name}});
   RawWebSocket back;

@@ -20,6 +20,7 @@ struct Rest {
   explicit Rest(const Daemon& d) : client("127.0.0.1", d.port()) {
     client.set_tcp_nodelay(true);
     client.set_read_timeout(10, 0);
+    if (!d.token().empty()) client.set_default_headers({{"Authorization", "Bearer " + d.token()}});
   }
   struct Reply {
     int status = 0;

@@ -8,6 +8,7 @@
 #include "cmd/client/rest_client.h"
 #include "cmd/client/socket_client.h"
 #include "tests/support/daemon.h"
+#include "tests/support/rest_api.h"
 
 namespace agor {
 namespace {
@@ -20,6 +21,14 @@ struct Received {
   std::string offset;
 };
 
+// As the daemon's admin: the API key rides in the CONNECT auth payload.
+SocketOptions Options(const Daemon& daemon) {
+  SocketOptions options;
+  options.url = daemon.url();
+  if (!daemon.token().empty()) options.auth = {{"token", daemon.token()}};
+  return options;
+}
+
 SocketOptions Options(const std::string& url) {
   SocketOptions options;
   options.url = url;
@@ -30,7 +39,7 @@ SocketOptions Options(const std::string& url) {
 
 TEST_CASE("SocketClient: calls, error acks, events with offsets", "[watch][e2e]") {
   Daemon daemon({"--channels", "everybody"});
-  SocketClient client(Options(daemon.url()));
+  SocketClient client(Options(daemon));
   std::vector<Received> events;
   std::vector<bool> connects;
   Status find_status, get_status, create_status;
@@ -73,12 +82,8 @@ TEST_CASE("SocketClient: calls, error acks, events with offsets", "[watch][e2e]"
 TEST_CASE("SocketClient: a dropped connection is recovered with its pid and offset",
           "[watch][e2e]") {
   Daemon daemon({"--channels", "everybody"});
-  RestClient rest([&] {
-    BaseUrl base;
-    REQUIRE(ParseBaseUrl(daemon.url(), &base).ok());
-    return base;
-  }());
-  SocketClient client(Options(daemon.url()));
+  test::RestApi rest(daemon);  // as the admin
+  SocketClient client(Options(daemon));
   std::vector<bool> connects;
   std::vector<std::string> offsets;
   int lost = 0;
@@ -86,17 +91,15 @@ TEST_CASE("SocketClient: a dropped connection is recovered with its pid and offs
   client.OnEvent([&](const std::string&, Json, const std::string& offset) {
     offsets.push_back(offset);
     if (offsets.size() == 1) {
-      client.Reconnect();  // from now on the client is away...
-      Json ignored;
-      REQUIRE(rest.Post("/boards", {{"name", "missed"}}, &ignored).ok());  // ...and misses this
+      client.Reconnect();                          // from now on the client is away...
+      rest.Post("/boards", {{"name", "missed"}});  // ...and misses this
     }
     if (offsets.size() == 2) client.Stop();
   });
   client.OnConnect([&](bool recovered) {
     connects.push_back(recovered);
     if (connects.size() > 1) return;
-    Json ignored;
-    REQUIRE(rest.Post("/boards", {{"name", "seen"}}, &ignored).ok());
+    rest.Post("/boards", {{"name", "seen"}});
   });
   REQUIRE(client.Run().ok());
   CHECK(connects == std::vector<bool>{false, true});
@@ -115,14 +118,14 @@ TEST_CASE("SocketClient: an exception out of a handler ends Run() in agor's word
           "[watch][e2e]") {
   Daemon daemon;
   SECTION("nlohmann's") {
-    SocketClient client(Options(daemon.url()));
+    SocketClient client(Options(daemon));
     client.OnConnect([](bool) { (void)Json("text").get<int>(); });
     Status status = client.Run();
     CHECK(status.code() == Code::kGeneralError);
     CHECK(status.message() == "the server sent JSON agor cannot use");
   }
   SECTION("any other") {
-    SocketClient client(Options(daemon.url()));
+    SocketClient client(Options(daemon));
     client.OnConnect([](bool) { throw std::runtime_error("basic_string::_M_create"); });
     Status status = client.Run();
     CHECK(status.code() == Code::kGeneralError);

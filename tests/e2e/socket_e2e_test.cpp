@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "tests/support/daemon.h"
+#include "tests/support/event_stream.h"
 #include "tests/support/raw_websocket.h"
 
 namespace agor {
@@ -21,6 +22,7 @@ httplib::Client Http(const Daemon& d) {
   httplib::Client c("127.0.0.1", d.port());
   c.set_tcp_nodelay(true);
   c.set_read_timeout(10, 0);
+  if (!d.token().empty()) c.set_default_headers({{"Authorization", "Bearer " + d.token()}});
   return c;
 }
 
@@ -31,7 +33,7 @@ std::string Connect(RawWebSocket* ws, const Daemon& d, const std::string& query 
   REQUIRE(ws->ReadText(&open, 5000));
   CHECK(open.rfind("0{\"sid\":", 0) == 0);
   CHECK(open.find("\"upgrades\":[]") != std::string::npos);
-  REQUIRE(ws->SendText("40"));
+  REQUIRE(ws->SendText(test::ConnectPacket(d.token())));
   REQUIRE(ws->ReadText(&reply, 5000));
   return reply;
 }
@@ -57,7 +59,7 @@ TEST_CASE("long-polling handshake, calls and acks", "[e2e][socket]") {
   CHECK(handshake["pingInterval"] == 25000);
   std::string base =
       "/socket.io/?EIO=4&transport=polling&sid=" + handshake["sid"].get<std::string>();
-  auto post = http.Post(base.c_str(), "40", "text/plain");
+  auto post = http.Post(base.c_str(), test::ConnectPacket(d.token()), "text/plain");
   REQUIRE(post);
   CHECK(post->body == "ok");
   auto connect = http.Get(base.c_str());

@@ -50,12 +50,12 @@ Json HostileBoard(test::RestApi& rest) {
 TEST_CASE("a hostile board name reaches the terminal escaped, with or without colour",
           "[e2e][terminal]") {
   Daemon d;
-  test::RestApi rest(d.url());
+  test::RestApi rest(d);
   Json board = HostileBoard(rest);
   std::string id = board["board_id"];
   for (bool no_color : {true, false}) {
     INFO("NO_COLOR " << no_color);
-    std::vector<std::string> env = {"AGOR_URL=" + d.url()};
+    std::vector<std::string> env = d.ClientEnv();
     if (no_color) env.push_back("NO_COLOR=1");
     RunResult list = RunOnTerminal({"board", "list"}, env);
     INFO(list.out);
@@ -75,9 +75,9 @@ TEST_CASE("a hostile board name reaches the terminal escaped, with or without co
 
 TEST_CASE("a table fits the terminal's width, ids whole", "[e2e][terminal]") {
   Daemon d;
-  test::RestApi rest(d.url());
+  test::RestApi rest(d);
   std::string id = rest.Post("/boards", {{"name", std::string(50, 'n')}})["board_id"];
-  RunResult list = RunOnTerminal({"board", "list"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"}, 60);
+  RunResult list = RunOnTerminal({"board", "list"}, d.ClientEnv({"NO_COLOR=1"}), 60);
   INFO(list.out);
   CHECK(list.exit_code == 0);
   std::vector<std::string> lines = Lines(list.out);
@@ -85,7 +85,7 @@ TEST_CASE("a table fits the terminal's width, ids whole", "[e2e][terminal]") {
   for (const std::string& line : lines) CHECK(Utf8CodePoints(line) <= 60);
   CHECK(lines[1].rfind(id.substr(0, 8) + " ", 0) == 0);
   CHECK(lines[1].find("\xe2\x80\xa6") != std::string::npos);  // the name was cut
-  RunResult wide = RunOnTerminal({"board", "list"}, {"AGOR_URL=" + d.url(), "NO_COLOR=1"}, 200);
+  RunResult wide = RunOnTerminal({"board", "list"}, d.ClientEnv({"NO_COLOR=1"}), 200);
   INFO(wide.out);
   CHECK(wide.out.find(std::string(39, 'n') + "\xe2\x80\xa6") != std::string::npos);  // its cap
 }
@@ -93,9 +93,9 @@ TEST_CASE("a table fits the terminal's width, ids whole", "[e2e][terminal]") {
 TEST_CASE("agor watch on a terminal escapes what it shows and exits 130 on Ctrl-C",
           "[e2e][terminal]") {
   Daemon d;
-  test::RestApi rest(d.url());
+  test::RestApi rest(d);
   HostileBoard(rest);
-  TerminalProcess watch({"watch", "--since", "0"}, {"AGOR_URL=" + d.url()});
+  TerminalProcess watch({"watch", "--since", "0"}, d.ClientEnv());
   std::string line;
   REQUIRE(watch.ReadLine(&line, kTimeoutMs));
   INFO(line);

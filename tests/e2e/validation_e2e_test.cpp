@@ -5,6 +5,7 @@
 
 #include "base/status.h"
 #include "tests/support/daemon.h"
+#include "tests/support/event_stream.h"
 #include "tests/support/raw_websocket.h"
 #include "tests/support/rest_api.h"
 
@@ -32,7 +33,7 @@ Json Refused(Api& api, const char* method, const std::string& path, const Json& 
 TEST_CASE("empty names and slugs, bad colours and agent commands are refused",
           "[e2e][validation]") {
   Daemon d;
-  Api api(d.port());
+  Api api(d);
   std::string board = api.Board();
   struct Case {
     const char* method;
@@ -74,7 +75,7 @@ TEST_CASE("empty names and slugs, bad colours and agent commands are refused",
 
 TEST_CASE("a conflict names the value that is taken", "[e2e][validation]") {
   Daemon d;
-  Api api(d.port());
+  Api api(d);
   api.Post("/boards", {{"name", "web"}, {"slug", "web"}});
   Json error = Refused(api, "POST", "/boards", {{"name", "other"}, {"slug", "web"}}, 409);
   CHECK(error["name"] == "Conflict");
@@ -86,7 +87,7 @@ TEST_CASE("a conflict names the value that is taken", "[e2e][validation]") {
 
 TEST_CASE("tasks are created by prompts, not by a bare create", "[e2e][validation]") {
   Daemon d;
-  Api api(d.port());
+  Api api(d);
   std::string session = api.Session("command", {"cat"});
   Json rest = Refused(api, "POST", "/tasks", {{"session_id", session}, {"prompt", "p"}}, 405);
   CHECK(rest["name"] == "MethodNotAllowed");
@@ -95,7 +96,7 @@ TEST_CASE("tasks are created by prompts, not by a bare create", "[e2e][validatio
   REQUIRE(ws.Connect(d.port(), "/socket.io/?EIO=4&transport=websocket") == 101);
   std::string frame;
   REQUIRE(ws.ReadText(&frame, 5000));
-  ws.SendText("40");
+  ws.SendText(test::ConnectPacket(d.token()));
   REQUIRE(ws.ReadText(&frame, 5000));
   ws.SendText("421[\"create\",\"tasks\",{\"session_id\":\"" + session + "\"},{}]");
   do {

@@ -54,12 +54,15 @@ std::vector<std::string> WatchArgv(const std::string& url, const std::vector<std
   return argv;
 }
 
-// Starts `agor watch --url <url> <args...>`.
-std::unique_ptr<ChildProcess> StartWatch(const std::string& url,
+// Starts `agor watch --url <url> <args...>` presenting `token` (AGOR_TOKEN).
+std::unique_ptr<ChildProcess> StartWatch(const std::string& url, const std::string& token,
                                          const std::vector<std::string>& args = {}) {
-  return std::make_unique<ChildProcess>(WatchArgv(url, args),
-                                        std::vector<std::string>{"NO_COLOR=1"});
+  return std::make_unique<ChildProcess>(
+      WatchArgv(url, args), std::vector<std::string>{"NO_COLOR=1", "AGOR_TOKEN=" + token});
 }
+
+// A well-formed key for the runs that never reach a daemon: they test what comes before auth.
+const char kUnusedToken[] = "agor_sk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 // The next line of the watcher, parsed.
 Json NextEvent(ChildProcess& watch) {
@@ -163,9 +166,9 @@ TEST_CASE("agor watch prints live events, and the first ones of boards created m
           "[watch][e2e]") {
   std::string channels = GENERATE(as<std::string>{}, "boards", "everybody");
   Daemon daemon({"--channels", channels});
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   Json probe = NewBoard(rest, "probe");
-  auto watch = StartWatch(daemon.url());
+  auto watch = StartWatch(daemon.url(), daemon.token());
   WaitUntilLive(*watch, rest, probe);
 
   // A board created while watching: its session and message follow while the watcher is
@@ -197,20 +200,22 @@ TEST_CASE("agor watch prints live events, and the first ones of boards created m
 
 TEST_CASE("agor watch filters by board, session, service and event", "[watch][e2e]") {
   Daemon daemon;
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   Json a = NewBoard(rest, "a");
   Json b = NewBoard(rest, "b");
   Json sa = NewSession(rest, a);
   std::string head = std::to_string(Head(rest));
   std::string a_prefix = a["board_id"].get<std::string>().substr(0, 8);
   std::string sa_prefix = sa["session_id"].get<std::string>().substr(0, 8);
-  auto by_board = StartWatch(daemon.url(), {"--since", head, "--board", a_prefix});
-  auto by_service = StartWatch(daemon.url(), {"--since", head, "--service", "messages"});
-  auto by_event = StartWatch(daemon.url(), {"--since", head, "--event", "patched"});
-  auto by_session = StartWatch(daemon.url(), {"--since", head, "--session", sa_prefix});
-  auto combined =
-      StartWatch(daemon.url(), {"--since", head, "--board", b["board_id"], "--service", "sessions",
-                                "--event", "created", "--event", "patched"});
+  auto by_board = StartWatch(daemon.url(), daemon.token(), {"--since", head, "--board", a_prefix});
+  auto by_service =
+      StartWatch(daemon.url(), daemon.token(), {"--since", head, "--service", "messages"});
+  auto by_event = StartWatch(daemon.url(), daemon.token(), {"--since", head, "--event", "patched"});
+  auto by_session =
+      StartWatch(daemon.url(), daemon.token(), {"--since", head, "--session", sa_prefix});
+  auto combined = StartWatch(daemon.url(), daemon.token(),
+                             {"--since", head, "--board", b["board_id"], "--service", "sessions",
+                              "--event", "created", "--event", "patched"});
 
   Json sb = NewSession(rest, b);                                                  // 1
   Json ma = NewMessage(rest, sa, 0);                                              // 2
@@ -236,11 +241,11 @@ TEST_CASE("agor watch filters by board, session, service and event", "[watch][e2
 
 TEST_CASE("agor watch --board takes a board's slug", "[watch][e2e]") {
   Daemon daemon;
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   Json a = Create(rest, "boards", {{"name", "a"}, {"slug", "sprint-12"}});
   Json b = NewBoard(rest, "b");
   std::string head = std::to_string(Head(rest));
-  auto watch = StartWatch(daemon.url(), {"--since", head, "--board", "sprint-12"});
+  auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", head, "--board", "sprint-12"});
   Json sb = NewSession(rest, b);
   Json sa = NewSession(rest, a);
   Json ma = NewMessage(rest, sa, 0);
@@ -251,7 +256,7 @@ TEST_CASE("agor watch --board takes a board's slug", "[watch][e2e]") {
 
 TEST_CASE("agor watch explains a --board or --session it cannot resolve", "[watch][e2e]") {
   Daemon daemon;
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   NewBoard(rest, "a");
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--board", "ab12"},
@@ -263,7 +268,7 @@ TEST_CASE("agor watch explains a --board or --session it cannot resolve", "[watc
        "hex digits\n"},
   };
   for (const auto& [args, message] : cases) {
-    auto watch = StartWatch(daemon.url(), args);
+    auto watch = StartWatch(daemon.url(), daemon.token(), args);
     CHECK(watch->Wait(kLineTimeoutMs) == 1);
     CHECK(watch->ErrSoFar() == message);
   }
@@ -271,10 +276,10 @@ TEST_CASE("agor watch explains a --board or --session it cannot resolve", "[watc
 
 TEST_CASE("agor watch --since replays the log, then goes on live", "[watch][e2e]") {
   Daemon daemon;
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   std::vector<Json> boards;
   for (int i = 0; i < 5; ++i) boards.push_back(NewBoard(rest, "b" + std::to_string(i)));
-  auto watch = StartWatch(daemon.url(), {"--since", "2"});
+  auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", "2"});
   std::vector<Json> lines = ExpectEvents(
       *watch,
       {Created("boards", boards[2]), Created("boards", boards[3]), Created("boards", boards[4])});
@@ -289,10 +294,10 @@ TEST_CASE("agor watch --since replays the log, then goes on live", "[watch][e2e]
 
 TEST_CASE("agor watch --since pages through a long log", "[watch][e2e]") {
   Daemon daemon;
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   constexpr int kBoards = 1205;
   for (int i = 0; i < kBoards; ++i) NewBoard(rest, "b" + std::to_string(i));
-  auto watch = StartWatch(daemon.url(), {"--since", "0", "--service", "boards"});
+  auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", "0", "--service", "boards"});
   for (int i = 1; i <= kBoards; ++i) {
     Json line = NextEvent(*watch);
     REQUIRE(line["seq"] == i);
@@ -303,7 +308,7 @@ TEST_CASE("agor watch --since pages through a long log", "[watch][e2e]") {
   // A watcher of every board joins them all, not only the first page.
   Json page = rest.Get("/boards?$limit=1&$sort[board_id]=-1");
   Json highest = page["data"][0];
-  auto every = StartWatch(daemon.url());
+  auto every = StartWatch(daemon.url(), daemon.token());
   WaitUntilLive(*every, rest, last);
   Json session = NewSession(rest, highest);
   ExpectEvents(*every, {Created("sessions", session)});
@@ -318,9 +323,9 @@ TEST_CASE("agor watch resumes after the daemon is killed and restarted: no gap, 
   std::string db = dir.path() + "/agor.db";
   auto first = std::make_unique<ServeProcess>(0, db);
   std::string url = first->url();
-  Rest rest(url);
+  Rest rest(url, first->token());
   Json board = NewBoard(rest, "b");
-  auto watch = StartWatch(url, {"--since", std::to_string(Head(rest))});
+  auto watch = StartWatch(url, first->token(), {"--since", std::to_string(Head(rest))});
   std::vector<Json> before;
   for (int i = 0; i < 3; ++i) before.push_back(NewSession(rest, board));
   std::vector<Json> lines =
@@ -338,7 +343,7 @@ TEST_CASE("agor watch resumes after the daemon is killed and restarted: no gap, 
   std::vector<Json> missed;
   {
     ServeProcess elsewhere(0, db);
-    Rest rest2(elsewhere.url());
+    Rest rest2(elsewhere.url(), elsewhere.token());
     for (int i = 0; i < 3; ++i) missed.push_back(NewSession(rest2, board));
     missed.push_back(NewMessage(rest2, missed[0], 0));
     missed.push_back(NewBoard(rest2, "new"));  // the watcher has yet to join it
@@ -361,19 +366,20 @@ TEST_CASE("agor watch resumes after the daemon is killed and restarted: no gap, 
   CHECK(note == resumed);
 
   // Live again afterwards.
-  Rest rest3(url);
+  Rest rest3(url, back.token());
   Json live = NewSession(rest3, missed[4]);
   CHECK(ExpectEvents(*watch, {Created("sessions", live)})[0]["seq"] == last + 7);
 }
 
 TEST_CASE("agor watch | head -n 3 ends when head does", "[watch][e2e]") {
   Daemon daemon;
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   auto pipeline = [&](int boards) {
     for (int i = 0; i < boards; ++i) NewBoard(rest, "b" + std::to_string(i));
     std::string command = "'" + std::string(AGOR_BINARY) + "' watch --url " + daemon.url() +
                           " --since 0 | head -n 3; exit ${PIPESTATUS[0]}";
-    return std::make_unique<ChildProcess>(std::vector<std::string>{"/bin/bash", "-c", command});
+    return std::make_unique<ChildProcess>(std::vector<std::string>{"/bin/bash", "-c", command},
+                                          daemon.ClientEnv());
   };
   SECTION("idle after the third line") {
     auto shell = pipeline(3);
@@ -394,9 +400,9 @@ TEST_CASE("agor watch | head -n 3 ends when head does", "[watch][e2e]") {
 
 TEST_CASE("agor watch exits 130 on Ctrl-C", "[watch][e2e]") {
   Daemon daemon;
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   NewBoard(rest, "b");
-  auto watch = StartWatch(daemon.url(), {"--since", "0"});
+  auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", "0"});
   NextEvent(*watch);
   watch->Signal(SIGINT);
   CHECK(watch->Wait(kLineTimeoutMs) == 130);
@@ -405,10 +411,10 @@ TEST_CASE("agor watch exits 130 on Ctrl-C", "[watch][e2e]") {
 
 TEST_CASE("agor watch lines carry the log's ts and the session, live as replayed", "[watch][e2e]") {
   Daemon daemon;
-  Rest rest(daemon.url());
+  Rest rest(daemon);
   Json board = NewBoard(rest, "b");
   Json session = NewSession(rest, board);
-  auto watch = StartWatch(daemon.url(), {"--since", "0"});
+  auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", "0"});
   ExpectEvents(*watch, {Created("boards", board), Created("sessions", session)});  // replayed
   WaitUntilLive(*watch, rest, board);
   Json message = NewMessage(rest, session, 0);
@@ -422,7 +428,7 @@ TEST_CASE("agor watch lines carry the log's ts and the session, live as replayed
 
 TEST_CASE("agor watch without a daemon exits 3 with one line", "[watch][e2e]") {
   std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort());
-  auto watch = StartWatch(url);
+  auto watch = StartWatch(url, kUnusedToken);
   CHECK(watch->Wait(kLineTimeoutMs) == 3);
   CHECK(watch->ErrSoFar() == "agor: cannot reach agor at " + url + ": is 'agor serve' running?\n");
   std::string line;
@@ -433,11 +439,11 @@ TEST_CASE("agor watch refuses bad flags with exit 2", "[watch][e2e]") {
   std::string url = "http://127.0.0.1:" + std::to_string(ClosedPort());
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--since", "-1"}, {"--service", "nope"}, {"--bogus"}}) {
-    auto watch = StartWatch(url, args);
+    auto watch = StartWatch(url, kUnusedToken, args);
     CHECK(watch->Wait(kLineTimeoutMs) == 2);
     CHECK(watch->ErrSoFar().rfind("agor: ", 0) == 0);
   }
-  auto bad_url = StartWatch("ftp://x");
+  auto bad_url = StartWatch("ftp://x", kUnusedToken);
   CHECK(bad_url->Wait(kLineTimeoutMs) == 2);
 }
 

@@ -226,14 +226,14 @@ TEST_CASE("a Host other than the daemon's is refused with 403 on HTTP and WebSoc
   for (std::string host : {std::string("localhost"), "localhost:" + port, "127.0.0.1:" + port,
                            "[::1]:" + port, "agor.test:" + port}) {
     INFO(host);
-    CHECK(Exchange(d, Request("GET", "/boards", {"Host: " + host})).status == 200);
+    CHECK(Exchange(d, Request("GET", "/boards", {d.AuthHeader(), "Host: " + host})).status == 200);
   }
   for (std::string host : {std::string("evil.example"), "evil.example:" + port,
                            "localhost:" + std::to_string(d.port() + 1), std::string("\xff\xfe")}) {
     INFO(host);
     RawHttp c;
     Open(&c, d);
-    REQUIRE(c.SendRaw(Request("GET", "/boards", {"Host: " + host})));
+    REQUIRE(c.SendRaw(Request("GET", "/boards", {d.AuthHeader(), "Host: " + host})));
     Response r = Read(&c);
     CHECK((r.status == 403 || r.status == 400));  // 400: a parser refusing the bytes first
     CHECK(IsValidUtf8(r.body));
@@ -247,7 +247,9 @@ TEST_CASE("a Host other than the daemon's is refused with 403 on HTTP and WebSoc
 
 TEST_CASE("a daemon bound to a non-loopback address does not check the Host", "[e2e][limits]") {
   Daemon d({"--host", "0.0.0.0"});
-  CHECK(Exchange(d, Request("GET", "/boards", {"Host: some.name.example"})).status == 200);
+  CHECK(
+      Exchange(d, Request("GET", "/boards", {d.AuthHeader(), "Host: some.name.example"})).status ==
+      200);
 }
 
 TEST_CASE("an Origin with invalid bytes is refused with a valid UTF-8 message", "[e2e][limits]") {
@@ -255,8 +257,9 @@ TEST_CASE("an Origin with invalid bytes is refused with a valid UTF-8 message", 
   for (std::string origin : {std::string("\xff"), std::string("http://localhost:5173\xff"),
                              std::string("http://a\x01\x7f.example")}) {
     INFO(Catch::Detail::stringify(origin));
-    for (std::string request : {Request("GET", "/boards", {"Host: localhost", "Origin: " + origin}),
-                                WsUpgrade({"Host: localhost", "Origin: " + origin})}) {
+    for (std::string request :
+         {Request("GET", "/boards", {d.AuthHeader(), "Host: localhost", "Origin: " + origin}),
+          WsUpgrade({"Host: localhost", "Origin: " + origin})}) {
       RawHttp c;
       Open(&c, d);
       REQUIRE(c.SendRaw(request));
@@ -276,14 +279,16 @@ TEST_CASE("the daemon's own origins are always allowed", "[e2e][limits]") {
   for (std::string origin :
        {"http://127.0.0.1:" + port, "http://localhost:" + port, "http://[::1]:" + port}) {
     INFO(origin);
-    Response r = Exchange(d, Request("GET", "/boards", {"Host: 127.0.0.1", "Origin: " + origin}));
+    Response r = Exchange(
+        d, Request("GET", "/boards", {d.AuthHeader(), "Host: 127.0.0.1", "Origin: " + origin}));
     CHECK(r.status == 200);
     CHECK(r.headers["access-control-allow-origin"] == origin);
     RawWebSocket ws;  // what Python's websocket-client sends
     CHECK(ws.Connect(d.port(), kWsTarget, {"Origin: " + origin}) == 101);
   }
-  Response other =
-      Exchange(d, Request("GET", "/boards", {"Host: 127.0.0.1", "Origin: http://127.0.0.1:1"}));
+  Response other = Exchange(
+      d,
+      Request("GET", "/boards", {d.AuthHeader(), "Host: 127.0.0.1", "Origin: http://127.0.0.1:1"}));
   CHECK(other.status == 403);
 }
 
@@ -322,9 +327,10 @@ TEST_CASE("the CORS preflight of a JSON POST is answered, then the POST", "[e2e]
   CHECK(pre.headers["access-control-allow-credentials"] == "true");
 
   const std::string body = R"({"name":"from the browser"})";
-  Response post = Exchange(d, "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\n" + app +
-                                  "\r\nContent-Type: application/json\r\nContent-Length: " +
-                                  std::to_string(body.size()) + "\r\n\r\n" + body);
+  Response post =
+      Exchange(d, "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\n" + app + "\r\n" + d.AuthHeader() +
+                      "\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body);
   CHECK(post.status == 201);
   CHECK(post.headers["access-control-allow-origin"] == "http://localhost:5173");
 

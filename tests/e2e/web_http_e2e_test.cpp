@@ -15,19 +15,19 @@ TEST_CASE("keep-alive answers several requests on one connection", "[e2e][http]"
   CHECK(health.status == 200);
   CHECK(health.json["status"] == "ok");
   CHECK_FALSE(health.closes());
-  REQUIRE(c.SendRaw(Post("/boards", R"({"name":"kept"})")));
+  REQUIRE(c.SendRaw(Post("/boards", R"({"name":"kept"})", Auth(d))));
   Response created = Read(&c);
   CHECK(created.status == 201);
   CHECK(created.json["name"] == "kept");
   CHECK_FALSE(created.closes());
-  REQUIRE(c.SendRaw(Get("/boards")));
+  REQUIRE(c.SendRaw(Get("/boards", Auth(d))));
   Response list = Read(&c);
   CHECK(list.status == 200);
   CHECK(list.json["total"] == 1);
   CHECK(list.json["data"][0]["name"] == "kept");
   CHECK_FALSE(list.closes());
   // Still open: an error answer does not close a keep-alive connection either.
-  REQUIRE(c.SendRaw(Get("/boards/missing")));
+  REQUIRE(c.SendRaw(Get("/boards/missing", Auth(d))));
   CHECK(Read(&c).status == 404);
   REQUIRE(c.SendRaw(Get("/health")));
   CHECK(Read(&c).status == 200);
@@ -37,10 +37,11 @@ TEST_CASE("pipelined requests are answered in order", "[e2e][http]") {
   Daemon d;
   RawHttp c;
   Open(&c, d);
-  REQUIRE(c.SendRaw(Get("/health") + Post("/boards", R"({"name":"first"})") +
-                    Post("/boards", R"({"name":"second"})") + Get("/boards/missing") +
+  REQUIRE(c.SendRaw(Get("/health") + Post("/boards", R"({"name":"first"})", Auth(d)) +
+                    Post("/boards", R"({"name":"second"})", Auth(d)) +
+                    Get("/boards/missing", Auth(d)) +
                     "\r\n" +  // an empty line between requests is allowed
-                    Get("/boards")));
+                    Get("/boards", Auth(d))));
   CHECK(Read(&c).status == 200);
   Response first = Read(&c);
   CHECK(first.status == 201);
@@ -59,7 +60,7 @@ TEST_CASE("a request arriving byte by byte is answered once complete", "[e2e][ht
   Daemon d;
   RawHttp c;
   Open(&c, d);
-  std::string request = Post("/boards", R"({"name":"slow"})") + Get("/health");
+  std::string request = Post("/boards", R"({"name":"slow"})", Auth(d)) + Get("/health");
   for (char byte : request) REQUIRE(c.SendRaw(std::string(1, byte)));
   Response created = Read(&c);
   CHECK(created.status == 201);
@@ -107,7 +108,7 @@ TEST_CASE("a chunked POST body is decoded", "[e2e][http]") {
   RawHttp c;
   Open(&c, d);
   const std::string head =
-      "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + Auth(d) +
       "Transfer-Encoding: chunked\r\n\r\n";
   REQUIRE(c.SendRaw(head + "8\r\n{\"name\":\r\n" + "a;ext=1\r\n\"chunked\"}\r\n" + "0\r\n\r\n"));
   Response r = Read(&c);
@@ -117,7 +118,7 @@ TEST_CASE("a chunked POST body is decoded", "[e2e][http]") {
   REQUIRE(c.SendRaw(head + "8\r"));
   REQUIRE(c.SendRaw("\n{\"name\":\r\n9\r\n\"pie"));
   REQUIRE(c.SendRaw("ces\"}\r\n0\r\nX-Trailer: t\r"));
-  REQUIRE(c.SendRaw("\n\r\n" + Get("/boards")));
+  REQUIRE(c.SendRaw("\n\r\n" + Get("/boards", Auth(d))));
   Response pieces = Read(&c);
   CHECK(pieces.status == 201);
   CHECK(pieces.json["name"] == "pieces");
@@ -131,9 +132,8 @@ TEST_CASE("Expect: 100-continue is answered before the body is sent", "[e2e][htt
   Open(&c, d);
   const std::string body = R"({"name":"continued"})";
   const std::string head =
-      "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-      "Expect: 100-continue\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n";
+      "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + Auth(d) +
+      "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   for (int round = 0; round < 2; ++round) {  // once per request on the connection
     INFO("round " << round);
     REQUIRE(c.SendRaw(head));
@@ -230,7 +230,7 @@ TEST_CASE("a body over --max-body is refused with 413, then closed", "[e2e][http
     Open(&c, d);
     std::string body = R"({"name":")" + std::string(2048 - 11, 'x') + R"("})";
     REQUIRE(body.size() == 2048);
-    REQUIRE(c.SendRaw(Post("/boards", body)));
+    REQUIRE(c.SendRaw(Post("/boards", body, Auth(d))));
     Response r = Read(&c);
     CHECK(r.status != 413);
     CHECK_FALSE(r.closes());

@@ -88,7 +88,7 @@ TEST_CASE("a chunked body in 1-byte chunks is decoded in one pass", "[e2e][http]
   const std::string body =
       R"({"name":"bytes","description":")" + std::string(200 * 1024, 'd') + "\"}";
   std::string request =
-      "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "POST /boards HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + Auth(d) +
       "Transfer-Encoding: chunked\r\n\r\n";
   for (char byte : body) request.append("1\r\n").append(1, byte).append("\r\n");
   request.append("0\r\n\r\n");
@@ -121,8 +121,9 @@ TEST_CASE("pipelined requests whose answers are not read keep the daemon's memor
   RawHttp c;
   Open(&c, d);
   const size_t description = 900 * 1024;
-  REQUIRE(c.SendRaw(
-      Post("/boards", R"({"name":"big","description":")" + std::string(description, 'b') + "\"}")));
+  REQUIRE(c.SendRaw(Post("/boards",
+                         R"({"name":"big","description":")" + std::string(description, 'b') + "\"}",
+                         Auth(d))));
   Response created = Read(&c);
   REQUIRE(created.status == 201);
   const std::string id = created.json["board_id"];
@@ -130,7 +131,7 @@ TEST_CASE("pipelined requests whose answers are not read keep the daemon's memor
   REQUIRE(before > 0);
   std::string pipeline;
   const int count = 150;
-  for (int i = 0; i < count; ++i) pipeline += Get("/boards/" + id);
+  for (int i = 0; i < count; ++i) pipeline += Get("/boards/" + id, Auth(d));
   REQUIRE(c.SendRaw(pipeline));
   for (int i = 0; i < count; ++i) {
     int status = 0;
@@ -194,13 +195,13 @@ TEST_CASE("HEAD answers what GET answers, without the body", "[e2e][http]") {
     INFO(path);
     RawHttp get;
     Open(&get, d);
-    REQUIRE(get.SendRaw(Get(path)));
+    REQUIRE(get.SendRaw(Get(path, Auth(d))));
     Response expected = Read(&get);
     RawHttp head;
     Open(&head, d);
     // A HEAD kept alive, then a GET on the same connection: no body may sit between them.
-    REQUIRE(head.SendRaw("HEAD " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" +
-                         Get(path, "Connection: close\r\n")));
+    REQUIRE(head.SendRaw("HEAD " + std::string(path) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                         Auth(d) + "\r\n" + Get(path, Auth(d) + "Connection: close\r\n")));
     REQUIRE(head.WaitClosed(kTimeoutMs));
     const std::string& raw = head.buffered();
     size_t end = raw.find("\r\n\r\n");

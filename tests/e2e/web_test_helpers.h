@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "tests/support/daemon.h"
+#include "tests/support/event_stream.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/raw_websocket.h"
 
@@ -46,15 +47,20 @@ inline void Open(RawHttp* c, const Daemon& d) {
   REQUIRE(c->Connect(d.port()));
 }
 
+// The header line presenting the daemon's admin API key ("" when it has none), for requests
+// that must reach the services (everything but /health answers 401 without it).
+inline std::string Auth(const Daemon& d) {
+  return d.token().empty() ? "" : d.AuthHeader() + "\r\n";
+}
+
 inline std::string Get(const std::string& path, const std::string& extra_headers = "") {
   return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers + "\r\n";
 }
 
-inline std::string Post(const std::string& path, const std::string& body) {
-  return "POST " + path +
-         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-         "Content-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+inline std::string Post(const std::string& path, const std::string& body,
+                        const std::string& extra_headers = "") {
+  return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+         extra_headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 // A refused request: the Feathers error JSON with `status`, "Connection: close", then EOF.

@@ -52,7 +52,7 @@ TEST_CASE("a ping is answered with a pong carrying its payload", "[e2e][ws]") {
   }
   // An unsolicited pong is ignored; the session goes on.
   REQUIRE(ws.SendFrame(0x8A, "unsolicited"));
-  REQUIRE(ws.SendText("40"));
+  REQUIRE(ws.SendText(test::ConnectPacket(d.token())));
   std::string reply;
   REQUIRE(ws.ReadText(&reply, kTimeoutMs));
   CHECK(reply.rfind("40{\"sid\"", 0) == 0);
@@ -64,7 +64,8 @@ TEST_CASE("a fragmented text message is reassembled", "[e2e][ws]") {
   Open(&ws, d);
   REQUIRE(ws.SendFrame(0x01, "4"));    // text, not final
   REQUIRE(ws.SendFrame(0x89, "mid"));  // a control frame may come between fragments
-  REQUIRE(ws.SendFrame(0x80, "0"));    // final continuation
+  // final continuation: the rest of the CONNECT, with the admin's token
+  REQUIRE(ws.SendFrame(0x80, test::ConnectPacket(d.token()).substr(1)));
   std::string pong;
   REQUIRE(ReadUntil(&ws, 0xA, &pong));
   CHECK(pong == "mid");
@@ -118,7 +119,7 @@ TEST_CASE("frames breaking the protocol close the connection with 1002", "[e2e][
   // The daemon is unharmed.
   RawWebSocket ok;
   Open(&ok, d);
-  REQUIRE(ok.SendText("40"));
+  REQUIRE(ok.SendText(test::ConnectPacket(d.token())));
   std::string reply;
   REQUIRE(ok.ReadText(&reply, kTimeoutMs));
   CHECK(reply.rfind("40{", 0) == 0);
@@ -209,7 +210,7 @@ TEST_CASE("a message over the size limit is refused with close 1009", "[e2e][ws]
   SECTION("a message of exactly the limit is accepted, in one frame or in fragments") {
     RawWebSocket ws;
     Open(&ws, d);
-    REQUIRE(ws.SendText("40"));
+    REQUIRE(ws.SendText(test::ConnectPacket(d.token())));
     std::string reply;
     REQUIRE(ws.ReadText(&reply, kTimeoutMs));
     const std::string head = "420[\"find\",\"boards\",{\"name\":\"";

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/daemon.h"
+
 namespace agor::test {
 namespace {
 
@@ -146,6 +148,7 @@ ServeProcess::ServeProcess(int port, const std::string& db_path,
   size_t at = line.find("http://");
   if (at == std::string::npos) throw std::runtime_error("unexpected first line: " + line);
   url_ = line.substr(at, line.find_first_of(" \n", at) - at);
+  token_ = ReadAdminCredentials(db_path).api_key;  // written before the daemon listens
 }
 
 }  // namespace agor::test

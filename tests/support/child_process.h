@@ -59,11 +59,14 @@ class ServeProcess {
  public:
   ServeProcess(int port, const std::string& db_path, const std::vector<std::string>& extra = {});
   const std::string& url() const { return url_; }
+  // The admin's API key from the `admin-credentials` file beside the database ("" if none).
+  const std::string& token() const { return token_; }
   ChildProcess& process() { return process_; }
 
  private:
   ChildProcess process_;
   std::string url_;
+  std::string token_;
 };
 
 }  // namespace agor::test

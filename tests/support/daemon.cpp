@@ -9,8 +9,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "base/status.h"
 
 namespace agor::test {
 namespace {
@@ -34,7 +38,26 @@ int DecodeStatus(int status) {
   return -1;
 }
 
+// True when `extra` sets the variable `name` ("NAME=...").
+bool Sets(const std::vector<std::string>& extra, const std::string& name) {
+  for (const auto& e : extra) {
+    if (e.rfind(name + "=", 0) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+AdminCredentials ReadAdminCredentials(const std::string& db_path) {
+  std::filesystem::path file = std::filesystem::path(db_path).parent_path() / "admin-credentials";
+  std::ifstream in(file);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  Json j = Json::parse(text.str(), nullptr, false);
+  if (!j.is_object()) throw std::runtime_error("admin-credentials is not a JSON object");
+  return {j.value("email", ""), j.value("password", ""), j.value("api_key", "")};
+}
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/agor-test-XXXXXX";
@@ -120,6 +143,8 @@ Daemon::Daemon(std::vector<std::string> extra_args, const std::string& db_path,
   if (at == std::string::npos) throw std::runtime_error("unexpected first line: " + line);
   url_ = line.substr(at, line.find_first_of(" \n", at) - at);
   port_ = std::atoi(url_.substr(url_.rfind(':') + 1).c_str());
+  // Written before the daemon listens, so it is complete now.
+  admin_ = ReadAdminCredentials(db_path_);
 }
 
 int Daemon::Stop(int sig) {
@@ -136,10 +161,20 @@ Daemon::~Daemon() {
   if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
-RunResult Daemon::Cli(const std::vector<std::string>& args, const std::string& input) const {
+std::vector<std::string> Daemon::ClientEnv(const std::vector<std::string>& extra) const {
+  std::vector<std::string> env = {"AGOR_URL=" + url_};
+  if (!Sets(extra, "AGOR_TOKEN") && !token().empty()) env.push_back("AGOR_TOKEN=" + token());
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
+RunResult Daemon::Cli(const std::vector<std::string>& args, const std::string& input,
+                      const std::vector<std::string>& env) const {
   std::vector<std::string> argv = {AGOR_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunProgram(argv, {"AGOR_URL=" + url_, "NO_COLOR=1"}, input);
+  std::vector<std::string> extra = env;
+  if (!Sets(extra, "NO_COLOR")) extra.push_back("NO_COLOR=1");
+  return RunProgram(argv, ClientEnv(extra), input);
 }
 
 }  // namespace agor::test

@@ -1,6 +1,12 @@
 // Daemon: starts the real `agor serve` binary on an ephemeral port with a temporary database,
 // for end-to-end tests. Waits for the daemon's "listening on <url>" line (an event, not a
 // sleep) and kills the process on destruction.
+//
+// Authentication: on first start the daemon writes `admin-credentials` (JSON {email, password,
+// api_key, url}, mode 0600) beside its database before it accepts connections; Daemon reads it
+// once listening and hands the admin's API key (token()) to the clients of tests/support
+// (RestApi, EventStream, Cli) so every test presents credentials like a real client does.
+// Not thread-safe: one test thread owns a Daemon.
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +34,15 @@ struct RunResult {
   std::string err;
 };
 
+// The admin's credentials a daemon wrote beside its database ({} when there is no such file,
+// e.g. a ":memory:" database).
+struct AdminCredentials {
+  std::string email;
+  std::string password;
+  std::string api_key;
+};
+AdminCredentials ReadAdminCredentials(const std::string& db_path);
+
 // Runs `argv` (argv[0] is a path) with extra environment entries ("K=V") and `input` on stdin.
 RunResult RunProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env = {},
                      const std::string& input = "");
@@ -44,11 +59,22 @@ class Daemon {
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::string& db_path() const { return db_path_; }
+  // The admin's API key (`agor_sk_...`): what clients present as `Authorization: Bearer`.
+  const std::string& token() const { return admin_.api_key; }
+  const std::string& admin_email() const { return admin_.email; }
+  const std::string& admin_password() const { return admin_.password; }
+  // "Authorization: Bearer <token>" as one header line without CRLF, for raw requests.
+  std::string AuthHeader() const { return "Authorization: Bearer " + token(); }
+  // The environment of a CLI run against this daemon as its admin: AGOR_URL, AGOR_TOKEN, then
+  // `extra` ("K=V"); an AGOR_TOKEN in `extra` replaces the admin's.
+  std::vector<std::string> ClientEnv(const std::vector<std::string>& extra = {}) const;
 
   // Sends `sig` and waits for the exit; returns the exit status (or 128+signal).
   int Stop(int sig);
-  // Runs `agor <args...>` against this daemon (AGOR_URL set), stdout piped.
-  RunResult Cli(const std::vector<std::string>& args, const std::string& input = "") const;
+  // Runs `agor <args...>` against this daemon as its admin (ClientEnv(env), NO_COLOR=1 unless
+  // `env` sets it), stdout piped.
+  RunResult Cli(const std::vector<std::string>& args, const std::string& input = "",
+                const std::vector<std::string>& env = {}) const;
 
  private:
   TempDir dir_;
@@ -57,6 +83,7 @@ class Daemon {
   int port_ = 0;
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  AdminCredentials admin_;
 };
 
 }  // namespace agor::test

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "tests/support/daemon.h"
+
 namespace agor::test {
 namespace {
 
@@ -20,12 +22,20 @@ bool Matches(const Json& record, const Json& match) {
 
 }  // namespace
 
-EventStream::EventStream(int port, const std::string& query) {
+std::string ConnectPacket(const std::string& token, Json auth) {
+  if (!token.empty()) auth["token"] = token;
+  return auth.empty() ? "40" : "40" + auth.dump();
+}
+
+EventStream::EventStream(const Daemon& daemon, const std::string& query)
+    : EventStream(daemon.port(), query, daemon.token()) {}
+
+EventStream::EventStream(int port, const std::string& query, const std::string& token) {
   if (ws_.Connect(port, "/socket.io/?EIO=4&transport=websocket" + query) != 101)
     throw std::runtime_error("socket upgrade failed");
   std::string frame;
-  if (!ws_.ReadText(&frame, 5000) || !ws_.SendText("40") || !ws_.ReadText(&frame, 5000) ||
-      frame.rfind("40{", 0) != 0) {
+  if (!ws_.ReadText(&frame, 5000) || !ws_.SendText(ConnectPacket(token)) ||
+      !ws_.ReadText(&frame, 5000) || frame.rfind("40{", 0) != 0) {
     throw std::runtime_error("socket.io connect failed");
   }
 }

@@ -2,14 +2,20 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/daemon.h"
+
 namespace agor::test {
 
-RestApi::RestApi(int port) : http_("127.0.0.1", port) {
+RestApi::RestApi(int port, const std::string& token) : http_("127.0.0.1", port) {
   http_.set_tcp_nodelay(true);
   http_.set_read_timeout(10, 0);
+  if (!token.empty()) http_.set_default_headers({{"Authorization", "Bearer " + token}});
 }
 
-RestApi::RestApi(const std::string& url) : RestApi(std::stoi(url.substr(url.rfind(':') + 1))) {}
+RestApi::RestApi(const std::string& url, const std::string& token)
+    : RestApi(std::stoi(url.substr(url.rfind(':') + 1)), token) {}
+
+RestApi::RestApi(const Daemon& daemon) : RestApi(daemon.port(), daemon.token()) {}
 
 Json RestApi::Check(const httplib::Result& r, const std::string& path, int want) {
   REQUIRE(r);

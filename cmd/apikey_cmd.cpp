@@ -109,7 +109,7 @@ int RunApiKey(int argc, char** argv) {
       ->required()
       ->check(kText);
   rm->footer("example:\n  agor apikey rm ci-runner");
-  for (CLI::App* verb : {create, list, rm}) AddClientFlags(verb, &f.client);
+  for (CLI::App* level : {&app, create, list, rm}) AddClientFlags(level, &f.client);
   app.footer(
       "examples:\n  agor apikey create ci-runner\n  agor apikey list\n  agor apikey rm ci-runner\n"
       "  AGOR_TOKEN=agor_sk_... agor board list");

@@ -104,6 +104,7 @@ int RunBoardMember(int argc, char** argv) {
   CLI::App app{"list, add and remove the members of a board", kProgram};
   app.require_subcommand(1);
   MemberFlags f;
+  AddClientFlags(&app, &f.client);
   CLI::App* list = app.add_subcommand("list", "list a board's members")->alias("ls");
   CLI::App* add = app.add_subcommand("add", "add a user to a board");
   CLI::App* rm = app.add_subcommand("rm", "remove a user from a board");

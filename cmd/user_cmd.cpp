@@ -72,7 +72,7 @@ std::vector<CLI::App*> AddVerbs(CLI::App& app, UserFlags* f) {
   CLI::App* rm = app.add_subcommand("rm", "remove a user (admins)");
   rm->add_option("user", f->user, "email, id or 8+ hex prefix")->required()->check(kUtf8);
   rm->footer("example:\n  agor user rm ada@example.com");
-  for (CLI::App* verb : {list, create, update, rm}) AddClientFlags(verb, &f->client);
+  for (CLI::App* level : {&app, list, create, update, rm}) AddClientFlags(level, &f->client);
   return {list, create, update, rm};
 }
 

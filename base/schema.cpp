@@ -61,6 +61,34 @@ Field Stamp(const char* name) {
   return f;
 }
 
+// Set by the server only (a board's owner: its creator). Not a reference: a removed owner
+// leaves a dangling id, which grants nothing (store/access_policy.h).
+Field ServerId(const char* name) {
+  Field f = Make(name, FieldType::kId);
+  f.server_set = true;
+  return f;
+}
+
+// Users and what hangs off them. A password or api-key hash is no field: the store keeps it in
+// columns and tables no record is read from.
+void AddIdentities(std::vector<ServiceSchema>* s) {
+  s->push_back({"users",
+                "user_id",
+                {Id("user_id"), Text("email", TextRule::kEmail, true), Str("name"), Str("emoji"),
+                 Enum("role", {"admin", "member", "viewer"}, "member"), Stamp("created_at"),
+                 Stamp("updated_at")}});
+  s->push_back({"api-keys",
+                "id",
+                {Id("id"), Id("user_id", "users", true), Str("name"), Stamp("prefix"),
+                 Stamp("created_at"), Stamp("last_used_at")},
+                "api_keys"});
+  s->push_back({"board-members",
+                "id",
+                {Id("id"), Id("board_id", "boards", true), Id("user_id", "users", true),
+                 Enum("role", {"owner", "editor", "viewer"}, "editor"), Stamp("created_at")},
+                "board_members"});
+}
+
 std::vector<ServiceSchema> BuildServices() {
   std::vector<ServiceSchema> s;
   s.push_back(
@@ -68,8 +96,8 @@ std::vector<ServiceSchema> BuildServices() {
        "board_id",
        {Id("board_id"), Text("name", TextRule::kNonEmpty, true), Text("slug", TextRule::kNonEmpty),
         Str("description"), Text("color", TextRule::kHexColor), Str("icon"),
-        Enum("visibility", {"public", "private"}, "public"), Str("created_by"), Stamp("created_at"),
-        Stamp("updated_at")}});
+        Enum("visibility", {"team", "private"}, "team"), ServerId("owner_id"), Str("created_by"),
+        Stamp("created_at"), Stamp("updated_at")}});
   s.push_back({"repos",
                "repo_id",
                {Id("repo_id"), Text("slug", TextRule::kNonEmpty, true),
@@ -99,6 +127,7 @@ std::vector<ServiceSchema> BuildServices() {
                 content, JsonField("tool_uses"), JsonField("metadata"), Str("timestamp"),
                 // A prompt sent while a task runs waits as a queued user message.
                 Enum("status", {"queued", "sent"}, nullptr), Int("queue_position")}});
+  AddIdentities(&s);
   return s;
 }
 

@@ -1,5 +1,7 @@
-// Schema: the five services' fields, as one table of data that validation, query translation,
+// Schema: the services' fields (boards, repos, sessions, tasks, messages, and the identities:
+// users, api-keys, board-members), as one table of data that validation, query translation,
 // the SQL layout and the CLI all read. Adding a field means adding a row here and a migration.
+// Secrets (password hashes, api-key hashes) are deliberately not fields: no record carries them.
 #pragma once
 
 #include <string>
@@ -21,6 +23,7 @@ enum class TextRule {
   kAny,
   kNonEmpty,  // not "" nor only whitespace: a name or slug people must be able to see and type
   kHexColor,  // a CSS hex colour: #rgb, #rgba, #rrggbb or #rrggbbaa
+  kEmail,     // one '@' between non-empty parts, no whitespace or control bytes, <= 254 bytes
 };
 
 struct Field {
@@ -38,20 +41,23 @@ struct Field {
 };
 
 struct ServiceSchema {
-  const char* name;           // the service path: "boards"
-  const char* id_field;       // "board_id"
-  std::vector<Field> fields;  // includes id_field, in wire (column) order
+  const char* name;             // the service path: "boards", "board-members"
+  const char* id_field;         // "board_id"
+  std::vector<Field> fields;    // includes id_field, in wire (column) order
+  const char* table = nullptr;  // the SQL table when it differs from name ("board_members")
 
+  const char* table_name() const { return table ? table : name; }
   const Field* FindField(const std::string& field) const;
   // Fields a query may filter or sort on (everything but kJson/kContent).
   bool IsQueryable(const std::string& field) const;
 };
 
-// The five services, in a fixed order.
+// Every service, in a fixed order: boards, repos, sessions, tasks, messages, users, api-keys,
+// board-members.
 const std::vector<ServiceSchema>& AllServices();
 // The read-only `events` service over the event log (id field "seq").
 const ServiceSchema& EventsSchema();
-// nullptr when `service` is not one of the five.
+// nullptr when `service` is not one of AllServices().
 const ServiceSchema* FindService(const std::string& service);
 
 }  // namespace agor

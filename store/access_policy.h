@@ -6,17 +6,21 @@
 // The rule (DESIGN.md, Privacy):
 //   - a user who does not exist (removed, or never was) sees nothing;
 //   - admins see and may do everything;
-//   - a `team` board: every user sees it; a `private` board: its members and admins;
+//   - a `team` board: every user sees it; a `private` board: its members, its owner and admins;
 //   - on a board a user sees, their right is the board role from `board-members` when they
 //     have one, else (team boards only) `member` acts as editor and `viewer` as viewer; the
-//     global role `viewer` never writes, whatever the board role says;
+//     board's owner_id owns it while that user exists (a removed owner's dangling id grants
+//     nothing); the global role `viewer` never writes, whatever the board role says;
 //   - sessions, tasks and messages (and their events, streamed chunks included) follow their
 //     board; repos are seen by every user;
 //   - users: every user finds and gets users (the email only of themselves unless admin: the
 //     api layer strips it); `users` events go to admins and to the user they are about;
 //   - api-keys: only their owner (admins included: a key is personal);
 //   - board-members: whoever sees the board, and the user the membership is about (so a
-//     removed member hears of the removal).
+//     removed member hears of the removal);
+//   - a board's `removed` event, once the board is gone: its owner and, for a team board,
+//     every user (a removed board is otherwise seen by admins only, like its old events).
+// Events are judged on Event::board_id and Event::user_id (the user the record is about).
 //
 // It mirrors the `users` (role), `boards` (visibility, owner) and `board-members` tables:
 // Load() reads them when the store opens, and the store calls Apply() with every committed
@@ -64,16 +68,20 @@ class AccessPolicy {
   bool CanSeeRecord(const std::string& user_id, const std::string& service,
                     const Json& record) const;
 
-  // The same rule as SQL, for finds: a condition on the rows of `service` (a table whose
-  // board column is `board_column`) true exactly for the rows `user_id` may see, with its
-  // parameters appended to `params`. "" when the user sees every row (admins, repos).
+  // The same rule as SQL, for finds: a condition on the rows of `service`'s table (or of the
+  // events table for "events") true exactly for the rows `user_id` may see, with its
+  // parameters appended to `params`. "" when the user sees every row (admins, repos, users);
+  // "0" for a user who does not exist. It reads the tables, so it agrees with the in-memory
+  // form whenever no write is pending (Apply runs at commit).
   std::string SqlFilter(const std::string& user_id, const std::string& service,
                         std::vector<std::string>* params) const;
 
-  // The private boards, and the boards a user is a member of (their role there).
   bool IsPrivate(const std::string& board_id) const { return private_boards_.count(board_id); }
 
  private:
+  void SetBoard(const std::string& board_id, bool is_private, const std::string& owner_id);
+  void SetMember(const std::string& id, const std::string& key, const std::string& role);
+
   struct BoardInfo {
     bool is_private = false;
     std::string owner_id;

@@ -11,7 +11,8 @@ namespace agor {
 namespace {
 
 // Migration N (1-based) brings user_version from N-1 to N. Never edit a shipped migration:
-// append a new one. Column order matches store/schema.cpp (records go out in that order).
+// append a new one. Columns added later sit at a table's end: records go out in schema order
+// (base/schema.cpp) because every read names its columns.
 const std::vector<const char*> kMigrations = {
     // 1: the five services and the event log.
     R"sql(
@@ -115,6 +116,36 @@ ALTER TABLE messages_v6 RENAME TO messages;
 CREATE INDEX messages_by_task ON messages(task_id) WHERE task_id IS NOT NULL;
 CREATE INDEX messages_queued ON messages(session_id, queue_position) WHERE status = 'queued';
 CREATE INDEX sessions_by_repo ON sessions(repo_id) WHERE repo_id IS NOT NULL;
+)sql",
+    // 7: identities and private boards. Secrets sit where no record is read from: a password
+    // hash in user_passwords, an api key's hash in a column that is no schema field. Board
+    // owners are set by the first start (Store::AssignBoardOwners); `public` boards become
+    // `team`. events.user_id names the user an event is about (users, api-keys,
+    // board-members; a board's owner), so GET /events filters with an index, not json_extract.
+    R"sql(
+CREATE TABLE users (
+  user_id TEXT PRIMARY KEY, email TEXT NOT NULL COLLATE NOCASE UNIQUE, name TEXT, emoji TEXT,
+  role TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE user_passwords (
+  user_id TEXT PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE, hash TEXT NOT NULL);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+  name TEXT, prefix TEXT, created_at TEXT NOT NULL, last_used_at TEXT, key_hash TEXT UNIQUE);
+CREATE INDEX api_keys_by_user ON api_keys(user_id);
+CREATE TABLE board_members (
+  id TEXT PRIMARY KEY, board_id TEXT NOT NULL REFERENCES boards(board_id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE, role TEXT NOT NULL,
+  created_at TEXT NOT NULL, UNIQUE(board_id, user_id));
+CREATE INDEX board_members_by_user ON board_members(user_id);
+CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL);
+CREATE TABLE token_cutoffs (
+  user_id TEXT PRIMARY KEY, issued_before_s INTEGER NOT NULL, keep_jti TEXT);
+CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+ALTER TABLE boards ADD COLUMN owner_id TEXT;
+UPDATE boards SET visibility = 'team' WHERE visibility = 'public';
+CREATE INDEX boards_by_owner ON boards(owner_id) WHERE owner_id IS NOT NULL;
+ALTER TABLE events ADD COLUMN user_id TEXT;
+CREATE INDEX events_by_user ON events(user_id, seq) WHERE user_id IS NOT NULL;
 )sql",
 };
 

@@ -25,6 +25,7 @@ Event ReadEvent(SQLite::Statement& st) {
   ev.board_id = st.getColumn(4).getString();  // NULL reads as ""
   ev.session_id = st.getColumn(5).getString();
   ev.record = Json::parse(st.getColumn(6).getString(), nullptr, false);
+  ev.user_id = st.getColumn(7).getString();
   return ev;
 }
 
@@ -33,8 +34,8 @@ Event ReadEvent(SQLite::Statement& st) {
 Status EventLog::Append(Event* ev) {
   try {
     auto st = statements_.Get(
-        "INSERT INTO events (ts, service, event, board_id, session_id, record) "
-        "VALUES (?, ?, ?, ?, ?, ?)");
+        "INSERT INTO events (ts, service, event, board_id, session_id, record, user_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)");
     st->bind(1, ev->ts);
     st->bind(2, ev->service);
     st->bind(3, ev->event);
@@ -42,6 +43,7 @@ Status EventLog::Append(Event* ev) {
     BindOptional(*st, 5, ev->session_id);
     ev->record_json = ev->record.dump();  // kept: the answer and the event frame reuse it
     st->bind(6, ev->record_json);
+    BindOptional(*st, 7, ev->user_id);
     st->exec();
     ev->seq = db_->getLastInsertRowid();
     return Status::OK();
@@ -53,7 +55,7 @@ Status EventLog::Append(Event* ev) {
 Status EventLog::ReadSince(int64_t after_seq, size_t max, std::vector<Event>* out) {
   try {
     auto st = statements_.Get(
-        "SELECT seq, ts, service, event, board_id, session_id, record FROM events "
+        "SELECT seq, ts, service, event, board_id, session_id, record, user_id FROM events "
         "WHERE seq > ? ORDER BY seq LIMIT ?");
     st->bind(1, static_cast<int64_t>(after_seq));
     st->bind(2, static_cast<int64_t>(max));

@@ -22,11 +22,14 @@ namespace agor {
 
 struct Event {
   int64_t seq = 0;
-  std::string ts;           // ISO-8601, when the change was committed
-  std::string service;      // "messages"
-  std::string event;        // created | updated | patched | removed (or a custom event name)
-  std::string board_id;     // the board the record belongs to; "" for none (repos)
-  std::string session_id;   // the session a session/task/message belongs to; "" for none
+  std::string ts;          // ISO-8601, when the change was committed
+  std::string service;     // "messages"
+  std::string event;       // created | updated | patched | removed (or a custom event name)
+  std::string board_id;    // the board the record belongs to; "" for none (repos)
+  std::string session_id;  // the session a session/task/message belongs to; "" for none
+  // The user the record is about: a users record's own id, an api key's or a membership's
+  // user_id, a board's owner_id; "" for none. Privacy routes on it (store/access_policy.h).
+  std::string user_id;
   Json record;              // the record as sent on the wire
   std::string record_json;  // record.dump() when already made (by Append), else ""
 };

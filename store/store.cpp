@@ -39,7 +39,7 @@ const std::string& InsertSql(const ServiceSchema& schema,
   std::string& sql = (*cache)[&schema];
   if (sql.empty()) {
     auto columns = AllColumns(schema);
-    sql = std::string("INSERT INTO \"") + schema.name + "\" (" + ColumnList(columns) +
+    sql = std::string("INSERT INTO \"") + schema.table_name() + "\" (" + ColumnList(columns) +
           ") VALUES (" + Placeholders(columns.size()) + ")";
   }
   return sql;
@@ -121,6 +121,9 @@ Status Store::Open(const StoreOptions& options, Clock* clock, std::unique_ptr<St
   Status s = OpenDatabase(options.path, &db, LatestSchemaVersion(), options.vfs);
   if (!s.ok()) return s;
   std::unique_ptr<Store> store(new Store(std::move(db), clock, options));
+  s = store->access_.Load(store->db_.get());
+  if (s.ok()) s = store->LoadTokens();
+  if (!s.ok()) return s;
   if (options.path != ":memory:") {
     s = Checkpointer::Start(options.path, kBackgroundPages, kCheckpointIntervalMs,
                             &store->checkpointer_);
@@ -168,7 +171,7 @@ Status Store::ResolveId(const std::string& service, const std::string& id, std::
   std::string lower = id;
   for (auto& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   std::string col = std::string("\"") + schema->id_field + "\"";
-  std::string table = std::string("\"") + schema->name + "\"";
+  std::string table = std::string("\"") + schema->table_name() + "\"";
   try {
     if (!IsIdPrefix(lower)) {
       auto st = statements_.Get("SELECT " + col + " FROM " + table + " WHERE " + col + " = ?");
@@ -194,55 +197,12 @@ Status Store::ResolveId(const std::string& service, const std::string& id, std::
 
 Status Store::Load(const ServiceSchema& schema, const std::string& full_id, Json* record) {
   auto columns = AllColumns(schema);
-  auto st = statements_.Get("SELECT " + ColumnList(columns) + " FROM \"" + schema.name +
+  auto st = statements_.Get("SELECT " + ColumnList(columns) + " FROM \"" + schema.table_name() +
                             "\" WHERE \"" + schema.id_field + "\" = ?");
   st->bind(1, full_id);
   if (!st->executeStep()) return NoRecord(full_id);
   *record = ReadRecord(*st, columns);
   return Status::OK();
-}
-
-Status Store::Find(const std::string& service, const Json& query, Json* page) {
-  const ServiceSchema* schema = FindService(service);
-  if (!schema) return UnknownService(service);
-  return FindIn(*schema, query, page);
-}
-
-Status Store::FindEvents(const Json& query, Json* page) {
-  return FindIn(EventsSchema(), query, page);
-}
-
-Status Store::FindIn(const ServiceSchema& schema_ref, const Json& query, Json* page) {
-  const ServiceSchema* schema = &schema_ref;
-  SqlQuery q;
-  Status s = TranslateQuery(*schema, query, options_.limits, &q);
-  if (!s.ok()) return s;
-  std::vector<const Field*> columns;
-  for (const auto& name : q.select) columns.push_back(schema->FindField(name));
-  if (columns.empty()) columns = AllColumns(*schema);
-  std::string from = std::string(" FROM \"") + schema->name + "\"" + q.where;
-  try {
-    auto count = statements_.Get("SELECT COUNT(*)" + from);
-    for (size_t i = 0; i < q.params.size(); ++i) BindQueryValue(*count, i + 1, q.params[i]);
-    count->executeStep();
-    Json data = Json::array();
-    if (q.limit > 0) {
-      auto st = statements_.Get("SELECT " + ColumnList(columns) + from + q.order_by +
-                                " LIMIT ? OFFSET ?");
-      size_t i = 0;
-      for (; i < q.params.size(); ++i) BindQueryValue(*st, i + 1, q.params[i]);
-      st->bind(i + 1, q.limit);
-      st->bind(i + 2, q.skip);
-      while (st->executeStep()) data.push_back(ReadRecord(*st, columns));
-    }
-    *page = Json{{"total", count->getColumn(0).getInt64()},
-                 {"limit", q.limit},
-                 {"skip", q.skip},
-                 {"data", std::move(data)}};
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
 }
 
 Status Store::Get(const std::string& service, const std::string& id, Json* record) {
@@ -264,8 +224,8 @@ Status Store::CheckReferences(const ServiceSchema& schema, const Json& clean,
     if (!f.references || !clean.contains(f.name) || clean[f.name].is_null()) continue;
     if (verified && !strcmp(f.name, verified)) continue;
     const ServiceSchema* target = FindService(f.references);
-    auto st = statements_.Get(std::string("SELECT 1 FROM \"") + target->name + "\" WHERE \"" +
-                              target->id_field + "\" = ?");
+    auto st = statements_.Get(std::string("SELECT 1 FROM \"") + target->table_name() +
+                              "\" WHERE \"" + target->id_field + "\" = ?");
     st->bind(1, clean[f.name].get<std::string>());
     if (!st->executeStep()) {
       return Status::BadRequest(std::string(f.name) + ": no " + target->name + " record with id '" +
@@ -319,12 +279,22 @@ Status Store::DeriveBoard(Json* record) {
   return Status::OK();
 }
 
-Status Store::Insert(WriteContext& ctx, const Json& clean) {
+// The time stamps a write sets; other server-set fields start null (a key's prefix, a
+// board's owner: Create's server_fields).
+static bool IsWriteStamp(const Field& f) {
+  return !strcmp(f.name, "created_at") || !strcmp(f.name, "updated_at");
+}
+
+Status Store::Insert(WriteContext& ctx, const Json& clean, const Json& server_fields) {
   const ServiceSchema& schema = ctx.schema;
   Json record = Json::object();
   for (const auto& f : schema.fields) {
-    if (f.server_set) {
-      record[f.name] = f.type == FieldType::kId ? Json(nullptr) : Json(ctx.now);
+    if (server_fields.is_object() && server_fields.contains(f.name)) {
+      Status s = ValidateValue(f, server_fields[f.name]);
+      if (!s.ok()) return s;
+      record[f.name] = server_fields[f.name];
+    } else if (f.server_set) {
+      record[f.name] = IsWriteStamp(f) ? Json(ctx.now) : Json(nullptr);
     } else {
       record[f.name] = clean.contains(f.name) ? clean[f.name] : Json(nullptr);
     }
@@ -353,6 +323,18 @@ Status Store::Insert(WriteContext& ctx, const Json& clean) {
   return s;
 }
 
+// Whom a key or a membership belongs to, and a membership's board, never change: a different
+// one is a new record (and the access rule keys on them).
+Status Store::CheckFixedFields(const ServiceSchema& schema, const Json& stored, const Json& clean) {
+  if (strcmp(schema.name, "api-keys") && strcmp(schema.name, "board-members")) return Status::OK();
+  for (const char* field : {"user_id", "board_id"}) {
+    if (!stored.contains(field) || !clean.contains(field) || clean[field].is_null()) continue;
+    if (clean[field] != stored[field])
+      return Status::BadRequest(std::string(field) + " cannot be changed", Json{{"field", field}});
+  }
+  return Status::OK();
+}
+
 // Writes `clean` over the stored record `id`: merged for patch, replacing for update (whole).
 Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clean, bool whole) {
   const ServiceSchema& schema = ctx.schema;
@@ -363,6 +345,8 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
   }
   Json record;
   Status s = Load(schema, id, &record);
+  if (!s.ok()) return s;
+  s = CheckFixedFields(schema, record, clean);
   if (!s.ok()) return s;
   const Json old_board = record.value("board_id", Json()),
              old_index = record.value("index", Json());
@@ -389,7 +373,7 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
     sets += std::string(sets.empty() ? "" : ", ") + "\"" + f.name + "\" = ?";
     columns.push_back(&f);
   }
-  auto st = statements_.Get(std::string("UPDATE \"") + schema.name + "\" SET " + sets +
+  auto st = statements_.Get(std::string("UPDATE \"") + schema.table_name() + "\" SET " + sets +
                             " WHERE \"" + schema.id_field + "\" = ?");
   int i = 1;
   for (const Field* f : columns) BindFieldValue(*st, i++, f, record[f->name]);
@@ -403,6 +387,11 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
 }
 
 Status Store::Create(const std::string& service, const Json& data, Json* record) {
+  return Create(service, data, record, Json());
+}
+
+Status Store::Create(const std::string& service, const Json& data, Json* record,
+                     const Json& server_fields) {
   const ServiceSchema* schema = FindService(service);
   if (!schema) return UnknownService(service);
   if (data.is_array()) return Status::MethodNotAllowed("Can not create multiple entries");
@@ -411,7 +400,8 @@ Status Store::Create(const std::string& service, const Json& data, Json* record)
   if (!s.ok()) return s;
   // An insert is one statement: it needs no savepoint of its own (see RunChange).
   return Write(
-      *schema, "created", [&](WriteContext& ctx) { return Insert(ctx, clean); }, record, true);
+      *schema, "created", [&](WriteContext& ctx) { return Insert(ctx, clean, server_fields); },
+      record, true);
 }
 
 Status Store::Update(const std::string& service, const std::string& id, const Json& data,
@@ -452,7 +442,7 @@ Status Store::Remove(const std::string& service, const std::string& id, Json* re
     Status ls = Load(*schema, full, &ctx.event.record);
     if (!ls.ok()) return ls;
     RemoveDependents(ctx, full);
-    auto st = statements_.Get(std::string("DELETE FROM \"") + schema->name + "\" WHERE \"" +
+    auto st = statements_.Get(std::string("DELETE FROM \"") + schema->table_name() + "\" WHERE \"" +
                               schema->id_field + "\" = ?");
     st->bind(1, full);
     st->exec();

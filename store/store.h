@@ -1,7 +1,8 @@
-// Store: the five services' persistence on one SQLite file (WAL, foreign keys on), with the
-// event log. Every write (create/update/patch/remove) runs validation, the change and the
-// event-log append as one unit (a SAVEPOINT); only after COMMIT is the CommitListener told, so
-// listeners never see an event for a rolled-back write and see events in seq order.
+// Store: the services' persistence (base/schema.h) on one SQLite file (WAL, foreign keys on),
+// with the event log, the identities' secrets and the privacy rule's state. Every write
+// (create/update/patch/remove) runs validation, the change and the event-log append as one unit (a
+// SAVEPOINT); only after COMMIT is the CommitListener told, so listeners never see an event for a
+// rolled-back write and see events in seq order.
 //
 // Group commit: without a commit scheduler every write commits before Write returns. With
 // one, writes join one open batch transaction; its first write calls the scheduler, whose
@@ -21,7 +22,10 @@
 // its sessions' messages, then their tasks, then the sessions, then the board (each
 // `removed`, children before their parent); removing a session: its messages, its tasks, the
 // session; removing a task patches its messages to task_id null (`messages patched`); removing
-// a repo patches its sessions to repo_id null (`sessions patched`, updated_at stamped). A
+// a repo patches its sessions to repo_id null (`sessions patched`, updated_at stamped). Removing
+// a board also removes its board-members (after its sessions, before the board, so members
+// hear of the sessions' removal); removing a user removes their api-keys, then their
+// board-members, then (no event) their password. A
 // session moved to another board is `patched` first, then each of its tasks and messages
 // (their board_id follows). Cost: linear in the records changed.
 //
@@ -131,6 +135,9 @@ class Store {
   // now, so restarts keep it.
   Status GetOrCreateSecret(const std::string& name, const std::function<std::string()>& make,
                            std::string* value);
+  // Gives every board without an owner (a database from before identities) `user_id` as
+  // owner, each with its `boards patched` event: the first start's admin.
+  Status AssignBoardOwners(const std::string& user_id);
 
   // Connection-state recovery: the subscriptions a Socket.IO client had, by its pid, as
   // {"boards": [ids], "sessions": [ids]} (kept one row per channel: store/client_states.cpp).
@@ -204,7 +211,8 @@ class Store {
   Status OpenBatch();
   void FailBatch(const Status& status);
   void AbortBatch(const Status& status);  // ROLLBACK, then FailBatch
-  Status Insert(WriteContext& ctx, const Json& clean);
+  Status Insert(WriteContext& ctx, const Json& clean, const Json& server_fields = Json());
+  Status CheckFixedFields(const ServiceSchema& schema, const Json& stored, const Json& clean);
   Status Replace(WriteContext& ctx, const std::string& id, const Json& clean, bool whole);
   Status Load(const ServiceSchema& schema, const std::string& full_id, Json* record);
   // Every reference in `clean` names a stored record, except the field `verified` (known).
@@ -225,7 +233,14 @@ class Store {
   void NullReference(WriteContext& ctx, const char* service, const char* column,
                      const std::string& value, const char* order);
   Status Translate(const std::exception& e, const ServiceSchema& schema);
-  Status FindIn(const ServiceSchema& schema, const Json& query, Json* page);
+  // `viewer_id` null: every row; else only what the access rule lets that user see.
+  Status FindIn(const ServiceSchema& schema, const Json& query, Json* page,
+                const std::string* viewer_id = nullptr);
+  // Identities (store/store_users.cpp).
+  Status LoadTokens();
+  Status StorePassword(const std::string& user_id, const std::string& password_hash);
+  // Runs `body` in the open batch when there is one (so it commits with it), else on its own.
+  Status RawWrite(const std::function<void()>& body);
   // Client states (store/client_states.cpp); the helpers throw SQLite::Exception.
   Status InSavepoint(const std::function<Status()>& body);
   Status TouchClientState(const std::string& pid);
@@ -246,6 +261,15 @@ class Store {
   std::string last_record_json_;
   StatementCache statements_;
   std::unordered_map<const ServiceSchema*, std::string> insert_sql_;
+  // Token revocation, mirrored from revoked_tokens and token_cutoffs (loaded at Open).
+  struct Cutoff {
+    int64_t issued_before_s = 0;
+    std::string keep_jti;
+  };
+  std::unordered_map<std::string, int64_t> revoked_jtis_;  // jti -> expires_ms
+  std::unordered_map<std::string, Cutoff> cutoffs_;        // user_id -> cut-off
+  int64_t next_prune_ms_ = 0;
+  std::unordered_map<std::string, int64_t> key_touched_ms_;  // api key id -> last stamp
 };
 
 }  // namespace agor

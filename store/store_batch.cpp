@@ -8,7 +8,8 @@
 namespace agor {
 namespace {
 
-// Channels route on the event's board and session, copied from the record.
+// Channels route on the event's board and session, privacy also on the user it is about
+// (event_log.h), all copied from the record.
 void ScopeEvent(Event* ev) {
   const Json& r = ev->record;
   auto str = [&](const char* k) {
@@ -16,6 +17,11 @@ void ScopeEvent(Event* ev) {
   };
   ev->board_id = str("board_id");
   ev->session_id = str("session_id");
+  const std::string& service = ev->service;
+  if (service == "users" || service == "api-keys" || service == "board-members")
+    ev->user_id = str("user_id");
+  else if (service == "boards")
+    ev->user_id = str("owner_id");
 }
 
 }  // namespace
@@ -126,8 +132,9 @@ Status Store::Commit() {
   for (auto& p : done) {
     if (p.then) {
       p.then(s);
-    } else if (s.ok() && listener_) {
-      listener_(p.event);
+    } else if (s.ok()) {
+      access_.Apply(p.event);  // before anyone hears of it: a revocation holds from here
+      if (listener_) listener_(p.event);
     }
   }
   return s;

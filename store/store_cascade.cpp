@@ -2,7 +2,8 @@
 // keys would do (ON DELETE CASCADE from boards to sessions and from sessions to tasks and
 // messages, ON DELETE SET NULL for sessions.repo_id and messages.task_id), done here first,
 // row by row with an event each, so that SQLite's own actions find nothing left to change.
-// A session's tasks and messages also carry its board_id (schema.cpp: DerivedBoard): a moved
+// Identities: a board's memberships go with it; a user's keys, memberships and password with
+// them. A session's tasks and messages also carry its board_id (schema.cpp: DerivedBoard): a moved
 // session moves them. Every lookup below uses an index of the migrations: cost is linear in
 // the rows changed.
 #include <SQLiteCpp/Statement.h>
@@ -30,8 +31,9 @@ std::string Quoted(const char* name) {
 std::vector<Json> Store::LoadRows(const ServiceSchema& schema, const char* column,
                                   const std::string& value, const char* order) {
   auto columns = AllColumns(schema);
-  auto st = statements_.Get("SELECT " + ColumnList(columns) + " FROM " + Quoted(schema.name) +
-                            " WHERE " + Quoted(column) + " = ? ORDER BY " + order);
+  auto st =
+      statements_.Get("SELECT " + ColumnList(columns) + " FROM " + Quoted(schema.table_name()) +
+                      " WHERE " + Quoted(column) + " = ? ORDER BY " + order);
   st->bind(1, value);
   std::vector<Json> rows;
   while (st->executeStep()) rows.push_back(ReadRecord(*st, columns));
@@ -44,7 +46,8 @@ void Store::DeleteRows(WriteContext& ctx, const char* service, const char* colum
   const ServiceSchema& schema = *FindService(service);
   for (Json& row : LoadRows(schema, column, value, order))
     ctx.before.push_back(ChildEvent(schema, "removed", std::move(row)));
-  auto st = statements_.Get("DELETE FROM " + Quoted(service) + " WHERE " + Quoted(column) + " = ?");
+  auto st = statements_.Get("DELETE FROM " + Quoted(schema.table_name()) + " WHERE " +
+                            Quoted(column) + " = ?");
   st->bind(1, value);
   st->exec();
 }
@@ -61,7 +64,7 @@ void Store::NullReference(WriteContext& ctx, const char* service, const char* co
     ctx.before.push_back(ChildEvent(schema, "patched", std::move(row)));
   }
   std::string sets = Quoted(column) + " = NULL" + (stamped ? ", \"updated_at\" = ?" : "");
-  auto st = statements_.Get("UPDATE " + Quoted(service) + " SET " + sets + " WHERE " +
+  auto st = statements_.Get("UPDATE " + Quoted(schema.table_name()) + " SET " + sets + " WHERE " +
                             Quoted(column) + " = ?");
   int i = 1;
   if (stamped) st->bind(i++, ctx.now);
@@ -79,6 +82,14 @@ void Store::RemoveDependents(WriteContext& ctx, const std::string& id) {
     for (const auto& sid : sessions) DeleteRows(ctx, "messages", "session_id", sid, "\"index\"");
     for (const auto& sid : sessions) DeleteRows(ctx, "tasks", "session_id", sid, "created_at");
     DeleteRows(ctx, "sessions", "board_id", id, "created_at");
+    // Last before the board: its members still hear of the sessions' removal.
+    DeleteRows(ctx, "board-members", "board_id", id, "created_at");
+  } else if (service == "users") {
+    DeleteRows(ctx, "api-keys", "user_id", id, "created_at");
+    DeleteRows(ctx, "board-members", "user_id", id, "created_at");
+    auto st = statements_.Get("DELETE FROM user_passwords WHERE user_id = ?");  // no record
+    st->bind(1, id);
+    st->exec();
   } else if (service == "sessions") {
     DeleteRows(ctx, "messages", "session_id", id, "\"index\"");
     DeleteRows(ctx, "tasks", "session_id", id, "created_at");

@@ -80,6 +80,19 @@ bool IsHexColor(const std::string& text) {
   return text.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos;
 }
 
+// Deliberately loose (RFC 5321 allows far more than people use): something an admin can
+// type and a login can match, never a blank, a list or a header injection.
+bool IsEmail(const std::string& text) {
+  constexpr size_t kMaxEmailBytes = 254;  // RFC 5321's path limit, less the brackets
+  size_t at = text.find('@');
+  if (text.size() > kMaxEmailBytes || at == std::string::npos || at == 0) return false;
+  if (at + 1 == text.size() || text.find('@', at + 1) != std::string::npos) return false;
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 Status CheckString(const Field& field, const Json& v) {
   if (!v.is_string()) return FieldError(field, "must be a string");
   const std::string& text = v.get_ref<const std::string&>();
@@ -87,6 +100,8 @@ Status CheckString(const Field& field, const Json& v) {
     return FieldError(field, "must not be empty");
   if (field.rule == TextRule::kHexColor && !IsHexColor(text))
     return FieldError(field, "must be a CSS hex colour: #rgb, #rgba, #rrggbb or #rrggbbaa");
+  if (field.rule == TextRule::kEmail && !IsEmail(text))
+    return FieldError(field, "must be an email address (name@host, at most 254 bytes)");
   return CheckJsonText(field, v);
 }
 

@@ -3,7 +3,8 @@
 // Refuses (BadRequest naming the field in the message and in data.field): a body that is not
 // an object, an unknown field, a value of the wrong type, a bad enum value, a malformed id, a
 // required field missing or null (create/update), a string breaking its Field::rule (an empty
-// or blank name or slug, a color that is not a CSS hex colour), an agent_command that is not
+// or blank name or slug, a color that is not a CSS hex colour, an email that does not look
+// like one), an agent_command that is not
 // an array of non-empty strings, a string or object key that is not valid
 // UTF-8, a JSON value nested deeper than kMaxJsonDepth (base/json.h): the entry rule again,
 // for writers that are not clients (agents). Fields the server stamps (created_at,

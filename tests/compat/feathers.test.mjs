@@ -88,7 +88,7 @@ describe('stock Feathers client', () => {
         assert.equal(created.name, `${tag} a`);
         assert.equal(created.slug, `${tag}-a`);
         assert.equal(created.description, 'first');
-        assert.equal(created.visibility, 'public');
+        assert.equal(created.visibility, 'team');
         assert.match(created.created_at, ISO_RE);
         assert.match(created.updated_at, ISO_RE);
 

@@ -60,7 +60,7 @@ TEST_CASE("agor board: create, list, show, update, rm", "[cli][e2e]") {
   CHECK(first["icon"] == "star");
   CHECK(first["visibility"] == "private");
   Json second = Record(daemon.Cli({"board", "create", "second"}));
-  CHECK(second["visibility"] == "public");
+  CHECK(second["visibility"] == "team");
 
   RunResult list = daemon.Cli({"board", "list"});
   REQUIRE(list.exit_code == 0);
@@ -72,10 +72,10 @@ TEST_CASE("agor board: create, list, show, update, rm", "[cli][e2e]") {
   std::string id = first["board_id"];
   CHECK(Record(daemon.Cli({"board", "show", Prefix(first, "board_id")})) == first);
   Json patched = Record(daemon.Cli({"board", "update", Prefix(first, "board_id"), "--name",
-                                    "renamed", "--visibility", "public"}));
+                                    "renamed", "--visibility", "team"}));
   CHECK(patched["board_id"] == id);
   CHECK(patched["name"] == "renamed");
-  CHECK(patched["visibility"] == "public");
+  CHECK(patched["visibility"] == "team");
   CHECK(patched["slug"] == "first-slug");  // PATCH keeps what was not given
 
   CHECK(Record(daemon.Cli({"board", "rm", id})) == patched);
@@ -125,7 +125,7 @@ TEST_CASE("agor board refuses bad usage with exit 2 and one line", "[cli][e2e]")
   CheckFails(daemon.Cli({"board", "create", "x", "--slug"}), 2,
              "agor: --slug needs a value (see 'agor board create --help')\n");
   CheckFails(daemon.Cli({"board", "create", "x", "--visibility", "secret"}), 2,
-             "agor: --visibility: 'secret' is not one of public, private (see 'agor board "
+             "agor: --visibility: 'secret' is not one of team, private (see 'agor board "
              "create --help')\n");
   CheckFails(daemon.Cli({"board", "create", "bad \xff byte"}), 2,
              "agor: name: not valid UTF-8 (see 'agor board create --help')\n");

@@ -133,9 +133,9 @@ TEST_CASE("query: empty $in matches nothing, empty $nin everything") {
 }
 
 TEST_CASE("query: a lone value in $in counts as a one-element list") {
-  SqlQuery out = Translate("boards", J(R"({"visibility": {"$in": "public"}})"));
+  SqlQuery out = Translate("boards", J(R"({"visibility": {"$in": "team"}})"));
   CHECK(out.where == R"( WHERE "visibility" IN (SELECT value FROM json_each(?)))");
-  CHECK(out.params == Params({R"(["public"])"}));
+  CHECK(out.params == Params({R"(["team"])"}));
 }
 
 TEST_CASE("query: several operators on one field are ANDed") {
@@ -301,8 +301,8 @@ TEST_CASE("query: enum values must be one of the choices") {
         "Invalid value for 'status': expected one of idle, running, awaiting_permission, "
         "completed, failed");
   CHECK(s.data() == J(R"({"field": "status"})"));
-  CHECK(Refuse("boards", J(R"({"visibility": {"$in": ["public", "secret"]}})")).message() ==
-        "Invalid value for 'visibility': expected one of public, private");
+  CHECK(Refuse("boards", J(R"({"visibility": {"$in": ["team", "secret"]}})")).message() ==
+        "Invalid value for 'visibility': expected one of team, private");
   Refuse("boards", J(R"({"visibility": 1})"));
   Refuse("messages", J(R"({"role": "User"})"));
   CHECK(Translate("boards", J(R"({"visibility": null})")).where ==

@@ -45,7 +45,7 @@ TEST_CASE_METHOD(Fixture, "create stamps ids and times and emits one event after
   Json board = Board("first");
   CHECK(IsUuid(board["board_id"].get<std::string>()));
   CHECK(board["created_at"] == "2025-11-26T09:40:00.000Z");
-  CHECK(board["visibility"] == "public");
+  CHECK(board["visibility"] == "team");
   REQUIRE(events.size() == 1);
   CHECK(events[0].seq == 1);
   CHECK(events[0].service == "boards");

@@ -64,7 +64,7 @@ TEST_CASE("server-set fields are ignored, defaults applied, ids lowercased", "[v
                         WriteMode::kCreate, &clean)
               .ok());
   CHECK_FALSE(clean.contains("created_at"));
-  CHECK(clean["visibility"] == "public");
+  CHECK(clean["visibility"] == "team");
   CHECK(clean["board_id"] == "abcdef01-0000-4000-8000-000000000001");
 }
 

@@ -1,0 +1,90 @@
+// Store's reads of many records (see store.h): Feathers finds over a service's table or the
+// event log, one COUNT and one page, and the same as one user sees them: the privacy rule's
+// SQL form (store/access_policy.h) ANDed onto the query, so the total counts only what that
+// user may see.
+#include <SQLiteCpp/Statement.h>
+
+#include "store/database.h"
+#include "store/record_codec.h"
+#include "store/store.h"
+
+namespace agor {
+namespace {
+
+Status UnknownService(const std::string& service) {
+  return Status::NotFound("Service '" + service + "' not found");
+}
+
+}  // namespace
+
+Status Store::Find(const std::string& service, const Json& query, Json* page) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  return FindIn(*schema, query, page);
+}
+
+Status Store::FindEvents(const Json& query, Json* page) {
+  return FindIn(EventsSchema(), query, page);
+}
+
+Status Store::Find(const std::string& service, const Json& query, Json* page,
+                   const std::string& viewer_id) {
+  const ServiceSchema* schema = FindService(service);
+  if (!schema) return UnknownService(service);
+  return FindIn(*schema, query, page, &viewer_id);
+}
+
+Status Store::FindEvents(const Json& query, Json* page, const std::string& viewer_id) {
+  return FindIn(EventsSchema(), query, page, &viewer_id);
+}
+
+namespace {
+
+// ANDs the privacy rule's condition onto the query's: its parameters follow the query's.
+void AddViewerFilter(const AccessPolicy& access, const std::string& viewer_id,
+                     const std::string& service, SqlQuery* q) {
+  std::vector<std::string> params;
+  std::string filter = access.SqlFilter(viewer_id, service, &params);
+  if (filter.empty()) return;
+  q->where = (q->where.empty() ? " WHERE (" : q->where + " AND (") + filter + ")";
+  for (auto& p : params) q->params.push_back(Json(std::move(p)));
+}
+
+}  // namespace
+
+Status Store::FindIn(const ServiceSchema& schema_ref, const Json& query, Json* page,
+                     const std::string* viewer_id) {
+  const ServiceSchema* schema = &schema_ref;
+  SqlQuery q;
+  Status s = TranslateQuery(*schema, query, options_.limits, &q);
+  if (!s.ok()) return s;
+  if (viewer_id) AddViewerFilter(access_, *viewer_id, schema->name, &q);
+  std::vector<const Field*> columns;
+  for (const auto& name : q.select) columns.push_back(schema->FindField(name));
+  if (columns.empty()) columns = AllColumns(*schema);
+  std::string from = std::string(" FROM \"") + schema->table_name() + "\"" + q.where;
+  try {
+    auto count = statements_.Get("SELECT COUNT(*)" + from);
+    for (size_t i = 0; i < q.params.size(); ++i) BindQueryValue(*count, i + 1, q.params[i]);
+    count->executeStep();
+    Json data = Json::array();
+    if (q.limit > 0) {
+      auto st = statements_.Get("SELECT " + ColumnList(columns) + from + q.order_by +
+                                " LIMIT ? OFFSET ?");
+      size_t i = 0;
+      for (; i < q.params.size(); ++i) BindQueryValue(*st, i + 1, q.params[i]);
+      st->bind(i + 1, q.limit);
+      st->bind(i + 2, q.skip);
+      while (st->executeStep()) data.push_back(ReadRecord(*st, columns));
+    }
+    *page = Json{{"total", count->getColumn(0).getInt64()},
+                 {"limit", q.limit},
+                 {"skip", q.skip},
+                 {"data", std::move(data)}};
+    return Status::OK();
+  } catch (const std::exception& e) {
+    return StatusFromSqlite(e);
+  }
+}
+
+}  // namespace agor

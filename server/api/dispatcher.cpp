@@ -324,7 +324,8 @@ void Dispatcher::ChangePassword(const ServiceCall& call, const std::string& user
                 Json(), std::string());
   }
   hasher_->Verify(current.get<std::string>(), std::move(hash),
-                  [this, call, user_id, done](bool matches) {
+                  [this, call, user_id, done](const Status& checked, bool matches) {
+                    if (!checked.ok()) return done(checked, Json(), std::string());
                     if (matches) return StorePassword(call, user_id, "", done);
                     done(Status::BadRequest("current_password: does not match",
                                             Json{{"field", "current_password"}}),
@@ -351,9 +352,11 @@ void Dispatcher::StorePassword(const ServiceCall& call, const std::string& user_
   if (s.ok() && call.method == "create") s = store_->CreateUser(data, hash, &record);
   if (s.ok() && call.method == "patch") s = store_->PatchUser(user_id, data, hash, &record);
   // The user's other tokens die with the old password; the one that changed it lives on.
+  // iat is in seconds: the cut-off takes this whole second, so a token issued just before the
+  // change cannot survive it (one issued in the same second just after dies too: log in again).
   std::string keep = user_id == call.caller.user_id ? call.caller.credential_id : "";
   if (s.ok() && call.method == "patch")
-    s = store_->RevokeUserTokens(user_id, clock_->NowMillis() / 1000, keep);
+    s = store_->RevokeUserTokens(user_id, clock_->NowMillis() / 1000 + 1, keep);
   if (s.ok()) rules_.Redact(call.caller, "users", &record);
   done(s, std::move(record), std::string());
 }

@@ -3,6 +3,7 @@
 // what a user may not see is compared with what a missing id answers.
 #include <catch2/catch.hpp>
 
+#include "server/api/password_hasher.h"
 #include "tests/server/api/api_fixture.h"
 
 namespace agor::test {

@@ -116,7 +116,7 @@ int Write(RestClient& client, const UserFlags& f, const std::vector<CLI::App*>& 
   if (status.ok() && creating) status = client.Post("/users", body, &out);
   if (status.ok() && removing) status = client.Delete(path, &out);
   if (status.ok() && !creating && !removing) status = client.Patch(path, body, &out);
-  body.erase("password");
+  if (body.is_object()) body.erase("password");
   if (!status.ok()) return ReportFailure(status);
   PrintRecord(DetectStyle(f.client.json), out);
   return kExitOk;

@@ -1,5 +1,9 @@
 // `agor board list|create|show|update|rm`: the boards service through the generic ResourceCli.
-// Boards have slugs: `agor board show sprint-12` works like an id.
+// Boards have slugs: `agor board show sprint-12` works like an id. `create --private` makes a
+// board only its members (and admins) see; `agor board member ...` manages those members
+// (cmd/board_member_cmd.cpp).
+#include <cstring>
+
 #include "cmd/command.h"
 #include "cmd/resource_cli.h"
 
@@ -25,13 +29,17 @@ int RunBoard(int argc, char** argv) {
        {"create", "agor board create \"Sprint 12\" --slug sprint-12 --color '#3366ff'"},
        {"show", "agor board show sprint-12"},
        {"update", "agor board update 3f2a9c1e --name \"Sprint 12b\" --visibility private"},
-       {"rm", "agor board rm sprint-12"}},
+       {"rm", "agor board rm sprint-12"},
+       {"create", "agor board create \"Payroll\" --slug payroll --private"},
+       {"member", "agor board member add payroll ada@example.com --role editor"}},
       /*has_create=*/true,
       /*has_show=*/true,
       /*has_update=*/true,
       /*has_rm=*/true,
       /*actions=*/{},
+      /*presets=*/{{"--private", "visibility", "private", "only members and admins see it"}},
   };
+  if (argc > 1 && !strcmp(argv[1], "member")) return RunBoardMember(argc - 1, argv + 1);
   return RunResource(spec, argc, argv);
 }
 

@@ -22,6 +22,11 @@ const std::vector<Command>& AllCommands() {
       {"message", "list a session's messages, or follow them as they come", RunMessage},
       {"watch", "print events as they happen (JSON lines when piped)", RunWatch},
       {"prompt", "send a prompt to a session's agent and stream its answer", RunPrompt},
+      {"login", "log in with email and password (saves the token)", RunLogin},
+      {"logout", "revoke and forget the saved token", RunLogout},
+      {"whoami", "show the user behind the token the commands send", RunWhoami},
+      {"user", "list, create, update and remove users (admins)", RunUser},
+      {"apikey", "create, list and revoke your API keys", RunApiKey},
   };
   return commands;
 }
@@ -39,12 +44,16 @@ std::string UsageText() {
          "  -h, --help  this text; 'agor <command> --help' for a command's options and examples\n"
          "\nenvironment:\n"
          "  AGOR_URL    the daemon clients talk to (default http://127.0.0.1:3030; --url wins)\n"
+         "  AGOR_TOKEN  the JWT or agor_sk_ API key clients send (--token wins; else the token\n"
+         "              'agor login' saved in ~/.agor/cli-token, else the api_key of\n"
+         "              ~/.agor/admin-credentials, which 'agor serve' writes on first start)\n"
          "  NO_COLOR    set and non-empty: no colour on a terminal\n"
          "\nexit codes:\n"
          "  0    success\n"
          "  1    the server refused the request, the task failed or was stopped\n"
          "  2    usage error (bad command, flag or argument)\n"
          "  3    no daemon answered at the URL\n"
+         "  4    not authenticated: no token, or an expired or revoked one ('agor login')\n"
          "  130  interrupted (Ctrl-C)\n"
          "\nexamples:\n"
          "  agor serve --port 3030\n"

@@ -20,6 +20,8 @@ enum ExitCode {
   kExitFailure = 1,      // the server refused the request, or the daemon failed to start
   kExitUsage = 2,        // bad flags or arguments
   kExitUnreachable = 3,  // no daemon at --url
+  // the daemon answered 401: no token, or an expired, revoked or unknown one ('agor login')
+  kExitNotAuthenticated = 4,
   kExitInterrupted = 130,
 };
 
@@ -37,6 +39,13 @@ int RunTask(int argc, char** argv);
 int RunMessage(int argc, char** argv);
 int RunWatch(int argc, char** argv);
 int RunPrompt(int argc, char** argv);
+int RunLogin(int argc, char** argv);
+int RunLogout(int argc, char** argv);
+int RunWhoami(int argc, char** argv);
+int RunUser(int argc, char** argv);
+int RunApiKey(int argc, char** argv);
+// `agor board member ...` (cmd/board_member_cmd.cpp); argv[0] is "member".
+int RunBoardMember(int argc, char** argv);
 
 const std::vector<Command>& AllCommands();
 // The top-level usage text `agor --help` prints.

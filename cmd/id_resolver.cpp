@@ -23,7 +23,8 @@ std::string Lower(std::string text) {
 }
 
 const char* IdField(const std::string& service) {
-  return FindService(service)->id_field;
+  const ServiceSchema* schema = FindService(service);
+  return schema ? schema->id_field : "id";
 }
 
 // "boards" -> "board": the noun messages use for one record.
@@ -201,6 +202,18 @@ Status ResolveId(RestClient& client, const std::string& service, const std::stri
   Status status = ResolveRecord(client, service, typed, label, &record);
   if (status.ok()) *full_id = record[IdField(service)].get<std::string>();
   return status;
+}
+
+Status ResolveUser(RestClient& client, const std::string& typed, const std::string& label,
+                   Json* user) {
+  if (typed.find('@') == std::string::npos) {
+    return ResolveRecord(client, "users", typed, label, user);
+  }
+  Json page;
+  Status status = client.Get("/users", {{"email", typed}, {"$limit", "1"}}, &page);
+  if (status.ok()) status = FirstOfPage(page, "users", user);
+  if (status.code() == Code::kNotFound) status = Status::NotFound("no user has the email " + typed);
+  return status.ok() || IsUnreachable(status) ? status : WithLabel(status, label);
 }
 
 }  // namespace agor

@@ -55,4 +55,8 @@ Status ResolveRecord(RestClient& client, const std::string& service, const std::
 Status ResolveId(RestClient& client, const std::string& service, const std::string& typed,
                  const std::string& label, std::string* full_id);
 
+// A user by email (GET /users?email=, exact as stored) or by id / 8+ hex prefix.
+Status ResolveUser(RestClient& client, const std::string& typed, const std::string& label,
+                   Json* user);
+
 }  // namespace agor

@@ -25,6 +25,7 @@ constexpr const char* kProgram = "agor message";
 
 struct MessageFlags {
   std::string url;
+  std::string token;
   bool json = false;
   bool follow = false;
   std::string session;
@@ -37,6 +38,7 @@ CLI::App* AddList(CLI::App* app, MessageFlags* f) {
     level->add_option(
         "--url", f->url,
         "daemon URL (default $AGOR_URL, else " + std::string(kDefaultUrl) + "; http only)");
+    AddTokenFlag(level, &f->token);
     level->add_flag("--json", f->json, "JSON lines even on a terminal");
   }
   list->add_flag("-f,--follow", f->follow,
@@ -81,12 +83,13 @@ int RunMessage(int argc, char** argv) {
   app.footer("example:\n  agor message list 7c41d2aa --follow");
   if (int code = Parse(app, argc, argv); code >= 0) return code;
   BaseUrl base;
-  Status status = ParseBaseUrl(ChooseUrl(flags.url), &base);
-  if (!status.ok()) return ReportUsage(status.message(), ParsedPath(app));
+  if (int code = ChooseDaemon(flags.url, flags.token, ParsedPath(app), &base); code >= 0) {
+    return code;
+  }
   signal(SIGPIPE, SIG_IGN);
   RestClient rest(base);
   std::string session_id;
-  status = ResolveId(rest, "sessions", flags.session, "", &session_id);
+  Status status = ResolveId(rest, "sessions", flags.session, "", &session_id);
   if (!status.ok()) return ReportFailure(status);
   OutputStyle style = DetectStyle(flags.json);
   if (!flags.follow) return PrintAll(rest, session_id, style);

@@ -7,6 +7,7 @@
 
 #include "base/utf8.h"
 #include "cmd/command.h"
+#include "cmd/credentials.h"
 #include "cmd/resource_cli.h"
 
 namespace agor {
@@ -142,6 +143,7 @@ namespace {
 SocketOptions FollowOptions(const BaseUrl& base) {
   SocketOptions options;
   options.url = base.text;
+  options.auth = ConnectAuth(base);
   return options;
 }
 
@@ -172,6 +174,7 @@ void MessageFollower::OnConnect(bool recovered) {
   socket_.Call("create", "subscriptions", std::move(args), [this](const Status& error, Json) {
     if (finished_) return;
     if (!error.ok()) {
+      if (error.code() == Code::kNotAuthenticated) return Finish(ReportFailure(error));
       ReportFailure(Status(error.code(), "cannot follow the session: " + error.message()));
       return Finish(kExitFailure);
     }
@@ -203,10 +206,7 @@ void MessageFollower::CatchUp() {
   Status status = PrintStoredMessages(rest_, session_id_, printer_, &next_, &closed);
   if (closed) return Finish(kExitOk);
   if (IsUnreachable(status)) return socket_.Reconnect();
-  if (!status.ok()) {
-    ReportFailure(status);
-    Finish(kExitFailure);
-  }
+  if (!status.ok()) Finish(ReportFailure(status));
 }
 
 void MessageFollower::Tick() {

@@ -59,6 +59,7 @@ constexpr const char* kProgram = "agor prompt";
 
 struct PromptFlags {
   std::string url;
+  std::string token;
   bool json = false;
   bool detach = false;
   std::string attach;  // a task id or prefix
@@ -72,6 +73,7 @@ void AddFlags(CLI::App* app, PromptFlags* f) {
   app->add_option(
       "--url", f->url,
       "daemon URL (default $AGOR_URL, else " + std::string(kDefaultUrl) + "; http only)");
+  AddTokenFlag(app, &f->token);
   app->add_flag("--json", f->json, "JSON lines even on a terminal");
   app->add_flag("--detach", f->detach, "print the task id and return at once");
   app->add_option("--attach", f->attach,
@@ -222,8 +224,7 @@ int RunPrompt(int argc, char** argv) {
   std::string problem = UsageProblem(flags);
   if (!problem.empty()) return ReportUsage(problem, kProgram);
   BaseUrl base;
-  Status status = ParseBaseUrl(ChooseUrl(flags.url), &base);
-  if (!status.ok()) return ReportUsage(status.message(), kProgram);
+  if (int code = ChooseDaemon(flags.url, flags.token, kProgram, &base); code >= 0) return code;
   volatile std::sig_atomic_t& interrupted = InstallFollowInterrupt();
   OutputStyle style = DetectStyle(flags.json);
   RestClient rest(base);
@@ -232,7 +233,7 @@ int RunPrompt(int argc, char** argv) {
   if (text.empty()) return ReportUsage("the prompt is empty", kProgram);
   if (!IsValidUtf8(text)) return ReportUsage(NotUtf8Problem(flags.args.back()), kProgram);
   std::string session_id;
-  status = PrepareSession(rest, flags, style, &session_id);
+  Status status = PrepareSession(rest, flags, style, &session_id);
   if (!status.ok()) return ReportFailure(status);
   if (flags.detach) return Detach(rest, session_id, text, style);
   return TaskFollower(base, session_id, text, style, interrupted).Run();

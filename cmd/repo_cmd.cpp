@@ -31,6 +31,7 @@ int RunRepo(int argc, char** argv) {
       /*has_update=*/true,
       /*has_rm=*/true,
       /*actions=*/{},
+      /*presets=*/{},
   };
   return RunResource(spec, argc, argv);
 }

@@ -10,6 +10,7 @@
 #include "base/utf8.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
+#include "cmd/credentials.h"
 #include "cmd/error_text.h"
 #include "cmd/suggest.h"
 
@@ -135,11 +136,13 @@ class ResourceCli {
   const ServiceSchema& schema_;
   CLI::App app_;
   std::string url_;
+  std::string token_;
   bool json_ = false;
   std::string id_;
   int64_t limit_ = -1;
   int64_t skip_ = -1;
   std::deque<FlagValue> create_values_, update_values_, filter_values_;
+  std::deque<bool> presets_given_;  // parallel to spec_.presets
   CLI::App* list_ = nullptr;
   CLI::App* create_ = nullptr;
   CLI::App* show_ = nullptr;
@@ -162,6 +165,10 @@ ResourceCli::ResourceCli(const ResourceSpec& spec)
   BindFlags(list_, spec.filters, false, &filter_values_);
   if (spec.has_create) create_ = AddVerb("create", "create a " + spec.command, false)->alias("add");
   if (create_) BindFlags(create_, spec.fields, true, &create_values_);
+  for (const PresetFlag& preset : create_ ? spec.presets : std::vector<PresetFlag>()) {
+    presets_given_.push_back(false);
+    create_->add_flag(preset.flag, presets_given_.back(), preset.help);
+  }
   if (spec.has_show) show_ = AddVerb("show", "show one " + spec.command, true);
   if (spec.has_update) update_ = AddVerb("update", "change fields of one " + spec.command, true);
   if (update_) BindFlags(update_, spec.fields, false, &update_values_);
@@ -175,6 +182,7 @@ void ResourceCli::AddCommonFlags(CLI::App* app) {
   app->add_option(
       "--url", url_,
       "daemon URL (default $AGOR_URL, else " + std::string(kDefaultUrl) + "; http only)");
+  AddTokenFlag(app, &token_);
   app->add_flag("--json", json_, "JSON lines even on a terminal");
 }
 
@@ -243,8 +251,7 @@ int ResourceCli::Run(int argc, char** argv) {
 
 int ResourceCli::Execute() {
   BaseUrl base;
-  Status status = ParseBaseUrl(ChooseUrl(url_), &base);
-  if (!status.ok()) return ReportUsage(status.message(), ParsedPath(app_));
+  if (int code = ChooseDaemon(url_, token_, ParsedPath(app_), &base); code >= 0) return code;
   auto given = [](const FlagValue& v) { return v.given(); };
   if (Parsed(update_) && std::none_of(update_values_.begin(), update_values_.end(), given)) {
     return ReportUsage("nothing to update: give at least one field flag", ParsedPath(app_));
@@ -252,7 +259,7 @@ int ResourceCli::Execute() {
   RestClient client(base);
   bool listing = list_->parsed();
   Json out;
-  status = listing ? List(client, &out) : Single(client, &out);
+  Status status = listing ? List(client, &out) : Single(client, &out);
   if (!status.ok()) return ReportFailure(status);
   OutputStyle style = DetectStyle(json_);
   listing ? PrintRecords(style, spec_.columns, out) : PrintRecord(style, out);
@@ -282,6 +289,9 @@ Status ResourceCli::Single(RestClient& client, Json* record) {
   if (Parsed(create_)) {
     Json body;
     Status status = Fields(client, create_values_, &body);
+    for (size_t i = 0; i < presets_given_.size(); ++i) {
+      if (presets_given_[i]) body[spec_.presets[i].field] = spec_.presets[i].value;
+    }
     return status.ok() ? client.Post("/" + spec_.service, body, record) : status;
   }
   if (Parsed(show_)) return ResolveRecord(client, spec_.service, id_, "", record);
@@ -364,8 +374,46 @@ int RunResource(const ResourceSpec& spec, int argc, char** argv) {
 
 int ReportFailure(const Status& status) {
   std::string message = LowerFirst(WithoutLibraryText(status.message()));
+  // A 401 that came over Socket.IO: RestClient words its own (with the URL) already.
+  bool unworded = status.code() == Code::kNotAuthenticated && !IsNotAuthenticated(status);
+  if (unworded) {
+    message = "not logged in: run 'agor login' or set AGOR_TOKEN (" + message + ")";
+    fprintf(stderr, "agor: %s\n", OneLine(message).c_str());
+    return kExitNotAuthenticated;
+  }
   fprintf(stderr, "agor: %s\n", OneLine(message).c_str());
-  return IsUnreachable(status) ? kExitUnreachable : kExitFailure;
+  if (IsUnreachable(status)) return kExitUnreachable;
+  return IsNotAuthenticated(status) ? kExitNotAuthenticated : kExitFailure;
+}
+
+void AddClientFlags(CLI::App* app, ClientFlags* flags) {
+  app->add_option(
+      "--url", flags->url,
+      "daemon URL (default $AGOR_URL, else " + std::string(kDefaultUrl) + "; http only)");
+  AddTokenFlag(app, &flags->token);
+  app->add_flag("--json", flags->json, "JSON lines even on a terminal");
+}
+
+Status FindRecords(RestClient& client, const std::string& service, const QueryParams& query,
+                   Json* rows) {
+  Json page;
+  Status status = client.Get("/" + service, query, &page);
+  return status.ok() ? ReadPage(page, service, rows) : status;
+}
+
+void AddTokenFlag(CLI::App* app, std::string* token) {
+  app->add_option("--token", *token,
+                  "JWT or agor_sk_ API key (default $AGOR_TOKEN, else the 'agor login' token, "
+                  "else ~/.agor/admin-credentials)");
+}
+
+int ChooseDaemon(const std::string& url_flag, const std::string& token_flag,
+                 const std::string& command_path, BaseUrl* out) {
+  Status status = ParseBaseUrl(ChooseUrl(url_flag), out);
+  if (status.ok()) status = AttachCredential(token_flag, out);
+  if (status.ok()) return -1;
+  if (status.code() == Code::kBadRequest) return ReportUsage(status.message(), command_path);
+  return ReportFailure(status);
 }
 
 int ReportUsage(const std::string& message, const std::string& command_path) {

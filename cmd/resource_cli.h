@@ -10,7 +10,8 @@
 //   agor <command> rm <id>                                       DELETE /<service>/<id>
 //   agor <command> <action> <id>                                 POST   /<service>/<id>/<action>
 //
-// (each verb but list only when the spec has it) with --url URL, --json and -h/--help on every
+// (each verb but list only when the spec has it) with --url URL, --token T (cmd/credentials.h),
+// --json and -h/--help on every
 // level; --help ends with the spec's examples. Output follows cmd/output.h: list prints
 // records, the other verbs print the one record (or action answer) the server sent.
 //
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cmd/client/rest_client.h"
 #include "cmd/id_resolver.h"
 #include "cmd/output.h"
 
@@ -41,8 +43,6 @@ class ParseError;
 }  // namespace CLI
 
 namespace agor {
-
-class RestClient;
 
 // A command-line flag that sets (or filters on) one field of the service's records.
 struct FieldFlag {
@@ -60,6 +60,14 @@ struct ActionVerb {
   std::string help;
 };
 
+// A flag of create that sets a field to a fixed value (`--private`: visibility = "private").
+struct PresetFlag {
+  std::string flag;   // "--private"
+  std::string field;  // "visibility"
+  std::string value;  // "private"
+  std::string help;
+};
+
 struct ResourceSpec {
   std::string command;             // "board": the program name is "agor board"
   std::string service;             // "boards"
@@ -73,14 +81,38 @@ struct ResourceSpec {
   bool has_update = true;
   bool has_rm = true;
   std::vector<ActionVerb> actions;
+  std::vector<PresetFlag> presets;  // create's; a preset wins over its field's own flag
 };
 
 // Parses argv (argv[0] is the command's name), runs the request, prints, returns the exit code.
 int RunResource(const ResourceSpec& spec, int argc, char** argv);
 
 // Prints "agor: <message>" on stderr (first letter lowered, one line); returns 3 when `status`
-// is unreachable, else 1.
+// is unreachable, 4 when it is the server's 401 (worded as how to log in: RestClient's own
+// words with the URL, or "not logged in: run 'agor login' or set AGOR_TOKEN (<message>)" for a
+// Socket.IO answer), else 1.
 int ReportFailure(const Status& status);
+
+// The flags of every client command: --url, --token, --json.
+struct ClientFlags {
+  std::string url;
+  std::string token;
+  bool json = false;
+};
+void AddClientFlags(CLI::App* app, ClientFlags* flags);
+
+// GET /<service><query> and the page's records (a note on stderr when more follow).
+Status FindRecords(RestClient& client, const std::string& service, const QueryParams& query,
+                   Json* rows);
+
+// Adds `--token T` to `app` (the credential order of cmd/credentials.h in its help).
+void AddTokenFlag(CLI::App* app, std::string* token);
+
+// The daemon to talk to from --url and --token (ChooseUrl, then AttachCredential): -1 when
+// the command should go on, else the exit code after a one-line report (2 for a bad URL,
+// --token or AGOR_TOKEN; 1 for a refused token file).
+int ChooseDaemon(const std::string& url_flag, const std::string& token_flag,
+                 const std::string& command_path, BaseUrl* out);
 
 // Prints "agor: <message> (see '<command_path> --help')" on stderr; returns 2.
 int ReportUsage(const std::string& message, const std::string& command_path);

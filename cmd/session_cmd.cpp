@@ -37,6 +37,7 @@ int RunSession(int argc, char** argv) {
       /*has_update=*/true,
       /*has_rm=*/true,
       {{"stop", "stop the session's running task (its agent gets SIGTERM, then SIGKILL)"}},
+      /*presets=*/{},
   };
   return RunResource(spec, argc, argv);
 }

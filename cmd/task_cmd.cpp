@@ -27,6 +27,7 @@ int RunTask(int argc, char** argv) {
       /*has_update=*/false,
       /*has_rm=*/false,
       /*actions=*/{},
+      /*presets=*/{},
   };
   return RunResource(spec, argc, argv);
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cmd/command.h"
+#include "cmd/credentials.h"
 #include "cmd/resource_cli.h"
 #include "cmd/task_printer.h"
 
@@ -54,6 +55,7 @@ std::string Duration(std::int64_t ms) {
 SocketOptions SocketOptionsFor(const BaseUrl& base) {
   SocketOptions options;
   options.url = base.text;
+  options.auth = ConnectAuth(base);
   return options;
 }
 

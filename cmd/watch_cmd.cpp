@@ -31,6 +31,7 @@
 #include "cmd/client/rest_client.h"
 #include "cmd/client/socket_client.h"
 #include "cmd/command.h"
+#include "cmd/credentials.h"
 #include "cmd/id_resolver.h"
 #include "cmd/output.h"
 #include "cmd/resource_cli.h"
@@ -75,6 +76,7 @@ void Note(const std::string& text) {
 
 struct WatchFlags {
   std::string url;
+  std::string token;
   bool json = false;
   std::vector<std::string> boards;
   std::vector<std::string> sessions;
@@ -100,6 +102,7 @@ const CLI::Validator kSeq(
 void AddFlags(CLI::App* app, WatchFlags* f) {
   app->add_option("--url", f->url,
                   "daemon URL (default $AGOR_URL, else " + std::string(kDefaultUrl) + ")");
+  AddTokenFlag(app, &f->token);
   app->add_flag("--json", f->json, "JSON lines even on a terminal");
   app->add_option("--board", f->boards,
                   "only this board's events (id, 8+ hex digit prefix or slug; repeatable)")
@@ -115,7 +118,8 @@ void AddFlags(CLI::App* app, WatchFlags* f) {
   app->add_option("--since", f->since, "first replay the logged events after seq N")->check(kSeq);
   app->footer(
       "lines (piped): {seq, ts, service, event, board_id, session_id, data}\n"
-      "exit codes: 0 stdout closed, 1 refused, 2 usage, 3 daemon unreachable, 130 Ctrl-C\n"
+      "exit codes: 0 stdout closed, 1 refused, 2 usage, 3 daemon unreachable, 4 not logged in,\n"
+      "  130 Ctrl-C\n"
       "examples:\n"
       "  agor watch\n"
       "  agor watch --board sprint-12 --service messages | jq .data.content\n"
@@ -173,6 +177,7 @@ SocketOptions MakeSocketOptions(const BaseUrl& base) {
   SocketOptions options;
   options.url = base.text;
   options.query = "agor_events=log";  // live events as log entries: ts and session_id
+  options.auth = ConnectAuth(base);
   return options;
 }
 
@@ -409,8 +414,7 @@ void Watcher::Emit(const WatchEvent& event) {
 void Watcher::OnRestFailure(const Status& status) {
   resync_needed_ = true;
   if (IsUnreachable(status)) return socket_.Reconnect();
-  ReportFailure(status);
-  Finish(kExitFailure);
+  Finish(ReportFailure(status));
 }
 
 void Watcher::Finish(int exit_code) {
@@ -428,8 +432,7 @@ int RunWatch(int argc, char** argv) {
   AddFlags(&app, &flags);
   if (int code = ParseCommandLine(app, argc, argv, kProgram); code >= 0) return code;
   BaseUrl base;
-  Status status = ParseBaseUrl(ChooseUrl(flags.url), &base);
-  if (!status.ok()) return ReportUsage(status.message(), kProgram);
+  if (int code = ChooseDaemon(flags.url, flags.token, kProgram, &base); code >= 0) return code;
   InstallSignalHandlers();
   return Watcher(flags, base).Run();
 }

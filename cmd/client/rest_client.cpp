@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "cmd/error_text.h"
+
 namespace agor {
 namespace {
 
@@ -56,7 +58,7 @@ Status Unreachable(const BaseUrl& base, httplib::Error error) {
 }
 
 // Turns an HTTP answer into the Status/result contract of RestClient.
-Status ReadAnswer(const httplib::Response& res, Json* result) {
+Status ReadAnswer(const BaseUrl& base, const httplib::Response& res, Json* result) {
   Json body = Json::parse(res.body, nullptr, /*allow_exceptions=*/false);
   if (res.body.empty()) body = nullptr;
   bool parsed = res.body.empty() || !body.is_discarded();
@@ -65,8 +67,11 @@ Status ReadAnswer(const httplib::Response& res, Json* result) {
     *result = std::move(body);
     return Status::OK();
   }
-  if (parsed && body.is_object() && body.contains("message")) return Status::FromJson(body);
-  return Status(Code::kGeneralError, "the server answered HTTP " + std::to_string(res.status));
+  Status server =
+      parsed && body.is_object() && body.contains("message")
+          ? Status::FromJson(body)
+          : Status(Code::kGeneralError, "the server answered HTTP " + std::to_string(res.status));
+  return res.status == 401 ? NotLoggedIn(base, server.message(), server.data()) : server;
 }
 
 }  // namespace
@@ -131,6 +136,25 @@ bool IsUnreachable(const Status& status) {
          status.data().contains("unreachable");
 }
 
+Status NotLoggedIn(const BaseUrl& base, const std::string& reason, Json server_data) {
+  std::string why = reason.empty() ? "not authenticated" : reason;
+  std::string message = "not logged in to " + base.text + ": run 'agor login' or set AGOR_TOKEN (" +
+                        LowerFirst(why) + ")";
+  Json data = {{"not_authenticated", base.text}, {"reason", why}, {"data", std::move(server_data)}};
+  return Status(Code::kNotAuthenticated, message, std::move(data));
+}
+
+bool IsNotAuthenticated(const Status& status) {
+  return status.code() == Code::kNotAuthenticated && status.data().is_object() &&
+         status.data().contains("not_authenticated");
+}
+
+std::string NotAuthenticatedReason(const Status& status) {
+  const Json& data = status.data();
+  auto it = data.is_object() ? data.find("reason") : data.end();
+  return it != data.end() && it->is_string() ? it->get<std::string>() : status.message();
+}
+
 RestClient::RestClient(BaseUrl base)
     : base_(std::move(base)), http_(std::make_unique<httplib::Client>(base_.host, base_.port)) {
   http_->set_tcp_nodelay(true);
@@ -165,13 +189,14 @@ Status RestClient::Send(const std::string& method, const std::string& path,
   req.method = method;
   req.path = base_.prefix + path + EncodeQuery(query);
   req.set_header("Accept", "application/json");
+  if (!base_.token.empty()) req.set_header("Authorization", "Bearer " + base_.token);
   if (body) {
     req.body = body->dump();
     req.set_header("Content-Type", "application/json");
   }
   httplib::Result res = http_->send(req);
   if (!res) return Unreachable(base_, res.error());
-  return ReadAnswer(res.value(), result);
+  return ReadAnswer(base_, res.value(), result);
 }
 
 }  // namespace agor

@@ -8,11 +8,15 @@
 //   - a non-2xx answer becomes Status::FromJson(body): the server's Feathers error, so the CLI
 //     prints the server's own message. A non-JSON error body becomes GeneralError naming the
 //     HTTP status;
+//   - a 401 answer becomes NotAuthenticated with IsNotAuthenticated() true, the message
+//     "not logged in to <url>: run 'agor login' or set AGOR_TOKEN (<server's message>)" and
+//     data {not_authenticated: <url>, reason: <server's message>, data: <server's data>};
 //   - a transport failure (refused, timed out, reset) becomes Unavailable with
 //     IsUnreachable() true and the message "cannot reach agor at <url>: is 'agor serve'
 //     running?".
 // - Callers pass raw path segments through PathJoin (which percent-encodes them) and raw query
 //   values (encoded here); nothing is encoded twice.
+// - With base.token set, every request carries `Authorization: Bearer <token>`.
 // - TCP_NODELAY is on (without it every request stalls ~40 ms on delayed ACKs); connect times
 //   out after 5 s, reads and writes after 10 s.
 //
@@ -38,6 +42,9 @@ struct BaseUrl {
   int port = 80;
   std::string prefix;  // "" or "/some/path" without a trailing slash
   std::string text;
+  // The credential sent with every request and Socket.IO CONNECT (cmd/credentials.h sets it):
+  // a JWT or an agor_sk_ API key; "" sends none. ParseBaseUrl leaves it empty.
+  std::string token;
 };
 
 // The default daemon address, used when neither --url nor AGOR_URL is set.
@@ -63,6 +70,12 @@ std::string EncodeQuery(const QueryParams& params);
 
 // True for the Status a transport failure produces (the CLI exits 3 on it).
 bool IsUnreachable(const Status& status);
+// The Status of a 401 from `base` (see the contract above); `reason` is the server's message.
+Status NotLoggedIn(const BaseUrl& base, const std::string& reason, Json server_data = nullptr);
+// True for the Status a 401 answer produces (the CLI exits 4 on it).
+bool IsNotAuthenticated(const Status& status);
+// The server's own message of such a Status ("Invalid login", "jwt expired").
+std::string NotAuthenticatedReason(const Status& status);
 
 class RestClient {
  public:

@@ -163,3 +163,35 @@ TEST_CASE("RestClient reports a closed port as unreachable", "[cmd][rest_client]
 }
 
 }  // namespace agor
+
+namespace agor {
+
+TEST_CASE("RestClient sends its token as a Bearer header and words a 401 as how to log in",
+          "[cmd][rest_client][credentials]") {
+  FakeServer server;
+  std::string seen_auth = "unset";
+  server.http().Get("/boards", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_auth = req.get_header_value("Authorization");
+    res.status = 401;
+    res.set_content(R"({"name":"NotAuthenticated","message":"jwt expired","code":401,)"
+                    R"("className":"not-authenticated","data":{"name":"TokenExpiredError"}})",
+                    "application/json");
+  });
+  BaseUrl base = MustParse(server.url());
+  Json result;
+  Status anonymous = RestClient(base).Get("/boards", {}, &result);
+  CHECK(seen_auth.empty());
+  base.token = "agor_sk_abc";
+  Status status = RestClient(base).Get("/boards", {}, &result);
+  CHECK(seen_auth == "Bearer agor_sk_abc");
+  CHECK(status.code() == Code::kNotAuthenticated);
+  CHECK(IsNotAuthenticated(status));
+  CHECK(IsNotAuthenticated(anonymous));
+  CHECK(status.message() ==
+        "not logged in to " + server.url() + ": run 'agor login' or set AGOR_TOKEN (jwt expired)");
+  CHECK(NotAuthenticatedReason(status) == "jwt expired");
+  CHECK(status.data()["data"]["name"] == "TokenExpiredError");
+  CHECK_FALSE(IsNotAuthenticated(Status(Code::kNotAuthenticated, "over a socket")));
+}
+
+}  // namespace agor

@@ -106,6 +106,7 @@ TEST_CASE("metrics: every family is announced and the numbers move with traffic"
       {"agor_event_deliveries_total", "counter"},
       {"agor_socketio_call_errors_total", "counter"},
       {"agor_socketio_call_duration_seconds", "histogram"},
+      {"agor_logins_total", "counter"},
       {"agor_commits_total", "counter"},
       {"agor_sqlite_commit_duration_seconds", "histogram"},
       {"agor_tasks", "gauge"},

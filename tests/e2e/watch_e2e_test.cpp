@@ -277,33 +277,35 @@ TEST_CASE("agor watch explains a --board or --session it cannot resolve", "[watc
 TEST_CASE("agor watch --since replays the log, then goes on live", "[watch][e2e]") {
   Daemon daemon;
   Rest rest(daemon);
+  const int64_t head = Head(rest);  // the first start's own events (the admin, its key)
   std::vector<Json> boards;
   for (int i = 0; i < 5; ++i) boards.push_back(NewBoard(rest, "b" + std::to_string(i)));
-  auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", "2"});
+  auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", std::to_string(head + 2)});
   std::vector<Json> lines = ExpectEvents(
       *watch,
       {Created("boards", boards[2]), Created("boards", boards[3]), Created("boards", boards[4])});
-  CHECK(lines[0]["seq"] == 3);
-  CHECK(lines[2]["seq"] == 5);
+  CHECK(lines[0]["seq"] == head + 3);
+  CHECK(lines[2]["seq"] == head + 5);
   Json later = NewBoard(rest, "later");
   Json session = NewSession(rest, later);
   lines = ExpectEvents(*watch, {Created("boards", later), Created("sessions", session)});
-  CHECK(lines[0]["seq"] == 6);
-  CHECK(lines[1]["seq"] == 7);
+  CHECK(lines[0]["seq"] == head + 6);
+  CHECK(lines[1]["seq"] == head + 7);
 }
 
 TEST_CASE("agor watch --since pages through a long log", "[watch][e2e]") {
   Daemon daemon;
   Rest rest(daemon);
   constexpr int kBoards = 1205;
+  const int64_t head = Head(rest);  // the first start's own events (the admin, its key)
   for (int i = 0; i < kBoards; ++i) NewBoard(rest, "b" + std::to_string(i));
   auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", "0", "--service", "boards"});
   for (int i = 1; i <= kBoards; ++i) {
     Json line = NextEvent(*watch);
-    REQUIRE(line["seq"] == i);
+    REQUIRE(line["seq"] == head + i);
   }
   Json last = NewBoard(rest, "last");
-  CHECK(ExpectEvents(*watch, {Created("boards", last)})[0]["seq"] == kBoards + 1);
+  CHECK(ExpectEvents(*watch, {Created("boards", last)})[0]["seq"] == head + kBoards + 1);
 
   // A watcher of every board joins them all, not only the first page.
   Json page = rest.Get("/boards?$limit=1&$sort[board_id]=-1");
@@ -414,7 +416,8 @@ TEST_CASE("agor watch lines carry the log's ts and the session, live as replayed
   Rest rest(daemon);
   Json board = NewBoard(rest, "b");
   Json session = NewSession(rest, board);
-  auto watch = StartWatch(daemon.url(), daemon.token(), {"--since", "0"});
+  auto watch =
+      StartWatch(daemon.url(), daemon.token(), {"--since", std::to_string(Head(rest) - 2)});
   ExpectEvents(*watch, {Created("boards", board), Created("sessions", session)});  // replayed
   WaitUntilLive(*watch, rest, board);
   Json message = NewMessage(rest, session, 0);

@@ -11,12 +11,15 @@ from helpers import (ISO_RE, SEQ_RE, UUID_RE, Client, FeathersError, Rest, uniq)
 MISSING = "00000000-0000-4000-8000-000000000000"
 daemon = None
 rest = None
+admin_id = None  # the user the helpers' token (the admin's API key) authenticates
 
 
 def setUpModule():
-    global daemon, rest
+    global daemon, rest, admin_id
     daemon = start_daemon()
     rest = Rest(daemon)
+    admin_id = rest.create("authentication", {"strategy": "api-key",
+                                              "api_key": daemon.token})["user"]["user_id"]
 
 
 def tearDownModule():
@@ -47,18 +50,23 @@ class FeathersOverTransport:
     def test_create_get_find_update_patch_remove(self):
         boards = self.client.service("boards")
         tag = uniq("crud")
+        slugs = [f"{tag}-a", f"{tag}-b", f"{tag}-c"]
+        # owner_id and created_by are the caller's user id, set by the server: a created_by
+        # the client sends does not stick.
         created = boards.create({"name": f"{tag} a", "slug": f"{tag}-a", "description": "first",
                                  "created_by": tag})
         self.assertRegex(created["board_id"], UUID_RE)
         self.assertEqual((created["name"], created["slug"]), (f"{tag} a", f"{tag}-a"))
+        self.assertEqual((created["visibility"], created["owner_id"], created["created_by"]),
+                         ("team", admin_id, admin_id))
         self.assertRegex(created["created_at"], ISO_RE)
         self.assertEqual(boards.get(created["board_id"]), created)
 
-        b = boards.create({"name": f"{tag} b", "slug": f"{tag}-b", "created_by": tag})
-        boards.create({"name": f"{tag} c", "slug": f"{tag}-c", "created_by": tag})
+        b = boards.create({"name": f"{tag} b", "slug": f"{tag}-b"})
+        boards.create({"name": f"{tag} c", "slug": f"{tag}-c"})
         self.assertEqual(boards.find({"slug": f"{tag}-b"})["data"], [b])
-        page = boards.find({"created_by": tag, "$sort": {"name": -1}, "$limit": 2,
-                            "$select": ["name"]})
+        page = boards.find({"created_by": admin_id, "slug": {"$in": slugs},
+                            "$sort": {"name": -1}, "$limit": 2, "$select": ["name"]})
         self.assertEqual((page["total"], page["limit"], page["skip"]), (3, 2, 0))
         self.assertEqual([r["name"] for r in page["data"]], [f"{tag} c", f"{tag} b"])
         for r in page["data"]:
@@ -67,6 +75,10 @@ class FeathersOverTransport:
         updated = boards.update(created["board_id"], {"name": f"{tag} a2", "slug": f"{tag}-a2"})
         self.assertEqual(updated["name"], f"{tag} a2")
         self.assertIsNone(updated["description"], "update replaces the record")
+        # ... but not its server-set fields.
+        self.assertEqual((updated["created_at"], updated["owner_id"], updated["created_by"]),
+                         (created["created_at"], admin_id, admin_id),
+                         "update keeps created_at, owner_id and created_by (server-set)")
         patched = boards.patch(created["board_id"], {"description": "patched"})
         self.assertEqual((patched["name"], patched["description"]), (f"{tag} a2", "patched"))
         removed = boards.remove(created["board_id"])

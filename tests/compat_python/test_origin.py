@@ -99,7 +99,7 @@ class Ipv6Loopback(unittest.TestCase):
         try:
             self.assertEqual(d.url, f"http://[::1]:{d.port}")
             for transports in (["websocket"], ["polling"], None):
-                client = Client(d.url, transports=transports)
+                client = Client(d, transports=transports)  # with its admin's API key
                 try:
                     self.assertEqual(client.service("boards").find({"$limit": 0})["limit"], 0)
                 finally:

@@ -61,8 +61,9 @@ Field Stamp(const char* name) {
   return f;
 }
 
-// Set by the server only (a board's owner: its creator). Not a reference: a removed owner
-// leaves a dangling id, which grants nothing (store/access_policy.h).
+// Set by the server only (a board's owner, a record's creator: the caller's user id). Not a
+// reference: a removed user leaves a dangling id, which grants nothing
+// (store/access_policy.h). What a client sends for it is ignored, and update keeps it.
 Field ServerId(const char* name) {
   Field f = Make(name, FieldType::kId);
   f.server_set = true;
@@ -96,8 +97,8 @@ std::vector<ServiceSchema> BuildServices() {
        "board_id",
        {Id("board_id"), Text("name", TextRule::kNonEmpty, true), Text("slug", TextRule::kNonEmpty),
         Str("description"), Text("color", TextRule::kHexColor), Str("icon"),
-        Enum("visibility", {"team", "private"}, "team"), ServerId("owner_id"), Str("created_by"),
-        Stamp("created_at"), Stamp("updated_at")}});
+        Enum("visibility", {"team", "private"}, "team"), ServerId("owner_id"),
+        ServerId("created_by"), Stamp("created_at"), Stamp("updated_at")}});
   s.push_back({"repos",
                "repo_id",
                {Id("repo_id"), Text("slug", TextRule::kNonEmpty, true),
@@ -110,14 +111,14 @@ std::vector<ServiceSchema> BuildServices() {
         Enum("agentic_tool", {"claude-code", "codex", "gemini", "command"}, "claude-code"),
         Enum("status", {"idle", "running", "awaiting_permission", "completed", "failed"}, "idle"),
         Str("title"), Str("description"), Str("sdk_session_id"), JsonField("agent_command"),
-        JsonField("position"), Str("created_by"), Stamp("created_at"), Stamp("updated_at")}});
+        JsonField("position"), ServerId("created_by"), Stamp("created_at"), Stamp("updated_at")}});
   s.push_back({"tasks",
                "task_id",
                {Id("task_id"), Id("session_id", "sessions", true), DerivedBoard(),
                 Enum("status", {"created", "running", "stopping", "completed", "failed", "stopped"},
                      "created"),
                 Str("prompt"), JsonField("message_range"), Str("started_at"), Str("completed_at"),
-                Int("duration_ms"), Str("error"), Str("created_by"), Stamp("created_at")}});
+                Int("duration_ms"), Str("error"), ServerId("created_by"), Stamp("created_at")}});
   Field content = Make("content", FieldType::kContent);
   s.push_back({"messages",
                "message_id",

@@ -173,8 +173,9 @@ Status TaskManager::StartTask(const Json& session, const std::string& prompt,
   Json task, message;
   std::string now = FormatIso8601(clock_->NowMillis());
   Json data{{"session_id", sid}, {"status", "running"}, {"prompt", prompt}, {"started_at", now}};
-  if (!created_by.empty()) data["created_by"] = created_by;
-  Status s = store_->Create("tasks", data, &task);
+  Json server_fields = Json::object();  // the prompt's user (server-set: clients cannot)
+  if (!created_by.empty()) server_fields["created_by"] = created_by;
+  Status s = store_->Create("tasks", data, &task, server_fields);
   if (!s.ok()) return s;
   auto run = std::make_unique<Run>();
   run->task_id = task["task_id"];

@@ -283,10 +283,16 @@ TEST_CASE_METHOD(Fixture, "server fields set a board's owner, clients cannot", "
   Json user = User("a@b.c"), out;
   REQUIRE(store
               ->Create("boards", {{"name", "b"}, {"owner_id", NewUuid()}}, &out,
-                       {{"owner_id", user["user_id"]}, {"created_by", "a@b.c"}})
+                       {{"owner_id", user["user_id"]}, {"created_by", user["user_id"]}})
               .ok());
   CHECK(out["owner_id"] == user["user_id"]);
-  CHECK(out["created_by"] == "a@b.c");
+  CHECK(out["created_by"] == user["user_id"]);
+  // A client's created_by is ignored, on create and update alike: the creator stays.
+  Json updated;
+  REQUIRE(
+      store->Update("boards", out["board_id"], {{"name", "b"}, {"created_by", "forged"}}, &updated)
+          .ok());
+  CHECK(updated["created_by"] == user["user_id"]);
   CHECK(events.back().user_id == user["user_id"]);
   CHECK(store->access().Board(user["user_id"], out["board_id"]) == BoardAccess::kOwn);
   Json plain = Create("boards", {{"name", "c"}, {"owner_id", user["user_id"]}});

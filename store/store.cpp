@@ -166,25 +166,51 @@ Status Store::Translate(const std::exception& e, const ServiceSchema& schema) {
 }
 
 Status Store::ResolveId(const std::string& service, const std::string& id, std::string* full) {
+  return ResolveId(service, id, full, nullptr);
+}
+
+Status Store::ResolveId(const std::string& service, const std::string& id, std::string* full,
+                        const std::string& viewer_id) {
+  return ResolveId(service, id, full, &viewer_id);
+}
+
+namespace {
+
+// Binds `params` to the statement's parameters from index `first` on.
+void BindFrom(SQLite::Statement& st, int first, const std::vector<std::string>& params) {
+  for (const std::string& p : params) st.bind(first++, p);
+}
+
+}  // namespace
+
+// `viewer_id` null: every record; else only those access_ lets that user see.
+Status Store::ResolveId(const std::string& service, const std::string& id, std::string* full,
+                        const std::string* viewer_id) {
   const ServiceSchema* schema = FindService(service);
   if (!schema) return UnknownService(service);
+  std::vector<std::string> params;
+  std::string filter = viewer_id ? access_.SqlFilter(*viewer_id, service, &params) : "";
+  if (!filter.empty()) filter = " AND (" + filter + ")";
   std::string lower = id;
   for (auto& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   std::string col = std::string("\"") + schema->id_field + "\"";
   std::string table = std::string("\"") + schema->table_name() + "\"";
   try {
     if (!IsIdPrefix(lower)) {
-      auto st = statements_.Get("SELECT " + col + " FROM " + table + " WHERE " + col + " = ?");
+      auto st =
+          statements_.Get("SELECT " + col + " FROM " + table + " WHERE " + col + " = ?" + filter);
       st->bind(1, IsUuid(lower) ? lower : id);
+      BindFrom(*st, 2, params);
       if (!st->executeStep()) return NoRecord(id);
       *full = st->getColumn(0).getString();
       return Status::OK();
     }
     // Ids are lowercase hex and dashes, all below '~': [prefix, prefix~) is the prefix range.
     auto st = statements_.Get("SELECT " + col + " FROM " + table + " WHERE " + col + " >= ? AND " +
-                              col + " < ? LIMIT 2");
+                              col + " < ?" + filter + " LIMIT 2");
     st->bind(1, lower);
     st->bind(2, lower + "~");
+    BindFrom(*st, 3, params);
     if (!st->executeStep()) return NoRecord(id);
     *full = st->getColumn(0).getString();
     if (st->executeStep())

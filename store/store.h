@@ -160,6 +160,11 @@ class Store {
 
   // Resolves a full id or a unique prefix to the stored full id.
   Status ResolveId(const std::string& service, const std::string& id, std::string* full_id);
+  // The same among the records `viewer_id` may see (access()): a prefix is ambiguous only
+  // between records the viewer sees, and one they may not see resolves as a missing one, so
+  // an id's answer never tells that a hidden record exists.
+  Status ResolveId(const std::string& service, const std::string& id, std::string* full_id,
+                   const std::string& viewer_id);
 
   // Called after each committed write with its event. One listener; set before use.
   void SetCommitListener(CommitListener listener) { listener_ = std::move(listener); }
@@ -215,6 +220,8 @@ class Store {
   Status CheckFixedFields(const ServiceSchema& schema, const Json& stored, const Json& clean);
   Status Replace(WriteContext& ctx, const std::string& id, const Json& clean, bool whole);
   Status Load(const ServiceSchema& schema, const std::string& full_id, Json* record);
+  Status ResolveId(const std::string& service, const std::string& id, std::string* full_id,
+                   const std::string* viewer_id);
   // Every reference in `clean` names a stored record, except the field `verified` (known).
   Status CheckReferences(const ServiceSchema& schema, const Json& clean,
                          const char* verified = nullptr);

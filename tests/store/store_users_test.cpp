@@ -353,3 +353,31 @@ TEST_CASE("migration 7 turns public boards into team boards the first admin owns
 
 }  // namespace
 }  // namespace agor
+
+namespace agor {
+namespace {
+
+TEST_CASE_METHOD(Fixture, "an id prefix resolves among what the viewer may see", "[store][users]") {
+  Json user = User("p@q.r");
+  // Two boards whose ids share their first 8 hex digits: one private (not the user's).
+  Create("boards", {{"board_id", "abcdef01-0000-4000-8000-000000000001"}, {"name", "team"}});
+  Create("boards", {{"board_id", "abcdef01-0000-4000-8000-000000000002"},
+                    {"name", "hidden"},
+                    {"visibility", "private"}});
+  std::string full;
+  // Everyone else (the daemon's own reads) sees both: the prefix is ambiguous.
+  CHECK(store->ResolveId("boards", "abcdef01", &full).code() == Code::kConflict);
+  // The user sees one board: the prefix is that board, and nothing hints at the other.
+  REQUIRE(store->ResolveId("boards", "abcdef01", &full, user["user_id"]).ok());
+  CHECK(full == "abcdef01-0000-4000-8000-000000000001");
+  Status hidden =
+      store->ResolveId("boards", "abcdef01-0000-4000-8000-000000000002", &full, user["user_id"]);
+  Status missing =
+      store->ResolveId("boards", "abcdef01-0000-4000-8000-000000000003", &full, user["user_id"]);
+  CHECK(hidden.code() == Code::kNotFound);
+  CHECK(hidden.ToJson()["message"].get<std::string>().find("-000000000002") != std::string::npos);
+  CHECK(missing.code() == Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace agor

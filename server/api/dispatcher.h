@@ -44,8 +44,9 @@ class PasswordHasher;
 
 class Dispatcher : public Services {
  public:
-  // A route on one record: `create` on "<service>/<id>/<action>" calls it with the id as sent
-  // and the caller (already allowed: write access to the session's board).
+  // A route on one record: `create` on "<service>/<id>/<action>" calls it with the full id
+  // (a prefix resolved as the caller sees it) and the caller (already allowed: write access to
+  // the session's board).
   using RecordRoute = std::function<Status(const std::string& id, const Json& data,
                                            const Caller& caller, Json* result)>;
 
@@ -68,10 +69,10 @@ class Dispatcher : public Services {
   // Registers "<service>/<id>/<action>" (create only); a later registration replaces it.
   void AddRecordRoute(const std::string& service, const std::string& action, RecordRoute route);
 
-  // Runs before each create/update/patch/remove of a service, with the id as sent ("" for
-  // create); a refusal is the call's answer and nothing is written. How other layers add
-  // what this one cannot know (the node: a repo's local_path on disk; stopping the agents of
-  // a session or board being removed, before it is).
+  // Runs before each create/update/patch/remove of a service, with the full id (a prefix
+  // resolved as the caller sees it; "" for create); a refusal is the call's answer and nothing is
+  // written. How other layers add what this one cannot know (the node: a repo's local_path on disk;
+  // stopping the agents of a session or board being removed, before it is).
   using WriteCheck = std::function<Status(const ServiceCall& call, const std::string& id)>;
   void AddWriteCheck(WriteCheck check) { write_checks_.push_back(std::move(check)); }
 

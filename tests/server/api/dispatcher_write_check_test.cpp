@@ -52,9 +52,9 @@ TEST_CASE("dispatcher: write checks run before each write, and a refusal writes 
   CHECK(result["total"] == 1);
   REQUIRE(dispatcher.Call(Call("update", "boards", id, {{"name", "c"}}), &result).ok());
   REQUIRE(dispatcher.Call(Call("remove", "boards", prefix), &result).ok());
-  CHECK(seen == std::vector<std::string>{"create boards ", "patch boards " + prefix,
-                                         "create boards ", "update boards " + id,
-                                         "remove boards " + prefix});
+  // A check sees the full id: prefixes are resolved (as the caller sees them) before it runs.
+  CHECK(seen == std::vector<std::string>{"create boards ", "patch boards " + id, "create boards ",
+                                         "update boards " + id, "remove boards " + id});
 }
 
 }  // namespace

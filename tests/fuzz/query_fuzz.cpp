@@ -38,7 +38,7 @@ void CheckSql(const agor::ServiceSchema& schema, const agor::SqlQuery& q,
     columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
   }
   const std::string sql = "SELECT " + (columns.empty() ? std::string("*") : columns) + " FROM \"" +
-                          schema.name + "\"" + q.where + q.order_by;
+                          schema.table_name() + "\"" + q.where + q.order_by;
   try {
     SQLite::Statement statement(Schema(), sql);
     if (statement.getBindParameterCount() != static_cast<int>(q.params.size())) __builtin_trap();

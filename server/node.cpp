@@ -143,8 +143,7 @@ Status Node::Start(const NodeOptions& options) {
   socketio.replay_high_water =
       std::min(socketio.replay_high_water, options.engine.max_queue_bytes / 4);
   sockets_ = std::make_unique<SocketIoServer>(
-      store_.get(), dispatcher_.get(), auth_.get(), hub_.get(), SystemClock(),
-      options.retention,
+      store_.get(), dispatcher_.get(), auth_.get(), hub_.get(), SystemClock(), options.retention,
       [web = web_.get()](int delay_ms, std::function<void()> fn) {
         if (delay_ms <= 0) return web->Post(std::move(fn));
         web->After(delay_ms, std::move(fn));

@@ -71,8 +71,8 @@ TEST_CASE("agor board: create, list, show, update, rm", "[cli][e2e]") {
 
   std::string id = first["board_id"];
   CHECK(Record(daemon.Cli({"board", "show", Prefix(first, "board_id")})) == first);
-  Json patched = Record(daemon.Cli({"board", "update", Prefix(first, "board_id"), "--name",
-                                    "renamed", "--visibility", "team"}));
+  Json patched = Record(daemon.Cli(
+      {"board", "update", Prefix(first, "board_id"), "--name", "renamed", "--visibility", "team"}));
   CHECK(patched["board_id"] == id);
   CHECK(patched["name"] == "renamed");
   CHECK(patched["visibility"] == "team");

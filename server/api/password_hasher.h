@@ -5,7 +5,8 @@
 // Bounds: at most `threads` hashes at once (each takes ~64 MiB and tens of ms), at most
 // `max_queued` waiting; past it a job is answered at once with Unavailable ("too many logins
 // at once, try again"), through `post` like every answer, so a storm costs bounded memory.
-// Workers run at a lower CPU priority (nice +10) than the event loop.
+// Workers run at the lowest CPU priority (SCHED_IDLE, else nice +19): a hash waits for CPU the
+// event loop and the fan-out do not use.
 //
 // Passwords are never logged; the worker wipes its copy (sodium_memzero) when done.
 //

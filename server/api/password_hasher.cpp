@@ -19,6 +19,13 @@
 namespace agor {
 namespace {
 
+// Argon2id at OWASP's recommended minimum (m = 19 MiB, t = 2, p = 1) rather than libsodium's
+// "interactive" 64 MiB: under a 100-login storm on 2 cores the larger one moved the fan-out's
+// paced p99 from 5 to 11 ms at 5.5 logins/s, this one to 8.6 ms at 19.6 logins/s. Hashes
+// carry their parameters, so those made with other limits still verify.
+constexpr unsigned long long kOpsLimit = 2;
+constexpr size_t kMemLimit = 19u << 20;
+
 Status Busy() {
   return Status::Unavailable("too many logins at once, try again");
 }
@@ -137,9 +144,8 @@ void PasswordHasher::Verify(std::string password, std::string hash,
 Status PasswordHasher::HashNow(const std::string& password, std::string* hash) {
   InitSodium();
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-    return Busy();  // libsodium's only failure here: the 64 MiB it needs were not there
+  if (crypto_pwhash_str(out, password.data(), password.size(), kOpsLimit, kMemLimit) != 0) {
+    return Busy();  // libsodium's only failure here: the memory it needs was not there
   }
   *hash = out;
   return Status::OK();

@@ -1,8 +1,9 @@
-// PasswordHasher: Argon2id hashes (libsodium crypto_pwhash_str, interactive limits) computed on
-// worker threads, so a login storm never stalls the event loop, the fan-out or other clients'
-// answers. Each job's answer is handed to `post` (the event loop's), never run on a worker.
+// PasswordHasher: Argon2id hashes (libsodium crypto_pwhash_str; m = 19 MiB, t = 2: OWASP's minimum)
+// computed on worker threads, so a login storm never stalls the event loop, the fan-out or other
+// clients' answers. Each job's answer is handed to `post` (the event loop's), never run on a
+// worker.
 //
-// Bounds: at most `threads` hashes at once (each takes ~64 MiB and tens of ms), at most
+// Bounds: at most `threads` hashes at once (each takes 19 MiB and tens of ms), at most
 // `max_queued` waiting; past it a job is answered at once with Unavailable ("too many logins
 // at once, try again"), through `post` like every answer, so a storm costs bounded memory.
 // Workers run at the lowest CPU priority (SCHED_IDLE, else nice +19): a hash waits for CPU the

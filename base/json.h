@@ -51,4 +51,8 @@ Status ParseJson(std::string_view text, Json* out, const JsonLimits& limits = Js
 // throwing: for writing anything that may hold outside text.
 std::string DumpJson(const Json& value);
 
+// `object[key]` when `object` is an object holding a string there, else "" (records read from
+// a server or a body: any shape may come).
+std::string StringField(const Json& object, const char* key);
+
 }  // namespace agor

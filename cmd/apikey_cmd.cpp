@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "base/json.h"
 #include "base/utf8.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
@@ -35,11 +36,6 @@ const CLI::Validator kText(
     },
     "", "Text");
 
-std::string Str(const Json& object, const char* key) {
-  auto it = object.is_object() ? object.find(key) : object.end();
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 const std::vector<Column>& KeyColumns() {
   static const std::vector<Column> columns = {{"ID", "id", Column::kShortId},
                                               {"NAME", "name"},
@@ -53,9 +49,9 @@ const std::vector<Column>& KeyColumns() {
 Status Pick(const Json& keys, const std::string& typed, Json* key) {
   std::vector<const Json*> found;
   for (const Json& k : keys) {
-    std::string id = Str(k, "id");
+    std::string id = StringField(k, "id");
     bool by_id = typed.size() >= 8 && id.compare(0, typed.size(), typed) == 0;
-    if (Str(k, "name") == typed || by_id) found.push_back(&k);
+    if (StringField(k, "name") == typed || by_id) found.push_back(&k);
   }
   if (found.empty())
     return Status::NotFound("no API key of yours is named or has the id '" + typed + "'");
@@ -76,7 +72,8 @@ int Create(RestClient& client, const ApiKeyFlags& f) {
     PrintRecord(style, key);
     return kExitOk;
   }
-  std::string secret = Str(key, "key").empty() ? Str(key, "api_key") : Str(key, "key");
+  std::string secret =
+      StringField(key, "key").empty() ? StringField(key, "api_key") : StringField(key, "key");
   WriteStdout(TerminalSafe(secret) + "\n");
   fprintf(stderr, "agor: API key '%s' created: store it now, it will not be shown again\n",
           TerminalSafe(f.name).c_str());
@@ -87,7 +84,7 @@ int Remove(RestClient& client, const ApiKeyFlags& f) {
   Json keys, key, out;
   Status status = FindRecords(client, "api-keys", {{"$limit", kMaxKeys}}, &keys);
   if (status.ok()) status = Pick(keys, f.name, &key);
-  if (status.ok()) status = client.Delete(PathJoin("api-keys", Str(key, "id")), &out);
+  if (status.ok()) status = client.Delete(PathJoin("api-keys", StringField(key, "id")), &out);
   if (!status.ok()) return ReportFailure(status);
   PrintRecord(DetectStyle(f.client.json), out);
   return kExitOk;

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/json.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
 #include "cmd/credentials.h"
@@ -39,11 +40,6 @@ struct AuthFlags {
   bool json = false;
 };
 
-std::string Str(const Json& object, const char* key) {
-  auto it = object.is_object() ? object.find(key) : object.end();
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 void AddCommon(CLI::App* app, AuthFlags* f) {
   app->add_option(
       "--url", f->url,
@@ -59,7 +55,7 @@ void PrintUser(const AuthFlags& f, const Json& user, const std::string& line) {
 }
 
 std::string Who(const Json& user) {
-  return Str(user, "email") + " (" + Str(user, "role") + ")";
+  return StringField(user, "email") + " (" + StringField(user, "role") + ")";
 }
 
 Status AskCredentials(AuthFlags& f, std::string* password) {
@@ -88,12 +84,12 @@ int Login(AuthFlags& f, const BaseUrl& base) {
                                               f.email + " at " + base.text));
   }
   if (!status.ok()) return ReportFailure(status);
-  std::string token = Str(answer, "accessToken");
+  std::string token = StringField(answer, "accessToken");
   if (CheckTokenShape(token).ok() == false) {
     return ReportFailure(Status::GeneralError("the server answered no access token"));
   }
   const Json& user = answer.contains("user") ? answer["user"] : Json::object();
-  std::string email = Str(user, "email").empty() ? f.email : Str(user, "email");
+  std::string email = StringField(user, "email").empty() ? f.email : StringField(user, "email");
   status = SaveToken(AgorFolder(getenv("HOME")), base.text, email, token);
   if (!status.ok()) return ReportFailure(status);
   PrintUser(f, user, "logged in as " + Who(user) + " at " + base.text);
@@ -111,8 +107,8 @@ int Logout(const AuthFlags& f) {
   }
   if (!status.ok()) return ReportFailure(status);
   BaseUrl base;
-  status = ParseBaseUrl(Str(saved, "url"), &base);
-  base.token = Str(saved, "accessToken");
+  status = ParseBaseUrl(StringField(saved, "url"), &base);
+  base.token = StringField(saved, "accessToken");
   Json answer;
   if (status.ok() && !base.token.empty()) {
     status = RestClient(base).Delete("/authentication", &answer);
@@ -120,8 +116,8 @@ int Logout(const AuthFlags& f) {
   Status removed = RemoveToken(folder);
   if (!removed.ok()) return ReportFailure(removed);
   if (!status.ok() && !IsNotAuthenticated(status)) return ReportFailure(status);
-  Json out = {{"logged_out", true}, {"email", Str(saved, "email")}, {"url", base.text}};
-  PrintUser(f, out, "logged out " + Str(saved, "email") + " from " + base.text);
+  Json out = {{"logged_out", true}, {"email", StringField(saved, "email")}, {"url", base.text}};
+  PrintUser(f, out, "logged out " + StringField(saved, "email") + " from " + base.text);
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 // Output, errors and exit codes as every client command (cmd/resource_cli.h, 4 for a 401).
 #include <CLI/CLI.hpp>
 
+#include "base/json.h"
 #include "base/utf8.h"
 #include "cmd/client/rest_client.h"
 #include "cmd/command.h"
@@ -36,11 +37,6 @@ const CLI::Validator kText(
     },
     "", "Text");
 
-std::string Str(const Json& object, const char* key) {
-  auto it = object.is_object() ? object.find(key) : object.end();
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 const std::vector<Column>& MemberColumns() {
   static const std::vector<Column> columns = {{"ID", "id", Column::kShortId},
                                               {"USER", "user_id", Column::kShortId},
@@ -53,12 +49,13 @@ const std::vector<Column>& MemberColumns() {
 // Adds each row's user email for the table (users the caller may not read stay without).
 void JoinEmails(RestClient& client, Json* rows) {
   QueryParams query = {{"$limit", kMaxMembers}};
-  for (const Json& row : *rows) query.emplace_back("user_id[$in][]", Str(row, "user_id"));
+  for (const Json& row : *rows) query.emplace_back("user_id[$in][]", StringField(row, "user_id"));
   Json users;
   if (rows->empty() || !FindRecords(client, "users", query, &users).ok()) return;
   for (Json& row : *rows) {
     for (const Json& user : users) {
-      if (Str(user, "user_id") == Str(row, "user_id")) row["email"] = Str(user, "email");
+      if (StringField(user, "user_id") == StringField(row, "user_id"))
+        row["email"] = StringField(user, "email");
     }
   }
 }
@@ -77,7 +74,7 @@ int List(RestClient& client, const MemberFlags& f, const std::string& board_id) 
 int Add(RestClient& client, const MemberFlags& f, const std::string& board_id) {
   Json user, member;
   Status status = ResolveUser(client, f.user, "", &user);
-  Json body = {{"board_id", board_id}, {"user_id", Str(user, "user_id")}, {"role", f.role}};
+  Json body = {{"board_id", board_id}, {"user_id", StringField(user, "user_id")}, {"role", f.role}};
   if (status.ok()) status = client.Post("/board-members", body, &member);
   if (!status.ok()) return ReportFailure(status);
   PrintRecord(DetectStyle(f.client.json), member);
@@ -87,12 +84,13 @@ int Add(RestClient& client, const MemberFlags& f, const std::string& board_id) {
 int Remove(RestClient& client, const MemberFlags& f, const std::string& board_id) {
   Json user, rows, out;
   Status status = ResolveUser(client, f.user, "", &user);
-  QueryParams query = {{"board_id", board_id}, {"user_id", Str(user, "user_id")}};
+  QueryParams query = {{"board_id", board_id}, {"user_id", StringField(user, "user_id")}};
   if (status.ok()) status = FindRecords(client, "board-members", query, &rows);
   if (status.ok() && rows.empty()) {
     status = Status::NotFound(f.user + " is not a member of board " + f.board);
   }
-  if (status.ok()) status = client.Delete(PathJoin("board-members", Str(rows[0], "id")), &out);
+  if (status.ok())
+    status = client.Delete(PathJoin("board-members", StringField(rows[0], "id")), &out);
   if (!status.ok()) return ReportFailure(status);
   PrintRecord(DetectStyle(f.client.json), out);
   return kExitOk;

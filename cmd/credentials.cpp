@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/json.h"
 #include "cmd/client/rest_client.h"
 
 namespace agor {
@@ -15,11 +16,6 @@ namespace {
 
 constexpr size_t kMaxFileBytes = 64 * 1024;
 constexpr size_t kMaxTokenBytes = 8 * 1024;
-
-std::string StringField(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";

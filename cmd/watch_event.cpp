@@ -15,7 +15,7 @@ constexpr const char* kDim = "\x1b[2m";
 constexpr const char* kReset = "\x1b[0m";
 
 // The string at record[field], or null.
-Json StringField(const Json& record, const char* field) {
+Json StringOrNull(const Json& record, const char* field) {
   auto it = record.is_object() ? record.find(field) : record.end();
   return it != record.end() && it->is_string() ? *it : Json(nullptr);
 }
@@ -51,9 +51,9 @@ std::string LocalClock(const std::string& iso) {
 }
 
 std::string EventClock(const WatchEvent& event) {
-  for (const std::string& candidate : {event.ts, Text(StringField(event.record, "updated_at")),
-                                       Text(StringField(event.record, "created_at")),
-                                       Text(StringField(event.record, "timestamp"))}) {
+  for (const std::string& candidate : {event.ts, Text(StringOrNull(event.record, "updated_at")),
+                                       Text(StringOrNull(event.record, "created_at")),
+                                       Text(StringOrNull(event.record, "timestamp"))}) {
     std::string clock = LocalClock(candidate);
     if (!clock.empty()) return clock;
   }
@@ -66,7 +66,7 @@ std::string ContentText(const Json& content) {
   if (!content.is_array()) return content.is_null() ? "" : content.dump();
   std::string text;
   for (const auto& block : content) {
-    std::string part = Text(StringField(block, "text"));
+    std::string part = Text(StringOrNull(block, "text"));
     if (!part.empty()) text += (text.empty() ? "" : " ") + part;
   }
   return text;
@@ -76,15 +76,15 @@ std::string Excerpt(const WatchEvent& event) {
   const Json& record = event.record;
   std::string text;
   for (const char* field : {"name", "title", "prompt", "slug"}) {
-    text = Text(StringField(record, field));
+    text = Text(StringOrNull(record, field));
     if (!text.empty()) break;
   }
   if (text.empty() && record.is_object() && record.contains("content")) {
     text = ContentText(record["content"]);
   }
-  std::string role = Text(StringField(record, "role"));
+  std::string role = Text(StringOrNull(record, "role"));
   if (!role.empty()) text = role + ": " + text;
-  std::string status = Text(StringField(record, "status"));
+  std::string status = Text(StringOrNull(record, "status"));
   if (!status.empty()) text += " [" + status + "]";
   for (char& c : text) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
@@ -94,7 +94,7 @@ std::string Excerpt(const WatchEvent& event) {
 
 std::string ShortId(const WatchEvent& event) {
   const ServiceSchema* schema = FindService(event.service);
-  Json id = StringField(event.record, schema ? schema->id_field : "id");
+  Json id = StringOrNull(event.record, schema ? schema->id_field : "id");
   return id.is_null() ? "-" : CellText(id, Column{"", "", Column::kShortId});
 }
 
@@ -122,8 +122,8 @@ bool EventFromFrame(const std::string& name, Json record, const std::string& off
   out->seq = ParseSeq(offset);
   out->service = name.substr(0, space);
   out->event = name.substr(space + 1);
-  out->board_id = StringField(record, "board_id");
-  out->session_id = StringField(record, "session_id");
+  out->board_id = StringOrNull(record, "board_id");
+  out->session_id = StringOrNull(record, "session_id");
   out->record = std::move(record);
   out->ts.clear();
   return true;
@@ -132,8 +132,8 @@ bool EventFromFrame(const std::string& name, Json record, const std::string& off
 bool EventFromLog(Json entry, WatchEvent* out) {
   if (!entry.is_object()) return false;
   const Json& seq = entry["seq"];
-  Json service = StringField(entry, "service");
-  Json event = StringField(entry, "event");
+  Json service = StringOrNull(entry, "service");
+  Json event = StringOrNull(entry, "event");
   if (!seq.is_number_integer() || seq.get<std::int64_t>() < 0 || service.is_null() ||
       event.is_null()) {
     return false;
@@ -142,11 +142,11 @@ bool EventFromLog(Json entry, WatchEvent* out) {
   out->service = service.get<std::string>();
   out->event = event.get<std::string>();
   out->record = entry.contains("record") ? std::move(entry["record"]) : Json(nullptr);
-  out->board_id = StringField(out->record, "board_id");
-  if (out->board_id.is_null()) out->board_id = StringField(entry, "board_id");
-  out->session_id = StringField(out->record, "session_id");
-  if (out->session_id.is_null()) out->session_id = StringField(entry, "session_id");
-  out->ts = Text(StringField(entry, "ts"));
+  out->board_id = StringOrNull(out->record, "board_id");
+  if (out->board_id.is_null()) out->board_id = StringOrNull(entry, "board_id");
+  out->session_id = StringOrNull(out->record, "session_id");
+  if (out->session_id.is_null()) out->session_id = StringOrNull(entry, "session_id");
+  out->ts = Text(StringOrNull(entry, "ts"));
   return true;
 }
 

@@ -1,12 +1,9 @@
 #include "server/api/access_rules.h"
 
+#include "base/json.h"
+
 namespace agor {
 namespace {
-
-std::string StringField(const Json& data, const char* name) {
-  if (!data.is_object() || !data.contains(name) || !data[name].is_string()) return "";
-  return data[name].get<std::string>();
-}
 
 bool IsCreate(const ServiceCall& call) {
   return call.method == "create";

@@ -1,15 +1,26 @@
-// PasswordHasher: Argon2id hashes on worker threads, answered through `post` on the thread
-// that drains it (here the test's, standing in for the event loop), with a bounded queue.
-// Runs in the TSan stage too (tests/CMakeLists.txt, AGOR_TSAN).
+// PasswordHasher: Argon2id hashes on worker threads (each through a child process of its own,
+// or in-thread), answered through `post` on the thread that drains it (here the test's,
+// standing in for the event loop), with a bounded queue. Runs in the TSan stage too
+// (tests/CMakeLists.txt, AGOR_TSAN).
 #include "server/api/password_hasher.h"
 
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace agor {
 namespace {
@@ -63,9 +74,66 @@ class Loop {
   int ran_ = 0;  // the owner's only
 };
 
+// The directory's names (not . and ..).
+std::vector<std::string> List(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  for (dirent* e = d ? readdir(d) : nullptr; e != nullptr; e = readdir(d)) {
+    if (e->d_name[0] != '.') names.push_back(e->d_name);
+  }
+  if (d) closedir(d);
+  return names;
+}
+
+// This process's children, from each thread's /proc/self/task/<tid>/children.
+std::set<pid_t> Children() {
+  std::set<pid_t> pids;
+  for (const std::string& tid : List("/proc/self/task")) {
+    std::ifstream in("/proc/self/task/" + tid + "/children");
+    for (pid_t pid; in >> pid;) pids.insert(pid);
+  }
+  return pids;
+}
+
+// The children that appeared since `before`.
+std::vector<pid_t> NewChildren(const std::set<pid_t>& before) {
+  std::vector<pid_t> out;
+  for (pid_t pid : Children()) {
+    if (!before.count(pid)) out.push_back(pid);
+  }
+  return out;
+}
+
+// /proc/<pid>/stat's state letter ('Z': exited, not reaped), or '?' once it is gone.
+char State(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  const size_t paren = line.rfind(')');
+  return paren == std::string::npos || paren + 2 >= line.size() ? '?' : line[paren + 2];
+}
+
+// The CPU time (utime + stime, in ticks) the process has used.
+long CpuTicks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 13; ++i) fields >> field;  // state .. cmajflt: fields 3 to 13
+  fields >> utime >> stime;
+  return utime + stime;
+}
+
+bool Reaped(pid_t pid) {
+  return waitpid(pid, nullptr, WNOHANG) < 0 && errno == ECHILD;
+}
+
 TEST_CASE("password hasher: hash and verify on workers, answers on the loop", "[password_hasher]") {
+  const bool isolate = GENERATE(true, false);
   Loop loop;
-  PasswordHasher hasher(loop.Poster(), {2, 16});
+  PasswordHasher hasher(loop.Poster(), {2, 16, isolate});
   std::string hash;
   bool matches = true, wrong = true;
   hasher.Hash("correct horse", [&](const Status& s, std::string h) {
@@ -153,6 +221,113 @@ TEST_CASE("password hasher: every job is answered once, even when destroyed", "[
   }  // joined: the jobs running finished, the others were refused
   loop.RunUntil(6);
   REQUIRE(answered == 6);
+}
+
+// One Verify, answered on the loop: its status and match.
+std::pair<Status, bool> VerifyAndWait(PasswordHasher* hasher, Loop* loop, int* ran,
+                                      const std::string& password, const std::string& hash) {
+  std::pair<Status, bool> out{Status::OK(), false};
+  hasher->Verify(password, hash, [&](const Status& s, bool m) { out = {s, m}; });
+  loop->RunUntil(++*ran);
+  return out;
+}
+
+std::string HashAndWait(PasswordHasher* hasher, Loop* loop, int* ran, const std::string& password) {
+  std::string hash;
+  hasher->Hash(password, [&](const Status& s, std::string h) {
+    REQUIRE(s.ok());
+    hash = std::move(h);
+  });
+  loop->RunUntil(++*ran);
+  return hash;
+}
+
+TEST_CASE("password hasher: the hashes run in a child holding no fd but its socket",
+          "[password_hasher]") {
+  const std::set<pid_t> before = Children();
+  int pipe_fds[2];  // fds the daemon holds (a listening socket, SQLite's) the child must not
+  REQUIRE(pipe(pipe_fds) == 0);
+  Loop loop;
+  int ran = 0;
+  std::vector<pid_t> children;
+  {
+    PasswordHasher hasher(loop.Poster(), {1, 16});
+    children = NewChildren(before);
+    REQUIRE(children.size() == 1);
+    const long ticks = CpuTicks(children[0]);
+    const std::string hash = HashAndWait(&hasher, &loop, &ran, "correct horse");
+    REQUIRE(hash.rfind("$argon2id$", 0) == 0);
+    REQUIRE(HashAndWait(&hasher, &loop, &ran, "correct horse") != hash);  // salted in the child
+    REQUIRE(VerifyAndWait(&hasher, &loop, &ran, "correct horse", hash).second);
+    REQUIRE_FALSE(VerifyAndWait(&hasher, &loop, &ran, "correct horsf", hash).second);
+    REQUIRE(CpuTicks(children[0]) > ticks);  // three Argon2id runs: tens of ms of its CPU
+
+    const std::string fd_dir = "/proc/" + std::to_string(children[0]) + "/fd";
+    const std::vector<std::string> fds = List(fd_dir);
+    REQUIRE(fds.size() == 1);
+    char target[64] = {};
+    REQUIRE(readlink((fd_dir + "/" + fds[0]).c_str(), target, sizeof target - 1) > 0);
+    REQUIRE(std::string(target).rfind("socket:", 0) == 0);
+  }  // the destructor closes the socket and reaps the child: no zombie left
+  REQUIRE(Reaped(children[0]));
+  REQUIRE(NewChildren(before).empty());
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+}
+
+TEST_CASE("password hasher: without isolation there is no child", "[password_hasher]") {
+  const std::set<pid_t> before = Children();
+  Loop loop;
+  int ran = 0;
+  PasswordHasher hasher(loop.Poster(), {2, 16, false});
+  REQUIRE(NewChildren(before).empty());
+  const std::string hash = HashAndWait(&hasher, &loop, &ran, "pw");
+  REQUIRE(VerifyAndWait(&hasher, &loop, &ran, "pw", hash).second);
+}
+
+TEST_CASE("password hasher: a killed child's worker hashes in-thread from then on",
+          "[password_hasher]") {
+  const std::set<pid_t> before = Children();
+  Loop loop;
+  int ran = 0;
+  PasswordHasher hasher(loop.Poster(), {1, 16});
+  const std::vector<pid_t> children = NewChildren(before);
+  REQUIRE(children.size() == 1);
+  const std::string hash = HashAndWait(&hasher, &loop, &ran, "pw");
+  REQUIRE(kill(children[0], SIGKILL) == 0);
+  while (State(children[0]) != 'Z' && State(children[0]) != '?') {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // Found dead before its job was sent: that job runs in-thread, correctly.
+  auto [status, matches] = VerifyAndWait(&hasher, &loop, &ran, "pw", hash);
+  REQUIRE(status.ok());
+  REQUIRE(matches);
+  REQUIRE(HashAndWait(&hasher, &loop, &ran, "pw2").rfind("$argon2id$", 0) == 0);
+  REQUIRE(Reaped(children[0]));  // the worker reaped it when it found it gone
+}
+
+TEST_CASE("password hasher: a child killed mid-job: that job Unavailable or right, never hung",
+          "[password_hasher]") {
+  const std::set<pid_t> before = Children();
+  Loop loop;
+  int ran = 0;
+  std::vector<pid_t> children;
+  {
+    PasswordHasher hasher(loop.Poster(), {1, 16});
+    children = NewChildren(before);
+    REQUIRE(children.size() == 1);
+    const std::string hash = HashAndWait(&hasher, &loop, &ran, "pw");
+    std::pair<Status, bool> answer{Status::OK(), false};
+    hasher.Verify("pw", hash, [&](const Status& s, bool m) { answer = {s, m}; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // likely inside the child
+    REQUIRE(kill(children[0], SIGKILL) == 0);
+    loop.RunUntil(++ran);
+    REQUIRE((answer.first.ok() ? answer.second : answer.first.code() == Code::kUnavailable));
+    auto [status, matches] = VerifyAndWait(&hasher, &loop, &ran, "pw", hash);
+    REQUIRE(status.ok());
+    REQUIRE(matches);
+  }
+  REQUIRE(Reaped(children[0]));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "server/realtime/engine_server.h"
 #include "server/realtime/presence.h"
 
 namespace {

@@ -14,9 +14,9 @@
 //
 // Each line stands alone: the socket asks for log entries (`?agor_events=log`, see
 // server/realtime/hub.h), so live events carry their `ts` and `session_id` as replayed ones do.
-// Events outside the log (streamed text, the activity feed's, presence) print as they come,
-// with seq and ts null; presence frames (cursors above all) only with --presence
-// (cmd/watch_event.h).
+// Events outside the log (streamed text, presence, the activity feed's) print as they come,
+// with seq and ts null; presence frames (cursors above all) only with --presence, activity
+// only with --service activity (cmd/watch_event.h).
 //
 // Exit codes: 0 when stdout's reader goes away (`| head`), 1 when the server refuses a
 // request, 2 on bad flags, 3 when no daemon answers at --url at start, 130 on Ctrl-C (SIGINT).
@@ -120,7 +120,8 @@ void AddFlags(CLI::App* app, WatchFlags* f) {
   app->add_option("--session", f->sessions,
                   "only this session's events (id or 8+ hex digit prefix; repeatable)")
       ->allow_extra_args(false);
-  app->add_option("--service", f->services, "only this service's events (repeatable)")
+  app->add_option("--service", f->services,
+                  "only this service's events (repeatable; 'activity' adds the feed's entries)")
       ->allow_extra_args(false)
       ->check(kKnownService);
   app->add_option("--event", f->events, "only created, updated, patched or removed (repeatable)")

@@ -151,6 +151,7 @@ bool CursorEventFromFrame(const std::string& name, Json record, WatchEvent* out)
   out->session_id = nullptr;
   out->record = std::move(record);
   out->ts.clear();
+  out->actor = nullptr;
   return true;
 }
 
@@ -228,6 +229,7 @@ bool EventFromLog(Json entry, WatchEvent* out) {
 
 bool WatchFilter::Passes(const WatchEvent& event) const {
   if (!presence && IsPresenceEvent(event)) return false;
+  if (event.service == "activity" && !services.count("activity")) return false;
   if (!services.empty() && !services.count(event.service)) return false;
   if (!events.empty() && !events.count(event.event)) return false;
   if (boards.empty() && sessions.empty()) return true;

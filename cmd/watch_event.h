@@ -8,7 +8,9 @@
 // entry, and Agor's `cursor-moved {userId, presenceId, boardId, x, y, timestamp}` and
 // `cursor-left {userId, presenceId, boardId, timestamp}`, which become service "presence",
 // event "cursor-moved" / "cursor-left" with board_id from boardId. The filter drops them all
-// unless asked (`agor watch --presence`): cursors are noisy.
+// unless asked (`agor watch --presence`): cursors are noisy. The activity feed's `activity
+// created|patched` (seq-less too) is a summary of events the stream already shows: dropped
+// unless `--service activity` names it.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +45,8 @@ bool IsPresenceEvent(const WatchEvent& event);
 // From one element of GET /events' data. False when the entry lacks seq/service/event.
 bool EventFromLog(Json entry, WatchEvent* out);
 
-// Which events are printed. Empty sets do not filter. boards and sessions together form the
+// Which events are printed. Empty sets do not filter; presence and activity frames pass only
+// when asked (above). boards and sessions together form the
 // scope: when either is set an event passes if its board_id is one of `boards` or its
 // session_id one of `sessions` (repo events, which have neither, then never pass).
 struct WatchFilter {

@@ -237,15 +237,18 @@ TEST_CASE("Presence frames: cursor events join the presence service, board from 
   CHECK_FALSE(IsPresenceEvent(FromFrame("activity created", {{"board_id", kBoard}}, "")));
 }
 
-TEST_CASE("WatchFilter drops presence frames unless asked, whatever else it lets through",
-          "[watch][presence]") {
+TEST_CASE("WatchFilter drops presence and activity frames unless asked", "[watch][presence]") {
   WatchEvent joined = FromFrame("presence created", {{"board_id", kBoard}}, "");
   WatchEvent moved = FromFrame("cursor-moved", {{"boardId", kBoard}}, "");
   WatchEvent feed = FromFrame("activity created", {{"board_id", kBoard}}, "");
   WatchFilter plain;
   CHECK_FALSE(plain.Passes(joined));
   CHECK_FALSE(plain.Passes(moved));
-  CHECK(plain.Passes(feed));  // the feed is not presence
+  CHECK_FALSE(plain.Passes(feed));  // the feed summarises what the stream shows
+  WatchFilter feed_only;
+  feed_only.services = {"activity"};
+  CHECK(feed_only.Passes(feed));
+  CHECK_FALSE(feed_only.Passes(moved));
   WatchFilter with;
   with.presence = true;
   CHECK(with.Passes(joined));

@@ -210,6 +210,14 @@ TEST_CASE("agor board activity: the feed newest last, --limit, --follow until Ct
   CHECK(follow->Wait(kLineTimeoutMs) == 130);
   CHECK(follow->ErrSoFar().empty());
 
+  // The followed board's removal ends it: exit 1, one line.
+  auto ended_by_rm = StartCli(d, {"board", "activity", "feed", "--follow", "--limit", "1"});
+  NextLine(*ended_by_rm);  // subscribed, then read the page
+  rest.Delete("/boards/" + board_id);
+  CHECK(ended_by_rm->Wait(kLineTimeoutMs) == 1);
+  CHECK(ended_by_rm->ErrSoFar() == "agor: board " + board_id + " was removed\n");
+  board_id = rest.Post("/boards", {{"name", "Feed"}, {"slug", "feed"}})["board_id"];
+
   CheckFails(d.Cli({"board", "activity", "feed", "--limit", "0"}), 2, "agor: --limit");
   CheckFails(d.Cli({"board", "activity", "feed", "--limit=-1"}), 2, "agor: --limit");
   CheckFails(d.Cli({"board", "activity", "feed", "--limit", "x"}), 2, "agor: --limit");

@@ -1,7 +1,9 @@
 // `agor board list|create|show|update|rm`: the boards service through the generic ResourceCli.
 // Boards have slugs: `agor board show sprint-12` works like an id. `create --private` makes a
 // board only its members (and admins) see; `agor board member ...` manages those members
-// (cmd/board_member_cmd.cpp).
+// (cmd/board_member_cmd.cpp). `agor board who BOARD` shows who is on a board now
+// (cmd/board_who_cmd.cpp), `agor board activity BOARD [--follow]` its activity feed
+// (cmd/board_activity_cmd.cpp).
 #include <cstring>
 
 #include "cmd/command.h"
@@ -31,7 +33,9 @@ int RunBoard(int argc, char** argv) {
        {"update", "agor board update 3f2a9c1e --name \"Sprint 12b\" --visibility private"},
        {"rm", "agor board rm sprint-12"},
        {"create", "agor board create \"Payroll\" --slug payroll --private"},
-       {"member", "agor board member add payroll ada@example.com --role editor"}},
+       {"member", "agor board member add payroll ada@example.com --role editor"},
+       {"who", "agor board who sprint-12"},
+       {"activity", "agor board activity sprint-12 --follow"}},
       /*has_create=*/true,
       /*has_show=*/true,
       /*has_update=*/true,
@@ -40,6 +44,8 @@ int RunBoard(int argc, char** argv) {
       /*presets=*/{{"--private", "visibility", "private", "only members and admins see it"}},
   };
   if (argc > 1 && !strcmp(argv[1], "member")) return RunBoardMember(argc - 1, argv + 1);
+  if (argc > 1 && !strcmp(argv[1], "who")) return RunBoardWho(argc - 1, argv + 1);
+  if (argc > 1 && !strcmp(argv[1], "activity")) return RunBoardActivity(argc - 1, argv + 1);
   return RunResource(spec, argc, argv);
 }
 

@@ -15,7 +15,8 @@ namespace agor {
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command> commands = {
       {"serve", "run the daemon (REST + Socket.IO on one port)", RunServe},
-      {"board", "list, create, show, update and remove boards", RunBoard},
+      {"board", "list, create, show, update and remove boards; who is on one, its activity",
+       RunBoard},
       {"session", "list, create, show, update, remove and stop sessions", RunSession},
       {"repo", "list, create, show, update and remove repos", RunRepo},
       {"task", "list and show tasks (the runs prompts start)", RunTask},

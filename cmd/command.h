@@ -46,6 +46,10 @@ int RunUser(int argc, char** argv);
 int RunApiKey(int argc, char** argv);
 // `agor board member ...` (cmd/board_member_cmd.cpp); argv[0] is "member".
 int RunBoardMember(int argc, char** argv);
+// `agor board who BOARD` (cmd/board_who_cmd.cpp); argv[0] is "who".
+int RunBoardWho(int argc, char** argv);
+// `agor board activity BOARD [--follow] [--limit N]` (cmd/board_activity_cmd.cpp).
+int RunBoardActivity(int argc, char** argv);
 
 const std::vector<Command>& AllCommands();
 // The top-level usage text `agor --help` prints.

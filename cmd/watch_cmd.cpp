@@ -14,6 +14,9 @@
 //
 // Each line stands alone: the socket asks for log entries (`?agor_events=log`, see
 // server/realtime/hub.h), so live events carry their `ts` and `session_id` as replayed ones do.
+// Events outside the log (streamed text, presence, the activity feed's) print as they come,
+// with seq and ts null; presence frames (cursors above all) only with --presence, activity
+// only with --service activity (cmd/watch_event.h).
 //
 // Exit codes: 0 when stdout's reader goes away (`| head`), 1 when the server refuses a
 // request, 2 on bad flags, 3 when no daemon answers at --url at start, 130 on Ctrl-C (SIGINT).
@@ -83,11 +86,18 @@ struct WatchFlags {
   std::vector<std::string> services;
   std::vector<std::string> events;
   std::int64_t since = -1;
+  bool presence = false;
 };
+
+// The services whose events are not stored, so base/schema.h does not know them.
+bool IsLiveOnlyService(const std::string& name) {
+  return name == "presence" || name == "activity";
+}
 
 const CLI::Validator kKnownService(
     [](std::string& name) {
-      return FindService(name) ? std::string() : "unknown service '" + name + "'";
+      bool known = FindService(name) || IsLiveOnlyService(name);
+      return known ? std::string() : "unknown service '" + name + "'";
     },
     "SERVICE", "KnownService");
 
@@ -110,12 +120,16 @@ void AddFlags(CLI::App* app, WatchFlags* f) {
   app->add_option("--session", f->sessions,
                   "only this session's events (id or 8+ hex digit prefix; repeatable)")
       ->allow_extra_args(false);
-  app->add_option("--service", f->services, "only this service's events (repeatable)")
+  app->add_option("--service", f->services,
+                  "only this service's events (repeatable; 'activity' adds the feed's entries)")
       ->allow_extra_args(false)
       ->check(kKnownService);
   app->add_option("--event", f->events, "only created, updated, patched or removed (repeatable)")
       ->allow_extra_args(false);
   app->add_option("--since", f->since, "first replay the logged events after seq N")->check(kSeq);
+  app->add_flag("--presence", f->presence,
+                "also print presence: presence created|patched|removed, cursor-moved, "
+                "cursor-left (service presence; implied by --service presence)");
   app->footer(
       "lines (piped): {seq, ts, service, event, board_id, session_id, data}\n"
       "exit codes: 0 stdout closed, 1 refused, 2 usage, 3 daemon unreachable, 4 not logged in,\n"
@@ -123,7 +137,8 @@ void AddFlags(CLI::App* app, WatchFlags* f) {
       "examples:\n"
       "  agor watch\n"
       "  agor watch --board sprint-12 --service messages | jq .data.content\n"
-      "  agor watch --session 8f70d521 --event created --since 0");
+      "  agor watch --session 8f70d521 --event created --since 0\n"
+      "  agor watch --board sprint-12 --presence");
 }
 
 class Watcher {
@@ -186,6 +201,7 @@ Watcher::Watcher(const WatchFlags& flags, const BaseUrl& base)
   style_ = DetectStyle(flags.json);
   filter_.services.insert(flags.services.begin(), flags.services.end());
   filter_.events.insert(flags.events.begin(), flags.events.end());
+  filter_.presence = flags.presence || filter_.services.count("presence") > 0;
   all_boards_ = flags.boards.empty() && flags.sessions.empty();
 }
 
@@ -316,10 +332,11 @@ void Watcher::SyncOffset() {
   if (last_ >= 0) socket_.SetOffset(std::to_string(last_));
 }
 
-// Whether sessions/tasks/messages events are wanted at all: else no board needs joining.
+// Whether events of a board's channel (its sessions, tasks, messages, activity, presence) are
+// wanted at all: else no board needs joining.
 bool Watcher::WatchesBoardChannels() const {
   if (filter_.services.empty()) return true;
-  for (const char* service : {"sessions", "tasks", "messages"}) {
+  for (const char* service : {"sessions", "tasks", "messages", "activity", "presence"}) {
     if (filter_.services.count(service)) return true;
   }
   return false;

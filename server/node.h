@@ -1,7 +1,7 @@
 // Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router, the
 // real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub, presence) and the
-// web server; the agents' process supervisor and task manager; it publishes each committed event
-// to the Hub (the activity feed's through the ActivityRelay, which paces their patches),
+// web server; the agents' process supervisor and task manager; it publishes each committed
+// event to the Hub (the activity feed's through the ActivityRelay, which paces their patches),
 // checks Host headers and browser origins (answering CORS preflights), prunes the event log in
 // the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
 // in-flight requests, checkpoint the WAL.

@@ -193,4 +193,84 @@ TEST_CASE("FormatEventSummary: time, seq, kind, short id, excerpt", "[watch]") {
   CHECK(line.find("\xe2\x80\xa6\n") != std::string::npos);  // cut to one short line
 }
 
+TEST_CASE("Presence frames: cursor events join the presence service, board from boardId",
+          "[watch][presence]") {
+  WatchEvent moved = FromFrame("cursor-moved",
+                               {{"userId", kSession},
+                                {"presenceId", "p1234567-aaaa"},
+                                {"boardId", kBoard},
+                                {"x", 120},
+                                {"y", -4.5},
+                                {"timestamp", 1795694113617}},  // ms: 11:55:13 UTC
+                               "");
+  CHECK(moved.seq == -1);
+  CHECK(moved.service == "presence");
+  CHECK(moved.event == "cursor-moved");
+  CHECK(moved.board_id == kBoard);
+  CHECK(moved.session_id.is_null());
+  CHECK(IsPresenceEvent(moved));
+  CHECK(SummaryInUtc(moved, false) ==
+        "11:55:13  #-  presence cursor-moved  p1234567  user 5e6f7a8b at 120,-4.5\n");
+  WatchEvent left = FromFrame("cursor-left", {{"userId", kSession}, {"boardId", 3}}, "");
+  CHECK(left.board_id.is_null());  // a wrong type is no board
+  CHECK(SummaryInUtc(left, false) == "--:--:--  #-  presence cursor-left  -  user 5e6f7a8b left\n");
+  // Hostile shapes never throw.
+  WatchEvent odd = FromFrame("cursor-moved", Json::array({1, 2}), "");
+  CHECK(SummaryInUtc(odd, false).find("user - at ?,?") != std::string::npos);
+  WatchEvent entry = FromFrame("presence patched",
+                               {{"presence_id", "a1b2c3d4-0000"},
+                                {"name", "ana"},
+                                {"emoji", "\xf0\x9f\xa6\x8a"},
+                                {"board_id", kBoard},
+                                {"selected_session_id", kSession},
+                                {"typing_session_id", kSession},
+                                {"idle", true},
+                                {"last_active", "2026-11-26T11:55:13.617Z"}},
+                               "");
+  CHECK(IsPresenceEvent(entry));
+  CHECK(SummaryInUtc(entry, false) ==
+        "11:55:13  #-  presence patched  a1b2c3d4  ana \xf0\x9f\xa6\x8a, viewing 5e6f7a8b, "
+        "typing in 5e6f7a8b, idle\n");
+  CHECK(FormatEventJson(moved).rfind(
+            R"({"seq":null,"ts":null,"service":"presence","event":"cursor-moved","board_id":")",
+            0) == 0);
+  CHECK_FALSE(IsPresenceEvent(FromFrame("activity created", {{"board_id", kBoard}}, "")));
+}
+
+TEST_CASE("WatchFilter drops presence and activity frames unless asked", "[watch][presence]") {
+  WatchEvent joined = FromFrame("presence created", {{"board_id", kBoard}}, "");
+  WatchEvent moved = FromFrame("cursor-moved", {{"boardId", kBoard}}, "");
+  WatchEvent feed = FromFrame("activity created", {{"board_id", kBoard}}, "");
+  WatchFilter plain;
+  CHECK_FALSE(plain.Passes(joined));
+  CHECK_FALSE(plain.Passes(moved));
+  CHECK_FALSE(plain.Passes(feed));  // the feed summarises what the stream shows
+  WatchFilter feed_only;
+  feed_only.services = {"activity"};
+  CHECK(feed_only.Passes(feed));
+  CHECK_FALSE(feed_only.Passes(moved));
+  WatchFilter with;
+  with.presence = true;
+  CHECK(with.Passes(joined));
+  CHECK(with.Passes(moved));
+  with.boards = {"another-board"};
+  CHECK_FALSE(with.Passes(moved));  // the scope still applies, through boardId
+  with.boards = {kBoard};
+  CHECK(with.Passes(moved));
+  with.events = {"created"};
+  CHECK(with.Passes(joined));
+  CHECK_FALSE(with.Passes(moved));
+}
+
+TEST_CASE("FormatEventSummary shows an activity entry's summary and id", "[watch]") {
+  WatchEvent feed = FromFrame("activity patched",
+                              {{"activity_id", "7a8b9c0d-1111"},
+                               {"board_id", kBoard},
+                               {"summary", "claude-code wrote 14 messages"},
+                               {"ts", "2026-11-26T11:55:13.617Z"}},
+                              "");
+  CHECK(SummaryInUtc(feed, false) ==
+        "11:55:13  #-  activity patched  7a8b9c0d  claude-code wrote 14 messages\n");
+}
+
 }  // namespace agor

@@ -46,6 +46,9 @@ struct ServeFlags {
   int64_t header_timeout_ms = 10000;
   int64_t body_timeout_ms = 10000;
   std::string token_ttl = "24h";
+  int presence_grace_ms = 5000;
+  int presence_typing_ms = 5000;
+  int presence_idle_ms = 60000;
 };
 
 // "3600" or "3600s", "30m", "24h", "7d" -> seconds, between 1 s and 365 days; false otherwise.
@@ -145,6 +148,15 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
                                                  : "a duration from 1s to 365d (3600, 30m, 24h)";
           },
           "DURATION"));
+  app.add_option("--presence-grace-ms", f->presence_grace_ms,
+                 "ms a closed connection's presence waits for its client to recover it")
+      ->check(CLI::Range(10, 600000));
+  app.add_option("--presence-typing-ms", f->presence_typing_ms,
+                 "ms after which a presence's typing_session_id clears by itself")
+      ->check(CLI::Range(10, 600000));
+  app.add_option("--presence-idle-ms", f->presence_idle_ms,
+                 "ms without activity after which a presence is marked idle")
+      ->check(CLI::Range(10, 86400000));
   app.footer(kExamples);
 }
 
@@ -170,6 +182,9 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.stop_grace_ms = f.stop_grace_ms;
   o.agent_workdir = f.agent_workdir;
   ParseTokenTtl(f.token_ttl, &o.token_ttl_s);  // checked by the flag's validator
+  o.presence.grace_ms = f.presence_grace_ms;
+  o.presence.typing_ms = f.presence_typing_ms;
+  o.presence.idle_ms = f.presence_idle_ms;
   return o;
 }
 

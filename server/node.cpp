@@ -87,6 +87,7 @@ Node::~Node() {
   web_.reset();
   engine_.reset();
   sockets_.reset();
+  presence_.reset();
 }
 
 Status Node::Start(const NodeOptions& options) {
@@ -149,6 +150,7 @@ Status Node::Start(const NodeOptions& options) {
         web->After(delay_ms, std::move(fn));
       },
       socketio);
+  WirePresence();
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
   metrics_ = std::make_unique<MetricsPage>(&stats_, store_.get(), engine_.get(), hub_.get(),
                                            SystemClock());
@@ -169,6 +171,7 @@ Status Node::Start(const NodeOptions& options) {
     ++stats_.events;
     size_t sent = hub_->Publish(ev);
     stats_.deliveries += static_cast<int64_t>(sent);
+    presence_->OnCommitted(ev);  // after the policy took the event in: revocations hold
     if (LogEnabled(LogLevel::kDebug)) {
       Log(LogLevel::kDebug, "event " + std::to_string(ev.seq) + " " + ev.service + " " + ev.event +
                                 " to " + std::to_string(sent) + " clients");
@@ -194,6 +197,7 @@ Status Node::Start(const NodeOptions& options) {
       static_cast<int>(std::clamp<int64_t>(options.engine.ping_interval_ms / 4, 20, 1000));
   web_->Every(tick_ms, [this] { engine_->Tick(); });
   web_->Every(60000, [this] { Prune(); });
+  web_->Every(presence_->SweepIntervalMs(), [this] { presence_->Sweep(); });
   web_->OnStop([this] { engine_->ReleasePolls(); });
   return Status::OK();
 }
@@ -214,6 +218,24 @@ Status Node::WriteCredentials() {
   if (!s.ok()) return s;
   Log(LogLevel::kInfo, "created the admin user " + admin_.email + "; credentials in " + path);
   return Status::OK();
+}
+
+// Presence lives in the real-time layer: the Socket.IO server hands it the connections' calls
+// and cursors, and the dispatcher its REST finds through a hook (api may not include realtime).
+// Cursors are held for a recipient well before its send queue's bound.
+void Node::WirePresence() {
+  PresenceOptions o = options_.presence;
+  o.backlog_bytes = std::min(o.backlog_bytes, options_.engine.max_queue_bytes / 4);
+  presence_ = std::make_unique<Presence>(
+      store_.get(), hub_.get(), SystemClock(),
+      [web = web_.get()](int delay_ms, std::function<void()> fn) {
+        web->After(delay_ms, std::move(fn));
+      },
+      o);
+  sockets_->SetPresence(presence_.get());
+  dispatcher_->AddService("presence", [p = presence_.get()](const ServiceCall& call, Json* out) {
+    return p->Call(call, nullptr, "", out);
+  });
 }
 
 // Password hashes on a worker (its answers posted to the loop), and the Authenticator that

@@ -1,5 +1,6 @@
 // Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router, the
-// real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub) and the web server;
+// real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub, presence) and the
+// web server;
 // the agents' process supervisor and task manager; it publishes each committed event to the Hub,
 // checks Host headers and browser origins (answering CORS preflights), prunes the event log in
 // the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
@@ -39,6 +40,7 @@
 #include "server/net/web_server.h"
 #include "server/realtime/engine_server.h"
 #include "server/realtime/hub.h"
+#include "server/realtime/presence.h"
 #include "server/realtime/socketio_server.h"
 #include "store/store.h"
 
@@ -56,6 +58,7 @@ struct NodeOptions {
   int stop_grace_ms = 3000;                // SIGTERM -> SIGKILL delay when a task is stopped
   std::string agent_workdir;        // where agents without a repo run; "" = the database's folder
   int64_t token_ttl_s = 24 * 3600;  // lifetime of the access tokens logins issue
+  PresenceOptions presence;         // grace, typing and idle times (cursor limits fixed)
 };
 
 class Node {
@@ -82,6 +85,7 @@ class Node {
   Status WireAuth();
   void WireHttp();
   void WireWebSocket();
+  void WirePresence();
   void OnCall(const CallReport& report);
   void Prune();
 
@@ -100,6 +104,7 @@ class Node {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RestRouter> router_;
   std::unique_ptr<Hub> hub_;
+  std::unique_ptr<Presence> presence_;
   std::unique_ptr<SocketIoServer> sockets_;
   std::unique_ptr<EngineServer> engine_;
   std::unique_ptr<MetricsPage> metrics_;

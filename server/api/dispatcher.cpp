@@ -112,7 +112,8 @@ const Dispatcher::RecordRoute* Dispatcher::FindRoute(const std::string& path,
 bool Dispatcher::HasService(const std::string& path) const {
   std::string id;
   if (path == "authentication") return authenticator_ != nullptr;
-  return path == "events" || FindService(path) != nullptr || FindRoute(path, &id) != nullptr;
+  return path == "events" || FindService(path) != nullptr || FindRoute(path, &id) != nullptr ||
+         external_.count(path) > 0;
 }
 
 // The event log, read-only and as the caller may see it: find pages it, get takes a seq.
@@ -183,6 +184,8 @@ Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* res
   Status s = rules_.CheckCaller(call.caller);
   if (!s.ok()) return s;
   if (call.path == "events") return CallEvents(call, result);
+  auto external = external_.find(call.path);
+  if (external != external_.end()) return external->second(call, result);
   std::string route_id;
   if (const RecordRoute* route = FindRoute(call.path, &route_id))
     return CallRoute(call, *route, route_id, result);

@@ -76,6 +76,13 @@ class Dispatcher : public Services {
   using WriteCheck = std::function<Status(const ServiceCall& call, const std::string& id)>;
   void AddWriteCheck(WriteCheck check) { write_checks_.push_back(std::move(check)); }
 
+  // A service another layer answers (the node wires `presence`, which lives in the real-time
+  // layer this one may not know): calls to `path` that pass CheckCaller go to it as they are.
+  using ExternalService = std::function<Status(const ServiceCall& call, Json* result)>;
+  void AddService(const std::string& path, ExternalService service) {
+    external_[path] = std::move(service);
+  }
+
   Status Call(const ServiceCall& call, Json* result, std::string* result_json) override;
   Status Call(const ServiceCall& call, Json* result) { return Call(call, result, nullptr); }
   void Call(const ServiceCall& call, Done done) override;
@@ -107,6 +114,7 @@ class Dispatcher : public Services {
   ServerStats* stats_ = nullptr;
   std::map<std::pair<std::string, std::string>, RecordRoute> routes_;  // (service, action)
   std::vector<WriteCheck> write_checks_;
+  std::map<std::string, ExternalService> external_;
 };
 
 }  // namespace agor

@@ -74,6 +74,11 @@ void Hub::LeaveSession(Subscriber* s, const std::string& session_id) {
   Leave(&sessions_, session_id, s);
 }
 
+const std::unordered_set<Subscriber*>* Hub::BoardChannel(const std::string& board_id) const {
+  auto it = boards_.find(board_id);
+  return it == boards_.end() ? nullptr : &it->second;
+}
+
 // Events every client may be routed; the policy then keeps each to those who may see it.
 bool Hub::IsGlobal(const Event& ev) {
   return ev.board_id.empty() || ev.service == "boards" || ev.service == "board-members" ||

@@ -73,6 +73,9 @@ class Hub {
   // Sends `ev` to its recipients allowed to see it; returns how many got it.
   size_t Publish(const Event& ev);
   size_t size() const { return all_.size(); }
+  // The connections that joined the board's channel (either mode); nullptr when none. Borrowed
+  // until the next Join/Leave/Remove: presence (presence.h) routes its frames with it.
+  const std::unordered_set<Subscriber*>* BoardChannel(const std::string& board_id) const;
 
   // The frame of one event: `42["<service> <event>",<record>,"<seq>"]` (no seq when 0).
   static std::string EncodeFrame(const Event& ev);

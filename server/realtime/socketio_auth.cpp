@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "server/realtime/presence.h"
 #include "server/realtime/socketio_client.h"
 #include "server/realtime/socketio_server.h"
 
@@ -71,6 +72,7 @@ void SocketIoServer::AfterAuthenticationCall(Client* c, const ServiceCall& call,
     Caller none;
     none.address = c->sub.caller.address;
     c->sub.caller = std::move(none);
+    if (presence_) presence_->Attach(&c->sub, c->pid);  // its entry leaves with its user
     return;
   }
   if (call.method != "create" || !result.is_object()) return;
@@ -97,7 +99,9 @@ void SocketIoServer::OnAuthenticated(Client* c) {
 
 // Leaves the channels the caller may not see (restored ones, or those of a previous caller)
 // and joins the handshake's boards that waited for a caller, invisible or missing ones skipped.
+// Its presence follows the caller: a recovered pid's entry comes back, another user's leaves.
 void SocketIoServer::Admit(Client* c) {
+  if (presence_) presence_->Attach(&c->sub, c->pid);
   std::vector<std::string> boards(c->sub.boards.begin(), c->sub.boards.end());
   for (const auto& b : boards) {
     if (!CanSeeChannel(*c, true, b)) Leave(c, true, b);

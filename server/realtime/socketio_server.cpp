@@ -6,6 +6,7 @@
 
 #include "base/ids.h"
 #include "base/log.h"
+#include "server/realtime/presence.h"
 #include "server/realtime/socketio_client.h"
 #include "server/wire/http_types.h"
 
@@ -65,6 +66,7 @@ void SocketIoServer::OnClose(EngineSocket* socket, const std::string& reason) {
   auto it = clients_.find(socket);
   if (it == clients_.end()) return;
   hub_->Remove(&it->second->sub);
+  if (presence_) presence_->Detach(&it->second->sub);
   Log(LogLevel::kDebug, "socket closed: " + reason);
   clients_.erase(it);  // a posted wait or replay holds a weak_ptr: it finds nothing
 }
@@ -259,13 +261,28 @@ void SocketIoServer::JoinChannels(Client* c) {
   for (const auto& s : sessions) hub_->JoinSession(&c->sub, s);
 }
 
+// Agor's `42["cursor-move",{...}]` and `42["cursor-leave",{...}]`: presence events, no calls.
+bool SocketIoServer::OnCursorEvent(Client* c, const Json& data) {
+  if (!presence_ || !data.is_array() || data.size() != 2 || !data[0].is_string()) return false;
+  const std::string& name = data[0].get_ref<const std::string&>();
+  if (name == "cursor-move") {
+    presence_->CursorMove(&c->sub, c->pid, data[1]);
+  } else if (name == "cursor-leave") {
+    presence_->CursorLeave(&c->sub, data[1]);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void SocketIoServer::OnEvent(Client* c, SocketPacket packet) {
+  if (OnCursorEvent(c, packet.data)) return;
   int64_t started_us = options_.on_call ? SteadyClock()->NowMicros() : 0;
   FeathersCall call;
   std::optional<int64_t> ack = packet.ack_id;
   Status s = DecodeFeathersCall(std::move(packet.data), &call);
-  if (!s.ok() && !call.path.empty() && call.path != "subscriptions" &&
-      !services_->HasService(call.path)) {
+  const bool local = call.path == "subscriptions" || (presence_ && call.path == "presence");
+  if (!s.ok() && !call.path.empty() && !local && !services_->HasService(call.path)) {
     s = Status::NotFound("Service '" + call.path + "' not found");
   }
   std::optional<CallReport> report;
@@ -279,8 +296,11 @@ void SocketIoServer::OnEvent(Client* c, SocketPacket packet) {
   Json result;
   if (s.ok() && call.path != "authentication") s = CheckExpiry(c->sub.caller, clock_->NowMillis());
   if (s.ok() && call.path == "subscriptions") s = CallSubscriptions(c, call, &result);
-  if (!s.ok() || call.path == "subscriptions")
-    return Finish(weak, slot, s, std::move(result), report);
+  if (s.ok() && call.path == "presence" && presence_) {
+    ServiceCall sc{call.method_name, call.path, call.id, call.data, call.query, c->sub.caller};
+    s = presence_->Call(sc, &c->sub, c->pid, &result);
+  }
+  if (!s.ok() || local) return Finish(weak, slot, s, std::move(result), report);
   CallService(c, {call.method_name, call.path, call.id, call.data, call.query, c->sub.caller}, slot,
               std::move(report));
 }

@@ -45,6 +45,12 @@
 // A call refused before it reaches a service (its JSON breaks the entry rule, or its shape is
 // wrong) is answered with a 400 error ack when it has an ack id; the connection stays.
 //
+// Presence (presence.h), when set: `presence` calls are answered here with the calling
+// connection (a Feathers call like the others, expiry checked first), Agor's `cursor-move` /
+// `cursor-leave` events go to it (no ack), a closed client's entry starts its grace, and a
+// client whose caller becomes known or changes is re-attached (a recovered pid takes its entry
+// back).
+//
 // Event format: `?agor_events=log` at the handshake makes the connection get logged events as
 // log entries (hub.h), live and in recovery replays; any other value is a CONNECT_ERROR.
 //
@@ -95,6 +101,8 @@ struct SocketIoOptions {
   std::function<void(const CallReport&)> on_call;
 };
 
+class Presence;
+
 class SocketIoServer : public EngineHandler {
  public:
   // Runs a function on a later turn of the event loop, after `delay_ms` (0: next turn).
@@ -111,6 +119,8 @@ class SocketIoServer : public EngineHandler {
   void OnClose(EngineSocket* socket, const std::string& reason) override;
 
   size_t client_count() const { return clients_.size(); }
+  // Borrowed; must outlive the server. Set before the first connection.
+  void SetPresence(Presence* presence) { presence_ = presence; }
 
  private:
   using Weak = std::weak_ptr<Client>;
@@ -127,6 +137,7 @@ class SocketIoServer : public EngineHandler {
   void JoinChannels(Client* c);
   // Calls and their answers, in order.
   void OnEvent(Client* c, SocketPacket packet);
+  bool OnCursorEvent(Client* c, const Json& data);
   void CallService(Client* c, ServiceCall call, std::optional<uint64_t> slot,
                    std::optional<CallReport> report);
   std::optional<uint64_t> Reserve(Client* c, int64_t ack_id);
@@ -157,6 +168,7 @@ class SocketIoServer : public EngineHandler {
   Hub* hub_;
   Clock* clock_;
   Retention retention_;
+  Presence* presence_ = nullptr;
   Post post_;
   SocketIoOptions options_;
   // shared: an answer waiting on a commit holds a weak_ptr to find out if its client left.

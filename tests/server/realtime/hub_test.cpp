@@ -217,5 +217,20 @@ TEST_CASE("revocation holds from its commit: the removed member hears of it, the
   CHECK(carol_on.socket.frames.size() == 3);
 }
 
+TEST_CASE("a board's channel lists who joined it, in either mode", "[hub]") {
+  RoutingWorld w;
+  Hub hub(ChannelMode::kEverybody, &w.store->access(), &w.clock);
+  Client on_a, other;
+  hub.Add(&on_a.sub);
+  hub.Add(&other.sub);
+  CHECK(hub.BoardChannel("A") == nullptr);
+  hub.JoinBoard(&on_a.sub, "A");
+  REQUIRE(hub.BoardChannel("A") != nullptr);
+  CHECK(hub.BoardChannel("A")->size() == 1);
+  CHECK(hub.BoardChannel("A")->count(&on_a.sub) == 1);
+  hub.Remove(&on_a.sub);
+  CHECK(hub.BoardChannel("A") == nullptr);
+}
+
 }  // namespace
 }  // namespace agor

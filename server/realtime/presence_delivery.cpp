@@ -1,0 +1,185 @@
+// Presence's delivery: who hears of a board's presence, Agor's cursor events, their
+// coalescing tick and the cursors held for backed-up recipients. The rules are in presence.h.
+#include <cmath>
+
+#include "server/realtime/engine_server.h"
+#include "server/realtime/presence.h"
+#include "server/wire/socketio.h"
+
+namespace agor {
+namespace {
+
+constexpr double kMaxCoordinate = 1e7;
+
+bool Coordinate(const Json& data, const char* key, double* out) {
+  auto it = data.find(key);
+  if (it == data.end() || !it->is_number()) return false;
+  *out = it->get<double>();
+  return std::isfinite(*out) && std::fabs(*out) <= kMaxCoordinate;
+}
+
+// {boardId, x?, y?} with nothing else but Agor's optional client `timestamp` (ignored: the
+// server times every move). The board id in *board.
+bool CursorData(const Json& data, bool move, std::string* board, double* x, double* y) {
+  if (!data.is_object()) return false;
+  auto id = data.find("boardId");
+  if (id == data.end() || !id->is_string()) return false;
+  for (const auto& kv : data.items()) {
+    const std::string& k = kv.key();
+    if (k != "boardId" && k != "timestamp" && !(move && (k == "x" || k == "y"))) return false;
+  }
+  *board = id->get<std::string>();
+  return !move || (Coordinate(data, "x", x) && Coordinate(data, "y", y));
+}
+
+SharedFrame CursorFrame(const char* event, const PresenceEntry& e, bool moved, int64_t ts) {
+  Json record{{"userId", e.user_id}, {"presenceId", e.presence_id}, {"boardId", e.board_id}};
+  if (moved) {
+    record["x"] = e.x;
+    record["y"] = e.y;
+  }
+  record["timestamp"] = ts;
+  return WebServer::PrepareFrame(EncodeEventFrame(event, record, ""));
+}
+
+}  // namespace
+
+bool Presence::MaySee(const Subscriber& s, const std::string& board_id, int64_t now) const {
+  const Caller& c = s.caller;
+  if (!c.authenticated() || (c.expires_ms != 0 && c.expires_ms <= now)) return false;
+  return store_->access().Board(c.user_id, board_id) >= BoardAccess::kRead;
+}
+
+// Each connection that may see the board and is on it or on its channel, once.
+template <typename F>
+void Presence::ForEachRecipient(const std::string& board_id, F f) {
+  const int64_t now = clock_->NowMillis();
+  const auto* channel = hub_->BoardChannel(board_id);
+  if (channel) {
+    for (Subscriber* s : *channel) {
+      if (MaySee(*s, board_id, now)) f(s);
+    }
+  }
+  for (PresenceEntry* e : registry_.RosterOf(board_id)) {
+    Subscriber* s = e->sub;
+    if (s && !(channel && channel->count(s)) && MaySee(*s, board_id, now)) f(s);
+  }
+}
+
+void Presence::Emit(const char* event, const PresenceEntry& e) {
+  SharedFrame frame;
+  ForEachRecipient(e.board_id, [&](Subscriber* s) {
+    if (frame.empty()) {
+      frame = WebServer::PrepareFrame(
+          EncodeEventFrame(std::string("presence ") + event, PresenceJson(e), ""));
+    }
+    s->socket->Send(frame);
+  });
+}
+
+void Presence::CursorMove(Subscriber* sub, const std::string& pid, const Json& data) {
+  std::string board;
+  double x = 0, y = 0;
+  const int64_t now = clock_->NowMillis();
+  if (!CountCall(sub, true) || !CursorData(data, true, &board, &x, &y)) return;
+  PresenceEntry* e = registry_.BySub(sub);
+  const bool joined = !e || e->board_id != board;
+  if (joined) {
+    std::string full;
+    if (!sub->caller.authenticated() || !MaySee(*sub, board, now)) return;  // also unknown ones
+    if (!store_->ResolveId("boards", board, &full).ok() || full != board) return;
+    e = Join(sub, pid, board);
+  } else if (!MaySee(*sub, board, now)) {
+    return;
+  }
+  e->has_cursor = true;
+  e->x = x;
+  e->y = y;
+  e->cursor_ms = now;
+  bool woke = Touch(e, now);
+  if (joined || woke) Emit(joined ? "created" : "patched", *e);
+  if (!e->cursor_dirty) dirty_.push_back(e->presence_id);
+  e->cursor_dirty = true;
+  Arm();
+}
+
+// Sent at once (not coalesced): it ends the sender's cursor, so nothing held of it may follow.
+void Presence::CursorLeave(Subscriber* sub, const Json& data) {
+  std::string board;
+  double unused = 0;
+  if (!CountCall(sub, true) || !CursorData(data, false, &board, &unused, &unused)) return;
+  PresenceEntry* e = registry_.BySub(sub);
+  if (!e || e->board_id != board || !e->has_cursor) return;
+  const int64_t now = clock_->NowMillis();
+  e->has_cursor = false;
+  e->cursor_dirty = false;
+  DropHeld(e->presence_id);
+  Touch(e, now);
+  SharedFrame frame = CursorFrame("cursor-left", *e, false, now);
+  ForEachRecipient(e->board_id, [&](Subscriber* s) {
+    if (s != sub) s->socket->Send(frame);
+  });
+}
+
+// The tick: each dirty sender's latest cursor to the others (held for the backed-up ones),
+// then what was held for recipients whose queues have drained.
+void Presence::Flush() {
+  armed_ = false;
+  std::vector<std::string> dirty;
+  dirty.swap(dirty_);
+  for (const auto& id : dirty) {
+    PresenceEntry* e = registry_.ById(id);
+    if (e && e->cursor_dirty) SendCursor(e);
+  }
+  SendHeld();
+  if (!held_.empty()) Arm();
+}
+
+void Presence::SendCursor(PresenceEntry* e) {
+  e->cursor_dirty = false;
+  if (!e->has_cursor) return;
+  SharedFrame frame = CursorFrame("cursor-moved", *e, true, e->cursor_ms);
+  ForEachRecipient(e->board_id, [&](Subscriber* s) {
+    if (s == e->sub) return;
+    if (s->socket->queued_bytes() > options_.backlog_bytes) {
+      held_[s][e->presence_id] = frame;  // a newer one replaces the older
+      return;
+    }
+    auto held = held_.find(s);
+    if (held != held_.end()) held->second.erase(e->presence_id);  // superseded
+    s->socket->Send(frame);
+  });
+}
+
+void Presence::SendHeld() {
+  for (auto it = held_.begin(); it != held_.end();) {
+    Subscriber* s = it->first;
+    if (!it->second.empty() && s->socket->queued_bytes() > options_.backlog_bytes) {
+      ++it;
+      continue;
+    }
+    for (const auto& kv : it->second) s->socket->Send(kv.second);
+    it = held_.erase(it);
+  }
+}
+
+void Presence::DropHeld(const std::string& presence_id) {
+  for (auto it = held_.begin(); it != held_.end();) {
+    it->second.erase(presence_id);
+    it = it->second.empty() ? held_.erase(it) : std::next(it);
+  }
+}
+
+void Presence::Arm() {
+  if (armed_) return;
+  armed_ = true;
+  post_(options_.cursor_interval_ms, [this] { Flush(); });
+}
+
+size_t Presence::held() const {
+  size_t n = 0;
+  for (const auto& kv : held_) n += kv.second.size();
+  return n;
+}
+
+}  // namespace agor

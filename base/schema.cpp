@@ -155,7 +155,9 @@ const ServiceSchema& EventsSchema() {
   static const ServiceSchema events{"events",
                                     "seq",
                                     {Int("seq"), Str("ts"), Str("service"), Str("event"),
-                                     Id("board_id"), Id("session_id"), JsonField("record")}};
+                                     Id("board_id"), Id("session_id"), JsonField("record"),
+                                     // who caused it: GET /events nests them as `actor`
+                                     Id("actor_id"), Str("actor_agent")}};
   return events;
 }
 

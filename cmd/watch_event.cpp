@@ -126,6 +126,7 @@ bool EventFromFrame(const std::string& name, Json record, const std::string& off
   out->session_id = StringOrNull(record, "session_id");
   out->record = std::move(record);
   out->ts.clear();
+  out->actor = nullptr;
   return true;
 }
 
@@ -147,6 +148,7 @@ bool EventFromLog(Json entry, WatchEvent* out) {
   out->session_id = StringOrNull(out->record, "session_id");
   if (out->session_id.is_null()) out->session_id = StringOrNull(entry, "session_id");
   out->ts = Text(StringOrNull(entry, "ts"));
+  out->actor = entry.contains("actor") && entry["actor"].is_object() ? entry["actor"] : Json();
   return true;
 }
 
@@ -166,6 +168,7 @@ std::string FormatEventJson(const WatchEvent& event) {
   line["board_id"] = event.board_id;
   line["session_id"] = event.session_id;
   line["data"] = event.record;
+  if (!event.actor.is_null()) line["actor"] = event.actor;
   std::string out;
   AppendJson(&out, line);
   return out + "\n";

@@ -21,6 +21,7 @@ struct WatchEvent {
   Json session_id;        // string or null
   Json record;
   std::string ts;  // the log entry's ts; "" for live events
+  Json actor;      // the log entry's {user_id, agent}; null for stock frames
 };
 
 // "17" -> 17; -1 for "" or anything that is not a non-negative decimal integer.
@@ -46,8 +47,9 @@ struct WatchFilter {
 };
 
 // `{"seq":N,"ts":"...","service":"...","event":"...","board_id":"..."|null,
-//   "session_id":"..."|null,"data":{record}}` and "\n": a line that stands alone. seq and ts
-// are null for an event outside the log (streamed text).
+//   "session_id":"..."|null,"data":{record},"actor":{"user_id","agent"}}` and "\n": a line
+// that stands alone. seq and ts are null for an event outside the log (streamed text); actor
+// is there only when the event came as a log entry that has one.
 std::string FormatEventJson(const WatchEvent& event);
 
 // A readable line for terminals, "\n" included:

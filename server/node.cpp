@@ -167,6 +167,11 @@ Status Node::Start(const NodeOptions& options) {
     });
   });
   store_->SetCommitTimer([this](int64_t us) { stats_.commit_latency.Observe(us); });
+  // The feed's live events (seq-less) go through the relay, which paces their patches.
+  activity_ = std::make_unique<ActivityRelay>(
+      [this](const Event& ev) { stats_.deliveries += static_cast<int64_t>(hub_->Publish(ev)); },
+      [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); });
+  store_->SetActivityListener([this](const Event& ev) { activity_->Offer(ev); });
   store_->SetCommitListener([this](const Event& ev) {
     ++stats_.events;
     size_t sent = hub_->Publish(ev);
@@ -309,6 +314,7 @@ void Node::Prune() {
   int64_t removed = 0;
   Status s = store_->event_log()->Prune(r.count, min_ts, &removed);
   if (s.ok() && min_ts > 0) s = store_->PruneClientStates(min_ts);
+  if (s.ok()) s = store_->PruneActivity();  // the feed keeps what the log keeps
   if (!s.ok()) Log(LogLevel::kWarn, "pruning the event log failed: " + s.message());
   if (removed > 0) Log(LogLevel::kDebug, "pruned " + std::to_string(removed) + " events");
 }

@@ -1,7 +1,7 @@
 // Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router, the
 // real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub, presence) and the
-// web server;
-// the agents' process supervisor and task manager; it publishes each committed event to the Hub,
+// web server; the agents' process supervisor and task manager; it publishes each committed event
+// to the Hub (the activity feed's through the ActivityRelay, which paces their patches),
 // checks Host headers and browser origins (answering CORS preflights), prunes the event log in
 // the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
 // in-flight requests, checkpoint the WAL.
@@ -38,6 +38,7 @@
 #include "server/net/host_policy.h"
 #include "server/net/origin_policy.h"
 #include "server/net/web_server.h"
+#include "server/realtime/activity_relay.h"
 #include "server/realtime/engine_server.h"
 #include "server/realtime/hub.h"
 #include "server/realtime/presence.h"
@@ -105,6 +106,7 @@ class Node {
   std::unique_ptr<RestRouter> router_;
   std::unique_ptr<Hub> hub_;
   std::unique_ptr<Presence> presence_;
+  std::unique_ptr<ActivityRelay> activity_;
   std::unique_ptr<SocketIoServer> sockets_;
   std::unique_ptr<EngineServer> engine_;
   std::unique_ptr<MetricsPage> metrics_;

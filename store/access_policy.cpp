@@ -28,7 +28,7 @@ std::string MemberKey(const std::string& board_id, const std::string& user_id) {
 
 bool BoardScoped(const std::string& service) {
   return service == "boards" || service == "sessions" || service == "tasks" ||
-         service == "messages";
+         service == "messages" || service == "activity";
 }
 
 }  // namespace

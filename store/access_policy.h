@@ -12,7 +12,8 @@
 //     board's owner_id owns it while that user exists (a removed owner's dangling id grants
 //     nothing); the global role `viewer` never writes, whatever the board role says;
 //   - sessions, tasks and messages (and their events, streamed chunks included) follow their
-//     board; repos are seen by every user;
+//     board, and so do the activity feed's entries and their seq-less `activity` events (on
+//     the entry's board_id); repos are seen by every user;
 //   - users: every user finds and gets users (the email only of themselves unless admin: the
 //     api layer strips it); `users` events go to admins and to the user they are about;
 //   - api-keys: only their owner (admins included: a key is personal);

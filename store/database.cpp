@@ -147,6 +147,24 @@ CREATE INDEX boards_by_owner ON boards(owner_id) WHERE owner_id IS NOT NULL;
 ALTER TABLE events ADD COLUMN user_id TEXT;
 CREATE INDEX events_by_user ON events(user_id, seq) WHERE user_id IS NOT NULL;
 )sql",
+    // 8: who caused each event (the user; the agent for what a task's run did), and the
+    // activity feed derived from the log (store/activity_feed.h) in the same transactions:
+    // pages newest first per board, a task's `wrote` entry, a session's newest entry, and
+    // pruning with the log by first_seq. Earlier events keep a null actor; the feed starts
+    // with the first write after the upgrade.
+    R"sql(
+ALTER TABLE events ADD COLUMN actor_id TEXT;
+ALTER TABLE events ADD COLUMN actor_agent TEXT;
+CREATE TABLE activity (
+  activity_id TEXT PRIMARY KEY, board_id TEXT NOT NULL, session_id TEXT, task_id TEXT,
+  actor_id TEXT, actor_agent TEXT, actor_name TEXT NOT NULL, verb TEXT NOT NULL,
+  subject TEXT NOT NULL, summary TEXT NOT NULL, count INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL UNIQUE, last_seq INTEGER NOT NULL, ts TEXT NOT NULL);
+CREATE INDEX activity_by_board ON activity(board_id, first_seq DESC);
+CREATE INDEX activity_by_session ON activity(session_id, first_seq DESC)
+  WHERE session_id IS NOT NULL;
+CREATE INDEX activity_by_task ON activity(task_id) WHERE task_id IS NOT NULL;
+)sql",
 };
 
 int UserVersion(SQLite::Database& db) {

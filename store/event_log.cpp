@@ -26,6 +26,8 @@ Event ReadEvent(SQLite::Statement& st) {
   ev.session_id = st.getColumn(5).getString();
   ev.record = Json::parse(st.getColumn(6).getString(), nullptr, false);
   ev.user_id = st.getColumn(7).getString();
+  ev.actor_id = st.getColumn(8).getString();
+  ev.actor_agent = st.getColumn(9).getString();
   return ev;
 }
 
@@ -34,8 +36,8 @@ Event ReadEvent(SQLite::Statement& st) {
 Status EventLog::Append(Event* ev) {
   try {
     auto st = statements_.Get(
-        "INSERT INTO events (ts, service, event, board_id, session_id, record, user_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)");
+        "INSERT INTO events (ts, service, event, board_id, session_id, record, user_id, "
+        "actor_id, actor_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st->bind(1, ev->ts);
     st->bind(2, ev->service);
     st->bind(3, ev->event);
@@ -44,6 +46,8 @@ Status EventLog::Append(Event* ev) {
     ev->record_json = ev->record.dump();  // kept: the answer and the event frame reuse it
     st->bind(6, ev->record_json);
     BindOptional(*st, 7, ev->user_id);
+    BindOptional(*st, 8, ev->actor_id);
+    BindOptional(*st, 9, ev->actor_agent);
     st->exec();
     ev->seq = db_->getLastInsertRowid();
     return Status::OK();
@@ -55,7 +59,8 @@ Status EventLog::Append(Event* ev) {
 Status EventLog::ReadSince(int64_t after_seq, size_t max, std::vector<Event>* out) {
   try {
     auto st = statements_.Get(
-        "SELECT seq, ts, service, event, board_id, session_id, record, user_id FROM events "
+        "SELECT seq, ts, service, event, board_id, session_id, record, user_id, actor_id, "
+        "actor_agent FROM events "
         "WHERE seq > ? ORDER BY seq LIMIT ?");
     st->bind(1, static_cast<int64_t>(after_seq));
     st->bind(2, static_cast<int64_t>(max));

@@ -30,6 +30,11 @@ struct Event {
   // The user the record is about: a users record's own id, an api key's or a membership's
   // user_id, a board's owner_id; "" for none. Privacy routes on it (store/access_policy.h).
   std::string user_id;
+  // Who caused it: the authenticated user ("" for none: the daemon's own writes) and, for
+  // what a task's agent did, the agent ("claude-code"; "" otherwise). An agent's events name
+  // the user who prompted it too. Set by the store from its ActorScope.
+  std::string actor_id;
+  std::string actor_agent;
   Json record;              // the record as sent on the wire
   std::string record_json;  // record.dump() when already made (by Append), else ""
 };

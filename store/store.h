@@ -34,6 +34,16 @@
 // for the running task): a queued message has index null and takes the next index when it
 // leaves the queue (patched to another status). So cancelling a queued prompt leaves no hole.
 //
+// Actors: every event a write appends (cascades included) records who caused it
+// (Event::actor_id, actor_agent), taken from the innermost live ActorScope: the dispatcher
+// opens one with the caller around each call, the task manager one with its agent around
+// what a run writes. No scope: the daemon's own writes (recovery after a restart), no actor.
+//
+// Activity: each write's own event (not the children it cascades to) is run through the
+// feed's rules (store/activity_feed.h) in the write's transaction; an entry it starts or grows
+// is told to the activity listener after COMMIT, after the write's events, as a seq-less Event
+// of service "activity" (event "created" or "patched", record the entry, board_id its board).
+//
 // Thread-safety: none. One thread (the daemon's event loop) owns a Store and calls it.
 #pragma once
 
@@ -71,6 +81,20 @@ class Store {
  public:
   using CommitListener = std::function<void(const Event&)>;
 
+  // While it lives, the store's writes are by `user_id` ("" none) and, for a task's run, its
+  // `agent` ("" none). Scopes nest: each restores the actor it replaced. Stack-only.
+  class ActorScope {
+   public:
+    ActorScope(Store* store, std::string user_id, std::string agent);
+    ~ActorScope();
+    ActorScope(const ActorScope&) = delete;
+    ActorScope& operator=(const ActorScope&) = delete;
+
+   private:
+    Store* store_;
+    std::string saved_id_, saved_agent_;
+  };
+
   // Opens (creating if needed) and migrates the database at options.path. `clock` is borrowed.
   static Status Open(const StoreOptions& options, Clock* clock, std::unique_ptr<Store>* out);
   ~Store();
@@ -86,7 +110,8 @@ class Store {
   Status Remove(const std::string& service, const std::string& id, Json* record);
 
   // The read-only `events` service: a page of the event log, records shaped like Event
-  // ({seq, ts, service, event, board_id, session_id, record}).
+  // ({seq, ts, service, event, board_id, session_id, record, actor: {user_id, agent}}, the
+  // actor's fields null when empty; a query may filter on actor_id and actor_agent).
   Status FindEvents(const Json& query, Json* page);
 
   // Reads as one user sees them: only the rows and events access() lets `viewer_id` see, the
@@ -95,6 +120,20 @@ class Store {
   Status Find(const std::string& service, const Json& query, Json* page,
               const std::string& viewer_id);
   Status FindEvents(const Json& query, Json* page, const std::string& viewer_id);
+
+  // The read-only `activity` feed (store/activity_feed.h) as `viewer_id` sees it (the one
+  // rule, on the entry's board). find's query: `board_id` (optional: without it, the entries
+  // of every board the viewer sees), `$limit` (default 50, at most 500; 0 counts only),
+  // `$before` (a seq: entries whose first_seq is below it, to page on); any other field, a
+  // negative or non-integer $limit or $before, or a board_id that is no string answers
+  // BadRequest naming it. A board the viewer cannot see reads as an empty page, exactly as a
+  // missing board does (and as `GET /sessions?board_id=` does). Pages {total, limit, skip:
+  // 0, data}, newest first (by first_seq). get takes an activity_id (or a unique prefix of at
+  // least 8 hex digits); one the viewer may not see is NotFound like a missing one.
+  Status FindActivity(const Json& query, Json* page, const std::string& viewer_id);
+  Status GetActivity(const std::string& id, Json* record, const std::string& viewer_id);
+  // Drops the entries whose first event the log no longer holds (pruned with its retention).
+  Status PruneActivity(int64_t* removed = nullptr);
 
   // Create with fields the server sets (a board's owner_id, a record's created_by): merged
   // into the validated record, not subject to the client-write rules.
@@ -168,6 +207,9 @@ class Store {
 
   // Called after each committed write with its event. One listener; set before use.
   void SetCommitListener(CommitListener listener) { listener_ = std::move(listener); }
+  // Called after each commit with the feed's events of its writes (see Activity above), in
+  // order, after the write's own events. One listener; without one they are dropped.
+  void SetActivityListener(CommitListener listener) { activity_listener_ = std::move(listener); }
 
   // Turns group commit on (see above); `schedule` must lead to one Commit() call.
   void SetCommitScheduler(std::function<void()> schedule) { scheduler_ = std::move(schedule); }
@@ -197,6 +239,7 @@ class Store {
     // The events of the other records the write changed, logged before `event` (the removed
     // children of a removed record) or after it (the moved children of a moved session).
     std::vector<Event> before, after;
+    std::vector<Event> activity;  // the feed entries it started or grew (store_activity.cpp)
   };
   struct Pending {  // an event to tell, or a callback to run, after COMMIT
     Event event;
@@ -230,6 +273,8 @@ class Store {
   int64_t NextMessageIndex(const std::string& session_id);
   // The write's events into the log: ctx.before, ctx.event, ctx.after, in that order.
   Status AppendEvents(WriteContext& ctx);
+  // The write's own event through the feed's rules; throws SQLite::Exception.
+  void AppendActivity(WriteContext& ctx);
   // Dependent rows, each with its event (store/store_cascade.cpp); they throw SQLite::Exception.
   void RemoveDependents(WriteContext& ctx, const std::string& id);
   void MoveSessionChildren(WriteContext& ctx, const Json& session);
@@ -261,6 +306,8 @@ class Store {
   Clock* clock_;
   StoreOptions options_;
   CommitListener listener_;
+  CommitListener activity_listener_;
+  std::string actor_id_, actor_agent_;  // the innermost ActorScope's
   std::function<void()> scheduler_;
   std::function<void(int64_t)> commit_timer_;
   bool batch_open_ = false;

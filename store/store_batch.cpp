@@ -26,10 +26,21 @@ void ScopeEvent(Event* ev) {
 
 }  // namespace
 
+Store::ActorScope::ActorScope(Store* store, std::string user_id, std::string agent)
+    : store_(store), saved_id_(std::move(user_id)), saved_agent_(std::move(agent)) {
+  std::swap(store_->actor_id_, saved_id_);
+  std::swap(store_->actor_agent_, saved_agent_);
+}
+
+Store::ActorScope::~ActorScope() {
+  std::swap(store_->actor_id_, saved_id_);
+  std::swap(store_->actor_agent_, saved_agent_);
+}
+
 Status Store::Write(const ServiceSchema& schema, const char* event,
                     const std::function<Status(WriteContext&)>& change, Json* record,
                     bool one_statement) {
-  WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}, {}, {}};
+  WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}, {}, {}, {}};
   Status s = OpenBatch();
   if (s.ok()) s = RunChange(ctx, event, change, !one_statement);
   if (s.ok()) {
@@ -38,6 +49,7 @@ Status Store::Write(const ServiceSchema& schema, const char* event,
     for (auto& ev : ctx.before) pending_.push_back({std::move(ev), nullptr});
     pending_.push_back({std::move(ctx.event), nullptr});
     for (auto& ev : ctx.after) pending_.push_back({std::move(ev), nullptr});
+    for (auto& ev : ctx.activity) pending_.push_back({std::move(ev), nullptr});
   } else if (batch_open_ && sqlite3_get_autocommit(db_->getHandle())) {
     FailBatch(s);  // SQLite rolled the whole transaction back (disk full, I/O error)
   }
@@ -57,6 +69,7 @@ Status Store::RunChange(WriteContext& ctx, const char* event,
     ctx.event.service = ctx.schema.name;
     ctx.event.event = event;
     if (s.ok()) s = AppendEvents(ctx);
+    if (s.ok()) AppendActivity(ctx);  // derived in the same transaction: undone with it
     if (s.ok() && savepoint) statements_.Get("RELEASE write")->exec();
   } catch (const std::exception& e) {
     s = Translate(e, ctx.schema);
@@ -82,6 +95,8 @@ Status Store::AppendEvents(WriteContext& ctx) {
   auto append = [&](Event& ev) {
     ScopeEvent(&ev);
     ev.ts = ctx.now;
+    ev.actor_id = actor_id_;
+    ev.actor_agent = actor_agent_;
     if (s.ok()) s = event_log_->Append(&ev);
   };
   for (auto& ev : ctx.before) append(ev);
@@ -132,6 +147,8 @@ Status Store::Commit() {
   for (auto& p : done) {
     if (p.then) {
       p.then(s);
+    } else if (s.ok() && p.event.seq == 0) {  // the feed's (store_activity.cpp)
+      if (activity_listener_) activity_listener_(p.event);
     } else if (s.ok()) {
       access_.Apply(p.event);  // before anyone hears of it: a revocation holds from here
       if (listener_) listener_(p.event);

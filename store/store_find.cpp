@@ -15,6 +15,21 @@ Status UnknownService(const std::string& service) {
   return Status::NotFound("Service '" + service + "' not found");
 }
 
+// The log's actor columns go out as one object after the record: `"actor": {"user_id",
+// "agent"}` (null when empty), so the entries' other fields stay as they were.
+Status NestActors(Status s, Json* page) {
+  if (!s.ok()) return s;
+  for (Json& entry : (*page)["data"]) {
+    if (!entry.contains("actor_id") && !entry.contains("actor_agent")) continue;
+    Json actor{{"user_id", entry.value("actor_id", Json())},
+               {"agent", entry.value("actor_agent", Json())}};
+    entry.erase("actor_id");
+    entry.erase("actor_agent");
+    entry["actor"] = std::move(actor);
+  }
+  return s;
+}
+
 }  // namespace
 
 Status Store::Find(const std::string& service, const Json& query, Json* page) {
@@ -24,7 +39,7 @@ Status Store::Find(const std::string& service, const Json& query, Json* page) {
 }
 
 Status Store::FindEvents(const Json& query, Json* page) {
-  return FindIn(EventsSchema(), query, page);
+  return NestActors(FindIn(EventsSchema(), query, page), page);
 }
 
 Status Store::Find(const std::string& service, const Json& query, Json* page,
@@ -35,7 +50,7 @@ Status Store::Find(const std::string& service, const Json& query, Json* page,
 }
 
 Status Store::FindEvents(const Json& query, Json* page, const std::string& viewer_id) {
-  return FindIn(EventsSchema(), query, page, &viewer_id);
+  return NestActors(FindIn(EventsSchema(), query, page, &viewer_id), page);
 }
 
 namespace {

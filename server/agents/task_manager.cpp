@@ -15,6 +15,8 @@ struct TaskManager::Run {
   std::string task_id;
   std::string session_id;
   std::string board_id;
+  std::string agent;  // the session's agentic_tool: the actor of what the run writes
+  std::string user;   // who prompted it ("" for a queued prompt): on whose behalf
   pid_t pid = -1;
   int64_t start_time = -1;  // of the agent (see ProcessSupervisor::StartTime)
   std::unique_ptr<AgentParser> parser;
@@ -113,6 +115,7 @@ void TaskManager::Guard(const std::string& session_id, const std::string& task_i
                         const std::function<void(Run*)>& fn) {
   auto it = runs_.find(session_id);
   if (it == runs_.end() || it->second->task_id != task_id) return;
+  Store::ActorScope actor(store_, it->second->user, it->second->agent);
   try {
     fn(it->second.get());
   } catch (const std::exception& e) {
@@ -175,12 +178,16 @@ Status TaskManager::StartTask(const Json& session, const std::string& prompt,
   Json data{{"session_id", sid}, {"status", "running"}, {"prompt", prompt}, {"started_at", now}};
   Json server_fields = Json::object();  // the prompt's user (server-set: clients cannot)
   if (!created_by.empty()) server_fields["created_by"] = created_by;
+  // The task and its prompt are the prompting user's, even when a run's end starts them.
+  Store::ActorScope actor(store_, created_by, "");
   Status s = store_->Create("tasks", data, &task, server_fields);
   if (!s.ok()) return s;
   auto run = std::make_unique<Run>();
   run->task_id = task["task_id"];
   run->session_id = sid;
   run->board_id = session["board_id"];
+  run->agent = session["agentic_tool"];
+  run->user = created_by;
   run->started_ms = clock_->NowMillis();
   // The store gives the prompt the session's next index (a queued one had none: no hole).
   Json user{{"task_id", run->task_id}, {"status", "sent"}};
@@ -195,7 +202,10 @@ Status TaskManager::StartTask(const Json& session, const std::string& prompt,
     run->first_index = run->last_index = message["index"].get<int64_t>();
   else
     Log(LogLevel::kWarn, "cannot store the prompt of task " + run->task_id + ": " + s.message());
-  Patch("sessions", sid, {{"status", "running"}});
+  {
+    Store::ActorScope by_agent(store_, created_by, run->agent);
+    Patch("sessions", sid, {{"status", "running"}});
+  }
   *result = {{"task_id", run->task_id}, {"status", "running"}};
   Run* raw = run.get();
   runs_[sid] = std::move(run);
@@ -400,8 +410,10 @@ void TaskManager::Finish(Run* run, const std::string& status, const std::string&
   StartNextQueued(session_id);
 }
 
-// The task's end (`tasks patched`), then its session idle (`sessions patched`).
+// The task's end (`tasks patched`), then its session idle (`sessions patched`): the run's
+// doing, whoever ended it.
 void TaskManager::RecordEnd(Run* run, const std::string& status, const std::string& error) {
+  Store::ActorScope actor(store_, run->user, run->agent);
   int64_t now = clock_->NowMillis();
   Json patch{
       {"status", status},

@@ -29,6 +29,11 @@
 //           kills what is left of it before marking its task stopped.
 //   Argv:   the stored sdk_session_id must pass IsSafeSdkSessionId, else the task fails.
 //
+// Actors (Store::ActorScope): the task and its prompt message are the prompting user's (none
+// for a queued prompt that starts later); everything the run writes afterwards (messages,
+// sdk_session_id, the session's running/idle, the task's end) is the session's agent's
+// (`agentic_tool`), on behalf of that user.
+//
 // Publishing goes through a callback (the node hands it the Hub): agents know only the store.
 //
 // Threading: the daemon's event loop only (the supervisor posts its callbacks there).

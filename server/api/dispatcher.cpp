@@ -112,8 +112,20 @@ const Dispatcher::RecordRoute* Dispatcher::FindRoute(const std::string& path,
 bool Dispatcher::HasService(const std::string& path) const {
   std::string id;
   if (path == "authentication") return authenticator_ != nullptr;
-  return path == "events" || FindService(path) != nullptr || FindRoute(path, &id) != nullptr ||
-         external_.count(path) > 0;
+  return path == "events" || path == "activity" || FindService(path) != nullptr ||
+         FindRoute(path, &id) != nullptr || external_.count(path) > 0;
+}
+
+// The activity feed, read-only and as the caller may see it (Store::FindActivity).
+Status Dispatcher::CallActivity(const ServiceCall& call, Json* result) {
+  const std::string& viewer = call.caller.user_id;
+  if (call.method == "find") return store_->FindActivity(call.query, result, viewer);
+  if (call.method != "get") {
+    return Status::MethodNotAllowed("Method '" + call.method + "' is not supported by activity");
+  }
+  std::string id;
+  if (!IdToString(call.id, &id)) return Status::BadRequest("get needs an id");
+  return store_->GetActivity(id, result, viewer);
 }
 
 // The event log, read-only and as the caller may see it: find pages it, get takes a seq.
@@ -183,7 +195,9 @@ Status Dispatcher::Route(const ServiceCall& call, Json* result, std::string* res
   if (!HasService(call.path)) return Status::NotFound("Service '" + call.path + "' not found");
   Status s = rules_.CheckCaller(call.caller);
   if (!s.ok()) return s;
+  Store::ActorScope actor(store_, call.caller.user_id, "");  // what this call writes is theirs
   if (call.path == "events") return CallEvents(call, result);
+  if (call.path == "activity") return CallActivity(call, result);
   auto external = external_.find(call.path);
   if (external != external_.end()) return external->second(call, result);
   std::string route_id;
@@ -357,6 +371,7 @@ void Dispatcher::StorePassword(const ServiceCall& call, const std::string& user_
   }
   Json server_fields, record;
   std::string id = user_id;
+  Store::ActorScope actor(store_, call.caller.user_id, "");
   Status s = rules_.CheckCaller(call.caller);
   if (s.ok()) s = CheckWrite(call, id, &server_fields);
   Json data = WithoutPasswords(call.data);

@@ -1,6 +1,7 @@
 // Dispatcher: the Services of the daemon, mapped onto the store's services.
 //
-// Paths are service names ("boards"), the read-only "events" (the event log), and routes on
+// Paths are service names ("boards"), the read-only "events" (the event log) and "activity"
+// (the feed: find and get, Store::FindActivity), and routes on
 // one record registered by other layers (`sessions/<id>/prompt`, `sessions/<id>/stop`: create
 // only; the agents register them through the node, so this layer does not know them); the
 // methods are find/get/create/update/patch/remove.
@@ -10,6 +11,9 @@
 // and update/patch/remove without an id MethodNotAllowed ("Can not patch multiple entries"),
 // as Feathers answers them. Call never throws: an exception from below is logged and answered
 // as a GeneralError (500).
+//
+// Actor: every write a call makes (the record routes' too) is the caller's
+// (Store::ActorScope), so its events record who made them.
 //
 // Identity and privacy: `authentication` goes to the Authenticator (asynchronous); every other
 // call needs a current user (AccessRules::CheckCaller) and passes AccessRules: finds read as
@@ -98,6 +102,7 @@ class Dispatcher : public Services {
   Status CreateApiKey(const ServiceCall& call, Json* result);
   Status CallWithId(const ServiceCall& call, const std::string& id, Json* result);
   Status CallEvents(const ServiceCall& call, Json* result);
+  Status CallActivity(const ServiceCall& call, Json* result);
   Status CheckWrite(const ServiceCall& call, const std::string& id, Json* server_fields) const;
   void RouteAsync(const ServiceCall& call, const Done& done);
   void Login(const ServiceCall& call, const Done& done);

@@ -124,7 +124,11 @@ std::string Hub::EncodeLogFrame(const Event& ev) {
   } else {
     entry += ev.record_json;
   }
-  entry += "}";
+  entry += ",\"actor\":{\"user_id\":";
+  AppendOptionalId(&entry, ev.actor_id);
+  entry += ",\"agent\":";
+  AppendOptionalId(&entry, ev.actor_agent);
+  entry += "}}";
   return EncodeEventFrame(kLogEntryEvent, RawJson{entry}, std::to_string(ev.seq));
 }
 

@@ -19,7 +19,7 @@
 //
 // Log entries: a connection that opted in (`?agor_events=log` at the handshake, e.g. `agor
 // watch`) gets each logged event as its event log entry, so it knows when the event happened:
-// `42["events created",{seq,ts,service,event,board_id,session_id,record},"<seq>"]` (the same
+// `42["events created",{seq,ts,service,event,board_id,session_id,record,actor},"<seq>"]` (the same
 // entry GET /events returns, the offset still last). That frame is made lazily, at most once
 // per event for all such recipients; everyone else gets the stock frame, byte for byte as
 // before. Events outside the log (seq 0, streamed text) are stock frames for everybody.

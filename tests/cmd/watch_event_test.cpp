@@ -131,6 +131,13 @@ TEST_CASE("A log-entry frame gives the line its ts and session_id", "[watch]") {
         std::string(R"({"seq":9,"ts":"2026-11-26T11:55:13.617Z","service":"tasks",)") +
             R"("event":"patched","board_id":")" + kBoard + R"(","session_id":")" + kSession +
             R"(","data":{"task_id":"t","status":"running"}})" + "\n");
+  entry["actor"] = {{"user_id", kBoard}, {"agent", "claude-code"}};  // who caused it
+  WatchEvent acted = FromFrame("events created", entry, "9");
+  CHECK(FormatEventJson(acted) ==
+        std::string(R"({"seq":9,"ts":"2026-11-26T11:55:13.617Z","service":"tasks",)") +
+            R"("event":"patched","board_id":")" + kBoard + R"(","session_id":")" + kSession +
+            R"(","data":{"task_id":"t","status":"running"},"actor":{"user_id":")" + kBoard +
+            R"(","agent":"claude-code"}})" + "\n");
   WatchEvent bad;
   CHECK_FALSE(EventFromFrame("events created", {{"seq", "x"}}, "9", &bad));
   CHECK_FALSE(EventFromFrame("events created", "not an entry", "9", &bad));

@@ -321,3 +321,30 @@ TEST_CASE("the SQL form of the rule agrees with the in-memory form on random dat
 
 }  // namespace
 }  // namespace agor
+
+namespace agor {
+namespace {
+
+TEST_CASE("the feed's entries and live events follow their board", "[store][access][activity]") {
+  World w;
+  std::string admin = w.User("admin"), owner = w.User("member"), other = w.User("member");
+  std::string team = w.Board("team", owner), priv = w.Board("private", owner);
+  for (const std::string& board : {team, priv}) {
+    Event live = BoardEvent("activity", board, "");
+    live.event = "patched";
+    Json entry{{"activity_id", "x"}, {"board_id", board}};
+    bool seen = board == team;
+    CHECK(w.access().CanSee(owner, live));
+    CHECK(w.access().CanSee(admin, live));
+    CHECK(w.access().CanSee(other, live) == seen);
+    CHECK(w.access().CanSeeRecord(other, "activity", entry) == seen);
+    CHECK(w.access().CanSeeRecord(owner, "activity", entry));
+  }
+  std::vector<std::string> params;
+  CHECK(w.access().SqlFilter(other, "activity", &params).find("board_id") != std::string::npos);
+  CHECK(w.access().SqlFilter(admin, "activity", &params).empty());
+  CHECK(w.access().SqlFilter(NewUuid(), "activity", &params) == "0");
+}
+
+}  // namespace
+}  // namespace agor

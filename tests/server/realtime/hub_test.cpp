@@ -96,6 +96,8 @@ TEST_CASE("connections that opted in get log entries, serialized once, others st
   hub.JoinSession(&entries2.sub, "s1");
   Event ev = MakeEvent("messages", "A", "s1", 7);
   ev.ts = "2026-12-01T22:00:00.123Z";
+  ev.actor_id = "u1";  // log entries say who caused the event
+  ev.actor_agent = "claude-code";
   CHECK(hub.Publish(ev) == 3);
   // Stock clients: byte for byte the frame they always got.
   REQUIRE(stock.socket.frames.size() == 1);
@@ -103,7 +105,7 @@ TEST_CASE("connections that opted in get log entries, serialized once, others st
   const std::string entry =
       "42[\"events created\",{\"seq\":7,\"ts\":\"2026-12-01T22:00:00.123Z\","
       "\"service\":\"messages\",\"event\":\"created\",\"board_id\":\"A\",\"session_id\":\"s1\","
-      "\"record\":{\"x\":1}},\"7\"]";
+      "\"record\":{\"x\":1},\"actor\":{\"user_id\":\"u1\",\"agent\":\"claude-code\"}},\"7\"]";
   REQUIRE(entries1.socket.frames.size() == 1);
   REQUIRE(entries2.socket.frames.size() == 1);
   CHECK(entries1.socket.frames[0] == entry);
@@ -120,7 +122,8 @@ TEST_CASE("connections that opted in get log entries, serialized once, others st
   hub.Publish(repo);
   CHECK(elsewhere.socket.frames.back() ==
         "42[\"events created\",{\"seq\":8,\"ts\":\"t\",\"service\":\"repos\",\"event\":\"created\","
-        "\"board_id\":null,\"session_id\":null,\"record\":{\"repo_id\":\"r\"}},\"8\"]");
+        "\"board_id\":null,\"session_id\":null,\"record\":{\"repo_id\":\"r\"},"
+        "\"actor\":{\"user_id\":null,\"agent\":null}},\"8\"]");
   CHECK(stock.socket.frames.back() == "42[\"repos created\",{\"repo_id\":\"r\"},\"8\"]");
 }
 

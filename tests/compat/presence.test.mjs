@@ -3,7 +3,8 @@
 // `cursor-moved` events and their coalescing, the disconnect grace and a recovered reconnect
 // without leave/join flicker, privacy (a private board's presence never reaches a non-member,
 // revoking a member removes their entry), and the read-only `activity` service with its live
-// events.
+// events (a private board's feed is, to a non-member, exactly a missing board's: an empty find,
+// a NotFound get, no live entry).
 //
 // One daemon for the file, with short presence times (typing expiry, disconnect grace) so the
 // waits stay short. Waits are driven by events. Negative checks ("nothing of board P reached
@@ -379,13 +380,19 @@ describe('presence and the activity feed with the stock Feathers client', () => 
     const one = await watcher.service('activity').get(page[0].activity_id);
     assert.equal(one.activity_id, page[0].activity_id);
 
-    // A private board's feed: NotFound for a non-member, no live entry either.
+    // A private board's feed, to a non-member: find is empty exactly like a missing board's
+    // (total too), get is NotFound, and no live entry comes.
     const ptag = uniq('pfeed');
     const secret = await rest.create('boards', { name: ptag, slug: ptag, visibility: 'private' });
     const dave = await client(users.dave, { query: { board_id: board.board_id } });
     const daveFeed = new Recorder(dave.app, ['activity'], ['created', 'patched']);
-    assertFeathersError(await rejection(dave.service('activity').find({ query: { board_id: secret.board_id } })),
-      'NotFound', 404);
+    const hidden = await dave.service('activity').find({ query: { board_id: secret.board_id } });
+    const missing = await dave.service('activity').find({ query: { board_id: '00000000-0000-4000-8000-000000000000' } });
+    assert.deepEqual(hidden, missing);
+    assert.deepEqual(asList(hidden), []);
+    const secretEntry = asList(await watcher.service('activity').find({ query: { board_id: secret.board_id } }))[0];
+    assert.equal(secretEntry.verb, 'created', 'the admin sees the private board created');
+    assertFeathersError(await rejection(dave.service('activity').get(secretEntry.activity_id)), 'NotFound', 404);
     await makeSession(rest, secret.board_id, 'secret-session');
     const marker = await makeSession(rest, board.board_id, 'after-secret');
     await daveFeed.waitForItem((i) => i.record.session_id === marker.session_id, { what: 'the team board entry' });

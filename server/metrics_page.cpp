@@ -17,7 +17,26 @@ std::string MetricsPage::Render() const {
   SocketCalls(&out);
   Storage(&out);
   Tasks(&out);
+  PresenceFigures(&out);
   return out.Take();
+}
+
+void MetricsPage::PresenceFigures(MetricsText* out) const {
+  if (!presence_) return;
+  const PresenceStats& s = presence_->stats();
+  out->Family("agor_presence_entries", "gauge",
+              "Presence entries, one per connection on a board (those in their grace included).");
+  out->Sample("agor_presence_entries", static_cast<int64_t>(presence_->registry().size()));
+  out->Family("agor_presence_held_cursors", "gauge",
+              "Cursor updates held for backed-up recipients (at most one per sender each).");
+  out->Sample("agor_presence_held_cursors", static_cast<int64_t>(presence_->held()));
+  out->Family("agor_cursor_moves_total", "counter",
+              "cursor-move events received: taken, or dropped (rate limit, invalid).");
+  out->Sample("agor_cursor_moves_total", {{"result", "taken"}}, s.moves);
+  out->Sample("agor_cursor_moves_total", {{"result", "dropped"}}, s.moves_dropped);
+  out->Family("agor_cursor_updates_total", "counter",
+              "cursor-moved frames queued to recipients, after coalescing.");
+  out->Sample("agor_cursor_updates_total", s.updates);
 }
 
 // Histogram series appear once a request of their kind came (the family is always there).

@@ -2,7 +2,8 @@
 // 0.0.4). It reads the ServerStats counters and histograms the layers keep on the event loop,
 // and, at each scrape only, what is cheaper to count then than to maintain: Engine.IO sessions
 // by transport (a walk of the sessions) and tasks by status (one COUNT per status in the
-// store). Every family is listed, with `# HELP` and `# TYPE`, in README.md's metrics table.
+// store), and presence's figures when it is set. Every family is listed, with `# HELP` and `#
+// TYPE`, in README.md's metrics table.
 //
 // Thread-safety: none; the event loop renders it, as it writes what it reads.
 #pragma once
@@ -13,6 +14,7 @@
 #include "base/stats.h"
 #include "server/realtime/engine_server.h"
 #include "server/realtime/hub.h"
+#include "server/realtime/presence.h"
 #include "store/store.h"
 
 namespace agor {
@@ -24,6 +26,9 @@ class MetricsPage {
               Clock* clock)
       : stats_(stats), store_(store), engine_(engine), hub_(hub), clock_(clock) {}
 
+  // Presence's figures (entries, held cursors, moves and updates); none without it.
+  void SetPresence(const Presence* presence) { presence_ = presence; }
+
   std::string Render() const;
 
  private:
@@ -33,11 +38,13 @@ class MetricsPage {
   void SocketCalls(MetricsText* out) const;
   void Storage(MetricsText* out) const;
   void Tasks(MetricsText* out) const;
+  void PresenceFigures(MetricsText* out) const;
 
   const ServerStats* stats_;
   Store* store_;
   const EngineServer* engine_;
   const Hub* hub_;
+  const Presence* presence_ = nullptr;
   Clock* clock_;
 };
 

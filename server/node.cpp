@@ -154,6 +154,7 @@ Status Node::Start(const NodeOptions& options) {
   engine_ = std::make_unique<EngineServer>(sockets_.get(), SystemClock(), &stats_, options.engine);
   metrics_ = std::make_unique<MetricsPage>(&stats_, store_.get(), engine_.get(), hub_.get(),
                                            SystemClock());
+  metrics_->SetPresence(presence_.get());
   // Metrics are open to whoever can reach a loopback bind (this machine), else admins only.
   router_->SetMetricsPage([this] { return metrics_->Render(); },
                           HostPolicy::IsLoopback(options.web.host));

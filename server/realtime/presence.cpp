@@ -172,7 +172,7 @@ Status Presence::CheckSession(const Caller& caller, const std::string& board_id,
     s = NoRecord(id);
   }
   if (!s.ok()) return s.code() == Code::kNotFound ? NoRecord(id) : s;
-  if (session.value("board_id", "") != board_id) {
+  if (StringField(session, "board_id") != board_id) {
     return Status::BadRequest("session '" + *full + "' is not on this board",
                               Json{{"field", "session_id"}});
   }
@@ -318,8 +318,8 @@ void Presence::FollowUser(const Event& ev) {
 
 // A session removed, or moved to another board, is no longer selected or typed in there.
 void Presence::ClearSession(const Event& ev) {
-  const std::string id = ev.record.value("session_id", "");
-  const bool gone = ev.event == "removed" || ev.record.value("board_id", "") != ev.board_id;
+  const std::string id = StringField(ev.record, "session_id");
+  const bool gone = ev.event == "removed" || StringField(ev.record, "board_id") != ev.board_id;
   if (id.empty() || !gone) return;
   registry_.ForEach([&](PresenceEntry* e) {
     if (e->selected_session_id != id && e->typing_session_id != id) return;

@@ -90,6 +90,13 @@ struct PresenceOptions {
   int max_calls_per_s = 20;      // presence calls per connection; past it 429
 };
 
+// What presence counts for /metrics (on the loop, an increment each).
+struct PresenceStats {
+  int64_t moves = 0;          // cursor-move events taken
+  int64_t moves_dropped = 0;  // cursor events dropped: past the rate limit, or invalid
+  int64_t updates = 0;        // cursor-moved frames queued to recipients (held ones once sent)
+};
+
 class Presence {
  public:
   // Runs a function on a later turn of the event loop, after `delay_ms`.
@@ -122,6 +129,7 @@ class Presence {
   const PresenceRegistry& registry() const { return registry_; }
   // Cursor frames held for backed-up recipients, over all of them.
   size_t held() const;
+  const PresenceStats& stats() const { return stats_; }
 
  private:
   struct Rate {
@@ -171,6 +179,7 @@ class Presence {
   std::unordered_map<const Subscriber*, Rate> rates_;
   std::vector<std::string> dirty_;  // presence_ids with a move not yet sent
   bool armed_ = false;
+  PresenceStats stats_;
   // Per backed-up recipient: sender presence_id -> its latest cursor frame not yet sent.
   std::unordered_map<Subscriber*, std::unordered_map<std::string, SharedFrame>> held_;
 };

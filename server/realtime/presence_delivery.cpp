@@ -81,17 +81,22 @@ void Presence::CursorMove(Subscriber* sub, const std::string& pid, const Json& d
   std::string board;
   double x = 0, y = 0;
   const int64_t now = clock_->NowMillis();
-  if (!CountCall(sub, true) || !CursorData(data, true, &board, &x, &y)) return;
+  if (!CountCall(sub, true) || !CursorData(data, true, &board, &x, &y)) {
+    ++stats_.moves_dropped;
+    return;
+  }
   PresenceEntry* e = registry_.BySub(sub);
   const bool joined = !e || e->board_id != board;
   if (joined) {
     std::string full;
-    if (!sub->caller.authenticated() || !MaySee(*sub, board, now)) return;  // also unknown ones
-    if (!store_->ResolveId("boards", board, &full).ok() || full != board) return;
+    bool ok = sub->caller.authenticated() && MaySee(*sub, board, now) &&
+              store_->ResolveId("boards", board, &full).ok() && full == board;
+    if (!ok) return static_cast<void>(++stats_.moves_dropped);
     e = Join(sub, pid, board);
   } else if (!MaySee(*sub, board, now)) {
-    return;
+    return static_cast<void>(++stats_.moves_dropped);
   }
+  ++stats_.moves;
   e->has_cursor = true;
   e->x = x;
   e->y = y;
@@ -148,6 +153,7 @@ void Presence::SendCursor(PresenceEntry* e) {
     auto held = held_.find(s);
     if (held != held_.end()) held->second.erase(e->presence_id);  // superseded
     s->socket->Send(frame);
+    ++stats_.updates;
   });
 }
 
@@ -159,6 +165,7 @@ void Presence::SendHeld() {
       continue;
     }
     for (const auto& kv : it->second) s->socket->Send(kv.second);
+    stats_.updates += static_cast<int64_t>(it->second.size());
     it = held_.erase(it);
   }
 }

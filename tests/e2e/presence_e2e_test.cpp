@@ -331,6 +331,12 @@ TEST_CASE("presence: a stalled recipient under a cursor flood stays connected an
   auto metrics = http.Get("/metrics", {{"Authorization", "Bearer " + d.token()}});
   REQUIRE(metrics);
   CHECK(metrics->body.find("\nagor_slow_clients_dropped_total 0") != std::string::npos);
+  // Held for it: one per sender at most, and some (it was backed up).
+  size_t at = metrics->body.find("\nagor_presence_held_cursors ");
+  REQUIRE(at != std::string::npos);
+  int held = std::stoi(metrics->body.substr(at + 28));
+  CHECK(held > 0);
+  CHECK(held <= 10);
   // It reads at last: everything queued, then (on a later tick) each sender's latest cursor.
   std::map<int, int> last;  // sender x -> latest y seen
   auto all_latest = [&] {

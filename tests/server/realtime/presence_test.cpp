@@ -362,5 +362,27 @@ TEST_CASE("presence calls and cursor moves are rate limited per connection", "[p
   CHECK(b.Got("cursor-moved").back()["x"] == 99);
 }
 
+TEST_CASE("a removed session is unselected and a removed board empties its roster", "[presence]") {
+  PresenceWorld w;
+  Conn a(w.alice, "pa"), b(w.bob, "pb");
+  std::string s1 = w.Session(w.team);
+  std::string id = w.Join(a, w.team)["presence_id"];
+  w.Join(b, w.team);
+  Json out;
+  REQUIRE(w.Call(a, "patch", id, {{"selected_session_id", s1}}, &out).ok());
+  Event ev;
+  ev.service = "sessions";
+  ev.event = "removed";
+  ev.board_id = w.team;
+  ev.session_id = s1;
+  ev.record = {{"session_id", s1}, {"board_id", w.team}};
+  w.presence.OnCommitted(ev);
+  CHECK(b.Got("presence patched").back()["selected_session_id"].is_null());
+  ev.service = "boards";
+  ev.record = {{"board_id", w.team}};
+  w.presence.OnCommitted(ev);
+  CHECK(w.presence.registry().size() == 0);
+}
+
 }  // namespace
 }  // namespace agor

@@ -15,6 +15,7 @@
 // foreign-board traffic; must be 0 for agor).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "bench/cursor_tracker.h"
@@ -42,6 +43,8 @@ struct PresenceSetup {
 struct PresenceRun {
   int64_t start_ns = 0, send_end_ns = 0, barrier_ns = 0, end_ns = 0;
   bool barrier_done = false;
+  // agor's own count of the run's cursor moves (GET /metrics), -1 when not read (the peer).
+  int64_t server_taken = -1, server_dropped = -1;
   CpuUsage cpu;
   int64_t peak_rss_kib = 0, end_rss_kib = 0;
 };
@@ -118,6 +121,27 @@ bool JoinRosters(PresenceSetup& s) {
   return ok;
 }
 
+// The value of the /metrics sample line starting with `sample` ("name{labels} "), or -1.
+int64_t MetricValue(const std::string& page, const std::string& sample) {
+  size_t at = page.find("\n" + sample);
+  if (at == std::string::npos) return -1;
+  return std::strtoll(page.c_str() + at + 1 + sample.size(), nullptr, 10);
+}
+
+// agor's counts of cursor moves it took and dropped (rate limit, invalid) so far; -1 each when
+// the page cannot be read (the peer has none).
+void ServerMoveCounts(PresenceSetup& s, int64_t* taken, int64_t* dropped) {
+  *taken = *dropped = -1;
+  std::string page;
+  if (s.server.kind() != ServerKind::kAgor ||
+      !CallText(&s.loop, s.server.port(), s.server.token(), "GET", "/metrics", nullptr, &page)
+           .ok()) {
+    return;
+  }
+  *taken = MetricValue(page, "agor_cursor_moves_total{result=\"taken\"} ");
+  *dropped = MetricValue(page, "agor_cursor_moves_total{result=\"dropped\"} ");
+}
+
 // Runs until kQuietNs passed without a cursor update, or until deadline_ns.
 void WaitQuiet(PresenceSetup& s, int64_t since_ns, int64_t deadline_ns) {
   for (;;) {
@@ -131,6 +155,8 @@ void WaitQuiet(PresenceSetup& s, int64_t since_ns, int64_t deadline_ns) {
 void Measure(PresenceSetup& s, PresenceRun* r) {
   const BenchOptions& o = s.ctx.options;
   MoveSender sender(s, o.presence_rate);
+  int64_t taken0 = 0, dropped0 = 0;
+  ServerMoveCounts(s, &taken0, &dropped0);
   PeakRssSampler rss(&s.loop, s.server.pid());
   CpuSnapshot before = TakeCpuSnapshot(s.server.pid());
   r->start_ns = NowNs();
@@ -148,6 +174,9 @@ void Measure(PresenceSetup& s, PresenceRun* r) {
   r->cpu = CpuBetween(before, TakeCpuSnapshot(s.server.pid()));
   r->peak_rss_kib = rss.peak_kib();
   r->end_rss_kib = RssKiB(s.server.pid());
+  ServerMoveCounts(s, &r->server_taken, &r->server_dropped);  // after the CPU reading
+  if (taken0 >= 0 && r->server_taken >= 0) r->server_taken -= taken0;
+  if (dropped0 >= 0 && r->server_dropped >= 0) r->server_dropped -= dropped0;
 }
 
 double PerSecond(int64_t count, int64_t from_ns, int64_t to_ns) {
@@ -172,6 +201,8 @@ Json RunJson(PresenceSetup& s, const PresenceRun& r) {
       {"seconds", s.ctx.options.presence_seconds},
       {"counts", n.ToJson()},
       {"barrier_done", r.barrier_done},
+      {"server_moves_taken", r.server_taken},
+      {"server_moves_dropped", r.server_dropped},
       {"moves_received", received},
       {"moves_sent_per_s", PerSecond(n.sent, r.start_ns, r.send_end_ns)},
       {"moves_received_per_s",
@@ -225,6 +256,9 @@ void CheckRun(PresenceSetup& s, const PresenceRun& r) {
   rep->Check(n.cross_board == 0, what + std::to_string(n.cross_board) + " cross-board updates");
   rep->Check(r.barrier_done,
              what + "the end barrier was not answered: " + s.tracker.first_ack_error());
+  rep->Check(r.server_taken == n.sent && r.server_dropped == 0,
+             what + "agor's /metrics counted " + std::to_string(r.server_taken) + " moves taken, " +
+                 std::to_string(r.server_dropped) + " dropped, of " + std::to_string(n.sent));
   int64_t stale = s.tracker.StaleFinalPositions();
   rep->Check(stale == 0, what + std::to_string(stale) + " receivers lack a sender's final move");
   rep->Check(n.same_board > 0, what + "no cursor update delivered");

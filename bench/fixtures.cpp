@@ -18,25 +18,35 @@ Status IdOf(const Json& record, const char* field, std::string* id) {
 
 }  // namespace
 
-Status CallJson(EventLoop* loop, uint16_t port, const std::string& token, std::string_view method,
-                std::string_view path, const Json* body, Json* result) {
+Status CallText(EventLoop* loop, uint16_t port, const std::string& token, std::string_view method,
+                std::string_view path, const Json* body, std::string* answer) {
   HttpClient client(loop, port, token);
   int status = -1;
-  std::string answer;
   bool sent = client.Request(method, path, body ? body->dump() : std::string(),
                              [&](int code, std::string_view text) {
                                status = code;
-                               answer.assign(text);
+                               answer->assign(text);
                              });
   if (!sent) return Status::GeneralError("cannot connect: " + client.last_error());
   if (!loop->RunUntil([&] { return status >= 0; }, NowNs() + kCallTimeoutNs)) {
     return Status(Code::kTimeout, std::string(method) + " " + std::string(path) + " timed out");
   }
   std::string what = std::string(method) + " " + std::string(path) + ": ";
-  if (status == 0) return Status::GeneralError(what + answer);
-  if (status >= 400) return Status::GeneralError(what + std::to_string(status) + " " + answer);
+  if (status == 0) return Status::GeneralError(what + *answer);
+  if (status >= 400) return Status::GeneralError(what + std::to_string(status) + " " + *answer);
+  return Status::OK();
+}
+
+Status CallJson(EventLoop* loop, uint16_t port, const std::string& token, std::string_view method,
+                std::string_view path, const Json* body, Json* result) {
+  std::string answer;
+  Status s = CallText(loop, port, token, method, path, body, &answer);
+  if (!s.ok()) return s;
   *result = Json::parse(answer, nullptr, false);
-  if (result->is_discarded()) return Status::GeneralError(what + "answer is not JSON");
+  if (result->is_discarded()) {
+    return Status::GeneralError(std::string(method) + " " + std::string(path) +
+                                ": answer is not JSON");
+  }
   return Status::OK();
 }
 

@@ -24,6 +24,10 @@ struct BoardSession {
 Status CallJson(EventLoop* loop, uint16_t port, const std::string& token, std::string_view method,
                 std::string_view path, const Json* body, Json* result);
 
+// As CallJson, for an answer that is not JSON (e.g. GET /metrics): *answer gets its body.
+Status CallText(EventLoop* loop, uint16_t port, const std::string& token, std::string_view method,
+                std::string_view path, const Json* body, std::string* answer);
+
 // Creates count boards with one session each (POST /boards, POST /sessions {board_id}).
 Status CreateBoardSessions(EventLoop* loop, uint16_t port, const std::string& token, int count,
                            std::vector<BoardSession>* out);

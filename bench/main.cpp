@@ -22,6 +22,7 @@ namespace {
 // The most connections any selected scenario holds at once.
 int PeakConnections(const BenchOptions& o) {
   int peak = o.boards * o.board_clients + o.concurrency + o.rest_connections;
+  peak = std::max(peak, o.presence_boards * o.presence_clients);
   for (int c : o.fanout_clients) peak = std::max(peak, c + o.concurrency);
   for (int c : o.idle_steps) peak = std::max(peak, c);
   return std::max(peak, o.connect_total);

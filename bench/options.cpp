@@ -32,6 +32,9 @@ void ApplySmoke(const CLI::App& app, BenchOptions* o) {
   if (unset("--board-events")) o->board_events = 20;
   if (unset("--connect-total")) o->connect_total = 50;
   if (unset("--storm-logins")) o->storm_logins = 5;
+  if (unset("--presence-boards")) o->presence_boards = 2;
+  if (unset("--presence-clients")) o->presence_clients = 3;
+  if (unset("--presence-seconds")) o->presence_seconds = 0.5;
 }
 
 void AddSizeFlags(CLI::App& app, BenchOptions* o) {
@@ -58,6 +61,17 @@ void AddSizeFlags(CLI::App& app, BenchOptions* o) {
   app.add_option("--storm-logins", o->storm_logins,
                  "login-storm: clients logging in at once during the paced fan-out")
       ->check(CLI::Range(1, 10000));
+  app.add_option("--presence-boards", o->presence_boards, "presence: boards (default 50)")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--presence-clients", o->presence_clients,
+                 "presence: connections per board (default 20)")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--presence-rate", o->presence_rate,
+                 "presence: cursor moves per second per connection (default 30)")
+      ->check(CLI::Range(0.1, 1000.0));
+  app.add_option("--presence-seconds", o->presence_seconds,
+                 "presence: seconds of cursor moves (default 10)")
+      ->check(CLI::Range(0.1, 600.0));
   app.add_option("--handshakes", o->handshakes_in_flight, "Socket.IO handshakes in flight")
       ->check(CLI::Range(1, 10000));
 }
@@ -75,8 +89,9 @@ int ParseOptions(int argc, char** argv, BenchOptions* o) {
   app.add_option("--only", o->only, "agor, peer or both (default both; agor with --smoke)")
       ->check(CLI::IsMember({"agor", "peer", "both"}));
   app.add_option("--scenario", o->scenarios,
-                 "fanout, rest, boards, idle, connect, login-storm (default all)")
-      ->check(CLI::IsMember({"fanout", "rest", "boards", "idle", "connect", "login-storm"}))
+                 "fanout, rest, boards, idle, connect, login-storm, presence (default all)")
+      ->check(
+          CLI::IsMember({"fanout", "rest", "boards", "idle", "connect", "login-storm", "presence"}))
       ->delimiter(',');
   app.add_option("--json", o->json_path, "write all results to this file");
   app.add_flag("--smoke", o->smoke,

@@ -12,8 +12,8 @@ struct BenchOptions {
   std::string peer_source;  // read-only peer sources (../shared/peers/feathers)
   std::string peer_cache;   // where the peer is copied and installed
   std::string only;         // "", "agor", "peer" or "both"
-  std::vector<std::string> scenarios = {"fanout", "rest",    "boards",
-                                        "idle",   "connect", "login-storm"};
+  std::vector<std::string> scenarios = {"fanout",  "rest",        "boards",  "idle",
+                                        "connect", "login-storm", "presence"};
   std::string json_path;
   bool smoke = false;
 
@@ -36,6 +36,11 @@ struct BenchOptions {
   int connect_total = 10000;
   // login-storm (agor only): clients logging in at once during the paced fan-out
   int storm_logins = 100;
+  // presence: boards x clients per board, each sending cursor moves at rate/s for seconds
+  int presence_boards = 50;
+  int presence_clients = 20;
+  double presence_rate = 30;
+  double presence_seconds = 10;
   // handshakes in flight while opening clients (all scenarios)
   int handshakes_in_flight = 100;
 };

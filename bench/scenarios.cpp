@@ -17,6 +17,8 @@ bool RunScenario(const std::string& name, BenchContext& ctx) {
     RunConnect(ctx);
   else if (name == "login-storm")
     RunLoginStorm(ctx);
+  else if (name == "presence")
+    RunPresence(ctx);
   else
     return false;
   return true;

@@ -12,6 +12,10 @@
 //   connect  new Socket.IO connections per second until N are open.
 //   login-storm  agor only: the paced fanout run quiet, then while L clients log in at once
 //            over and over (Argon2id on agor's worker thread): fan-out p99 must not move.
+//   presence B boards x K clients (handshake ?board_id=; on agor also `presence` create), each
+//            sending `cursor-move` at R/s for T s: moves the server received, cursor updates
+//            delivered (same board, cross-board, self), server CPU per received move and per
+//            delivered update, move->receive latency, RSS. See scenario_presence.cpp.
 // Every request and Socket.IO CONNECT to agor presents its admin's API key (ServerProcess's
 // token()); the peer has no authentication and gets none.
 #pragma once
@@ -42,6 +46,7 @@ void RunBoards(BenchContext& ctx);
 void RunIdle(BenchContext& ctx);
 void RunConnect(BenchContext& ctx);
 void RunLoginStorm(BenchContext& ctx);
+void RunPresence(BenchContext& ctx);
 
 // Runs the scenario called name; false for an unknown name.
 bool RunScenario(const std::string& name, BenchContext& ctx);

@@ -22,6 +22,11 @@ int64_t SioClient::Emit(std::string_view args) {
   return id;
 }
 
+void SioClient::EmitNoAck(std::string_view args) {
+  emit_buf_.assign("42").append(args);
+  SendText(emit_buf_);
+}
+
 void SioClient::OnText(std::string_view text) {
   EnginePacket packet;
   if (!DecodeEnginePacket(text, &packet).ok()) {

@@ -40,6 +40,8 @@ class SioClient : public WsClient {
   void set_token(std::string token) { token_ = std::move(token); }
   // Sends `42<id><args>` (args a JSON array text) and returns the ack id.
   int64_t Emit(std::string_view args);
+  // Sends `42<args>` without an ack id, as socket.emit does for fire-and-forget events.
+  void EmitNoAck(std::string_view args);
 
   int index() const { return index_; }
   bool sio_connected() const { return sio_connected_; }

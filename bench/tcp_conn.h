@@ -36,6 +36,8 @@ class TcpConn : public EventLoop::Handler {
   bool is_open() const { return fd_ >= 0; }
   bool is_connected() const { return fd_ >= 0 && !connecting_; }
   const std::string& last_error() const { return last_error_; }
+  // Bytes given to Send() that the kernel has not taken yet.
+  size_t pending_output() const { return out_.size() - out_sent_; }
   // Bytes read from the socket since construction or the last reset.
   uint64_t bytes_received() const { return bytes_received_; }
   void reset_bytes_received() { bytes_received_ = 0; }

@@ -182,7 +182,7 @@ TEST_CASE("board channels deliver a board's events only to its subscribers", "[e
   for (const Json* target : {&a, &b}) {
     http.Post("/sessions", Json{{"board_id", (*target)["board_id"]}}.dump(), "application/json");
   }
-  board("c");  // board events reach everybody
+  board("c");                          // board events reach everybody
   auto next = [&](RawWebSocket& ws) {  // the feed's entries (seq-less) left out
     do {
       REQUIRE(ws.ReadText(&frame, 5000));

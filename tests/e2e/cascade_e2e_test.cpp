@@ -29,14 +29,15 @@ std::string IdOf(const std::string& service, const Json& record) {
 }
 
 // "messages removed <id>" for each event up to and including the one named `last_name` of
-// the record `last_id` (streamed chunks left out); the events themselves go to `raw`.
+// the record `last_id` (streamed chunks and the feed's entries left out); the events themselves
+// go to `raw`.
 std::vector<std::string> Collect(EventStream& events, const std::string& last_name,
                                  const std::string& last_id, std::vector<PushedEvent>* raw) {
   std::vector<std::string> out;
   PushedEvent ev;
   while (events.Next(&ev)) {
     std::string service = ev.name.substr(0, ev.name.find(' '));
-    if (ev.name == "messages streaming") continue;
+    if (ev.name == "messages streaming" || service == "activity") continue;  // not logged
     out.push_back(ev.name + " " + IdOf(service, ev.record));
     raw->push_back(ev);
     if (ev.name == last_name && IdOf(service, ev.record) == last_id) return out;

@@ -182,9 +182,11 @@ TEST_CASE("board channels deliver a board's events only to its subscribers", "[e
   for (const Json* target : {&a, &b}) {
     http.Post("/sessions", Json{{"board_id", (*target)["board_id"]}}.dump(), "application/json");
   }
-  board("c");  // board events reach everybody
-  auto next = [&](RawWebSocket& ws) {
-    REQUIRE(ws.ReadText(&frame, 5000));
+  board("c");                          // board events reach everybody
+  auto next = [&](RawWebSocket& ws) {  // the feed's entries (seq-less) left out
+    do {
+      REQUIRE(ws.ReadText(&frame, 5000));
+    } while (frame.rfind("42[\"activity ", 0) == 0);
     return frame;
   };
   CHECK(next(on_a).find("\"board_id\":\"" + a["board_id"].get<std::string>()) != std::string::npos);

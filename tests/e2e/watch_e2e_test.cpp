@@ -187,8 +187,10 @@ TEST_CASE("agor watch prints live events, and the first ones of boards created m
   CHECK(lines[1]["data"] == session);
   CHECK(lines[3]["data"]["title"] == "renamed");
   CHECK(lines[3]["seq"] == Head(rest));
-  CHECK(std::vector<std::string>{"seq", "ts", "service", "event", "board_id", "session_id",
-                                 "data"} == [&] {
+  CHECK(lines[0]["actor"]["user_id"].is_string());  // the admin wrote it, no agent
+  CHECK(lines[0]["actor"]["agent"].is_null());
+  CHECK(std::vector<std::string>{"seq", "ts", "service", "event", "board_id", "session_id", "data",
+                                 "actor"} == [&] {
     std::vector<std::string> keys;
     for (const auto& item : lines[0].items()) keys.push_back(item.key());
     return keys;

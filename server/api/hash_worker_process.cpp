@@ -129,12 +129,39 @@ pid_t ForkChild(int child_fd) {
   return child;
 }
 
-bool Receive(int fd, std::string* answer) {
+// How long a job may wait at idle priority before its child is raised for the rest of it.
+constexpr int kStarvedMs = 500;
+
+// SCHED_IDLE gets no CPU at all while every core is busy: on a saturated machine a login would
+// wait for ever. A job not answered within kStarvedMs raises its child to SCHED_BATCH at nice
+// +10 (a small share, and no wakeup preemption of the event loop) until it answers; then the
+// child goes back to idle. Best effort, like the lowering.
+void SetChildPriority(pid_t child, bool starved) {
+#ifdef __linux__
+  sched_param param{};
+  if (sched_setscheduler(child, starved ? SCHED_BATCH : SCHED_IDLE, &param) == 0 && starved)
+    setpriority(PRIO_PROCESS, static_cast<id_t>(child), 10);
+#endif
+}
+
+bool Readable(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  int n;
+  do {
+    n = poll(&p, 1, timeout_ms);
+  } while (n < 0 && errno == EINTR);
+  return n != 0;  // ready, hung up or failed: recv tells which
+}
+
+bool Receive(int fd, pid_t child, std::string* answer) {
+  const bool starved = !Readable(fd, kStarvedMs);
+  if (starved) SetChildPriority(child, true);
   char buffer[kMaxAnswer];
   ssize_t n;
   do {
     n = recv(fd, buffer, sizeof buffer, 0);
   } while (n < 0 && errno == EINTR);
+  if (starved) SetChildPriority(child, false);
   if (n <= 0) return false;
   answer->assign(buffer, static_cast<size_t>(n));
   return true;
@@ -207,7 +234,7 @@ bool HashWorkerProcess::Usable() {
 bool HashWorkerProcess::Exchange(std::string* request, std::string* answer) {
   const bool sent = SendAll(fd_, *request);
   sodium_memzero(request->data(), request->size());
-  if (sent && Receive(fd_, answer)) return true;
+  if (sent && Receive(fd_, pid_, answer)) return true;
   Lost();
   return false;
 }

@@ -13,7 +13,10 @@
 // PR_SET_PDEATHSIG fires when that *thread* exits), holding no fd but its end of a
 // SOCK_SEQPACKET socketpair (no listening socket, no SQLite file), signal handlers reset,
 // SCHED_IDLE (else nice +19). It answers one request message with one answer message, wipes
-// the password, and exits on EOF (the parent closed the socket or died).
+// the password, and exits on EOF (the parent closed the socket or died). Idle priority gets no
+// CPU while every core is busy, so a job its child has not answered within half a second
+// raises the child to SCHED_BATCH at nice +10 until it answers: on a saturated machine logins
+// are slow, never stuck.
 //
 // Not thread-safe: one worker thread uses it (Start and Stop from the owner, before and after).
 #pragma once

@@ -5,6 +5,7 @@
 #include "server/api/password_hasher.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -328,6 +329,34 @@ TEST_CASE("password hasher: a child killed mid-job: that job Unavailable or righ
     REQUIRE(matches);
   }
   REQUIRE(Reaped(children[0]));
+}
+
+// A starved child (stopped here, as if every core were busy) is raised from SCHED_IDLE to
+// SCHED_BATCH while its job waits, and lowered again once it answers.
+TEST_CASE("password hasher: a child starved of CPU is raised until it answers",
+          "[password_hasher]") {
+  const std::set<pid_t> before = Children();
+  Loop loop;
+  int ran = 0;
+  PasswordHasher hasher(loop.Poster(), {1, 16});
+  const std::vector<pid_t> children = NewChildren(before);
+  REQUIRE(children.size() == 1);
+  const pid_t child = children[0];
+  const std::string hash = HashAndWait(&hasher, &loop, &ran, "pw");
+  REQUIRE(sched_getscheduler(child) == SCHED_IDLE);
+  REQUIRE(kill(child, SIGSTOP) == 0);
+  std::pair<Status, bool> answer{Status::OK(), false};
+  hasher.Verify("pw", hash, [&](const Status& s, bool m) { answer = {s, m}; });
+  while (sched_getscheduler(child) != SCHED_BATCH) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(kill(child, SIGCONT) == 0);
+  loop.RunUntil(++ran);
+  REQUIRE(answer.first.ok());
+  REQUIRE(answer.second);
+  while (sched_getscheduler(child) != SCHED_IDLE) {  // lowered right after the answer
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 }  // namespace

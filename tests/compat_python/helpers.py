@@ -261,7 +261,14 @@ class Client:
         return answer[1]
 
     def close(self):
+        """Disconnects and waits for Engine.IO's reader and writer threads to end: a client
+        connected again while the old writer still runs shares its queue with the new one
+        (python-engineio calls task_done() on the new queue, whose writer then dies, and the
+        namespace never connects)."""
         self.sio.disconnect()
+        for task in (self.sio.eio.read_loop_task, self.sio.eio.write_loop_task):
+            if task is not None:
+                task.join(WAIT_S)
 
 
 class HttpError(Exception):

@@ -194,9 +194,6 @@ bool EventFromFrame(const std::string& name, Json record, const std::string& off
   }
   std::size_t space = name.find(' ');
   if (space == std::string::npos || space == 0 || space + 1 == name.size()) return false;
-  // The activity feed is derived from the log `agor watch` prints, not part of it (its own
-  // command follows it); its frames carry no seq to resume from either.
-  if (name.compare(0, space, "activity") == 0) return false;
   out->seq = ParseSeq(offset);
   out->service = name.substr(0, space);
   out->event = name.substr(space + 1);

@@ -36,8 +36,8 @@ struct WatchEvent {
 std::int64_t ParseSeq(const std::string& text);
 
 // From a socket event: name is "<service> <event>", or kLogEntryEvent (server/wire/socketio.h)
-// with a log entry as its record. False for names of another shape, a malformed entry, and
-// the activity feed's frames (derived from the log, not in it).
+// with a log entry as its record. False for names of another shape and a malformed entry
+// (the activity feed's frames parse; WatchFilter drops them unless asked).
 bool EventFromFrame(const std::string& name, Json record, const std::string& offset,
                     WatchEvent* out);
 // True for the presence frames above (service "presence").

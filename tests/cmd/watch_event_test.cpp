@@ -274,16 +274,3 @@ TEST_CASE("FormatEventSummary shows an activity entry's summary and id", "[watch
 }
 
 }  // namespace agor
-
-namespace agor {
-namespace {
-
-TEST_CASE("the activity feed's frames are not watch events", "[watch]") {
-  WatchEvent e;
-  CHECK_FALSE(EventFromFrame("activity created", {{"activity_id", "a"}}, "", &e));
-  CHECK_FALSE(EventFromFrame("activity patched", {{"activity_id", "a"}}, "", &e));
-  CHECK(EventFromFrame("activityx created", {{"id", "a"}}, "", &e));
-}
-
-}  // namespace
-}  // namespace agor

@@ -183,7 +183,7 @@ class Presence {
   PresenceOptions options_;
   PresenceRegistry registry_;
   std::unordered_map<const Subscriber*, Rate> rates_;
-  std::vector<std::string> dirty_;  // presence_ids with a move not yet sent
+  std::vector<PresenceEntry*> dirty_;  // entries with a move not yet sent (Leave takes them out)
   bool armed_ = false;
   PresenceStats stats_;
   // Per backed-up recipient: sender presence_id -> its latest cursor frame not yet sent.

@@ -133,7 +133,7 @@ void Presence::TakeMove(Subscriber* sub, const std::string& pid, std::string_vie
   e->cursor_ms = now;
   bool woke = Touch(e, now);
   if (joined || woke) Emit(joined ? "created" : "patched", *e);
-  if (!e->cursor_dirty) dirty_.push_back(e->presence_id);
+  if (!e->cursor_dirty) dirty_.push_back(e);
   e->cursor_dirty = true;
   Arm();
 }
@@ -158,12 +158,13 @@ void Presence::TakeLeave(Subscriber* sub, std::string_view board) {
 // then what was held for recipients whose queues have drained.
 void Presence::Flush() {
   armed_ = false;
-  std::vector<std::string> dirty;
+  std::vector<PresenceEntry*> dirty;
   dirty.swap(dirty_);
-  for (const auto& id : dirty) {
-    PresenceEntry* e = registry_.ById(id);
-    if (e && e->cursor_dirty) SendCursor(e);
+  for (PresenceEntry* e : dirty) {
+    if (e->cursor_dirty) SendCursor(e);
   }
+  dirty.clear();
+  if (dirty_.empty()) dirty.swap(dirty_);  // keeps the capacity: no allocation per tick
   SendHeld();
   if (!held_.empty()) Arm();
 }

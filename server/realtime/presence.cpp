@@ -248,7 +248,7 @@ bool Presence::CountCall(Subscriber* sub, bool cursor) {
 
 void Presence::Leave(PresenceEntry* e) {
   DropHeld(e->presence_id);
-  dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), e->presence_id), dirty_.end());
+  dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), e), dirty_.end());
   Emit("removed", *e);  // while it is still on the roster: the leaver's connection hears too
   registry_.Remove(e);
 }

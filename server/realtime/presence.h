@@ -75,6 +75,7 @@
 #include "server/realtime/hub.h"
 #include "server/realtime/presence_registry.h"
 #include "server/wire/service_call.h"
+#include "server/wire/socketio.h"
 #include "store/store.h"
 
 namespace agor {
@@ -108,9 +109,11 @@ class Presence {
   // A `presence` call. `sub` is the calling connection with its recovery `pid`; nullptr for
   // REST, which may only find and get.
   Status Call(const ServiceCall& call, Subscriber* sub, const std::string& pid, Json* result);
-  // Agor's `cursor-move` and `cursor-leave` events from a connection.
+  // Agor's `cursor-move` and `cursor-leave` events from a connection: their data as decoded
+  // JSON, or as the fast path decoded them (DecodeCursorEvent: no JSON tree), to one effect.
   void CursorMove(Subscriber* sub, const std::string& pid, const Json& data);
   void CursorLeave(Subscriber* sub, const Json& data);
+  void Cursor(Subscriber* sub, const std::string& pid, const CursorEvent& ev);
 
   // The connection closed: its entry waits out the grace; what was held for it is dropped.
   void Detach(Subscriber* sub);
@@ -165,6 +168,9 @@ class Presence {
   template <typename F>
   void ForEachRecipient(const std::string& board_id, F f);
   void Emit(const char* event, const PresenceEntry& e);
+  void TakeMove(Subscriber* sub, const std::string& pid, std::string_view board, double x,
+                double y);
+  void TakeLeave(Subscriber* sub, std::string_view board);
   void SendCursor(PresenceEntry* e);
   void SendHeld();
   void DropHeld(const std::string& presence_id);
@@ -177,7 +183,7 @@ class Presence {
   PresenceOptions options_;
   PresenceRegistry registry_;
   std::unordered_map<const Subscriber*, Rate> rates_;
-  std::vector<std::string> dirty_;  // presence_ids with a move not yet sent
+  std::vector<PresenceEntry*> dirty_;  // entries with a move not yet sent (Leave takes them out)
   bool armed_ = false;
   PresenceStats stats_;
   // Per backed-up recipient: sender presence_id -> its latest cursor frame not yet sent.

@@ -11,16 +11,20 @@ namespace {
 
 constexpr double kMaxCoordinate = 1e7;
 
-bool Coordinate(const Json& data, const char* key, double* out) {
+bool Number(const Json& data, const char* key, double* out) {
   auto it = data.find(key);
   if (it == data.end() || !it->is_number()) return false;
   *out = it->get<double>();
-  return std::isfinite(*out) && std::fabs(*out) <= kMaxCoordinate;
+  return true;
+}
+
+bool Coordinate(double v) {
+  return std::isfinite(v) && std::fabs(v) <= kMaxCoordinate;
 }
 
 // {boardId, x?, y?} with nothing else but Agor's optional client `timestamp` (ignored: the
-// server times every move). The board id in *board.
-bool CursorData(const Json& data, bool move, std::string* board, double* x, double* y) {
+// server times every move). The board id in *board; the coordinates' bounds are checked later.
+bool CursorData(const Json& data, bool move, std::string_view* board, double* x, double* y) {
   if (!data.is_object()) return false;
   auto id = data.find("boardId");
   if (id == data.end() || !id->is_string()) return false;
@@ -28,8 +32,8 @@ bool CursorData(const Json& data, bool move, std::string* board, double* x, doub
     const std::string& k = kv.key();
     if (k != "boardId" && k != "timestamp" && !(move && (k == "x" || k == "y"))) return false;
   }
-  *board = id->get<std::string>();
-  return !move || (Coordinate(data, "x", x) && Coordinate(data, "y", y));
+  *board = id->get_ref<const std::string&>();
+  return !move || (Number(data, "x", x) && Number(data, "y", y));
 }
 
 SharedFrame CursorFrame(const char* event, const PresenceEntry& e, bool moved, int64_t ts) {
@@ -78,22 +82,48 @@ void Presence::Emit(const char* event, const PresenceEntry& e) {
 }
 
 void Presence::CursorMove(Subscriber* sub, const std::string& pid, const Json& data) {
-  std::string board;
+  std::string_view board;
   double x = 0, y = 0;
+  if (!CursorData(data, true, &board, &x, &y)) {
+    CountCall(sub, true);  // an invalid event counts against the rate too
+    ++stats_.moves_dropped;
+    return;
+  }
+  TakeMove(sub, pid, board, x, y);
+}
+
+void Presence::CursorLeave(Subscriber* sub, const Json& data) {
+  std::string_view board;
+  double unused = 0;
+  if (!CursorData(data, false, &board, &unused, &unused)) {
+    CountCall(sub, true);
+    return;
+  }
+  TakeLeave(sub, board);
+}
+
+void Presence::Cursor(Subscriber* sub, const std::string& pid, const CursorEvent& ev) {
+  if (ev.leave) return TakeLeave(sub, ev.board_id);
+  TakeMove(sub, pid, ev.board_id, ev.x, ev.y);
+}
+
+void Presence::TakeMove(Subscriber* sub, const std::string& pid, std::string_view board, double x,
+                        double y) {
   const int64_t now = clock_->NowMillis();
-  if (!CountCall(sub, true) || !CursorData(data, true, &board, &x, &y)) {
+  if (!CountCall(sub, true) || !Coordinate(x) || !Coordinate(y)) {
     ++stats_.moves_dropped;
     return;
   }
   PresenceEntry* e = registry_.BySub(sub);
   const bool joined = !e || e->board_id != board;
   if (joined) {
+    const std::string id(board);
     std::string full;
-    bool ok = sub->caller.authenticated() && MaySee(*sub, board, now) &&
-              store_->ResolveId("boards", board, &full).ok() && full == board;
+    bool ok = sub->caller.authenticated() && MaySee(*sub, id, now) &&
+              store_->ResolveId("boards", id, &full).ok() && full == id;
     if (!ok) return static_cast<void>(++stats_.moves_dropped);
-    e = Join(sub, pid, board);
-  } else if (!MaySee(*sub, board, now)) {
+    e = Join(sub, pid, id);
+  } else if (!MaySee(*sub, e->board_id, now)) {
     return static_cast<void>(++stats_.moves_dropped);
   }
   ++stats_.moves;
@@ -103,16 +133,14 @@ void Presence::CursorMove(Subscriber* sub, const std::string& pid, const Json& d
   e->cursor_ms = now;
   bool woke = Touch(e, now);
   if (joined || woke) Emit(joined ? "created" : "patched", *e);
-  if (!e->cursor_dirty) dirty_.push_back(e->presence_id);
+  if (!e->cursor_dirty) dirty_.push_back(e);
   e->cursor_dirty = true;
   Arm();
 }
 
 // Sent at once (not coalesced): it ends the sender's cursor, so nothing held of it may follow.
-void Presence::CursorLeave(Subscriber* sub, const Json& data) {
-  std::string board;
-  double unused = 0;
-  if (!CountCall(sub, true) || !CursorData(data, false, &board, &unused, &unused)) return;
+void Presence::TakeLeave(Subscriber* sub, std::string_view board) {
+  if (!CountCall(sub, true)) return;
   PresenceEntry* e = registry_.BySub(sub);
   if (!e || e->board_id != board || !e->has_cursor) return;
   const int64_t now = clock_->NowMillis();
@@ -130,12 +158,13 @@ void Presence::CursorLeave(Subscriber* sub, const Json& data) {
 // then what was held for recipients whose queues have drained.
 void Presence::Flush() {
   armed_ = false;
-  std::vector<std::string> dirty;
+  std::vector<PresenceEntry*> dirty;
   dirty.swap(dirty_);
-  for (const auto& id : dirty) {
-    PresenceEntry* e = registry_.ById(id);
-    if (e && e->cursor_dirty) SendCursor(e);
+  for (PresenceEntry* e : dirty) {
+    if (e->cursor_dirty) SendCursor(e);
   }
+  dirty.clear();
+  if (dirty_.empty()) dirty.swap(dirty_);  // keeps the capacity: no allocation per tick
   SendHeld();
   if (!held_.empty()) Arm();
 }

@@ -75,9 +75,15 @@ void SocketIoServer::OnMessage(EngineSocket* socket, std::string_view payload) {
   auto it = clients_.find(socket);  // the one map from a socket to its state: no user pointer
   if (it == clients_.end()) return;
   Client* c = it->second.get();
+  const bool connected = c->state != ClientState::kOpen;
+  // Cursor moves come many times a second from every connection: in their common shape they
+  // skip the JSON tree (anything else takes the general path below, to the same effect).
+  CursorEvent cursor;
+  if (connected && presence_ && DecodeCursorEvent(payload, &cursor)) {
+    return presence_->Cursor(&c->sub, c->pid, cursor);
+  }
   SocketPacket packet;
   Status s = DecodeSocketPacket(payload, &packet);
-  const bool connected = c->state != ClientState::kOpen;
   // A refused call the client numbered is answered, as Feathers answers every call; any
   // other refusal closes the connection, as stock socket.io does.
   if (!s.ok() && connected && packet.type == SocketType::kEvent && packet.ack_id &&

@@ -1,6 +1,8 @@
 #include "server/wire/socketio.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "base/json.h"
@@ -192,6 +194,114 @@ Status DecodeSocketPacket(std::string_view payload, SocketPacket* out, std::size
     if (!status.ok()) return status;
   }
   return CheckData(out, present);
+}
+
+namespace {
+
+constexpr size_t kMaxCursorPayload = 512;  // longer: the general path
+
+// A JSON string of printable ASCII without escapes at *p; its contents in *out.
+bool PlainString(std::string_view in, size_t* p, std::string_view* out) {
+  if (*p >= in.size() || in[*p] != '"') return false;
+  const size_t start = ++*p;
+  while (*p < in.size()) {
+    const unsigned char ch = static_cast<unsigned char>(in[*p]);
+    if (ch == '"') {
+      *out = in.substr(start, *p - start);
+      ++*p;
+      return true;
+    }
+    if (ch < 0x20 || ch > 0x7E || ch == '\\') return false;
+    ++*p;
+  }
+  return false;
+}
+
+// A JSON number at *p (RFC 8259 grammar), read as the JSON parser reads it: an integer (no
+// fraction, no exponent) as int64 then converted, anything else as the nearest double.
+bool PlainNumber(std::string_view in, size_t* p, double* out) {
+  const size_t start = *p;
+  size_t i = start;
+  auto digit = [&](size_t k) { return k < in.size() && in[k] >= '0' && in[k] <= '9'; };
+  if (i < in.size() && in[i] == '-') ++i;
+  if (!digit(i)) return false;
+  if (in[i] == '0') {
+    ++i;
+  } else {
+    while (digit(i)) ++i;
+  }
+  bool integer = true;
+  if (i < in.size() && in[i] == '.') {
+    integer = false;
+    ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  if (i < in.size() && (in[i] == 'e' || in[i] == 'E')) {
+    integer = false;
+    ++i;
+    if (i < in.size() && (in[i] == '+' || in[i] == '-')) ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  const char* first = in.data() + start;
+  const char* last = in.data() + i;
+  if (integer) {
+    int64_t v = 0;
+    auto r = std::from_chars(first, last, v);
+    if (r.ec != std::errc() || r.ptr != last) return false;  // past int64: the general path
+    *out = static_cast<double>(v);
+  } else {
+    double v = 0;
+    auto r = std::from_chars(first, last, v);
+    if (r.ec != std::errc() || r.ptr != last || !std::isfinite(v)) return false;
+    *out = v;
+  }
+  *p = i;
+  return true;
+}
+
+bool Take(std::string_view in, size_t* p, std::string_view lit) {
+  if (in.substr(*p, lit.size()) != lit) return false;
+  *p += lit.size();
+  return true;
+}
+
+}  // namespace
+
+bool DecodeCursorEvent(std::string_view payload, CursorEvent* out) {
+  if (payload.size() > kMaxCursorPayload) return false;
+  size_t p = 0;
+  bool leave = false;
+  if (Take(payload, &p, "2[\"cursor-move\",{")) {
+    leave = false;
+  } else if (Take(payload, &p, "2[\"cursor-leave\",{")) {
+    leave = true;
+  } else {
+    return false;
+  }
+  bool has_board = false, has_x = false, has_y = false;
+  while (true) {
+    std::string_view key;
+    if (!PlainString(payload, &p, &key) || !Take(payload, &p, ":")) return false;
+    if (key == "boardId") {
+      if (has_board || !PlainString(payload, &p, &out->board_id)) return false;
+      has_board = true;
+    } else if (!leave && key == "x") {
+      if (has_x || !PlainNumber(payload, &p, &out->x)) return false;
+      has_x = true;
+    } else if (!leave && key == "y") {
+      if (has_y || !PlainNumber(payload, &p, &out->y)) return false;
+      has_y = true;
+    } else {
+      return false;  // timestamp, unknown keys, nested values: the general path decides
+    }
+    if (Take(payload, &p, ",")) continue;
+    if (!Take(payload, &p, "}]") || p != payload.size()) return false;
+    break;
+  }
+  out->leave = leave;
+  return has_board && (leave || (has_x && has_y));
 }
 
 void AppendJson(std::string* out, const Json& value) {

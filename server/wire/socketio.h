@@ -82,6 +82,22 @@ inline constexpr std::int64_t kMaxAckId = (std::int64_t{1} << 53) - 1;
 Status DecodeSocketPacket(std::string_view payload, SocketPacket* out,
                           std::size_t max_bytes = kDefaultMaxPayload);
 
+// Agor's cursor events in the one shape its clients send, many times a second each:
+// `2["cursor-move",{"boardId":"<id>","x":<number>,"y":<number>}]` (the keys in any order) and
+// `2["cursor-leave",{"boardId":"<id>"}]`, namespace "/", no ack id, no whitespace, the id in
+// printable ASCII without escapes, numbers as JSON writes them and a double holds them (an
+// integer as int64 first, as the JSON parser does). A fast path that builds no JSON tree:
+// false for anything else, which then goes through DecodeSocketPacket. What it accepts,
+// DecodeSocketPacket decodes to the same event, id and numbers (tests/fuzz/socketio_fuzz.cpp
+// checks it); the coordinates' bounds are presence's to check. board_id points into payload.
+struct CursorEvent {
+  bool leave = false;  // cursor-leave; else cursor-move with x and y
+  std::string_view board_id;
+  double x = 0;
+  double y = 0;
+};
+bool DecodeCursorEvent(std::string_view payload, CursorEvent* out);
+
 // `40{...}`: the CONNECT reply; payload is an object such as {"sid":...} or
 // {"sid":...,"pid":...} when connection state recovery is on.
 std::string EncodeConnect(const Json& payload);

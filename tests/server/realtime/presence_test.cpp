@@ -362,6 +362,60 @@ TEST_CASE("presence calls and cursor moves are rate limited per connection", "[p
   CHECK(b.Got("cursor-moved").back()["x"] == 99);
 }
 
+// The fast path (DecodeCursorEvent, no JSON tree) reaches the same code: same coalescing,
+// bounds, rate limit, implicit join and leave as the JSON path above.
+TEST_CASE("cursor events decoded by the fast path act as the JSON ones", "[presence][cursor]") {
+  PresenceWorld w;
+  Conn a(w.alice, "pa"), b(w.bob, "pb");
+  w.Join(b, w.team);
+  auto event = [](const std::string& payload) {
+    CursorEvent ev;
+    REQUIRE(DecodeCursorEvent(payload, &ev));
+    return ev;
+  };
+  const std::string team = w.team;
+  for (int i = 1; i <= 3; ++i) {
+    w.presence.Cursor(&a.sub, a.pid,
+                      event(R"(2["cursor-move",{"boardId":")" + team + R"(","x":)" +
+                            std::to_string(i) + R"(,"y":0.5}])"));
+  }
+  CHECK(b.Got("presence created").size() == 2);  // alice joined implicitly
+  w.presence.Flush();
+  auto moved = b.Got("cursor-moved");
+  REQUIRE(moved.size() == 1);
+  CHECK(moved[0]["x"] == 3);
+  CHECK(moved[0]["y"] == 0.5);
+  CHECK(moved[0]["boardId"] == w.team);
+  // Out of bounds, or a board one may not see: dropped, counted.
+  const int64_t dropped = w.presence.stats().moves_dropped;
+  w.presence.Cursor(&a.sub, a.pid,
+                    event(R"(2["cursor-move",{"boardId":")" + team + R"(","x":1e8,"y":0}])"));
+  Conn bob2(w.bob, "pb2");
+  w.presence.Cursor(&bob2.sub, bob2.pid,
+                    event(R"(2["cursor-move",{"boardId":")" + w.priv + R"(","x":1,"y":0}])"));
+  w.presence.Cursor(&bob2.sub, bob2.pid,
+                    event(R"(2["cursor-move",{"boardId":"nope","x":1,"y":0}])"));
+  CHECK(w.presence.stats().moves_dropped == dropped + 3);
+  CHECK(w.presence.registry().BySub(&bob2.sub) == nullptr);
+  w.presence.Flush();
+  CHECK(b.Got("cursor-moved").size() == 1);  // nothing new
+  // A leave for another board is ignored; for its own, sent at once.
+  w.presence.Cursor(&a.sub, a.pid, event(R"(2["cursor-leave",{"boardId":"other"}])"));
+  CHECK(b.Got("cursor-left").empty());
+  w.presence.Cursor(&a.sub, a.pid, event(R"(2["cursor-leave",{"boardId":")" + team + R"("}])"));
+  CHECK(b.Got("cursor-left").size() == 1);
+  // The rate limit counts both paths together.
+  w.clock.now += 1000;
+  for (int i = 1; i <= 130; ++i) {
+    w.presence.CursorMove(&a.sub, a.pid, {{"boardId", w.team}, {"x", i}, {"y", 0}});
+    w.presence.Cursor(&a.sub, a.pid,
+                      event(R"(2["cursor-move",{"boardId":")" + team + R"(","x":)" +
+                            std::to_string(1000 + i) + R"(,"y":0}])"));
+  }
+  w.presence.Flush();
+  CHECK(b.Got("cursor-moved").back()["x"] == 1125);  // the 250th event, the last taken
+}
+
 TEST_CASE("a removed session is unselected and a removed board empties its roster", "[presence]") {
   PresenceWorld w;
   Conn a(w.alice, "pa"), b(w.bob, "pb");

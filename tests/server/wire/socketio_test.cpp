@@ -1,6 +1,7 @@
 #include "server/wire/socketio.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <limits>
 #include <sstream>
 
@@ -364,6 +365,123 @@ TEST_CASE("every server frame of the transcripts re-encodes byte for byte", "[so
     ++count;
   }
   CHECK(count == 33);
+}
+
+}  // namespace
+}  // namespace agor
+
+namespace agor {
+namespace {
+
+// What the general path makes of a cursor event: the name, the id and the numbers, as
+// presence reads them from the JSON tree.
+bool GeneralCursor(std::string_view payload, CursorEvent* out) {
+  SocketPacket packet;
+  if (!DecodeSocketPacket(payload, &packet).ok() || packet.type != SocketType::kEvent ||
+      packet.nsp != "/" || packet.ack_id || packet.data.size() != 2 || !packet.data[1].is_object())
+    return false;
+  const Json& d = packet.data[1];
+  out->leave = packet.data[0] == "cursor-leave";
+  static std::string id;
+  id = d.value("boardId", "");
+  out->board_id = id;
+  out->x = d.contains("x") ? d["x"].get<double>() : 0;
+  out->y = d.contains("y") ? d["y"].get<double>() : 0;
+  return true;
+}
+
+TEST_CASE("DecodeCursorEvent: the common shapes, as the general path reads them",
+          "[server][socketio][cursor]") {
+  for (std::string_view payload : {
+           R"(2["cursor-move",{"boardId":"0190-ab","x":1,"y":2}])",
+           R"(2["cursor-move",{"y":-0.5,"x":12.25,"boardId":"b"}])",
+           R"(2["cursor-move",{"x":1e3,"boardId":"b","y":-2E-2}])",
+           R"(2["cursor-move",{"boardId":"","x":-0,"y":-0.0}])",
+           R"(2["cursor-move",{"boardId":"b","x":0.1,"y":123456789012345678}])",
+           R"(2["cursor-leave",{"boardId":"0190-ab"}])",
+       }) {
+    INFO(payload);
+    CursorEvent fast, general;
+    const bool ok = DecodeCursorEvent(payload, &fast);
+    if (!ok) continue;  // the general path decides (checked in the next case)
+    REQUIRE(GeneralCursor(payload, &general));
+    CHECK(fast.leave == general.leave);
+    CHECK(fast.board_id == general.board_id);
+    CHECK(std::signbit(fast.x) == std::signbit(general.x));
+    CHECK(fast.x == general.x);
+    CHECK(fast.y == general.y);
+  }
+  CursorEvent ev;
+  REQUIRE(DecodeCursorEvent(R"(2["cursor-move",{"y":-0.5,"x":12.25,"boardId":"b"}])", &ev));
+  CHECK(!ev.leave);
+  CHECK(ev.board_id == "b");
+  CHECK(ev.x == 12.25);
+  CHECK(ev.y == -0.5);
+  REQUIRE(DecodeCursorEvent(R"(2["cursor-move",{"boardId":"b","x":-0,"y":0}])", &ev));
+  CHECK(!std::signbit(ev.x));  // -0 is the integer 0, as nlohmann reads it
+  REQUIRE(DecodeCursorEvent(R"(2["cursor-leave",{"boardId":"abc"}])", &ev));
+  CHECK(ev.leave);
+  CHECK(ev.board_id == "abc");
+}
+
+TEST_CASE("DecodeCursorEvent: anything else is left to the general path",
+          "[server][socketio][cursor]") {
+  const std::string big(600, 'a');
+  for (std::string payload : {
+           std::string(""),
+           std::string("2"),
+           std::string(R"(2["cursor-move")"),
+           std::string(R"(2["cursor-move",{)"),
+           std::string(R"(2["cursor-move",{}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1}])"),              // no y
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1,"y":2,"y":3}])"),  // twice
+           std::string(R"(2["cursor-move",{"boardId":"b","boardId":"c","x":1,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1,"y":2,"timestamp":5}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1,"y":2,"z":3}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":"1","y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":1,"x":1,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b\"","x":1,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"\u0062","x":1,"y":2}])"),  // escape
+           std::string("2[\"cursor-move\",{\"boardId\":\"b\xc3\xa9\",\"x\":1,\"y\":2}]"),
+           std::string("2[\"cursor-move\",{\"boardId\":\"b\x01\",\"x\":1,\"y\":2}]"),
+           std::string("2[\"cursor-move\",{\"boardId\":\"b") + '\0' + "\",\"x\":1,\"y\":2}]",
+           std::string(R"(2["cursor-move",{"boardId":"b","x":01,"y":2}])"),  // leading zero
+           std::string(R"(2["cursor-move",{"boardId":"b","x":+1,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1.,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":.5,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1e,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":-,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1e400,"y":2}])"),  // overflow
+           std::string(R"(2["cursor-move",{"boardId":"b","x":99999999999999999999,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":NaN,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":Infinity,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":null,"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":[1],"y":2}])"),
+           std::string(R"(2["cursor-move",{"boardId":"b", "x":1,"y":2}])"),  // whitespace
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1,"y":2}] )"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1,"y":2}]])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1,"y":2},1])"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1,"y":2})"),
+           std::string(R"(2["cursor-move",{"boardId":"b","x":1,"y":2,}])"),
+           std::string(R"(21["cursor-move",{"boardId":"b","x":1,"y":2}])"),  // ack id
+           std::string(R"(2/admin,["cursor-move",{"boardId":"b","x":1,"y":2}])"),
+           std::string(R"(3["cursor-move",{"boardId":"b","x":1,"y":2}])"),
+           std::string(R"(2["cursor-moves",{"boardId":"b","x":1,"y":2}])"),
+           std::string(R"(2["cursor-leave",{"boardId":"b","x":1}])"),
+           std::string(R"(2["cursor-leave",{}])"),
+           std::string(R"(2["cursor-leave",{"boardId":"b"},2])"),
+           R"(2["cursor-move",{"boardId":")" + big + R"(","x":1,"y":2}])",  // over 512 bytes
+       }) {
+    INFO(payload);
+    CursorEvent ev;
+    CHECK(!DecodeCursorEvent(payload, &ev));
+  }
+  // Every prefix of a valid event is refused, never read past its end.
+  const std::string whole = R"(2["cursor-move",{"boardId":"b","x":1.5e2,"y":-3}])";
+  for (size_t n = 0; n < whole.size(); ++n) {
+    CursorEvent ev;
+    CHECK(!DecodeCursorEvent(std::string_view(whole.data(), n), &ev));
+  }
 }
 
 }  // namespace

@@ -248,8 +248,17 @@ void HashWorkerProcess::Lost() {
   if (waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
 }
 
+// The calling thread hashes itself from now on: at idle priority, as the child does.
+void HashWorkerProcess::LowerOnce() {
+  if (!lowered_) LowerHashingPriority();
+  lowered_ = true;
+}
+
 Status HashWorkerProcess::Hash(const std::string& password, std::string* hash) {
-  if (password.size() > kMaxPassword || !Usable()) return PasswordHasher::HashNow(password, hash);
+  if (password.size() > kMaxPassword || !Usable()) {
+    LowerOnce();
+    return PasswordHasher::HashNow(password, hash);
+  }
   std::string request = Request(kHashOp, password, ""), answer;
   if (!Exchange(&request, &answer)) return Gone();
   if (answer.size() < 2 || answer[0] != kDone)
@@ -263,6 +272,7 @@ Status HashWorkerProcess::Verify(const std::string& password, const std::string&
                                  bool* matches) {
   *matches = false;
   if (password.size() > kMaxPassword || hash.size() >= crypto_pwhash_STRBYTES || !Usable()) {
+    LowerOnce();
     *matches = PasswordHasher::VerifyNow(password, hash);
     return Status::OK();
   }

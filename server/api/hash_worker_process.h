@@ -60,9 +60,11 @@ class HashWorkerProcess {
   bool Usable();
   bool Exchange(std::string* request, std::string* answer);
   void Lost();
+  void LowerOnce();
 
   int fd_ = -1;
   pid_t pid_ = -1;
+  bool lowered_ = false;  // the calling thread lowered itself (it hashes in-thread)
 };
 
 // The calling thread (or a child process, its only thread) at the lowest CPU priority:

@@ -65,9 +65,9 @@ struct PasswordHasher::Impl {
     job.refuse();
   }
 
-  // The thread also lowers itself: it hashes in-thread when its child is gone.
+  // The thread keeps its priority while it only waits on its child: at idle priority it would
+  // not get to read the answer on a busy machine. It lowers itself when it hashes in-thread.
   void Work(HashWorkerProcess* process) {
-    LowerHashingPriority();
     for (;;) {
       Job job;
       {

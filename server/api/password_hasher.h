@@ -6,9 +6,11 @@
 // Bounds: at most `threads` hashes at once (each takes 19 MiB and tens of ms), at most
 // `max_queued` waiting; past it a job is answered at once with Unavailable ("too many logins
 // at once, try again"), through `post` like every answer, so a storm costs bounded memory.
-// Workers run at the lowest CPU priority (SCHED_IDLE, else nice +19): a hash waits for CPU the
+// Hashes run at the lowest CPU priority (SCHED_IDLE, else nice +19): a hash waits for CPU the
 // event loop and the fan-out do not use (a child's job waiting over half a second is raised to
-// a small share, so logins still finish on a saturated machine: hash_worker_process.h).
+// a small share, so logins still finish on a saturated machine: hash_worker_process.h). A
+// worker thread that only waits on its child keeps normal priority, so it reads the answer at
+// once; one that hashes in-thread lowers itself.
 //
 // Isolation (Options::isolate, the default): each worker hands its hashes to a child process of
 // its own (HashWorkerProcess, forked by the constructor), so libsodium's per-hash 19 MiB

@@ -286,14 +286,20 @@ TEST_CASE("password hasher: without isolation there is no child", "[password_has
   REQUIRE(VerifyAndWait(&hasher, &loop, &ran, "pw", hash).second);
 }
 
-TEST_CASE("password hasher: a killed child's worker hashes in-thread from then on",
-          "[password_hasher]") {
+// One isolated worker, its child process found among this process's new children.
+struct OneChild {
   const std::set<pid_t> before = Children();
   Loop loop;
   int ran = 0;
-  PasswordHasher hasher(loop.Poster(), {1, 16});
+  PasswordHasher hasher{loop.Poster(), {1, 16}};
   const std::vector<pid_t> children = NewChildren(before);
-  REQUIRE(children.size() == 1);
+};
+
+TEST_CASE("password hasher: a killed child's worker hashes in-thread from then on",
+          "[password_hasher]") {
+  OneChild w;
+  REQUIRE(w.children.size() == 1);
+  auto& [before, loop, ran, hasher, children] = w;
   const std::string hash = HashAndWait(&hasher, &loop, &ran, "pw");
   REQUIRE(kill(children[0], SIGKILL) == 0);
   while (State(children[0]) != 'Z' && State(children[0]) != '?') {
@@ -335,12 +341,9 @@ TEST_CASE("password hasher: a child killed mid-job: that job Unavailable or righ
 // SCHED_BATCH while its job waits, and lowered again once it answers.
 TEST_CASE("password hasher: a child starved of CPU is raised until it answers",
           "[password_hasher]") {
-  const std::set<pid_t> before = Children();
-  Loop loop;
-  int ran = 0;
-  PasswordHasher hasher(loop.Poster(), {1, 16});
-  const std::vector<pid_t> children = NewChildren(before);
-  REQUIRE(children.size() == 1);
+  OneChild w;
+  REQUIRE(w.children.size() == 1);
+  auto& [before, loop, ran, hasher, children] = w;
   const pid_t child = children[0];
   const std::string hash = HashAndWait(&hasher, &loop, &ran, "pw");
   REQUIRE(sched_getscheduler(child) == SCHED_IDLE);

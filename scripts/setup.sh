@@ -11,7 +11,8 @@ pkgs=(g++ cmake make pkg-config
       libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev catch2 libssl-dev libsodium-dev)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(nodejs npm curl clang libclang-rt-dev
-        python3 python3-socketio python3-websocket python3-requests)
+        python3 python3-socketio python3-websocket python3-requests
+        chromium)
 fi
 
 missing=()

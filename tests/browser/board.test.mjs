@@ -1,0 +1,287 @@
+// Two users (three windows) on one board in headless Chromium, against the real daemon:
+// live cursors in board coordinates across windows of different sizes, selection outlines,
+// the typing indicator, a `command` agent's messages streaming into both windows in order
+// (the fixture agent prints one line per gate file, so each step is observed before the next
+// exists), the activity feed, and a daemon restart on the same port and database after which
+// both windows show every message once. No console error in any of it.
+// Every wait is on what the page shows (waitForSelector / waitForFunction), never a sleep.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDaemon, FIXTURES, uniq } from './daemon.mjs';
+import { launch, UserPage, q } from './browser.mjs';
+
+const STEP_MS = 30000;
+
+// The board coordinates of a client point, and back, as the contract defines them: pixel
+// offsets from the canvas content's top-left, unscaled, scroll included.
+function clientToBoard(page, cx, cy) {
+  return page.evaluate((cx, cy) => {
+    const c = document.querySelector('[data-testid=canvas]');
+    const r = c.getBoundingClientRect();
+    return { x: cx - r.left - c.clientLeft + c.scrollLeft, y: cy - r.top - c.clientTop + c.scrollTop };
+  }, cx, cy);
+}
+
+function boardToClient(page, bx, by) {
+  return page.evaluate((bx, by) => {
+    const c = document.querySelector('[data-testid=canvas]');
+    const r = c.getBoundingClientRect();
+    const cx = bx + r.left + c.clientLeft - c.scrollLeft;
+    const cy = by + r.top + c.clientTop - c.scrollTop;
+    const hit = document.elementFromPoint(cx, cy);
+    return { cx, cy, onCanvas: !!hit && c.contains(hit), hit: hit ? hit.outerHTML.slice(0, 120) : null };
+  }, bx, by);
+}
+
+// Moves `u`'s mouse in steps to board point (bx, by) of its canvas; resolves with the board
+// coordinates the page itself computes for where the mouse ended.
+async function moveTo(u, bx, by) {
+  const p = await boardToClient(u.page, bx, by);
+  assert.ok(p.onCanvas, `${u.label}: board point (${bx}, ${by}) is not over the canvas in its window (hit: ${p.hit})`);
+  await u.page.mouse.move(p.cx, p.cy, { steps: 12 });
+  return clientToBoard(u.page, p.cx, p.cy);
+}
+
+// Waits until `viewer` shows `who`'s cursor at board coordinates `at` (within 3 px) with
+// `who`'s name in it.
+async function seesCursor(viewer, who, at) {
+  await viewer.until(`${who.name}'s cursor near (${at.x}, ${at.y}) with their name`, (id, x, y, name) => {
+    const el = document.querySelector(`[data-testid=cursor][data-user-id="${id}"]`);
+    if (!el) return false;
+    const dx = Math.abs(Number(el.getAttribute('data-x')) - x);
+    const dy = Math.abs(Number(el.getAttribute('data-y')) - y);
+    return dx <= 3 && dy <= 3 && el.textContent.includes(name);
+  }, { args: [who.id, at.x, at.y, who.name] });
+}
+
+// The messages the open session panel shows, in DOM order.
+function shownMessages(u) {
+  return u.page.$$eval('[data-testid=session-panel] [data-testid=message]', (els) => els.map((e) => ({
+    id: e.getAttribute('data-message-id'),
+    index: e.getAttribute('data-index'),
+    text: e.textContent,
+  })));
+}
+
+// Waits until the open panel shows exactly `expected` (message contents) in index order.
+async function showsExactly(u, expected, what) {
+  await u.until(what, (expected) => {
+    const els = [...document.querySelectorAll('[data-testid=session-panel] [data-testid=message]')];
+    if (els.length !== expected.length) return false;
+    let prev = -1;
+    for (let i = 0; i < els.length; i++) {
+      const index = Number(els[i].getAttribute('data-index'));
+      if (!(index > prev) || !els[i].textContent.includes(expected[i])) return false;
+      prev = index;
+    }
+    return true;
+  }, { args: [expected] });
+}
+
+// Waits until the open panel shows exactly the stored messages (ids, in index order).
+async function showsStored(u, stored, what) {
+  const ids = stored.map((m) => m.message_id);
+  const indexes = stored.map((m) => String(m.index));
+  await u.until(what, (ids, indexes) => {
+    const els = [...document.querySelectorAll('[data-testid=session-panel] [data-testid=message]')];
+    return els.length === ids.length && els.every((e, i) => e.getAttribute('data-message-id') === ids[i]
+      && e.getAttribute('data-index') === indexes[i]);
+  }, { args: [ids, indexes] });
+}
+
+describe('two users on one board', () => {
+  let daemon, browser, gate;
+  let ana, bo, cy; // users
+  let A, B, C; // their windows: ana 1280x800, bo 1000x700, cy 1280x800
+  let board, build, review; // the board; a command session; another session
+  let ready = false;
+  const loadTimes = [];
+
+  before(async () => {
+    gate = mkdtempSync(path.join(tmpdir(), 'agor-gate-'));
+    daemon = await startDaemon({
+      env: { AGOR_FIXTURE: path.join(FIXTURES, 'three_lines.txt'), AGOR_FIXTURE_GATE: gate },
+    });
+    [ana, bo, cy] = [
+      await daemon.user({ name: 'Ana', emoji: '🦊' }),
+      await daemon.user({ name: 'Bo', emoji: '🐙' }),
+      await daemon.user({ name: 'Cy', emoji: '🦉' }),
+    ];
+    const admin = daemon.rest();
+    board = await admin.create('boards', { name: 'Sprint 12', slug: uniq('sprint') });
+    build = await admin.create('sessions', {
+      board_id: board.board_id, title: 'build the release', agentic_tool: 'command',
+      agent_command: [path.join(FIXTURES, 'fake_agent.sh')],
+    });
+    review = await admin.create('sessions', { board_id: board.board_id, title: 'review the login', agentic_tool: 'claude-code' });
+    browser = await launch();
+    A = await UserPage.open(browser, daemon, { label: 'ana', viewport: { width: 1280, height: 800 } });
+    B = await UserPage.open(browser, daemon, { label: 'bo', viewport: { width: 1000, height: 700 } });
+    C = await UserPage.open(browser, daemon, { label: 'cy', viewport: { width: 1280, height: 800 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await daemon?.dispose();
+    if (gate) rmSync(gate, { recursive: true, force: true });
+  });
+
+  it('three users log in through the form and open the same board', { timeout: STEP_MS }, async (t) => {
+    for (const [u, who] of [[A, ana], [B, bo], [C, cy]]) {
+      loadTimes.push(await u.goto());
+      await u.login(who);
+      await u.openBoard(board.board_id);
+    }
+    t.diagnostic(`page load (navigation to load event) per window: ${loadTimes.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
+    for (const s of [build, review]) {
+      await A.visible(`[data-testid=session-card][data-session-id=${q(s.session_id)}]`, `the card of ${s.title}`);
+    }
+    ready = true;
+  });
+
+  it('each window shows the others in the facepile', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    for (const [viewer, others] of [[A, [bo, cy]], [B, [ana, cy]]]) {
+      for (const o of others) {
+        await viewer.visible(`[data-testid=facepile] [data-testid=face][data-user-id=${q(o.id)}]`, `${o.name} in the facepile`);
+      }
+    }
+  });
+
+  it('a moving mouse is a named cursor at the same board coordinates in a window of another size', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    const anaAt = await moveTo(A, 300, 200);
+    await seesCursor(B, ana, anaAt);
+    // Where bo's window draws it: the same board point of its own canvas (the cursor's tip
+    // is the element's top-left; a transition may still run, so wait for it to settle).
+    await B.until(`ana's cursor drawn at board (${anaAt.x}, ${anaAt.y}) of bo's canvas`, (id, x, y) => {
+      const c = document.querySelector('[data-testid=canvas]');
+      const el = document.querySelector(`[data-testid=cursor][data-user-id="${id}"]`);
+      if (!c || !el) return false;
+      const r = c.getBoundingClientRect();
+      const e = el.getBoundingClientRect();
+      const bx = e.left - r.left - c.clientLeft + c.scrollLeft;
+      const by = e.top - r.top - c.clientTop + c.scrollTop;
+      return Math.abs(bx - x) <= 4 && Math.abs(by - y) <= 4;
+    }, { args: [ana.id, anaAt.x, anaAt.y], polling: 50 });
+    const boAt = await moveTo(B, 520, 330);
+    await seesCursor(A, bo, boAt);
+    const cyAt = await moveTo(C, 760, 470);
+    await seesCursor(A, cy, cyAt);
+    // ana moves again: bo's window follows to the new point.
+    const anaAgain = await moveTo(A, 180, 420);
+    await seesCursor(B, ana, anaAgain);
+    await A.visible('[data-testid=feed]', 'the activity feed');
+    await A.shot('board');
+  });
+
+  it('a session opened in one window is outlined as selected in the other', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    await A.click(`[data-testid=session-card][data-session-id=${q(build.session_id)}]`);
+    await A.visible(`[data-testid=session-panel][data-session-id=${q(build.session_id)}]`, 'the session panel');
+    assert.equal(await A.page.evaluate(() => location.hash), `#/boards/${board.board_id}/sessions/${build.session_id}`);
+    await B.until(`the card of ${build.title} selected by ana`, (sid, uid) => {
+      const card = document.querySelector(`[data-testid=session-card][data-session-id="${sid}"]`);
+      return !!card && (card.getAttribute('data-selected-by') || '').split(' ').includes(uid);
+    }, { args: [build.session_id, ana.id] });
+  });
+
+  it('typing in the prompt box shows the typing indicator in the other window', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    await B.click(`[data-testid=session-card][data-session-id=${q(build.session_id)}]`);
+    await B.visible(`[data-testid=session-panel][data-session-id=${q(build.session_id)}]`, 'the session panel');
+    await A.click('[data-testid=prompt-input]');
+    await A.page.keyboard.type('wip');
+    await B.until('"Ana is typing" in the panel', (name) => {
+      const el = document.querySelector('[data-testid=session-panel] [data-testid=typing]');
+      return !!el && el.textContent.includes(name);
+    }, { args: [ana.name] });
+  });
+
+  it('a prompt to a command agent streams into both windows in order', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    await A.fill('[data-testid=prompt-input]', 'ship it');
+    await A.page.keyboard.press('Enter');
+    const expected = ['ship it'];
+    for (const u of [A, B]) await showsExactly(u, expected, 'the prompt as the first message');
+    // The agent prints line N only once gate/N exists: each line is seen in both windows
+    // before the next one is printed.
+    for (let n = 1; n <= 3; n++) {
+      writeFileSync(path.join(gate, String(n)), '');
+      expected.push(`line ${n}`);
+      for (const u of [A, B]) await showsExactly(u, expected, `the messages up to "line ${n}" in order`);
+      if (n === 2) await A.shot('session-streaming');
+    }
+    const stored = (await daemon.rest().find('messages', `session_id=${build.session_id}&$sort[index]=1`)).data;
+    assert.deepEqual(stored.map((m) => m.content), expected);
+    for (const u of [A, B]) await showsStored(u, stored, 'the stored messages, by id and index');
+    const a = await shownMessages(A);
+    const b = await shownMessages(B);
+    assert.deepEqual(a.map((m) => [m.id, m.index]), b.map((m) => [m.id, m.index]));
+    // The feed: the board's activity, newest first, as the server has it.
+    const rest = async () => (await daemon.rest().find('activity', `board_id=${board.board_id}`)).data.map((e) => e.activity_id);
+    const want = await rest();
+    assert.ok(want.length >= 3, `activity: ${want}`);
+    for (const u of [A, B]) {
+      await u.until('the feed lists the board\'s activity newest first', (want) => {
+        const got = [...document.querySelectorAll('[data-testid=feed] [data-testid=feed-entry]')]
+          .map((e) => e.getAttribute('data-activity-id'));
+        return JSON.stringify(got) === JSON.stringify(want);
+      }, { args: [want] });
+    }
+  });
+
+  it('after a daemon restart both windows show every message once', { timeout: 45000 }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    for (const u of [A, B]) {
+      await u.page.evaluate(() => {
+        window.__agorStates = [];
+        const el = document.querySelector('[data-testid=connection]');
+        new MutationObserver(() => window.__agorStates.push(el.getAttribute('data-state')))
+          .observe(el, { attributes: true, attributeFilter: ['data-state'] });
+      });
+      u.daemonDown = true;
+    }
+    await daemon.stop('SIGTERM');
+    for (const u of [A, B]) {
+      await u.until('the banner says reconnecting, visibly', () => {
+        const el = document.querySelector('[data-testid=connection]');
+        if (!el || el.getAttribute('data-state') !== 'reconnecting') return false;
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && el.textContent.trim().length > 0;
+      });
+    }
+    await A.shot('reconnecting');
+    await daemon.start();
+    // Written while the windows are still reconnecting (their backoff is longer than this):
+    // they must get these through recovery or a refetch, once each.
+    await daemon.rest().call('POST', `/sessions/${build.session_id}/prompt`, { prompt: 'again' });
+    for (const u of [A, B]) await u.connected(20000);
+    for (const u of [A, B]) u.daemonDown = false;
+    const expected = ['ship it', 'line 1', 'line 2', 'line 3', 'again', 'line 1', 'line 2', 'line 3'];
+    for (const u of [A, B]) await showsExactly(u, expected, 'both runs\' messages in order after the restart');
+    const stored = (await daemon.rest().find('messages', `session_id=${build.session_id}&$sort[index]=1`)).data;
+    assert.deepEqual(stored.map((m) => m.content), expected);
+    for (const u of [A, B]) {
+      await showsStored(u, stored, 'every stored message once, in index order, after the restart');
+      const shown = await shownMessages(u);
+      const ids = shown.map((m) => m.id);
+      assert.equal(new Set(ids).size, ids.length, `${u.label}: a message shown twice: ${ids}`);
+      const states = await u.page.evaluate(() => window.__agorStates);
+      assert.ok(states.includes('reconnecting'), `${u.label}: banner states ${states}`);
+      assert.equal(states[states.length - 1], 'connected', `${u.label}: banner states ${states}`);
+    }
+  });
+
+  it('no console error in any step', async (t) => {
+    for (const u of [A, B, C]) {
+      assert.deepEqual(u?.errors ?? [], [], `${u?.label}: console errors`);
+      if (u?.expectedOutage.length) {
+        t.diagnostic(`${u.label}: ${u.expectedOutage.length} network errors of the browser while the daemon was down (not counted)`);
+      }
+    }
+  });
+});

@@ -27,6 +27,7 @@ export function launch() {
 }
 
 let shotDir;
+let failures = 0;
 export function screenshotDir() {
   if (!shotDir) {
     shotDir = process.env.AGOR_SCREENSHOT_DIR || mkdtempSync(path.join(tmpdir(), 'agor-screens-'));
@@ -130,10 +131,22 @@ export class UserPage {
     }
   }
 
-  // What the page shows now, for failure messages.
+  // Waits until `selector` is in the DOM (an empty list has no box to be visible).
+  async present(selector, what = selector, timeout = WAIT_MS) {
+    try {
+      return await this.page.waitForSelector(selector, { timeout });
+    } catch (err) {
+      throw new Error(`${this.label}: ${what}: ${err.message}\n${await this.describe()}`);
+    }
+  }
+
+  // What the page shows now, for failure messages (and a screenshot of it).
   async describe() {
     try {
-      return await this.page.evaluate(() => {
+      failures += 1;
+      const file = path.join(screenshotDir(), `failed-${failures}-${this.label}.png`);
+      await this.page.screenshot({ path: file }).catch(() => {});
+      return `  screenshot: ${file}\n` + await this.page.evaluate(() => {
         const conn = document.querySelector('[data-testid=connection]');
         const body = document.body ? document.body.innerText.replace(/\s+/g, ' ').slice(0, 600) : '';
         return `  location: ${location.href}\n  connection: ${conn?.getAttribute('data-state')}\n  text: ${body}`;
@@ -180,7 +193,7 @@ export class UserPage {
 
   // From the boards list, opens the board by its link.
   async openBoard(boardId) {
-    await this.visible('[data-testid=boards]', 'the boards list');
+    await this.present('[data-testid=boards]', 'the boards list');
     await this.click(`[data-testid=board-link][data-board-id=${q(boardId)}]`);
     await this.visible(`[data-testid=board][data-board-id=${q(boardId)}]`, `board ${boardId}`);
     await this.visible('[data-testid=canvas]', 'the board canvas');

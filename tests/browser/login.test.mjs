@@ -63,11 +63,11 @@ describe('login and the boards list', () => {
       const t = document.querySelector('[data-testid=whoami]').textContent;
       return t.includes(name) || t.includes(email);
     }, { args: [dee.name, dee.email] });
-    await D.visible('[data-testid=boards]', 'the boards list');
+    await D.present('[data-testid=boards]', 'the boards list');
     assert.ok(await D.page.evaluate(() => !!localStorage.getItem('feathers-jwt')), 'feathers-jwt in localStorage');
     await D.page.reload({ waitUntil: 'load' });
     await D.visible('[data-testid=whoami]', 'whoami after a reload');
-    await D.visible('[data-testid=boards]', 'the boards list after a reload');
+    await D.present('[data-testid=boards]', 'the boards list after a reload');
     assert.equal(await D.shown('[data-testid=login]'), false, 'the login form after a reload');
     await D.connected();
   });

@@ -25,7 +25,7 @@ describe('a private board and a non-member', () => {
     for (const [u, who] of [[A, ana], [E, eve]]) {
       await u.goto();
       await u.login(who);
-      await u.visible('[data-testid=boards]', 'the boards list');
+      await u.present('[data-testid=boards]', 'the boards list');
       await u.connected();
     }
   });

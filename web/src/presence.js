@@ -319,7 +319,9 @@ export function mountPresence(ctx) {
   function flushMove() {
     sendTimer = null;
     if (!pending || dead) return;
-    if (socket && socket.connected) {
+    // Only once our entry exists: before a reconnect has re-authenticated, the server would
+    // drop the move (join() sends the latest position when it is done).
+    if (joined && socket && socket.connected) {
       socket.emit('cursor-move', { boardId, x: pending.x, y: pending.y });
       cursorShown = true;
     }
@@ -394,6 +396,7 @@ export function mountPresence(ctx) {
       for (const id of [...cursors.keys()]) if (!keep.has(id)) dropCursor(id);
       render();
       push();
+      if (lastClient) queueMove(lastClient.clientX, lastClient.clientY);
     } catch (err) {
       // 404 (the board went away or we lost access), 401 (logged out): A navigates away.
       joined = false;

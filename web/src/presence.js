@@ -160,6 +160,7 @@ export function mountPresence(ctx) {
       const you = u.userId === me.user_id ? ' (you)' : '';
       face.title = `${u.name}${you}${u.idle ? ' · idle' : ''}`;
       face.setAttribute('role', 'listitem');
+      face.setAttribute('aria-label', face.title); // the name is hidden on narrow windows
       const emoji = document.createElement('span');
       emoji.className = 'presence-face-emoji';
       emoji.setAttribute('aria-hidden', 'true');
@@ -346,8 +347,9 @@ export function mountPresence(ctx) {
     cursorShown = false;
   }
 
-  const onMouseMove = (ev) => queueMove(ev.clientX, ev.clientY);
-  const onMouseLeave = () => leaveCursor();
+  // Pointer events: a mouse, a pen or a dragging finger alike.
+  const onPointerMove = (ev) => queueMove(ev.clientX, ev.clientY);
+  const onPointerLeave = () => leaveCursor();
   const onScroll = () => {
     if (lastClient) queueMove(lastClient.clientX, lastClient.clientY);
   };
@@ -357,8 +359,8 @@ export function mountPresence(ctx) {
   };
 
   if (canvas) {
-    canvas.addEventListener('mousemove', onMouseMove, { passive: true });
-    canvas.addEventListener('mouseleave', onMouseLeave);
+    canvas.addEventListener('pointermove', onPointerMove, { passive: true });
+    canvas.addEventListener('pointerleave', onPointerLeave);
     canvas.addEventListener('scroll', onScroll, { passive: true });
   }
   window.addEventListener('blur', onBlur);
@@ -553,8 +555,8 @@ export function mountPresence(ctx) {
         socket.off('disconnect', onDisconnect);
       }
       if (canvas) {
-        canvas.removeEventListener('mousemove', onMouseMove);
-        canvas.removeEventListener('mouseleave', onMouseLeave);
+        canvas.removeEventListener('pointermove', onPointerMove);
+        canvas.removeEventListener('pointerleave', onPointerLeave);
         canvas.removeEventListener('scroll', onScroll);
       }
       window.removeEventListener('blur', onBlur);

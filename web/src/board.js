@@ -50,6 +50,37 @@ export function layout(sessions) {
   return out;
 }
 
+// Words split on blanks as a shell would quote them (single quotes literal; double quotes and
+// backslash escape): `sh -c 'echo "$x"'` -> ['sh', '-c', 'echo "$x"']. Never run by a shell:
+// the daemon takes the array as argv.
+export function splitArgs(text) {
+  const out = [];
+  let cur = null;
+  let quote = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      else cur += c;
+    } else if (c === '\\' && i + 1 < text.length && quote !== "'") {
+      cur = (cur ?? '') + text[++i];
+    } else if (quote === '"') {
+      if (c === '"') quote = null;
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      cur = cur ?? '';
+    } else if (/\s/.test(c)) {
+      if (cur !== null) out.push(cur);
+      cur = null;
+    } else {
+      cur = (cur ?? '') + c;
+    }
+  }
+  if (cur !== null) out.push(cur);
+  return out;
+}
+
 function sessionHref(boardId, sessionId) {
   return `#/boards/${encodeURIComponent(boardId)}/sessions/${encodeURIComponent(sessionId)}`;
 }
@@ -187,9 +218,8 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     if (card.agorKey === key) return card;
     card.agorKey = key;
     card.dataset.status = s.status || '';
-    let taskNote = '';
-    if (task && !['created', 'running', 'stopping'].includes(task.status)) taskNote = `last task ${task.status}`;
-    else if (task) taskNote = `task ${task.status}`;
+    // The last run's outcome once it is over (while it runs, the session's status says so).
+    const taskNote = task && !['created', 'running', 'stopping'].includes(task.status) ? `last task ${task.status}` : '';
     replaceChildren(card,
       h('span', { class: 'card-title' }, s.title || 'Untitled session'),
       h('span', { class: 'card-agent' }, s.agentic_tool || ''),
@@ -277,7 +307,7 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     const title = titleInput.value.trim();
     if (title) data.title = title;
     if (agentSelect.value === 'command') {
-      const argv = commandInput.value.trim().split(/\s+/).filter(Boolean);
+      const argv = splitArgs(commandInput.value);
       if (argv.length === 0) {
         createError.textContent = 'A command session needs the program to run.';
         createError.hidden = false;

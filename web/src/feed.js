@@ -4,8 +4,8 @@
 // on with `$before` = the oldest shown entry's first_seq. Live: `activity created` adds an
 // entry, `activity patched` replaces it in place (a growing "wrote 14 messages" entry), both
 // keyed by activity_id, so applying one twice changes nothing. They come on the board's
-// channel (A's board view subscribes to it) and are never replayed, so after a reconnect we
-// reload the first page and merge it by id: nothing missed, nothing doubled.
+// channel and are never replayed, so after a reconnect we rejoin the channel, reload the
+// first page and merge it by id: nothing missed, nothing doubled.
 //
 // Summaries already read "ana created session fix-login", "(3 times)", "wrote 14 messages":
 // we show the actor's name (as it starts the summary) in their colour, the rest of the
@@ -134,7 +134,16 @@ export function mountFeed({ client, boardId, el }) {
     showState();
   }
 
+  // Live entries come on the board's channel. A's board view joins it too (subscriptions
+  // are a set per connection, so joining twice is harmless); the feed joins it itself so that
+  // it stays live after a reconnect that did not recover the connection's channels. It never
+  // leaves it: the board view owns that.
+  function subscribe() {
+    client.service('subscriptions').create({ board_id: boardId }).catch(() => {});
+  }
+
   function reload() {
+    subscribe();
     load().catch(() => {
       if (dead) return;
       if (items.size === 0) empty.textContent = 'Activity unavailable.';

@@ -160,6 +160,7 @@ export function mountPresence(ctx) {
       const you = u.userId === me.user_id ? ' (you)' : '';
       face.title = `${u.name}${you}${u.idle ? ' · idle' : ''}`;
       face.setAttribute('role', 'listitem');
+      face.setAttribute('aria-label', face.title); // the name is hidden on narrow windows
       const emoji = document.createElement('span');
       emoji.className = 'presence-face-emoji';
       emoji.setAttribute('aria-hidden', 'true');
@@ -196,13 +197,19 @@ export function mountPresence(ctx) {
       card.classList.add('presence-selected');
       // The first user's colour draws the outline; the others add rings outside it.
       card.style.setProperty('--presence-color', userColor(ids[0]));
-      card.style.setProperty('--presence-rings',
-        ids.slice(1).map((id, i) => `0 0 0 ${4 + 3 * (i + 1)}px ${userColor(id)}`).join(', ') || '0 0 0 0 transparent');
+      // Two or more: each further user adds a ring outside the outline.
+      card.classList.toggle('presence-selected-many', ids.length > 1);
+      if (ids.length > 1) {
+        card.style.setProperty('--presence-rings',
+          ids.slice(1).map((id, i) => `0 0 0 ${5 + 3 * (i + 1)}px ${userColor(id)}`).join(', '));
+      } else {
+        card.style.removeProperty('--presence-rings');
+      }
     }
     for (const card of outlined) {
       if (now.has(card)) continue;
       delete card.dataset.selectedBy;
-      card.classList.remove('presence-selected');
+      card.classList.remove('presence-selected', 'presence-selected-many');
       card.style.removeProperty('--presence-color');
       card.style.removeProperty('--presence-rings');
     }
@@ -239,6 +246,9 @@ export function mountPresence(ctx) {
   const layer = document.createElement('div');
   layer.className = 'presence-cursors';
   layer.setAttribute('aria-hidden', 'true');
+  // Positioning is inline (cosmetics are in presence.css): a cursor must never land in the
+  // canvas's flow or catch the pointer, whatever stylesheet the page links.
+  Object.assign(layer.style, { position: 'absolute', left: '0', top: '0', width: '0', height: '0', overflow: 'visible', pointerEvents: 'none' });
 
   function ensureLayer() {
     if (!canvas) return false;
@@ -254,6 +264,7 @@ export function mountPresence(ctx) {
     el.dataset.testid = 'cursor';
     el.dataset.userId = userId;
     el.style.setProperty('--presence-color', userColor(userId));
+    Object.assign(el.style, { position: 'absolute', left: '0', top: '0', pointerEvents: 'none' });
     const svg = document.createElementNS(SVG_NS, 'svg');
     svg.setAttribute('viewBox', '0 0 16 20');
     svg.setAttribute('width', '16');
@@ -319,7 +330,9 @@ export function mountPresence(ctx) {
   function flushMove() {
     sendTimer = null;
     if (!pending || dead) return;
-    if (socket && socket.connected) {
+    // Only once our entry exists: before a reconnect has re-authenticated, the server would
+    // drop the move (join() sends the latest position when it is done).
+    if (joined && socket && socket.connected) {
       socket.emit('cursor-move', { boardId, x: pending.x, y: pending.y });
       cursorShown = true;
     }
@@ -344,8 +357,9 @@ export function mountPresence(ctx) {
     cursorShown = false;
   }
 
-  const onMouseMove = (ev) => queueMove(ev.clientX, ev.clientY);
-  const onMouseLeave = () => leaveCursor();
+  // Pointer events: a mouse, a pen or a dragging finger alike.
+  const onPointerMove = (ev) => queueMove(ev.clientX, ev.clientY);
+  const onPointerLeave = () => leaveCursor();
   const onScroll = () => {
     if (lastClient) queueMove(lastClient.clientX, lastClient.clientY);
   };
@@ -355,8 +369,8 @@ export function mountPresence(ctx) {
   };
 
   if (canvas) {
-    canvas.addEventListener('mousemove', onMouseMove, { passive: true });
-    canvas.addEventListener('mouseleave', onMouseLeave);
+    canvas.addEventListener('pointermove', onPointerMove, { passive: true });
+    canvas.addEventListener('pointerleave', onPointerLeave);
     canvas.addEventListener('scroll', onScroll, { passive: true });
   }
   window.addEventListener('blur', onBlur);
@@ -394,6 +408,7 @@ export function mountPresence(ctx) {
       for (const id of [...cursors.keys()]) if (!keep.has(id)) dropCursor(id);
       render();
       push();
+      if (lastClient) queueMove(lastClient.clientX, lastClient.clientY);
     } catch (err) {
       // 404 (the board went away or we lost access), 401 (logged out): A navigates away.
       joined = false;
@@ -550,8 +565,8 @@ export function mountPresence(ctx) {
         socket.off('disconnect', onDisconnect);
       }
       if (canvas) {
-        canvas.removeEventListener('mousemove', onMouseMove);
-        canvas.removeEventListener('mouseleave', onMouseLeave);
+        canvas.removeEventListener('pointermove', onPointerMove);
+        canvas.removeEventListener('pointerleave', onPointerLeave);
         canvas.removeEventListener('scroll', onScroll);
       }
       window.removeEventListener('blur', onBlur);
@@ -563,7 +578,7 @@ export function mountPresence(ctx) {
       layer.remove();
       for (const card of outlined) {
         delete card.dataset.selectedBy;
-        card.classList.remove('presence-selected');
+        card.classList.remove('presence-selected', 'presence-selected-many');
         card.style.removeProperty('--presence-color');
         card.style.removeProperty('--presence-rings');
       }

@@ -236,6 +236,7 @@ describe('two users on one board', () => {
 
   it('after a daemon restart both windows show every message once', { timeout: 45000 }, async () => {
     assert.ok(ready, 'the windows did not open the board');
+    for (const u of [A, B, C]) u.daemonDown = true; // cy's window goes through it too
     for (const u of [A, B]) {
       await u.page.evaluate(() => {
         window.__agorStates = [];
@@ -243,7 +244,6 @@ describe('two users on one board', () => {
         new MutationObserver(() => window.__agorStates.push(el.getAttribute('data-state')))
           .observe(el, { attributes: true, attributeFilter: ['data-state'] });
       });
-      u.daemonDown = true;
     }
     await daemon.stop('SIGTERM');
     for (const u of [A, B]) {
@@ -259,8 +259,8 @@ describe('two users on one board', () => {
     // Written while the windows are still reconnecting (their backoff is longer than this):
     // they must get these through recovery or a refetch, once each.
     await daemon.rest().call('POST', `/sessions/${build.session_id}/prompt`, { prompt: 'again' });
-    for (const u of [A, B]) await u.connected(20000);
-    for (const u of [A, B]) u.daemonDown = false;
+    for (const u of [A, B, C]) await u.connected(20000);
+    for (const u of [A, B, C]) u.daemonDown = false;
     const expected = ['ship it', 'line 1', 'line 2', 'line 3', 'again', 'line 1', 'line 2', 'line 3'];
     for (const u of [A, B]) await showsExactly(u, expected, 'both runs\' messages in order after the restart');
     const stored = (await daemon.rest().find('messages', `session_id=${build.session_id}&$sort[index]=1`)).data;

@@ -12,7 +12,7 @@ pkgs=(g++ cmake make pkg-config
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(nodejs npm curl clang libclang-rt-dev
         python3 python3-socketio python3-websocket python3-requests
-        chromium)
+        chromium fonts-noto-color-emoji)
 fi
 
 missing=()

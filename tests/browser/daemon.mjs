@@ -140,15 +140,20 @@ export class Daemon {
     return restClient(this.url, token);
   }
 
-  // A user created by the admin; resolves with {user, id, email, password, name, token, rest}.
+  // A user created by the admin; resolves with {user, id, email, password, name, rest()}.
+  // rest() logs in (a password hash on the daemon: only when a test needs the user's REST) and
+  // resolves with a REST client presenting the user's JWT.
   async user({ name, role = 'member', emoji } = {}) {
     const email = `${uniq(name.toLowerCase())}@example.com`;
     const password = `pw-${uniq('secret')}`;
     const user = await this.rest().create('users', { email, password, name, role, ...(emoji ? { emoji } : {}) });
-    const auth = await restClient(this.url).create('authentication', { strategy: 'local', email, password });
+    let token;
     return {
-      user, id: user.user_id, email, password, name, token: auth.accessToken,
-      rest: () => this.rest(auth.accessToken),
+      user, id: user.user_id, email, password, name,
+      rest: async () => {
+        token ??= (await restClient(this.url).create('authentication', { strategy: 'local', email, password })).accessToken;
+        return this.rest(token);
+      },
     };
   }
 }

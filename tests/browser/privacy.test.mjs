@@ -38,7 +38,7 @@ describe('a private board and a non-member', () => {
   // Whether eve's page or traffic shows any of `secrets`, once `barrier` (a team board created
   // after them) is in her list: everything written before it has reached her by then.
   async function assertNeverSeen(secrets, what) {
-    const barrier = await ana.rest().create('boards', { name: uniq('barrier'), slug: uniq('barrier') });
+    const barrier = await (await ana.rest()).create('boards', { name: uniq('barrier'), slug: uniq('barrier') });
     await E.visible(`[data-testid=board-link][data-board-id=${q(barrier.board_id)}]`, 'the barrier board in eve\'s list');
     const html = await E.page.content();
     const wire = await E.trafficText();
@@ -52,7 +52,7 @@ describe('a private board and a non-member', () => {
   }
 
   it('never reaches the page of a user who is not a member, even on the wire', { timeout: 30000 }, async () => {
-    const rest = ana.rest();
+    const rest = await ana.rest();
     const secrets = [];
     const name = uniq('secret-board');
     const priv = await rest.create('boards', { name, slug: uniq('secret'), visibility: 'private' });
@@ -86,7 +86,7 @@ describe('a private board and a non-member', () => {
   });
 
   it('a team board made private leaves a non-member\'s list live', { timeout: 30000 }, async () => {
-    const rest = ana.rest();
+    const rest = await ana.rest();
     const team = await rest.create('boards', { name: uniq('open-plans'), slug: uniq('open') });
     const teamLink = `[data-testid=board-link][data-board-id=${q(team.board_id)}]`;
     await E.visible(teamLink, 'the team board in eve\'s list');
@@ -98,7 +98,7 @@ describe('a private board and a non-member', () => {
   });
 
   it('a private board shows for a new member live and leaves when the membership goes', { timeout: 30000 }, async () => {
-    const rest = ana.rest();
+    const rest = await ana.rest();
     const club = await rest.create('boards', { name: uniq('club'), slug: uniq('club'), visibility: 'private' });
     const link = `[data-testid=board-link][data-board-id=${q(club.board_id)}]`;
     const member = await rest.create('board-members', { board_id: club.board_id, user_id: eve.id, role: 'viewer' });

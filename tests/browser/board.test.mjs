@@ -7,7 +7,7 @@
 // Every wait is on what the page shows (waitForSelector / waitForFunction), never a sleep.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startDaemon, FIXTURES, uniq } from './daemon.mjs';
@@ -125,8 +125,13 @@ describe('two users on one board', () => {
 
   before(async () => {
     gate = mkdtempSync(path.join(tmpdir(), 'agor-gate-'));
+    mkdirSync(path.join(gate, 'claude'));
+    // claude-code is the fixture agent replaying a recorded Claude Code run, gated too.
+    const claude = path.join(gate, 'claude.sh');
+    writeFileSync(claude, `#!/bin/sh\nAGOR_FIXTURE='${path.join(FIXTURES, 'claude_tool_use.jsonl')}' ` +
+      `AGOR_FIXTURE_GATE='${path.join(gate, 'claude')}' exec '${path.join(FIXTURES, 'fake_agent.sh')}' "$@"\n`, { mode: 0o755 });
     daemon = await startDaemon({
-      env: { AGOR_FIXTURE: path.join(FIXTURES, 'three_lines.txt'), AGOR_FIXTURE_GATE: gate },
+      env: { AGOR_FIXTURE: path.join(FIXTURES, 'three_lines.txt'), AGOR_FIXTURE_GATE: gate, AGOR_CLAUDE_BIN: claude },
     });
     [ana, bo, cy] = await Promise.all([
       daemon.user({ name: 'Ana', emoji: '🦊' }),
@@ -289,6 +294,39 @@ describe('two users on one board', () => {
       assert.ok(states.includes('reconnecting'), `${u.label}: banner states ${states}`);
       assert.equal(states[states.length - 1], 'connected', `${u.label}: banner states ${states}`);
     }
+  });
+
+  it('partial text streams into one message element that the stored message then fills', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    // The recording: init, a thinking block (stored at line 7), then the answer's text block
+    // streamed at lines 9 and 10 and stored at line 12, a tool call, its result, a last answer.
+    const open = (n) => writeFileSync(path.join(gate, 'claude', String(n)), '');
+    for (let n = 1; n <= 8; n++) open(n);
+    await B.click(`[data-testid=session-card][data-session-id=${q(review.session_id)}]`);
+    await B.visible(`[data-testid=session-panel][data-session-id=${q(review.session_id)}]`, 'the session panel');
+    await B.fill('[data-testid=prompt-input]', 'list the files');
+    await B.page.keyboard.press('Enter');
+    open(9);
+    const partial = await B.until('the first streamed words in a message', () => {
+      const el = [...document.querySelectorAll('[data-testid=session-panel] [data-testid=message]')]
+        .find((e) => e.textContent.includes("I'll list the files"));
+      return el && !el.textContent.includes('in the project directory') ? el.getAttribute('data-message-id') : false;
+    });
+    const streamedId = await partial.jsonValue();
+    await B.shot('session-partial');
+    open(10);
+    await B.until('the next streamed words appended to the same element', (id) => {
+      const els = [...document.querySelectorAll('[data-testid=session-panel] [data-testid=message]')]
+        .filter((e) => e.textContent.includes("I'll list the files"));
+      return els.length === 1 && els[0].getAttribute('data-message-id') === id
+        && els[0].textContent.includes("I'll list the files in the project directory.");
+    }, { args: [streamedId] });
+    for (let n = 11; n <= 40; n++) open(n);
+    await B.until('the run\'s last answer', () => [...document.querySelectorAll('[data-testid=session-panel] [data-testid=message]')]
+      .some((e) => e.textContent.includes('The project has a README.md and a src directory.')));
+    const stored = (await daemon.rest().find('messages', `session_id=${review.session_id}&$sort[index]=1`)).data;
+    assert.ok(stored.some((m) => m.message_id === streamedId), `the streamed id ${streamedId} is a stored message's`);
+    await showsStored(B, stored, 'the stored messages of the Claude Code run, each once');
   });
 
   it('no console error in any step', async (t) => {

@@ -11,6 +11,7 @@ import { launch, UserPage, q } from './browser.mjs';
 describe('login and the boards list', () => {
   let daemon, browser, dee, D;
   const requests = [];
+  const others = []; // more windows
 
   before(async () => {
     daemon = await startDaemon();
@@ -55,7 +56,7 @@ describe('login and the boards list', () => {
     assert.equal(await D.shown('[data-testid=login]'), true, 'the login form left after a failed login');
   });
 
-  it('logs in, and a reload stays logged in', { timeout: 20000 }, async () => {
+  it('logs in, and a reload stays logged in', { timeout: 20000 }, async (t) => {
     await D.fill('[data-testid=login-password]', dee.password);
     await D.click('[data-testid=login-submit]');
     await D.visible('[data-testid=whoami]', 'whoami after login');
@@ -65,8 +66,12 @@ describe('login and the boards list', () => {
     }, { args: [dee.name, dee.email] });
     await D.present('[data-testid=boards]', 'the boards list');
     assert.ok(await D.page.evaluate(() => !!localStorage.getItem('feathers-jwt')), 'feathers-jwt in localStorage');
+    const t0 = performance.now();
     await D.page.reload({ waitUntil: 'load' });
     await D.visible('[data-testid=whoami]', 'whoami after a reload');
+    const nav = await D.page.evaluate(() => performance.getEntriesByType('navigation')[0].toJSON());
+    t.diagnostic(`reload (warm): DOMContentLoaded ${nav.domContentLoadedEventEnd.toFixed(0)} ms, load event ` +
+      `${nav.loadEventEnd.toFixed(0)} ms (page clock), logged-in page shown ${(performance.now() - t0).toFixed(0)} ms (test clock)`);
     await D.present('[data-testid=boards]', 'the boards list after a reload');
     assert.equal(await D.shown('[data-testid=login]'), false, 'the login form after a reload');
     await D.connected();
@@ -105,7 +110,46 @@ describe('login and the boards list', () => {
     assert.equal(await D.shown('[data-testid=whoami]'), false, 'whoami after logout');
   });
 
+  it('logs in with the keyboard alone, in a narrow window, in dark mode', { timeout: 20000 }, async () => {
+    // Another window of dee's: 390 px wide, prefers-color-scheme dark.
+    const N = await UserPage.open(browser, daemon, { label: 'dee-narrow', viewport: { width: 390, height: 800 } });
+    others.push(N);
+    await N.page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+    await N.goto();
+    await N.visible('[data-testid=login]', 'the login form');
+    await N.page.focus('[data-testid=login-email]');
+    await N.page.keyboard.type(dee.email);
+    await N.page.keyboard.press('Tab');
+    assert.equal(await N.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'login-password',
+      'Tab from the email goes to the password');
+    await N.page.keyboard.type(dee.password);
+    await N.page.keyboard.press('Enter');
+    await N.visible('[data-testid=whoami]', 'whoami after a keyboard login');
+    await N.present('[data-testid=boards]', 'the boards list');
+    const look = await N.page.evaluate(() => {
+      // The first opaque background from the body up, and the body's text colour.
+      const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+      let bg = [255, 255, 255];
+      for (let e = document.body; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length >= 3 && (c.length === 3 || c[3] > 0)) { bg = c.slice(0, 3); break; }
+      }
+      const lum = ([r, g, b]) => {
+        const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+      };
+      const fg = rgb(getComputedStyle(document.body).color).slice(0, 3);
+      const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+      return { bg, fg, bgLum: lum(bg), contrast: (hi + 0.05) / (lo + 0.05),
+        overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+    });
+    assert.ok(look.bgLum < 0.2, `a dark background in dark mode: ${JSON.stringify(look)}`);
+    assert.ok(look.contrast >= 4.5, `text contrast in dark mode: ${JSON.stringify(look)}`);
+    assert.ok(look.overflow <= 0, `no horizontal scrolling at 390 px: ${JSON.stringify(look)}`);
+    await N.shot('boards-narrow-dark');
+  });
+
   it('no console error in any step', () => {
-    assert.deepEqual(D?.errors ?? [], [], 'console errors');
+    for (const u of [D, ...others]) assert.deepEqual(u?.errors ?? [], [], `${u?.label}: console errors`);
   });
 });

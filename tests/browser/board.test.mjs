@@ -252,6 +252,7 @@ describe('two users on one board', () => {
     // The feed: the board's activity, newest first, as the server has it (the task's end may
     // still add an entry: the server's list is read again whenever the page has not matched it).
     for (const u of [A, B]) await feedMatches(u, board.board_id);
+    await A.shot('board-session');
   });
 
   it('after a daemon restart both windows show every message once', { timeout: 45000 }, async () => {

@@ -330,6 +330,20 @@ describe('two users on one board', () => {
     await showsStored(B, stored, 'the stored messages of the Claude Code run, each once');
   });
 
+  it('a session created through the form shows in both windows', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    const title = uniq('triage');
+    await B.fill('[data-testid=new-session-title]', title);
+    await B.page.select('[data-testid=new-session-agent]', 'codex');
+    await B.click('[data-testid=new-session-submit]');
+    const card = (title) => [...document.querySelectorAll('[data-testid=session-card]')].some((e) => e.textContent.includes(title));
+    for (const u of [A, B]) await u.until(`a card titled ${title}`, card, { args: [title] });
+    const found = (await daemon.rest().find('sessions', `board_id=${board.board_id}&title=${encodeURIComponent(title)}`)).data;
+    assert.equal(found.length, 1, `sessions titled ${title}: ${JSON.stringify(found)}`);
+    assert.equal(found[0].agentic_tool, 'codex');
+    assert.equal(found[0].created_by ?? bo.id, bo.id);
+  });
+
   it('no console error in any step', async (t) => {
     for (const u of [A, B, C]) {
       assert.deepEqual(u?.errors ?? [], [], `${u?.label}: console errors`);

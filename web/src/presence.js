@@ -197,13 +197,19 @@ export function mountPresence(ctx) {
       card.classList.add('presence-selected');
       // The first user's colour draws the outline; the others add rings outside it.
       card.style.setProperty('--presence-color', userColor(ids[0]));
-      card.style.setProperty('--presence-rings',
-        ids.slice(1).map((id, i) => `0 0 0 ${4 + 3 * (i + 1)}px ${userColor(id)}`).join(', ') || '0 0 0 0 transparent');
+      // Two or more: each further user adds a ring outside the outline.
+      card.classList.toggle('presence-selected-many', ids.length > 1);
+      if (ids.length > 1) {
+        card.style.setProperty('--presence-rings',
+          ids.slice(1).map((id, i) => `0 0 0 ${5 + 3 * (i + 1)}px ${userColor(id)}`).join(', '));
+      } else {
+        card.style.removeProperty('--presence-rings');
+      }
     }
     for (const card of outlined) {
       if (now.has(card)) continue;
       delete card.dataset.selectedBy;
-      card.classList.remove('presence-selected');
+      card.classList.remove('presence-selected', 'presence-selected-many');
       card.style.removeProperty('--presence-color');
       card.style.removeProperty('--presence-rings');
     }
@@ -240,6 +246,9 @@ export function mountPresence(ctx) {
   const layer = document.createElement('div');
   layer.className = 'presence-cursors';
   layer.setAttribute('aria-hidden', 'true');
+  // Positioning is inline (cosmetics are in presence.css): a cursor must never land in the
+  // canvas's flow or catch the pointer, whatever stylesheet the page links.
+  Object.assign(layer.style, { position: 'absolute', left: '0', top: '0', width: '0', height: '0', overflow: 'visible', pointerEvents: 'none' });
 
   function ensureLayer() {
     if (!canvas) return false;
@@ -255,6 +264,7 @@ export function mountPresence(ctx) {
     el.dataset.testid = 'cursor';
     el.dataset.userId = userId;
     el.style.setProperty('--presence-color', userColor(userId));
+    Object.assign(el.style, { position: 'absolute', left: '0', top: '0', pointerEvents: 'none' });
     const svg = document.createElementNS(SVG_NS, 'svg');
     svg.setAttribute('viewBox', '0 0 16 20');
     svg.setAttribute('width', '16');
@@ -568,7 +578,7 @@ export function mountPresence(ctx) {
       layer.remove();
       for (const card of outlined) {
         delete card.dataset.selectedBy;
-        card.classList.remove('presence-selected');
+        card.classList.remove('presence-selected', 'presence-selected-many');
         card.style.removeProperty('--presence-color');
         card.style.removeProperty('--presence-rings');
       }

@@ -355,11 +355,12 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     if (presence) presence.select(openId);
   }
 
-  // Esc closes the panel (not while typing in a field of the board tools).
+  // Esc closes the panel (not from the board tools' fields, nor from a field holding text).
   function onKeyDown(event) {
     if (event.key !== 'Escape' || !openId) return;
     const t = event.target;
     if (t && t.closest && t.closest('.board-tools')) return;
+    if (t && t.matches && t.matches('textarea, input, select') && t.value) return; // keep a draft's Esc local
     const card = cardEls.get(openId);
     navigate(boardHref);
     if (card) card.focus();

@@ -470,8 +470,6 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
       if (!alive) return;
       presence.select(openId);
     } catch (err) {
-      sessions.abandon();
-      tasks.abandon();
       if (alive) showStatus(`Could not load the board: ${errorText(err)}`);
     }
   }
@@ -484,8 +482,6 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
       await loadAll();
       showStatus('');
     } catch (err) {
-      sessions.abandon();
-      tasks.abandon();
       if (alive) showStatus(`Could not reload the board: ${errorText(err)}`);
     }
   }

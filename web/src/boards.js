@@ -66,7 +66,6 @@ export function mountBoards({ el, me }) {
       await boards.load(() => findAll('boards', { $sort: { name: 1 } }));
       loadError.hidden = true;
     } catch (err) {
-      boards.abandon();
       loadError.textContent = `Could not load the boards: ${errorText(err)}`;
       loadError.hidden = false;
     }

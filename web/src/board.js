@@ -14,7 +14,7 @@
 // one); the others are laid on a grid of fixed columns in creation order (created_at, then
 // session_id), so every window, whatever its size, puts every card at the same board
 // coordinates.
-import { client, findAll, listen, LiveSet, onReconnect } from './api.js';
+import { client, connectionState, findAll, listen, LiveSet, onReconnect } from './api.js';
 import { errorText, h, replaceChildren, setText } from './dom.js';
 import { mountSessionPanel } from './session_panel.js';
 import { mountPresence } from './presence.js';
@@ -24,7 +24,7 @@ export const CARD_W = 220;
 export const CARD_H = 112;
 export const GAP = 24;
 export const COLUMNS = 4;
-const ACCESS_CHECK_MS = 20000;
+const ACCESS_CHECK_MS = 5000; // see checkAccess
 const AGENTS = ['claude-code', 'codex', 'gemini'];
 
 const validPos = (p) => p && typeof p === 'object' && Number.isFinite(p.x) && Number.isFinite(p.y);
@@ -419,8 +419,11 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     document.title = 'agor';
   }
 
-  // Still allowed? A board made private, or our membership removed, sends us nothing more.
+  // Still allowed? Our membership's removal reaches us (board-members removed), but a board
+  // made private while we are not a member sends us nothing more: so we also ask (one `get`)
+  // every ACCESS_CHECK_MS while the page is visible.
   async function checkAccess() {
+    if (connectionState() !== 'connected') return;
     try {
       const record = await client.service('boards').get(boardId);
       if (alive) showBoard(record);

@@ -10,9 +10,10 @@
 // the subscription is harmless there.)
 //
 // Board coordinates: pixel offsets from the top-left of the canvas's content (scroll
-// included, unscaled). A session with a `position {x, y}` sits there; the others are laid on a
-// grid of fixed columns in creation order (created_at, then session_id), so every window,
-// whatever its size, puts every card at the same board coordinates.
+// included, unscaled). A session with a `position {x, y}` sits there (dragging a card stores
+// one); the others are laid on a grid of fixed columns in creation order (created_at, then
+// session_id), so every window, whatever its size, puts every card at the same board
+// coordinates.
 import { client, findAll, listen, LiveSet, onReconnect } from './api.js';
 import { errorText, h, replaceChildren, setText } from './dom.js';
 import { mountSessionPanel } from './session_panel.js';
@@ -33,20 +34,50 @@ function byCreation(a, b) {
     String(a.session_id).localeCompare(String(b.session_id));
 }
 
-// session_id -> {x, y}: the stored position, else the next grid slot in creation order.
+// session_id -> {x, y}: the stored position, else the grid slot of its rank in creation
+// order (every session holds its slot, so moving one card never shifts the others).
 export function layout(sessions) {
   const out = new Map();
-  let slot = 0;
-  for (const s of [...sessions].sort(byCreation)) {
+  [...sessions].sort(byCreation).forEach((s, slot) => {
     if (validPos(s.position)) {
       out.set(s.session_id, { x: s.position.x, y: s.position.y });
     } else {
       const col = slot % COLUMNS;
       const row = Math.floor(slot / COLUMNS);
-      slot += 1;
       out.set(s.session_id, { x: GAP + col * (CARD_W + GAP), y: GAP + row * (CARD_H + GAP) });
     }
+  });
+  return out;
+}
+
+// Words split on blanks as a shell would quote them (single quotes literal; double quotes and
+// backslash escape): `sh -c 'echo "$x"'` -> ['sh', '-c', 'echo "$x"']. Never run by a shell:
+// the daemon takes the array as argv.
+export function splitArgs(text) {
+  const out = [];
+  let cur = null;
+  let quote = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      else cur += c;
+    } else if (c === '\\' && i + 1 < text.length && quote !== "'") {
+      cur = (cur ?? '') + text[++i];
+    } else if (quote === '"') {
+      if (c === '"') quote = null;
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      cur = cur ?? '';
+    } else if (/\s/.test(c)) {
+      if (cur !== null) out.push(cur);
+      cur = null;
+    } else {
+      cur = (cur ?? '') + c;
+    }
   }
+  if (cur !== null) out.push(cur);
   return out;
 }
 
@@ -171,12 +202,14 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     if (!card) {
       card = h('a', {
         class: 'session-card', 'data-testid': 'session-card', 'data-session-id': s.session_id,
-        href: sessionHref(boardId, s.session_id),
+        href: sessionHref(boardId, s.session_id), draggable: 'false',
       });
       cardEls.set(s.session_id, card);
     }
-    card.style.left = `${pos.x}px`;
-    card.style.top = `${pos.y}px`;
+    if (!(drag && drag.moved && drag.id === s.session_id)) {
+      card.style.left = `${pos.x}px`;
+      card.style.top = `${pos.y}px`;
+    }
     card.style.width = `${CARD_W}px`;
     card.style.height = `${CARD_H}px`;
     const selected = s.session_id === openId;
@@ -187,9 +220,8 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     if (card.agorKey === key) return card;
     card.agorKey = key;
     card.dataset.status = s.status || '';
-    let taskNote = '';
-    if (task && !['created', 'running', 'stopping'].includes(task.status)) taskNote = `last task ${task.status}`;
-    else if (task) taskNote = `task ${task.status}`;
+    // The last run's outcome once it is over (while it runs, the session's status says so).
+    const taskNote = task && !['created', 'running', 'stopping'].includes(task.status) ? `last task ${task.status}` : '';
     replaceChildren(card,
       h('span', { class: 'card-title' }, s.title || 'Untitled session'),
       h('span', { class: 'card-agent' }, s.agentic_tool || ''),
@@ -232,6 +264,71 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     emptyNote.hidden = !sessions.ready || list.length > 0;
     if (presence) presence.refresh();
   }
+
+  // ---- moving cards ---------------------------------------------------------------------------
+  // Dragging a card (past a few pixels, so a click still opens it) moves it; on release its
+  // board coordinates are stored as the session's `position`, which every window then uses.
+  let drag = null; // {id, card, startX, startY, origX, origY, moved}
+  let swallowClick = false;
+
+  function onPointerDown(event) {
+    const card = event.target.closest && event.target.closest('[data-testid=session-card]');
+    if (!card || event.button !== 0 || !event.isPrimary) return;
+    drag = {
+      id: card.dataset.sessionId, card, startX: event.clientX, startY: event.clientY,
+      origX: parseFloat(card.style.left) || 0, origY: parseFloat(card.style.top) || 0, moved: false,
+    };
+  }
+
+  function onPointerMove(event) {
+    if (!drag) return;
+    const dx = event.clientX - drag.startX;
+    const dy = event.clientY - drag.startY;
+    if (!drag.moved) {
+      if (Math.hypot(dx, dy) < 6) return;
+      drag.moved = true;
+      drag.card.classList.add('dragging');
+    }
+    drag.card.style.left = `${Math.max(0, Math.round(drag.origX + dx))}px`;
+    drag.card.style.top = `${Math.max(0, Math.round(drag.origY + dy))}px`;
+  }
+
+  async function onPointerUp() {
+    const d = drag;
+    drag = null;
+    if (!d || !d.moved) return;
+    d.card.classList.remove('dragging');
+    swallowClick = true;
+    setTimeout(() => { swallowClick = false; }, 0);
+    const position = { x: parseFloat(d.card.style.left) || 0, y: parseFloat(d.card.style.top) || 0 };
+    try {
+      const patched = await client.service('sessions').patch(d.id, { position });
+      sessions.apply('patched', patched);
+    } catch (err) {
+      showStatus(`Could not move the session: ${errorText(err)}`);
+      renderCards();
+    }
+  }
+
+  function onPointerCancel() {
+    if (drag && drag.moved) drag.card.classList.remove('dragging');
+    drag = null;
+    renderCards();
+  }
+
+  function onCardClick(event) {
+    if (swallowClick) {
+      event.preventDefault();
+      event.stopPropagation();
+      swallowClick = false;
+    }
+  }
+
+  cards.addEventListener('pointerdown', onPointerDown);
+  cards.addEventListener('click', onCardClick, true);
+  window.addEventListener('pointermove', onPointerMove);
+  window.addEventListener('pointerup', onPointerUp);
+  window.addEventListener('pointercancel', onPointerCancel);
 
   // ---- the open session ---------------------------------------------------------------------
   function openSession(sessionId) {
@@ -277,7 +374,7 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     const title = titleInput.value.trim();
     if (title) data.title = title;
     if (agentSelect.value === 'command') {
-      const argv = commandInput.value.trim().split(/\s+/).filter(Boolean);
+      const argv = splitArgs(commandInput.value);
       if (argv.length === 0) {
         createError.textContent = 'A command session needs the program to run.';
         createError.hidden = false;
@@ -417,6 +514,9 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     offs.length = 0;
     clearInterval(timer);
     document.removeEventListener('keydown', onKeyDown);
+    window.removeEventListener('pointermove', onPointerMove);
+    window.removeEventListener('pointerup', onPointerUp);
+    window.removeEventListener('pointercancel', onPointerCancel);
     if (panel) panel.unmount();
     panel = null;
     if (presence) presence.unmount();

@@ -17,11 +17,12 @@ let current = null; // {kind, boardId, view: {unmount(), openSession?()}}
 
 // ---- chrome -----------------------------------------------------------------------------
 
-const bannerText = h('span', { class: 'banner-text' });
+// [data-testid=connection] holds the state and its text only; the retry button sits beside it.
+const bannerText = h('span', {
+  class: 'banner-text', 'data-testid': 'connection', 'data-state': 'reconnecting', role: 'status', 'aria-live': 'polite',
+});
 const bannerRetry = h('button', { type: 'button', class: 'link', hidden: true, onclick: reconnectNow }, 'Reconnect now');
-const banner = h('div', {
-  class: 'banner', 'data-testid': 'connection', 'data-state': 'reconnecting', role: 'status', 'aria-live': 'polite',
-}, bannerText, bannerRetry);
+const banner = h('div', { class: 'banner', 'data-state': 'reconnecting' }, bannerText, bannerRetry);
 
 const whoami = h('span', { class: 'whoami', 'data-testid': 'whoami' });
 const logoutButton = h('button', { type: 'button', class: 'secondary', 'data-testid': 'logout', onclick: logout }, 'Log out');
@@ -42,6 +43,7 @@ const BANNER_TEXT = {
 
 onConnectionState((state) => {
   banner.dataset.state = state;
+  bannerText.dataset.state = state;
   setText(bannerText, BANNER_TEXT[state] || state);
   bannerRetry.hidden = state !== 'disconnected';
   document.documentElement.dataset.connection = state;

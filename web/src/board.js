@@ -10,10 +10,11 @@
 // the subscription is harmless there.)
 //
 // Board coordinates: pixel offsets from the top-left of the canvas's content (scroll
-// included, unscaled). A session with a `position {x, y}` sits there; the others are laid on a
-// grid of fixed columns in creation order (created_at, then session_id), so every window,
-// whatever its size, puts every card at the same board coordinates.
-import { client, findAll, listen, LiveSet, onReconnect } from './api.js';
+// included, unscaled). A session with a `position {x, y}` sits there (dragging a card stores
+// one); the others are laid on a grid of fixed columns in creation order (created_at, then
+// session_id), so every window, whatever its size, puts every card at the same board
+// coordinates.
+import { client, connectionState, findAll, listen, LiveSet, onReconnect } from './api.js';
 import { errorText, h, replaceChildren, setText } from './dom.js';
 import { mountSessionPanel } from './session_panel.js';
 import { mountPresence } from './presence.js';
@@ -23,7 +24,7 @@ export const CARD_W = 220;
 export const CARD_H = 112;
 export const GAP = 24;
 export const COLUMNS = 4;
-const ACCESS_CHECK_MS = 20000;
+const ACCESS_CHECK_MS = 5000; // see checkAccess
 const AGENTS = ['claude-code', 'codex', 'gemini'];
 
 const validPos = (p) => p && typeof p === 'object' && Number.isFinite(p.x) && Number.isFinite(p.y);
@@ -33,20 +34,19 @@ function byCreation(a, b) {
     String(a.session_id).localeCompare(String(b.session_id));
 }
 
-// session_id -> {x, y}: the stored position, else the next grid slot in creation order.
+// session_id -> {x, y}: the stored position, else the grid slot of its rank in creation
+// order (every session holds its slot, so moving one card never shifts the others).
 export function layout(sessions) {
   const out = new Map();
-  let slot = 0;
-  for (const s of [...sessions].sort(byCreation)) {
+  [...sessions].sort(byCreation).forEach((s, slot) => {
     if (validPos(s.position)) {
       out.set(s.session_id, { x: s.position.x, y: s.position.y });
     } else {
       const col = slot % COLUMNS;
       const row = Math.floor(slot / COLUMNS);
-      slot += 1;
       out.set(s.session_id, { x: GAP + col * (CARD_W + GAP), y: GAP + row * (CARD_H + GAP) });
     }
-  }
+  });
   return out;
 }
 
@@ -202,12 +202,14 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     if (!card) {
       card = h('a', {
         class: 'session-card', 'data-testid': 'session-card', 'data-session-id': s.session_id,
-        href: sessionHref(boardId, s.session_id),
+        href: sessionHref(boardId, s.session_id), draggable: 'false',
       });
       cardEls.set(s.session_id, card);
     }
-    card.style.left = `${pos.x}px`;
-    card.style.top = `${pos.y}px`;
+    if (!(drag && drag.moved && drag.id === s.session_id)) {
+      card.style.left = `${pos.x}px`;
+      card.style.top = `${pos.y}px`;
+    }
     card.style.width = `${CARD_W}px`;
     card.style.height = `${CARD_H}px`;
     const selected = s.session_id === openId;
@@ -263,6 +265,71 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     if (presence) presence.refresh();
   }
 
+  // ---- moving cards ---------------------------------------------------------------------------
+  // Dragging a card (past a few pixels, so a click still opens it) moves it; on release its
+  // board coordinates are stored as the session's `position`, which every window then uses.
+  let drag = null; // {id, card, startX, startY, origX, origY, moved}
+  let swallowClick = false;
+
+  function onPointerDown(event) {
+    const card = event.target.closest && event.target.closest('[data-testid=session-card]');
+    if (!card || event.button !== 0 || !event.isPrimary) return;
+    drag = {
+      id: card.dataset.sessionId, card, startX: event.clientX, startY: event.clientY,
+      origX: parseFloat(card.style.left) || 0, origY: parseFloat(card.style.top) || 0, moved: false,
+    };
+  }
+
+  function onPointerMove(event) {
+    if (!drag) return;
+    const dx = event.clientX - drag.startX;
+    const dy = event.clientY - drag.startY;
+    if (!drag.moved) {
+      if (Math.hypot(dx, dy) < 6) return;
+      drag.moved = true;
+      drag.card.classList.add('dragging');
+    }
+    drag.card.style.left = `${Math.max(0, Math.round(drag.origX + dx))}px`;
+    drag.card.style.top = `${Math.max(0, Math.round(drag.origY + dy))}px`;
+  }
+
+  async function onPointerUp() {
+    const d = drag;
+    drag = null;
+    if (!d || !d.moved) return;
+    d.card.classList.remove('dragging');
+    swallowClick = true;
+    setTimeout(() => { swallowClick = false; }, 0);
+    const position = { x: parseFloat(d.card.style.left) || 0, y: parseFloat(d.card.style.top) || 0 };
+    try {
+      const patched = await client.service('sessions').patch(d.id, { position });
+      sessions.apply('patched', patched);
+    } catch (err) {
+      showStatus(`Could not move the session: ${errorText(err)}`);
+      renderCards();
+    }
+  }
+
+  function onPointerCancel() {
+    if (drag && drag.moved) drag.card.classList.remove('dragging');
+    drag = null;
+    renderCards();
+  }
+
+  function onCardClick(event) {
+    if (swallowClick) {
+      event.preventDefault();
+      event.stopPropagation();
+      swallowClick = false;
+    }
+  }
+
+  cards.addEventListener('pointerdown', onPointerDown);
+  cards.addEventListener('click', onCardClick, true);
+  window.addEventListener('pointermove', onPointerMove);
+  window.addEventListener('pointerup', onPointerUp);
+  window.addEventListener('pointercancel', onPointerCancel);
+
   // ---- the open session ---------------------------------------------------------------------
   function openSession(sessionId) {
     if (sessionId === openId) return;
@@ -288,11 +355,12 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     if (presence) presence.select(openId);
   }
 
-  // Esc closes the panel (not while typing in a field of the board tools).
+  // Esc closes the panel (not from the board tools' fields, nor from a field holding text).
   function onKeyDown(event) {
     if (event.key !== 'Escape' || !openId) return;
     const t = event.target;
     if (t && t.closest && t.closest('.board-tools')) return;
+    if (t && t.matches && t.matches('textarea, input, select') && t.value) return; // keep a draft's Esc local
     const card = cardEls.get(openId);
     navigate(boardHref);
     if (card) card.focus();
@@ -351,8 +419,11 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     document.title = 'agor';
   }
 
-  // Still allowed? A board made private, or our membership removed, sends us nothing more.
+  // Still allowed? Our membership's removal reaches us (board-members removed), but a board
+  // made private while we are not a member sends us nothing more: so we also ask (one `get`)
+  // every ACCESS_CHECK_MS while the page is visible.
   async function checkAccess() {
+    if (connectionState() !== 'connected') return;
     try {
       const record = await client.service('boards').get(boardId);
       if (alive) showBoard(record);
@@ -402,8 +473,6 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
       if (!alive) return;
       presence.select(openId);
     } catch (err) {
-      sessions.abandon();
-      tasks.abandon();
       if (alive) showStatus(`Could not load the board: ${errorText(err)}`);
     }
   }
@@ -416,8 +485,6 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
       await loadAll();
       showStatus('');
     } catch (err) {
-      sessions.abandon();
-      tasks.abandon();
       if (alive) showStatus(`Could not reload the board: ${errorText(err)}`);
     }
   }
@@ -447,6 +514,9 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     offs.length = 0;
     clearInterval(timer);
     document.removeEventListener('keydown', onKeyDown);
+    window.removeEventListener('pointermove', onPointerMove);
+    window.removeEventListener('pointerup', onPointerUp);
+    window.removeEventListener('pointercancel', onPointerCancel);
     if (panel) panel.unmount();
     panel = null;
     if (presence) presence.unmount();

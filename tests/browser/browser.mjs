@@ -156,6 +156,26 @@ export class UserPage {
     }
   }
 
+  // On every document from now on, notes the page-clock time (ms since navigation start) at
+  // which each selector first matches a rendered element: window.__agorFirst[selector].
+  async markFirst(selectors) {
+    await this.page.evaluateOnNewDocument((selectors) => {
+      window.__agorFirst = {};
+      const check = () => {
+        for (const sel of selectors) {
+          if (window.__agorFirst[sel] !== undefined) continue;
+          const el = document.querySelector(sel);
+          if (el && el.getClientRects().length > 0) window.__agorFirst[sel] = performance.now();
+        }
+      };
+      new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+    }, selectors);
+  }
+
+  firstSeen() {
+    return this.page.evaluate(() => window.__agorFirst || {});
+  }
+
   // Whether an element matching `selector` is on the page and rendered (not hidden).
   shown(selector) {
     return this.page.evaluate((sel) => [...document.querySelectorAll(sel)]

@@ -30,9 +30,12 @@ let shotDir;
 let failures = 0;
 export function screenshotDir() {
   if (!shotDir) {
-    shotDir = process.env.AGOR_SCREENSHOT_DIR || mkdtempSync(path.join(tmpdir(), 'agor-screens-'));
+    shotDir = process.env.AGOR_SCREENSHOT_DIR;
+    if (!shotDir) {
+      shotDir = mkdtempSync(path.join(tmpdir(), 'agor-screens-'));
+      console.log(`screenshots in ${shotDir}`); // run.sh names its own folder
+    }
     mkdirSync(shotDir, { recursive: true });
-    console.log(`# screenshots in ${shotDir}`);
   }
   return shotDir;
 }

@@ -11,14 +11,26 @@
 //
 // Both may be given. Output is deterministic (same sources -> same bytes), so the hashed
 // names only change when content does, and browsers may cache /assets/* forever.
-import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const srcDir = join(here, 'src');
+
+// The build never installs packages itself (it would reach the network, and concurrent
+// builds of several build folders would race on web/node_modules): `make setup` runs
+// `npm ci`. A missing or stale install (older than the lock) stops here with that advice
+// rather than with a module resolution error.
+function checkInstalled() {
+  const installed = join(here, 'node_modules', '.package-lock.json');
+  const lock = join(here, 'package-lock.json');
+  if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+    console.error('web/build.mjs: web/node_modules is missing or older than web/package-lock.json: run `make setup` (or `npm ci` in web/)');
+    process.exit(1);
+  }
+}
 
 // Content types of the static files we ship; a file of src/ with another extension is an
 // error rather than something served as application/octet-stream by accident.
@@ -66,6 +78,7 @@ function rewriteRefs(text, renames) {
 }
 
 async function bundleScript() {
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [join(srcDir, 'main.js')],
     bundle: true,
@@ -156,7 +169,7 @@ function cppSource(assets) {
     '',
     '#include <cstddef>',
     '',
-    'namespace agor::api::page_assets_data {',
+    'namespace agor::page_assets_data {',
     'namespace {',
   ];
   assets.forEach((a, i) => out.push(`const char kBody${i}[] =\n    ${cppLiteral(a.body)};`));
@@ -168,11 +181,12 @@ function cppSource(assets) {
       `     "${etag}", ${a.immutable}},`,
     );
   });
-  out.push('};', `const std::size_t kAssetCount = ${assets.length};`, '', '}  // namespace agor::api::page_assets_data', '');
+  out.push('};', `const std::size_t kAssetCount = ${assets.length};`, '', '}  // namespace agor::page_assets_data', '');
   return out.join('\n');
 }
 
 const opts = parseArgs(process.argv.slice(2));
+checkInstalled();
 const assets = await collectAssets();
 if (opts.outDir) writeOutDir(opts.outDir, assets);
 if (opts.cpp) {

@@ -73,7 +73,7 @@ socket.on('connect', () => {
   for (const fn of reconnectListeners) fn({ recovered });
 });
 
-socket.on('disconnect', (reason) => {
+socket.on('disconnect', () => {
   // socket.active: the manager will reconnect by itself (transport closed or errored); not
   // after our own disconnect() or the server's DISCONNECT packet.
   setState(socket.active ? 'reconnecting' : 'disconnected');
@@ -85,7 +85,6 @@ socket.on('disconnect', (reason) => {
       for (const fn of authLostListeners) fn(err);
     });
   }
-  void reason;
 });
 
 socket.on('connect_error', () => {
@@ -141,7 +140,8 @@ export class LiveSet {
     this.accept = accept;
     this.onChange = onChange;
     this.map = new Map();
-    this.loading = 0;
+    this.loading = 0; // the serial of the load in flight, 0 when none
+    this.serial = 0;
     this.queue = [];
     this.ready = false;
   }
@@ -154,27 +154,39 @@ export class LiveSet {
     return [...this.map.values()];
   }
 
-  // Replaces the content with fetch()'s records; resolves once applied.
+  // Replaces the content with fetch()'s records; resolves once applied. When fetch fails the
+  // content stays, the events queued meanwhile are applied to it, and the error is thrown.
   async load(fetch) {
-    const token = ++this.loading;
-    this.queue = [];
-    const rows = await fetch();
-    if (token !== this.loading) return; // a newer load superseded this one
+    const token = ++this.serial;
+    if (!this.loading) this.queue = [];
+    this.loading = token;
+    let rows;
+    try {
+      rows = await fetch();
+    } catch (err) {
+      if (token === this.loading) this.flush(null);
+      throw err;
+    }
+    if (token === this.loading) this.flush(rows); // else a newer load superseded this one
+  }
+
+  flush(rows) {
     const queued = this.queue;
     this.queue = [];
     this.loading = 0;
-    this.map = new Map();
-    for (const r of rows) if (this.accept(r)) this.map.set(r[this.idKey], r);
-    const changed = new Set(this.map.keys());
+    const changed = new Set();
+    if (rows) {
+      for (const id of this.map.keys()) changed.add(id);
+      this.map = new Map();
+      for (const r of rows) {
+        if (!this.accept(r)) continue;
+        this.map.set(r[this.idKey], r);
+        changed.add(r[this.idKey]);
+      }
+      this.ready = true;
+    }
     for (const [kind, record] of queued) this.applyOne(kind, record, changed);
-    this.ready = true;
-    this.onChange({ reset: true, ids: changed });
-  }
-
-  // Gives up a pending load (e.g. it failed): later events apply directly again.
-  abandon() {
-    this.loading = 0;
-    this.queue = [];
+    this.onChange({ reset: !!rows, ids: changed });
   }
 
   apply(kind, record) {

@@ -14,7 +14,7 @@
 // one); the others are laid on a grid of fixed columns in creation order (created_at, then
 // session_id), so every window, whatever its size, puts every card at the same board
 // coordinates.
-import { client, findAll, listen, LiveSet, onReconnect } from './api.js';
+import { client, connectionState, findAll, listen, LiveSet, onReconnect } from './api.js';
 import { errorText, h, replaceChildren, setText } from './dom.js';
 import { mountSessionPanel } from './session_panel.js';
 import { mountPresence } from './presence.js';
@@ -24,7 +24,7 @@ export const CARD_W = 220;
 export const CARD_H = 112;
 export const GAP = 24;
 export const COLUMNS = 4;
-const ACCESS_CHECK_MS = 20000;
+const ACCESS_CHECK_MS = 5000; // see checkAccess
 const AGENTS = ['claude-code', 'codex', 'gemini'];
 
 const validPos = (p) => p && typeof p === 'object' && Number.isFinite(p.x) && Number.isFinite(p.y);
@@ -355,11 +355,12 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     if (presence) presence.select(openId);
   }
 
-  // Esc closes the panel (not while typing in a field of the board tools).
+  // Esc closes the panel (not from the board tools' fields, nor from a field holding text).
   function onKeyDown(event) {
     if (event.key !== 'Escape' || !openId) return;
     const t = event.target;
     if (t && t.closest && t.closest('.board-tools')) return;
+    if (t && t.matches && t.matches('textarea, input, select') && t.value) return; // keep a draft's Esc local
     const card = cardEls.get(openId);
     navigate(boardHref);
     if (card) card.focus();
@@ -418,8 +419,11 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     document.title = 'agor';
   }
 
-  // Still allowed? A board made private, or our membership removed, sends us nothing more.
+  // Still allowed? Our membership's removal reaches us (board-members removed), but a board
+  // made private while we are not a member sends us nothing more: so we also ask (one `get`)
+  // every ACCESS_CHECK_MS while the page is visible.
   async function checkAccess() {
+    if (connectionState() !== 'connected') return;
     try {
       const record = await client.service('boards').get(boardId);
       if (alive) showBoard(record);
@@ -469,8 +473,6 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
       if (!alive) return;
       presence.select(openId);
     } catch (err) {
-      sessions.abandon();
-      tasks.abandon();
       if (alive) showStatus(`Could not load the board: ${errorText(err)}`);
     }
   }
@@ -483,8 +485,6 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
       await loadAll();
       showStatus('');
     } catch (err) {
-      sessions.abandon();
-      tasks.abandon();
       if (alive) showStatus(`Could not reload the board: ${errorText(err)}`);
     }
   }

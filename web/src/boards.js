@@ -5,13 +5,14 @@
 //   - our membership is added or removed: `board-members created|removed` about us reach us,
 //     so we refetch (a private board appears or disappears);
 //   - a team board becomes private while we are not a member: the daemon sends us nothing
-//     (we may no longer see its events), so the list is also refetched when the page becomes
-//     visible again and every REFRESH_MS while it is visible.
+//     (we may no longer see its events). So every CHECK_MS while the page is visible we ask
+//     for the count alone (`$limit: 0`, a few bytes) and refetch when it differs from ours;
+//     and we refetch when the page becomes visible again.
 // A reconnect that could not be recovered refetches too.
-import { client, findAll, listen, LiveSet, onReconnect } from './api.js';
+import { client, connectionState, findAll, listen, LiveSet, onReconnect } from './api.js';
 import { errorText, h, replaceChildren } from './dom.js';
 
-const REFRESH_MS = 20000;
+const CHECK_MS = 3000;
 
 export function byName(a, b) {
   return String(a.name || '').localeCompare(String(b.name || ''), undefined, { sensitivity: 'base' }) ||
@@ -66,7 +67,6 @@ export function mountBoards({ el, me }) {
       await boards.load(() => findAll('boards', { $sort: { name: 1 } }));
       loadError.hidden = true;
     } catch (err) {
-      boards.abandon();
       loadError.textContent = `Could not load the boards: ${errorText(err)}`;
       loadError.hidden = false;
     }
@@ -132,9 +132,22 @@ export function mountBoards({ el, me }) {
     if (document.visibilityState === 'visible') load();
   };
   document.addEventListener('visibilitychange', onVisible);
+  let checking = false;
+  async function checkCount() {
+    if (checking || boards.loading || !boards.ready || connectionState() !== 'connected') return;
+    checking = true;
+    try {
+      const page = await client.service('boards').find({ query: { $limit: 0 } });
+      if (page && typeof page.total === 'number' && page.total !== boards.map.size && !boards.loading) load();
+    } catch {
+      // Offline or logged out: the reconnect (or the login) reloads.
+    } finally {
+      checking = false;
+    }
+  }
   const timer = setInterval(() => {
-    if (document.visibilityState === 'visible') load();
-  }, REFRESH_MS);
+    if (document.visibilityState === 'visible') checkCount();
+  }, CHECK_MS);
   load();
 
   return {

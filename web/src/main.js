@@ -41,10 +41,13 @@ const BANNER_TEXT = {
   disconnected: 'Disconnected',
 };
 
+let connectedOnce = false;
 onConnectionState((state) => {
+  if (state === 'connected') connectedOnce = true;
   banner.dataset.state = state;
   bannerText.dataset.state = state;
-  setText(bannerText, BANNER_TEXT[state] || state);
+  // Before the first connect the state is `reconnecting` too, but the words say what happens.
+  setText(bannerText, !connectedOnce && state === 'reconnecting' ? 'Connecting…' : BANNER_TEXT[state] || state);
   bannerRetry.hidden = state !== 'disconnected';
   document.documentElement.dataset.connection = state;
 });

@@ -389,8 +389,6 @@ export function mountSessionPanel(ctx) {
       ]);
       log.scrollTop = log.scrollHeight;
     } catch (err) {
-      messages.abandon();
-      tasks.abandon();
       if (alive) showError(`Could not load the conversation: ${errorText(err)}`);
     }
   }

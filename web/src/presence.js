@@ -98,6 +98,7 @@ export function mountPresence(ctx) {
     if (!isMine(entry)) {
       if (entry.cursor && Number.isFinite(entry.cursor.x)) {
         placeCursor(entry.presence_id, entry.user_id, entry.cursor.x, entry.cursor.y);
+        cursors.get(entry.presence_id)?.el.setAttribute('data-idle', String(!!entry.idle));
       } else {
         dropCursor(entry.presence_id);
       }
@@ -128,6 +129,8 @@ export function mountPresence(ctx) {
 
   // ---- facepile -----------------------------------------------------------------------
 
+  let facepileSignature = '';
+
   function renderFacepile() {
     if (!facepile) return;
     // One face per user (a user's several tabs are one person), idle only if every one of
@@ -147,6 +150,10 @@ export function mountPresence(ctx) {
       if (b.userId === me.user_id) return 1;
       return a.name.localeCompare(b.name) || String(a.userId).localeCompare(String(b.userId));
     });
+    // Rebuilt only when what it shows changed (a hovered face keeps its tooltip).
+    const signature = JSON.stringify(list);
+    if (signature === facepileSignature && facepile.childElementCount === list.length) return;
+    facepileSignature = signature;
     facepile.dataset.testid = 'facepile';
     facepile.classList.add('presence-facepile');
     facepile.setAttribute('aria-label', `${list.length} on this board`);
@@ -378,6 +385,8 @@ export function mountPresence(ctx) {
 
   // ---- our entry: join, selection, typing ---------------------------------------------------
 
+  let joinRetry = null;
+
   async function join() {
     if (dead) return;
     joined = false;
@@ -410,8 +419,18 @@ export function mountPresence(ctx) {
       push();
       if (lastClient) queueMove(lastClient.clientX, lastClient.clientY);
     } catch (err) {
-      // 404 (the board went away or we lost access), 401 (logged out): A navigates away.
       joined = false;
+      // 404 (the board went away or we lost access), 401/403: the board view handles it.
+      // A busy or slow moment (429, a timeout, a 5xx) is tried again; a reconnect rejoins
+      // anyway.
+      const code = err && err.code;
+      if (!dead && (code === 429 || code === 408 || code >= 500 || !code)) {
+        if (joinRetry) clearTimeout(joinRetry);
+        joinRetry = setTimeout(() => {
+          joinRetry = null;
+          if (!dead && !joined && socket && socket.connected) join();
+        }, 2000);
+      }
     }
   }
 
@@ -476,10 +495,11 @@ export function mountPresence(ctx) {
     render();
   };
   const onRemoved = (e) => {
-    if (!e || !entries.has(e.presence_id)) return;
-    remove(e);
+    if (!e || e.board_id !== boardId) return;
+    const had = entries.has(e.presence_id);
+    remove(e); // also a cursor whose entry we never had in the roster
     if (e.presence_id === myId) joined = false; // e.g. access lost; nothing to patch
-    render();
+    if (had) render();
   };
   const onCursorMoved = (m) => {
     if (!m || m.boardId !== boardId || mine.has(m.presenceId)) return;
@@ -572,6 +592,7 @@ export function mountPresence(ctx) {
       window.removeEventListener('blur', onBlur);
       document.removeEventListener('visibilitychange', onVisibility);
       if (typingTimer) clearTimeout(typingTimer);
+      if (joinRetry) clearTimeout(joinRetry);
       if (myId && joined) service.remove(myId).catch(ignore);
       joined = false;
       clearCursors();

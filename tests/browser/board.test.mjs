@@ -1,9 +1,11 @@
-// Two users (three windows) on one board in headless Chromium, against the real daemon:
-// live cursors in board coordinates across windows of different sizes, selection outlines,
-// the typing indicator, a `command` agent's messages streaming into both windows in order
-// (the fixture agent prints one line per gate file, so each step is observed before the next
-// exists), the activity feed, and a daemon restart on the same port and database after which
-// both windows show every message once. No console error in any of it.
+// Three users' windows (two sizes) on one board in headless Chromium, against the real
+// daemon: the facepile, live cursors at the same board coordinates across windows, selection
+// outlines, the typing indicator, a `command` agent's messages streaming into both windows in
+// order (the fixture agent prints one line per gate file, so each step is observed before the
+// next exists), the activity feed equal to GET /activity, a daemon restart on the same port and
+// database after which both windows show every message once, a recorded Claude Code run whose
+// partial text streams into the element its stored message then fills, a session created
+// through the form. No console error in any of it.
 // Every wait is on what the page shows (waitForSelector / waitForFunction), never a sleep.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -248,7 +250,8 @@ describe('two users on one board', () => {
     for (const u of [A, B]) await showsStored(u, stored, 'the stored messages, by id and index');
     const a = await shownMessages(A);
     const b = await shownMessages(B);
-    assert.deepEqual(a.map((m) => [m.id, m.index]), b.map((m) => [m.id, m.index]));
+    assert.deepEqual(a.map((m) => [m.id, m.index, m.text]), b.map((m) => [m.id, m.index, m.text]),
+      'both windows show the same messages, text included');
     // The feed: the board's activity, newest first, as the server has it (the task's end may
     // still add an entry: the server's list is read again whenever the page has not matched it).
     for (const u of [A, B]) await feedMatches(u, board.board_id);

@@ -121,7 +121,7 @@ describe('two users on one board', () => {
   let daemon, browser, gate;
   let ana, bo, cy; // users
   let A, B, C; // their windows: ana 1280x800, bo 1000x700, cy 1280x800
-  let board, build, review; // the board; a command session; another session
+  let board, build, review, slow; // the board; command sessions (build, slow); a claude-code one
   let ready = false;
   const loadTimes = [];
 
@@ -147,6 +147,10 @@ describe('two users on one board', () => {
       agent_command: [path.join(FIXTURES, 'fake_agent.sh')],
     });
     review = await admin.create('sessions', { board_id: board.board_id, title: 'review the login', agentic_tool: 'claude-code' });
+    slow = await admin.create('sessions', {
+      board_id: board.board_id, title: 'long job', agentic_tool: 'command',
+      agent_command: [path.join(FIXTURES, 'slow_agent.sh')],
+    });
     browser = await launch();
     A = await UserPage.open(browser, daemon, { label: 'ana', viewport: { width: 1280, height: 800 } });
     B = await UserPage.open(browser, daemon, { label: 'bo', viewport: { width: 1000, height: 700 } });
@@ -331,6 +335,38 @@ describe('two users on one board', () => {
     const stored = (await daemon.rest().find('messages', `session_id=${review.session_id}&$sort[index]=1`)).data;
     assert.ok(stored.some((m) => m.message_id === streamedId), `the streamed id ${streamedId} is a stored message's`);
     await showsStored(B, stored, 'the stored messages of the Claude Code run, each once');
+  });
+
+  it('a prompt sent while a task runs is queued in both windows, cancelled, and Stop ends the run', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    for (const u of [A, B]) {
+      await u.click(`[data-testid=session-card][data-session-id=${q(slow.session_id)}]`);
+      await u.visible(`[data-testid=session-panel][data-session-id=${q(slow.session_id)}]`, 'the long job\'s panel');
+    }
+    await A.fill('[data-testid=prompt-input]', 'start');
+    await A.page.keyboard.press('Enter');
+    // The agent prints two lines, then runs until stopped.
+    for (const u of [A, B]) {
+      await u.until('the running agent\'s first lines', () => document.querySelectorAll('[data-testid=session-panel] [data-testid=message]').length >= 3);
+    }
+    await A.fill('[data-testid=prompt-input]', 'after that');
+    await A.page.keyboard.press('Enter');
+    const queued = (u) => u.until('"after that" queued', () => [...document.querySelectorAll('[data-testid=queued-prompt]')]
+      .some((e) => e.textContent.includes('after that')));
+    for (const u of [A, B]) await queued(u);
+    await A.click('[data-testid=queued-prompt] [data-testid=cancel-prompt]');
+    for (const u of [A, B]) {
+      await u.until('the cancelled prompt leaves the queue', () => ![...document.querySelectorAll('[data-testid=queued-prompt]')]
+        .some((e) => e.textContent.includes('after that')));
+    }
+    const messages = (await daemon.rest().find('messages', `session_id=${slow.session_id}`)).data;
+    assert.ok(!messages.some((m) => m.content === 'after that'), 'the cancelled prompt is not stored');
+    await A.click('[data-testid=stop]');
+    for (const u of [A, B]) {
+      await u.until('the task status says stopped', () => /stopped/i.test(document.querySelector('[data-testid=session-panel] [data-testid=task-status]')?.textContent || ''));
+    }
+    const tasks = (await daemon.rest().find('tasks', `session_id=${slow.session_id}`)).data;
+    assert.deepEqual(tasks.map((t) => t.status), ['stopped']);
   });
 
   it('a session created through the form shows in both windows', { timeout: STEP_MS }, async () => {

@@ -210,6 +210,10 @@ describe('two users on one board', () => {
     await seesCursor(B, ana, anaAgain);
     await A.visible('[data-testid=feed]', 'the activity feed');
     await A.shot('board');
+    // Leaving the canvas (to the page's header) takes ana's cursor off bo's window.
+    await A.page.mouse.move(640, 10, { steps: 5 });
+    await B.until('ana\'s cursor gone once her mouse left the canvas',
+      (id) => !document.querySelector(`[data-testid=cursor][data-user-id="${id}"]`), { args: [ana.id] });
   });
 
   it('a session opened in one window is outlined as selected in the other', { timeout: STEP_MS }, async () => {

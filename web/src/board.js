@@ -304,6 +304,7 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     try {
       const patched = await client.service('sessions').patch(d.id, { position });
       sessions.apply('patched', patched);
+      showStatus('');
     } catch (err) {
       showStatus(`Could not move the session: ${errorText(err)}`);
       renderCards();

@@ -25,6 +25,9 @@ export const CARD_H = 112;
 export const GAP = 24;
 export const COLUMNS = 4;
 const ACCESS_CHECK_MS = 5000; // see checkAccess
+// The daemon has no agents endpoint: its agentic tools are the `sessions.agentic_tool` enum
+// (README "Agents"). `command` runs any argv, so only admins are offered it (the daemon
+// refuses it to others anyway, and the form shows that answer inline).
 const AGENTS = ['claude-code', 'codex', 'gemini'];
 
 const validPos = (p) => p && typeof p === 'object' && Number.isFinite(p.x) && Number.isFinite(p.y);
@@ -304,6 +307,7 @@ export function mountBoard({ el, boardId, sessionId: initialSession, me, navigat
     try {
       const patched = await client.service('sessions').patch(d.id, { position });
       sessions.apply('patched', patched);
+      showStatus('');
     } catch (err) {
       showStatus(`Could not move the session: ${errorText(err)}`);
       renderCards();

@@ -125,7 +125,7 @@ export function mountSessionPanel(ctx) {
   const close = h('a', { class: 'close', href: ctx.boardHref, 'aria-label': 'Close the session panel', title: 'Close (Esc)' }, '×');
   const panelError = h('p', { class: 'error', role: 'alert', 'data-testid': 'panel-error', hidden: true });
   const log = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation', tabindex: '0' });
-  const emptyNote = h('p', { class: 'muted empty-note' }, 'No messages yet. Send a prompt to start.');
+  const emptyNote = h('p', { class: 'muted empty-note' }, 'Loading the conversation…');
   const queueList = h('ul', { class: 'queue', 'aria-label': 'Queued prompts' });
   const typingSlot = h('div', { class: 'typing', 'data-testid': 'typing', 'aria-live': 'polite' });
   const input = h('textarea', {
@@ -248,8 +248,12 @@ export function mountSessionPanel(ctx) {
     order.forEach((node, i) => {
       if (log.children[i] !== node) log.insertBefore(node, log.children[i] || null);
     });
-    if (order.length === 0) log.appendChild(emptyNote);
-    else emptyNote.remove();
+    if (order.length === 0) {
+      setText(emptyNote, messages.ready ? 'No messages yet. Send a prompt to start.' : 'Loading the conversation…');
+      log.appendChild(emptyNote);
+    } else {
+      emptyNote.remove();
+    }
     renderQueue(queued);
     if (stick) log.scrollTop = log.scrollHeight;
   }

@@ -180,7 +180,13 @@ describe('two users on one board', () => {
     assert.ok(ready, 'the windows did not open the board');
     for (const [viewer, others] of [[A, [bo, cy]], [B, [ana, cy]]]) {
       for (const o of others) {
-        await viewer.visible(`[data-testid=facepile] [data-testid=face][data-user-id=${q(o.id)}]`, `${o.name} in the facepile`);
+        const face = `[data-testid=facepile] [data-testid=face][data-user-id=${q(o.id)}]`;
+        await viewer.visible(face, `${o.name} in the facepile`);
+        const f = await viewer.page.$eval(face, (e) => ({ text: e.textContent, label: `${e.getAttribute('aria-label')} ${e.title}`,
+          idle: e.getAttribute('data-idle') }));
+        assert.ok(f.text.includes(o.emoji), `${viewer.label}: ${o.name}'s face shows their emoji: ${JSON.stringify(f)}`);
+        assert.ok(`${f.text} ${f.label}`.includes(o.name), `${viewer.label}: ${o.name}'s face names them: ${JSON.stringify(f)}`);
+        assert.equal(f.idle, 'false', `${viewer.label}: ${o.name} just arrived, not idle`);
       }
     }
   });
@@ -353,6 +359,10 @@ describe('two users on one board', () => {
     for (const u of [A, B]) {
       await u.until('the running agent\'s first lines', () => document.querySelectorAll('[data-testid=session-panel] [data-testid=message]').length >= 3);
     }
+    const cardStatus = (u, re, what) => u.until(`the long job's card says ${what}`, (sid, re) =>
+      new RegExp(re, 'i').test(document.querySelector(`[data-testid=session-card][data-session-id="${sid}"] [data-testid=session-status]`)?.textContent || ''),
+    { args: [slow.session_id, re] });
+    await cardStatus(B, 'running', 'running');
     await A.fill('[data-testid=prompt-input]', 'after that');
     await A.page.keyboard.press('Enter');
     const queued = (u) => u.until('"after that" queued', () => [...document.querySelectorAll('[data-testid=queued-prompt]')]
@@ -369,6 +379,7 @@ describe('two users on one board', () => {
     for (const u of [A, B]) {
       await u.until('the task status says stopped', () => /stopped/i.test(document.querySelector('[data-testid=session-panel] [data-testid=task-status]')?.textContent || ''));
     }
+    await cardStatus(B, '^(?![\\s\\S]*running)', 'no longer running');
     const tasks = (await daemon.rest().find('tasks', `session_id=${slow.session_id}`)).data;
     assert.deepEqual(tasks.map((t) => t.status), ['stopped']);
   });

@@ -149,7 +149,7 @@ export class Daemon {
     const user = await this.rest().create('users', { email, password, name, role, ...(emoji ? { emoji } : {}) });
     let token;
     return {
-      user, id: user.user_id, email, password, name,
+      user, id: user.user_id, email, password, name, emoji,
       rest: async () => {
         token ??= (await restClient(this.url).create('authentication', { strategy: 'local', email, password })).accessToken;
         return this.rest(token);

@@ -16,6 +16,7 @@ import { startDaemon, FIXTURES, uniq } from './daemon.mjs';
 import { launch, UserPage, q } from './browser.mjs';
 
 const STEP_MS = 30000;
+const IDLE_MS = 3000; // --presence-idle-ms: cy, who only moves once, goes idle within the run
 
 // The board coordinates of a client point, and back, as the contract defines them: pixel
 // offsets from the canvas content's top-left, unscaled, scroll included.
@@ -134,6 +135,7 @@ describe('two users on one board', () => {
       `AGOR_FIXTURE_GATE='${path.join(gate, 'claude')}' exec '${path.join(FIXTURES, 'fake_agent.sh')}' "$@"\n`, { mode: 0o755 });
     daemon = await startDaemon({
       env: { AGOR_FIXTURE: path.join(FIXTURES, 'three_lines.txt'), AGOR_FIXTURE_GATE: gate, AGOR_CLAUDE_BIN: claude },
+      args: ['--presence-idle-ms', String(IDLE_MS)],
     });
     [ana, bo, cy] = await Promise.all([
       daemon.user({ name: 'Ana', emoji: '🦊' }),
@@ -182,11 +184,9 @@ describe('two users on one board', () => {
       for (const o of others) {
         const face = `[data-testid=facepile] [data-testid=face][data-user-id=${q(o.id)}]`;
         await viewer.visible(face, `${o.name} in the facepile`);
-        const f = await viewer.page.$eval(face, (e) => ({ text: e.textContent, label: `${e.getAttribute('aria-label')} ${e.title}`,
-          idle: e.getAttribute('data-idle') }));
+        const f = await viewer.page.$eval(face, (e) => ({ text: e.textContent, label: `${e.getAttribute('aria-label')} ${e.title}` }));
         assert.ok(f.text.includes(o.emoji), `${viewer.label}: ${o.name}'s face shows their emoji: ${JSON.stringify(f)}`);
         assert.ok(`${f.text} ${f.label}`.includes(o.name), `${viewer.label}: ${o.name}'s face names them: ${JSON.stringify(f)}`);
-        assert.equal(f.idle, 'false', `${viewer.label}: ${o.name} just arrived, not idle`);
       }
     }
   });
@@ -396,6 +396,16 @@ describe('two users on one board', () => {
     assert.equal(found.length, 1, `sessions titled ${title}: ${JSON.stringify(found)}`);
     assert.equal(found[0].agentic_tool, 'codex');
     assert.equal(found[0].created_by ?? bo.id, bo.id);
+  });
+
+  it('a user who does nothing is shown idle, and active again on a move', { timeout: STEP_MS }, async () => {
+    assert.ok(ready, 'the windows did not open the board');
+    const face = `[data-testid=facepile] [data-testid=face][data-user-id="${cy.id}"]`;
+    await A.until(`cy's face idle (nothing from cy for ${IDLE_MS} ms)`, (sel) => document.querySelector(sel)?.getAttribute('data-idle') === 'true',
+      { args: [face], timeout: IDLE_MS + 10000 });
+    await moveTo(C, 400, 300);
+    await A.until('cy\'s face active again after a move', (sel) => document.querySelector(sel)?.getAttribute('data-idle') === 'false',
+      { args: [face] });
   });
 
   it('no console error in any step', async (t) => {

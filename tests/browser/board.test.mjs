@@ -17,6 +17,7 @@ import { launch, UserPage, q } from './browser.mjs';
 
 const STEP_MS = 30000;
 const IDLE_MS = 3000; // --presence-idle-ms: cy, who only moves once, goes idle within the run
+const TYPING_MS = 2000; // --presence-typing-ms: typing clears by itself this long after the last key
 
 // The board coordinates of a client point, and back, as the contract defines them: pixel
 // offsets from the canvas content's top-left, unscaled, scroll included.
@@ -135,7 +136,7 @@ describe('two users on one board', () => {
       `AGOR_FIXTURE_GATE='${path.join(gate, 'claude')}' exec '${path.join(FIXTURES, 'fake_agent.sh')}' "$@"\n`, { mode: 0o755 });
     daemon = await startDaemon({
       env: { AGOR_FIXTURE: path.join(FIXTURES, 'three_lines.txt'), AGOR_FIXTURE_GATE: gate, AGOR_CLAUDE_BIN: claude },
-      args: ['--presence-idle-ms', String(IDLE_MS)],
+      args: ['--presence-idle-ms', String(IDLE_MS), '--presence-typing-ms', String(TYPING_MS)],
     });
     [ana, bo, cy] = await Promise.all([
       daemon.user({ name: 'Ana', emoji: '🦊' }),
@@ -243,6 +244,10 @@ describe('two users on one board', () => {
       const el = document.querySelector('[data-testid=session-panel] [data-testid=typing]');
       return !!el && el.textContent.includes(name);
     }, { args: [ana.name] });
+    await B.until(`the typing indicator cleared once ana stopped (${TYPING_MS} ms)`, (name) => {
+      const el = document.querySelector('[data-testid=session-panel] [data-testid=typing]');
+      return !el || !el.textContent.includes(name);
+    }, { args: [ana.name], timeout: TYPING_MS + 10000 });
   });
 
   it('a prompt to a command agent streams into both windows in order', { timeout: STEP_MS }, async () => {

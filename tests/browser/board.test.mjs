@@ -232,6 +232,14 @@ describe('two users on one board', () => {
       const card = document.querySelector(`[data-testid=session-card][data-session-id="${sid}"]`);
       return !!card && (card.getAttribute('data-selected-by') || '').split(' ').includes(uid);
     }, { args: [build.session_id, ana.id] });
+    // Drawn: the selected card's outline and shadows differ from the unselected card's.
+    await B.until('the selected card drawn with an outline the other card has not', (a, b) => {
+      const look = (id) => {
+        const st = getComputedStyle(document.querySelector(`[data-testid=session-card][data-session-id="${id}"]`));
+        return `${st.outlineStyle} ${st.outlineColor} ${st.outlineWidth} | ${st.boxShadow} | ${st.borderColor}`;
+      };
+      return look(a) !== look(b);
+    }, { args: [build.session_id, review.session_id], polling: 50 });
   });
 
   it('typing in the prompt box shows the typing indicator in the other window', { timeout: STEP_MS }, async () => {

@@ -79,7 +79,10 @@ export function mountPresence(ctx) {
 
   // ---- the roster -------------------------------------------------------------------
 
-  const isMine = (e) => mine.has(e.presence_id);
+  // Ours: this page's entries and those of our user's other tabs. The facepile shows us; the
+  // cursors, outlines and typing are other users' only (our own other tab pointing or typing
+  // is not someone else at work).
+  const isMine = (e) => mine.has(e.presence_id) || (me.user_id != null && e.user_id === me.user_id);
 
   function nameOf(presenceId, userId) {
     const e = entries.get(presenceId);
@@ -502,7 +505,7 @@ export function mountPresence(ctx) {
     if (had) render();
   };
   const onCursorMoved = (m) => {
-    if (!m || m.boardId !== boardId || mine.has(m.presenceId)) return;
+    if (!m || m.boardId !== boardId || isMine({ presence_id: m.presenceId, user_id: m.userId })) return;
     if (!Number.isFinite(m.x) || !Number.isFinite(m.y)) return;
     const e = entries.get(m.presenceId);
     if (e) e.cursor = { x: m.x, y: m.y };

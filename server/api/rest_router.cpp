@@ -7,6 +7,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "server/api/page_route.h"
 #include "server/wire/query_string.h"
 
 namespace agor {
@@ -112,6 +113,7 @@ void RestRouter::Route(const HttpRequest& req, const Reply& reply) {
     res.headers.emplace_back("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE");
     return reply(res);
   }
+  if (IsPagePath(req.path)) return reply(PageResponse(req));
   if (parts.size() == 1 && parts[0] == "health" && req.method == "GET") {
     Health(&res);
     return reply(res);

@@ -6,6 +6,7 @@
 //   GET /health -> {status, version, uptime_s}   (open: load balancers)
 //   GET /metrics -> Prometheus text, written by the page the node sets (404 without one);
 //                   open on a loopback bind, else an admin's credential (401 / 403)
+//   GET /, /index.html, /assets/* -> the board page, compiled in (server/api/page_route.h)
 //
 // Credentials: `Authorization: Bearer <jwt or agor_sk_ key>` or `X-API-Key: <key>`, resolved
 // by the CredentialResolver into the call's Caller (with the peer's address, which the login

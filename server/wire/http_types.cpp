@@ -29,6 +29,8 @@ const char* ReasonPhrase(int status) {
       return "Created";
     case 204:
       return "No Content";
+    case 304:
+      return "Not Modified";
     case 400:
       return "Bad Request";
     case 401:
@@ -68,12 +70,14 @@ std::string SerializeHttpResponse(const HttpResponse& response, bool keep_alive,
   if (!response.content_type.empty()) {
     out.append("Content-Type: ").append(response.content_type).append("\r\n");
   }
-  out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
+  // A 304 may only carry the Content-Length its 200 would have (RFC 9110 8.6): none at all.
+  if (response.status != 304)
+    out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
   for (const auto& h : response.headers)
     out.append(h.first).append(": ").append(h.second).append("\r\n");
   if (!keep_alive) out.append("Connection: close\r\n");
   out.append("\r\n");
-  if (with_body) out.append(response.body);
+  if (with_body && response.status != 304) out.append(response.body);
   return out;
 }
 

@@ -35,7 +35,8 @@ std::string QueryParam(const std::string& query, const std::string& name);
 
 // The response's bytes: status line, Content-Type, Content-Length, the extra headers,
 // "Connection: close" when !keep_alive, then the body unless `with_body` is false (the answer
-// to HEAD keeps the GET's Content-Length but sends no body).
+// to HEAD keeps the GET's Content-Length but sends no body). A 304 has neither body nor
+// Content-Length.
 std::string SerializeHttpResponse(const HttpResponse& response, bool keep_alive,
                                   bool with_body = true);
 

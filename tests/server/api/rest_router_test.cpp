@@ -167,4 +167,21 @@ TEST_CASE("rest: /metrics off loopback needs an admin, /health stays open", "[ap
   CHECK(f.Send(req).status == 200);
 }
 
+TEST_CASE("rest: the page is served without credentials and shadows no service", "[api]") {
+  Fixture f;
+  HttpRequest req;
+  req.method = "GET";
+  req.path = "/";
+  HttpResponse page = f.Send(req);  // no Authorization: the page is public, its data is not
+  CHECK(page.status == 200);
+  CHECK(page.content_type == "text/html; charset=utf-8");
+  req.path = "/boards";
+  CHECK(f.Send(req).status == 401);  // still the service, which wants a user
+  CHECK(f.Handle("GET", "/boards").status == 200);
+  req.path = "/health";
+  CHECK(f.Send(req).status == 200);
+  req.path = "/assets/nothing-00000000.js";
+  CHECK(f.Send(req).status == 404);
+}
+
 }  // namespace agor

@@ -388,4 +388,13 @@ TEST_CASE("http serializer: empty bodies, no content type and reason phrases", "
   CHECK(SerializeHttpResponse(r, true).rfind("HTTP/1.1 299 ", 0) == 0);
 }
 
+TEST_CASE("http serializer: a 304 has neither body nor Content-Length", "[server][http]") {
+  HttpResponse r;
+  r.status = 304;
+  r.content_type.clear();
+  r.body = "ignored";
+  r.headers = {{"ETag", "\"abc\""}};
+  CHECK(SerializeHttpResponse(r, true) == "HTTP/1.1 304 Not Modified\r\nETag: \"abc\"\r\n\r\n");
+}
+
 }  // namespace agor

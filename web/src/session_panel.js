@@ -110,7 +110,7 @@ function newest(tasks) {
   return best;
 }
 
-// ctx: {el, sessionId, session (record or undefined), boardHref, onTyping(sessionId), onClose()}
+// ctx: {el, sessionId, session (record or undefined), boardHref, onTyping(sessionId | null: null once a prompt is sent), onClose()}
 // -> {update(session), typingSlot, focus(), unmount()}
 export function mountSessionPanel(ctx) {
   const { el, sessionId } = ctx;
@@ -330,6 +330,9 @@ export function mountSessionPanel(ctx) {
     try {
       await client.service(`sessions/${sessionId}/prompt`).create({ prompt: text });
       if (input.value === text) input.value = '';
+      // Clearing the box fires no input event: say we stopped typing, or the others would
+      // see "is typing…" until the server's typing expiry.
+      if (ctx.onTyping) ctx.onTyping(null);
     } catch (err) {
       showError(`Could not send the prompt: ${errorText(err)}`);
     } finally {

@@ -11,7 +11,6 @@
 namespace agor {
 namespace {
 
-constexpr int kTickMs = 100;
 constexpr const char* kDim = "\x1b[2m";
 constexpr const char* kYellow = "\x1b[33m";
 constexpr const char* kReset = "\x1b[0m";
@@ -135,53 +134,15 @@ bool ActivityPrinter::Print(const Json& entry) {
 
 // ---- ActivityFollower ------------------------------------------------------------------------
 
-namespace {
-
-SocketOptions FollowOptions(const BaseUrl& base) {
-  SocketOptions options;
-  options.url = base.text;
-  options.auth = ConnectAuth(base);
-  return options;
-}
-
-}  // namespace
-
 ActivityFollower::ActivityFollower(const BaseUrl& base, std::string board_id, std::int64_t limit,
                                    OutputStyle style, const volatile std::sig_atomic_t& interrupted)
-    : rest_(base),
-      socket_(FollowOptions(base)),
+    : ChannelFollower(base, Json{{"board_id", board_id}}, "board", interrupted),
       printer_(style),
       board_id_(std::move(board_id)),
-      limit_(limit),
-      interrupted_(interrupted) {}
-
-int ActivityFollower::Run() {
-  socket_.OnConnect([this](bool recovered) { OnConnect(recovered); });
-  socket_.OnEvent(
-      [this](const std::string& name, Json record, const std::string&) { OnEvent(name, record); });
-  socket_.Every(kTickMs, [this] { Tick(); });
-  Status status = socket_.Run();
-  if (!status.ok() && !finished_) return ReportFailure(status);
-  return exit_code_;
-}
-
-// Subscribes (a recovered connection keeps its subscriptions), then reads the page.
-void ActivityFollower::OnConnect(bool recovered) {
-  if (recovered) return CatchUp();
-  Json args = Json::array({Json{{"board_id", board_id_}}, Json::object()});
-  socket_.Call("create", "subscriptions", std::move(args), [this](const Status& error, Json) {
-    if (finished_) return;
-    if (!error.ok()) {
-      if (error.code() == Code::kNotAuthenticated) return Finish(ReportFailure(error));
-      ReportFailure(Status(error.code(), "cannot follow the board: " + error.message()));
-      return Finish(kExitFailure);
-    }
-    CatchUp();
-  });
-}
+      limit_(limit) {}
 
 void ActivityFollower::OnEvent(const std::string& name, const Json& record) {
-  if (finished_ || StringField(record, "board_id") != board_id_) return;
+  if (StringField(record, "board_id") != board_id_) return;
   if (name == "activity created" || name == "activity patched") {
     if (!printer_.Print(record)) Finish(kExitOk);
   } else if (name == "boards removed") {
@@ -192,24 +153,12 @@ void ActivityFollower::OnEvent(const std::string& name, const Json& record) {
 
 void ActivityFollower::CatchUp() {
   Json entries;
-  Status status = ReadActivity(rest_, board_id_, limit_, &entries);
-  if (IsUnreachable(status)) return socket_.Reconnect();
+  Status status = ReadActivity(rest(), board_id_, limit_, &entries);
+  if (IsUnreachable(status)) return socket().Reconnect();
   if (!status.ok()) return Finish(ReportFailure(status));
   for (const Json& entry : entries) {
     if (!printer_.Print(entry)) return Finish(kExitOk);
   }
-}
-
-void ActivityFollower::Tick() {
-  if (interrupted_) return Finish(kExitInterrupted);
-  if (StdoutReaderGone()) Finish(kExitOk);
-}
-
-void ActivityFollower::Finish(int exit_code) {
-  if (finished_) return;
-  finished_ = true;
-  exit_code_ = exit_code;
-  socket_.Stop();
 }
 
 }  // namespace agor

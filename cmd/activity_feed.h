@@ -21,7 +21,7 @@
 //   grown entry prints again with its new count; readers key on activity_id); terminal mode,
 //   ActivityLine: `HH:MM:SS  <summary>`, and for a grown entry `  (updated, count N)` after
 //   it. Text from the daemon is made terminal-safe and kept on one line.
-// - ActivityFollower subscribes to the board over Socket.IO (cmd/client/socket_client.h)
+// - ActivityFollower (a cmd/channel_follower.h) subscribes to the board over Socket.IO
 //   first, then reads the page (so nothing falls between the two), then prints each live
 //   entry the ledger admits. A reconnect the server did not recover subscribes again; every
 //   reconnect reads the page again (live activity is never replayed), printing what it
@@ -41,8 +41,8 @@
 #include <string>
 
 #include "base/status.h"
+#include "cmd/channel_follower.h"
 #include "cmd/client/rest_client.h"
-#include "cmd/client/socket_client.h"
 #include "cmd/output.h"
 
 namespace agor {
@@ -87,28 +87,19 @@ class ActivityPrinter {
   ActivityLedger ledger_;
 };
 
-class ActivityFollower {
+// Follows one board's feed (cmd/channel_follower.h does the joining and the loop).
+class ActivityFollower : public ChannelFollower {
  public:
   ActivityFollower(const BaseUrl& base, std::string board_id, std::int64_t limit, OutputStyle style,
                    const volatile std::sig_atomic_t& interrupted);
-  // Prints the page, then what comes, until the end; returns the exit code.
-  int Run();
 
  private:
-  void OnConnect(bool recovered);
-  void OnEvent(const std::string& name, const Json& record);
-  void CatchUp();
-  void Tick();
-  void Finish(int exit_code);
+  void CatchUp() override;
+  void OnEvent(const std::string& name, const Json& record) override;
 
-  RestClient rest_;
-  SocketClient socket_;
   ActivityPrinter printer_;
   std::string board_id_;
   std::int64_t limit_;
-  const volatile std::sig_atomic_t& interrupted_;
-  bool finished_ = false;
-  int exit_code_ = 0;  // kExitOk
 };
 
 }  // namespace agor

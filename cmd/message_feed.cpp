@@ -1,10 +1,5 @@
 #include "cmd/message_feed.h"
 
-#include <poll.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "base/utf8.h"
 #include "cmd/command.h"
 #include "cmd/credentials.h"
@@ -14,7 +9,6 @@ namespace agor {
 namespace {
 
 constexpr int kPageSize = 1000;
-constexpr int kTickMs = 100;
 constexpr size_t kContentPoints = 100;
 
 const Column kIndexColumn{"INDEX", "index", Column::kText, 5};
@@ -63,11 +57,6 @@ std::string Padded(const std::string& text, size_t width) {
   return text + std::string(width > shown ? width - shown : 0, ' ') + "  ";
 }
 
-bool StdoutClosed() {
-  struct pollfd p = {STDOUT_FILENO, 0, 0};
-  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
-}
-
 // One page of the session's messages from index `from` on, checked to be a page.
 Status ReadMessagePage(RestClient& rest, const std::string& session_id, int64_t from, Json* page) {
   Status status = rest.Get("/messages",
@@ -104,16 +93,9 @@ bool MessagePrinter::Print(const Json& message) {
   return Write(MessageRow(message) + "\n");
 }
 
-// write(2) to stdout, all of it: stdio would hide EPIPE until a flush.
+// Unbuffered (cmd/output.h): stdio would hide EPIPE until a flush.
 bool MessagePrinter::Write(const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(STDOUT_FILENO, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
+  return WriteStdout(text);
 }
 
 Status PrintStoredMessages(RestClient& rest, const std::string& session_id, MessagePrinter& printer,
@@ -138,52 +120,14 @@ Status PrintStoredMessages(RestClient& rest, const std::string& session_id, Mess
 
 // ---- MessageFollower -------------------------------------------------------------------------
 
-namespace {
-
-SocketOptions FollowOptions(const BaseUrl& base) {
-  SocketOptions options;
-  options.url = base.text;
-  options.auth = ConnectAuth(base);
-  return options;
-}
-
-}  // namespace
-
 MessageFollower::MessageFollower(const BaseUrl& base, std::string session_id, OutputStyle style,
                                  const volatile std::sig_atomic_t& interrupted)
-    : rest_(base),
-      socket_(FollowOptions(base)),
+    : ChannelFollower(base, Json{{"session_id", session_id}}, "session", interrupted),
       printer_(style),
-      session_id_(std::move(session_id)),
-      interrupted_(interrupted) {}
-
-int MessageFollower::Run() {
-  socket_.OnConnect([this](bool recovered) { OnConnect(recovered); });
-  socket_.OnEvent(
-      [this](const std::string& name, Json record, const std::string&) { OnEvent(name, record); });
-  socket_.Every(kTickMs, [this] { Tick(); });
-  Status status = socket_.Run();
-  if (!status.ok() && !finished_) return ReportFailure(status);
-  return exit_code_;
-}
-
-// Subscribes (a recovered connection still has its subscriptions), then reads what is stored.
-void MessageFollower::OnConnect(bool recovered) {
-  if (recovered) return CatchUp();
-  Json args = Json::array({Json{{"session_id", session_id_}}, Json::object()});
-  socket_.Call("create", "subscriptions", std::move(args), [this](const Status& error, Json) {
-    if (finished_) return;
-    if (!error.ok()) {
-      if (error.code() == Code::kNotAuthenticated) return Finish(ReportFailure(error));
-      ReportFailure(Status(error.code(), "cannot follow the session: " + error.message()));
-      return Finish(kExitFailure);
-    }
-    CatchUp();
-  });
-}
+      session_id_(std::move(session_id)) {}
 
 void MessageFollower::OnEvent(const std::string& name, const Json& record) {
-  if (finished_ || Str(record, "session_id") != session_id_) return;
+  if (Str(record, "session_id") != session_id_) return;
   if (name == "messages created" || name == "messages patched") return Place(record);
   if (name == "sessions removed") {
     ReportFailure(Status::NotFound("session " + session_id_ + " was removed"));
@@ -196,29 +140,17 @@ void MessageFollower::Place(const Json& message) {
   int64_t index = 0;
   if (!IndexOf(message, &index) || printer_.Printed(Str(message, "message_id"))) return;
   if (index > next_) CatchUp();
-  if (finished_ || index < next_) return;
+  if (finished() || index < next_) return;
   next_ = index + 1;
   if (!printer_.Print(message)) Finish(kExitOk);
 }
 
 void MessageFollower::CatchUp() {
   bool closed = false;
-  Status status = PrintStoredMessages(rest_, session_id_, printer_, &next_, &closed);
+  Status status = PrintStoredMessages(rest(), session_id_, printer_, &next_, &closed);
   if (closed) return Finish(kExitOk);
-  if (IsUnreachable(status)) return socket_.Reconnect();
+  if (IsUnreachable(status)) return socket().Reconnect();
   if (!status.ok()) Finish(ReportFailure(status));
-}
-
-void MessageFollower::Tick() {
-  if (interrupted_) return Finish(kExitInterrupted);
-  if (StdoutClosed()) Finish(kExitOk);
-}
-
-void MessageFollower::Finish(int exit_code) {
-  if (finished_) return;
-  finished_ = true;
-  exit_code_ = exit_code;
-  socket_.Stop();
 }
 
 }  // namespace agor

@@ -9,8 +9,8 @@
 // - Output (cmd/output.h styles): JSON mode, one message record per line; terminal mode, one
 //   row per message (INDEX ROLE TYPE CONTENT, header once), content cut to one line and
 //   escaped by cmd/output.h's CellText.
-// - Following (MessageFollower): subscribes to the session over Socket.IO
-//   (cmd/client/socket_client.h) first, then reads what is stored (so nothing falls between
+// - Following (MessageFollower, a cmd/channel_follower.h): subscribes to the session over
+//   Socket.IO first, then reads what is stored (so nothing falls between
 //   the two), then prints each `messages created`/`patched` record that takes the next index.
 //   A record past the next index means something was missed: the gap is read over REST
 //   first. A reconnect the server did not recover subscribes and catches up again; a REST call
@@ -28,8 +28,8 @@
 #include <set>
 #include <string>
 
+#include "cmd/channel_follower.h"
 #include "cmd/client/rest_client.h"
-#include "cmd/client/socket_client.h"
 #include "cmd/output.h"
 
 namespace agor {
@@ -58,29 +58,20 @@ std::string MessageRow(const Json& message);
 Status PrintStoredMessages(RestClient& rest, const std::string& session_id, MessagePrinter& printer,
                            int64_t* next, bool* closed);
 
-class MessageFollower {
+// Follows one session (cmd/channel_follower.h does the joining and the loop).
+class MessageFollower : public ChannelFollower {
  public:
   MessageFollower(const BaseUrl& base, std::string session_id, OutputStyle style,
                   const volatile std::sig_atomic_t& interrupted);
-  // Prints what is stored, then what comes, until the end; returns the exit code.
-  int Run();
 
  private:
-  void OnConnect(bool recovered);
-  void OnEvent(const std::string& name, const Json& record);
+  void CatchUp() override;
+  void OnEvent(const std::string& name, const Json& record) override;
   void Place(const Json& message);
-  void CatchUp();
-  void Tick();
-  void Finish(int exit_code);
 
-  RestClient rest_;
-  SocketClient socket_;
   MessagePrinter printer_;
   std::string session_id_;
-  const volatile std::sig_atomic_t& interrupted_;
   int64_t next_ = 0;  // the index the next printed message must have
-  bool finished_ = false;
-  int exit_code_ = 0;  // kExitOk
 };
 
 }  // namespace agor

@@ -33,11 +33,13 @@ function binary() {
 }
 
 export class Daemon {
-  // args: extra arguments of `agor serve` (e.g. ['--channels', 'everybody']).
-  constructor({ args = [], startTimeoutMs = 15000 } = {}) {
+  // args: extra arguments of `agor serve` (e.g. ['--channels', 'everybody']); env: extra
+  // environment of the daemon (and so of its agents); name: its temporary folder's prefix.
+  constructor({ args = [], env = {}, startTimeoutMs = 15000, name = 'agor-compat' } = {}) {
     this.args = args;
     this.startTimeoutMs = startTimeoutMs;
-    this.dir = mkdtempSync(path.join(tmpdir(), 'agor-compat-'));
+    this.dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+    this.env = env;
     this.db = path.join(this.dir, 'agor.db');
     this.child = null;
     this.url = null;
@@ -51,7 +53,10 @@ export class Daemon {
   async start({ port = this.port, args = this.args } = {}) {
     if (this.child) throw new Error('daemon already running');
     const argv = ['serve', '--port', String(port), '--db', this.db, ...args];
-    const child = spawn(binary(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary(), argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
+    });
     this.child = child;
     live.add(child);
     this.exited = new Promise((resolve) => {
@@ -168,8 +173,10 @@ function readCredentials(dir) {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-export async function startDaemon(options = {}) {
-  const daemon = new Daemon(options);
+// A started daemon of `DaemonClass` (a subclass adds its own helpers: tests/browser/daemon.mjs);
+// its temporary folder is removed when it does not start.
+export async function startDaemon(options = {}, DaemonClass = Daemon) {
+  const daemon = new DaemonClass(options);
   try {
     await daemon.start();
   } catch (err) {

@@ -13,23 +13,15 @@
 
 #include "base/status.h"
 #include "tests/support/daemon.h"
+#include "tests/support/json_lines.h"
 
 namespace agor {
 namespace {
 
 using test::Daemon;
+using test::JsonLines;
 using test::RunResult;
 using test::TempDir;
-
-std::vector<Json> JsonLines(const std::string& out) {
-  std::vector<Json> lines;
-  size_t start = 0;
-  for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
-    lines.push_back(Json::parse(out.substr(start, end - start)));
-  }
-  REQUIRE(start == out.size());
-  return lines;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

@@ -18,6 +18,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
+#include "tests/support/json_lines.h"
 #include "tests/support/rest_api.h"
 
 namespace agor {
@@ -30,26 +31,8 @@ using test::RunResult;
 const std::string kFixtures = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/";
 constexpr int kLineTimeoutMs = 15000;
 
-std::vector<Json> JsonLines(const std::string& out) {
-  std::vector<Json> lines;
-  size_t start = 0;
-  for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
-    lines.push_back(Json::parse(out.substr(start, end - start)));
-  }
-  REQUIRE(start == out.size());  // every line complete
-  return lines;
-}
-
-// The records a command printed, after checking it exited 0 quietly.
-std::vector<Json> Records(const RunResult& r) {
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.err.empty());
-  return JsonLines(r.out);
-}
-
 Json Record(const RunResult& r) {
-  std::vector<Json> lines = Records(r);
+  std::vector<Json> lines = QuietJsonLines(r);
   REQUIRE(lines.size() == 1);
   return lines[0];
 }
@@ -106,14 +89,14 @@ TEST_CASE("agor message list prints every message in index order, past one page"
                             {"role", index % 2 ? "assistant" : "user"},
                             {"content", "m" + std::to_string(index)}});
   }
-  std::vector<Json> rows = Records(daemon.Cli({"message", "list", session.substr(0, 8)}));
+  std::vector<Json> rows = QuietJsonLines(daemon.Cli({"message", "list", session.substr(0, 8)}));
   REQUIRE(rows.size() == indexes.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     INFO(i);
     CHECK(rows[i]["index"] == i);
     CHECK(rows[i]["content"] == "m" + std::to_string(i));
   }
-  CHECK(Records(daemon.Cli({"message", "ls", session})).size() == rows.size());  // the alias
+  CHECK(QuietJsonLines(daemon.Cli({"message", "ls", session})).size() == rows.size());  // the alias
 }
 
 TEST_CASE("agor message list shows only its session and refuses bad sessions",
@@ -123,8 +106,8 @@ TEST_CASE("agor message list shows only its session and refuses bad sessions",
   Json other = EchoSession(daemon);
   test::RestApi rest(daemon);
   rest.Post("/messages", {{"session_id", Id(other, "session_id")}, {"role", "user"}, {"index", 0}});
-  CHECK(Records(daemon.Cli({"message", "list", Id(session, "session_id")})).empty());
-  CHECK(Records(daemon.Cli({"message", "list", Id(other, "session_id")})).size() == 1);
+  CHECK(QuietJsonLines(daemon.Cli({"message", "list", Id(session, "session_id")})).empty());
+  CHECK(QuietJsonLines(daemon.Cli({"message", "list", Id(other, "session_id")})).size() == 1);
   CheckFails(daemon.Cli({"message", "list", "ab12"}), 1,
              "agor: id prefix 'ab12' is too short: give at least 8 hex digits\n");
   CheckFails(daemon.Cli({"message", "list", "deadbeef"}), 1,
@@ -142,14 +125,14 @@ TEST_CASE("agor message list --follow prints new messages until Ctrl-C, then exi
   Daemon daemon;
   Json session = EchoSession(daemon);
   std::string id = Id(session, "session_id");
-  Records(daemon.Cli({"prompt", id, "first"}));  // user prompt + the echo: indexes 0 and 1
+  QuietJsonLines(daemon.Cli({"prompt", id, "first"}));  // user prompt + the echo: indexes 0 and 1
   auto follow = StartCli(daemon, {"message", "list", id.substr(0, 8), "--follow"});
   CHECK(NextLine(*follow)["index"] == 0);
   Json echo = NextLine(*follow);
   CHECK(echo["index"] == 1);
   CHECK(echo["content"] == "echo: first");
 
-  Records(daemon.Cli({"prompt", id, "second"}));
+  QuietJsonLines(daemon.Cli({"prompt", id, "second"}));
   Json prompt = NextLine(*follow);
   CHECK(prompt["index"] == 2);
   CHECK(prompt["role"] == "user");
@@ -208,7 +191,7 @@ TEST_CASE("agor message list --follow ends when its reader goes away", "[cli][e2
   Daemon daemon;
   Json session = EchoSession(daemon);
   std::string id = Id(session, "session_id");
-  Records(daemon.Cli({"prompt", id, "one"}));
+  QuietJsonLines(daemon.Cli({"prompt", id, "one"}));
   // `head -n 1` exits after the first line; the follower must notice and end with exit 0.
   RunResult r = test::RunProgram(
       {"/bin/sh", "-c", "\"$0\" message list \"$1\" --follow | head -n 1", AGOR_BINARY, id},
@@ -224,11 +207,11 @@ TEST_CASE("agor message list --follow ends with exit 1 when the session is remov
   Daemon daemon;
   Json session = EchoSession(daemon);
   std::string id = Id(session, "session_id");
-  Records(daemon.Cli({"prompt", id, "one"}));
+  QuietJsonLines(daemon.Cli({"prompt", id, "one"}));
   auto follow = StartCli(daemon, {"message", "list", id, "--follow"});
   NextLine(*follow);
   NextLine(*follow);  // caught up: subscribed before it read what is stored
-  Records(daemon.Cli({"session", "rm", id}));
+  QuietJsonLines(daemon.Cli({"session", "rm", id}));
   CHECK(follow->Wait(kLineTimeoutMs) == 1);
   std::string line;
   REQUIRE(follow->ReadErrLine(&line, kLineTimeoutMs));
@@ -241,21 +224,20 @@ TEST_CASE("agor task list filters by session and status, task show takes a prefi
   Json session = EchoSession(daemon);
   Json other = EchoSession(daemon);
   std::string id = Id(session, "session_id");
-  Records(daemon.Cli({"prompt", id, "one"}));
-  Records(daemon.Cli({"prompt", id, "two"}));
-  Records(daemon.Cli({"prompt", Id(other, "session_id"), "three"}));
+  QuietJsonLines(daemon.Cli({"prompt", id, "one"}));
+  QuietJsonLines(daemon.Cli({"prompt", id, "two"}));
+  QuietJsonLines(daemon.Cli({"prompt", Id(other, "session_id"), "three"}));
 
-  CHECK(Records(daemon.Cli({"task", "list"})).size() == 3);
-  std::vector<Json> mine = Records(daemon.Cli({"task", "ls", "--session", id.substr(0, 8)}));
+  CHECK(QuietJsonLines(daemon.Cli({"task", "list"})).size() == 3);
+  std::vector<Json> mine = QuietJsonLines(daemon.Cli({"task", "ls", "--session", id.substr(0, 8)}));
   REQUIRE(mine.size() == 2);
   for (const Json& task : mine) {
     CHECK(task["session_id"] == id);
     CHECK(task["status"] == "completed");
   }
-  CHECK(Records(daemon.Cli({"task", "list", "--status", "running"})).empty());
-  CHECK(
-      Records(daemon.Cli({"task", "list", "--status", "failed", "--status", "completed"})).size() ==
-      3);
+  CHECK(QuietJsonLines(daemon.Cli({"task", "list", "--status", "running"})).empty());
+  CHECK(QuietJsonLines(daemon.Cli({"task", "list", "--status", "failed", "--status", "completed"}))
+            .size() == 3);
   CHECK(Record(daemon.Cli({"task", "show", Short(mine[0], "task_id")})) == mine[0]);
 
   CheckFails(daemon.Cli({"task", "list", "--status", "done"}), 2,
@@ -323,24 +305,24 @@ TEST_CASE("agor repo create|add, show, update by slug or prefix", "[cli][e2e][re
   CHECK(updated["repo_id"] == added["repo_id"]);
   CHECK(updated["name"] == "Two");
   CHECK(updated["default_branch"] == "trunk");
-  CHECK(Records(daemon.Cli({"repo", "ls"})).size() == 2);
+  CHECK(QuietJsonLines(daemon.Cli({"repo", "ls"})).size() == 2);
   CHECK(Record(daemon.Cli({"repo", "rm", "one"})) == created);
-  CHECK(Records(daemon.Cli({"repo", "list"})).size() == 1);
+  CHECK(QuietJsonLines(daemon.Cli({"repo", "list"})).size() == 1);
 }
 
 TEST_CASE("agor board: slugs work wherever an id does, ls and add are aliases", "[cli][e2e][ids]") {
   Daemon daemon;
   Json board = Record(daemon.Cli({"board", "add", "Sprint", "--slug", "sprint-12"}));
   Json cafe = Record(daemon.Cli({"board", "create", "Cafe", "--slug", "cafe"}));
-  CHECK(Records(daemon.Cli({"board", "ls"})).size() == 2);
+  CHECK(QuietJsonLines(daemon.Cli({"board", "ls"})).size() == 2);
   CHECK(Record(daemon.Cli({"board", "show", "sprint-12"})) == board);
   CHECK(Record(daemon.Cli({"board", "show", "cafe"})) == cafe);  // short hex, yet a slug
   Json renamed = Record(daemon.Cli({"board", "update", "sprint-12", "--name", "S"}));
   CHECK(renamed["board_id"] == board["board_id"]);
   Json session = Record(daemon.Cli({"session", "create", "--board", "sprint-12"}));
   CHECK(session["board_id"] == board["board_id"]);
-  CHECK(Records(daemon.Cli({"session", "ls", "--board", "sprint-12"})).size() == 1);
-  CHECK(Records(daemon.Cli({"session", "ls", "--board", "cafe"})).empty());
+  CHECK(QuietJsonLines(daemon.Cli({"session", "ls", "--board", "sprint-12"})).size() == 1);
+  CHECK(QuietJsonLines(daemon.Cli({"session", "ls", "--board", "cafe"})).empty());
 
   CheckFails(daemon.Cli({"board", "show", "ab12"}), 1,
              "agor: id prefix 'ab12' is too short: give at least 8 hex digits\n");
@@ -379,7 +361,7 @@ TEST_CASE("an ambiguous id prefix lists the candidates", "[cli][e2e][ids]") {
              "agor: id prefix '5e551011' matches 2 sessions: "
              "5e551011-0000-4000-8000-000000000001 (fix login), "
              "5e551011-0000-4000-8000-000000000002; give more characters\n");
-  CHECK(Records(daemon.Cli({"board", "list"})).size() == 2);  // nothing was removed
+  CHECK(QuietJsonLines(daemon.Cli({"board", "list"})).size() == 2);  // nothing was removed
 }
 
 TEST_CASE("a mistyped command or verb suggests the closest one", "[cli][e2e][help]") {

@@ -6,22 +6,14 @@
 
 #include "base/status.h"
 #include "tests/support/daemon.h"
+#include "tests/support/json_lines.h"
 
 namespace agor {
 namespace {
 
 using test::Daemon;
+using test::JsonLines;
 using test::RunResult;
-
-std::vector<Json> JsonLines(const std::string& out) {
-  std::vector<Json> lines;
-  size_t start = 0;
-  for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
-    lines.push_back(Json::parse(out.substr(start, end - start)));
-  }
-  REQUIRE(start == out.size());  // every line complete
-  return lines;
-}
 
 // The one record a create/show/update/rm prints, after checking it exited 0 quietly.
 Json Record(const RunResult& r) {

@@ -15,6 +15,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
+#include "tests/support/json_lines.h"
 #include "tests/support/raw_websocket.h"
 #include "tests/support/rest_api.h"
 #include "tests/support/terminal.h"
@@ -30,24 +31,6 @@ const std::string kFixtures = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/ag
 constexpr int kLineTimeoutMs = 10000;
 // Well-formed, but no daemon issued it: the answer is a 401.
 const char kUnknownKey[] = "AGOR_TOKEN=agor_sk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-
-std::vector<Json> JsonLines(const std::string& out) {
-  std::vector<Json> lines;
-  size_t start = 0;
-  for (size_t end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
-    lines.push_back(Json::parse(out.substr(start, end - start)));
-  }
-  REQUIRE(start == out.size());  // every line complete
-  return lines;
-}
-
-// The lines a command printed, after checking it exited 0 quietly.
-std::vector<Json> Lines(const RunResult& r) {
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.err.empty());
-  return JsonLines(r.out);
-}
 
 // A failure: the exit code, nothing on stdout, and exactly one stderr line starting `prefix`.
 void CheckFails(const RunResult& r, int exit_code, const std::string& prefix) {
@@ -117,7 +100,7 @@ TEST_CASE("agor board who: the roster as JSON lines or a table, refusals in one 
   Json board = rest.Post("/boards", {{"name", "Who"}, {"slug", "who-board"}});
   std::string board_id = board["board_id"];
   Json session = rest.Post("/sessions", {{"board_id", board_id}, {"title", "fix-login"}});
-  CHECK(Lines(d.Cli({"board", "who", "who-board"})).empty());  // nobody yet
+  CHECK(QuietJsonLines(d.Cli({"board", "who", "who-board"})).empty());  // nobody yet
 
   PresenceClient ana(d);
   Json entry =
@@ -125,7 +108,7 @@ TEST_CASE("agor board who: the roster as JSON lines or a table, refusals in one 
   ana.Call(
       "patch", "presence",
       Json::array({entry["presence_id"], Json{{"selected_session_id", session["session_id"]}}}));
-  std::vector<Json> roster = Lines(d.Cli({"board", "who", board_id.substr(0, 8)}));
+  std::vector<Json> roster = QuietJsonLines(d.Cli({"board", "who", board_id.substr(0, 8)}));
   REQUIRE(roster.size() == 1);
   CHECK(roster[0]["presence_id"] == entry["presence_id"]);
   CHECK(roster[0]["board_id"] == board_id);
@@ -142,7 +125,7 @@ TEST_CASE("agor board who: the roster as JSON lines or a table, refusals in one 
   CHECK(shown.find("active") != std::string::npos);
 
   ana.Call("remove", "presence", Json::array({entry["presence_id"]}));
-  CHECK(Lines(d.Cli({"board", "who", "who-board"})).empty());
+  CHECK(QuietJsonLines(d.Cli({"board", "who", "who-board"})).empty());
   test::TerminalProcess empty({"board", "who", "who-board"}, d.ClientEnv({"NO_COLOR=1"}));
   CHECK(empty.ReadAll(kLineTimeoutMs) == "nobody is on board who-board now\n");
 
@@ -161,13 +144,13 @@ TEST_CASE("agor board activity: the feed newest last, --limit, --follow until Ct
   for (const char* title : {"one", "two", "three"}) {
     rest.Post("/sessions", {{"board_id", board_id}, {"title", title}});
   }
-  std::vector<Json> feed = Lines(d.Cli({"board", "activity", "feed"}));
+  std::vector<Json> feed = QuietJsonLines(d.Cli({"board", "activity", "feed"}));
   REQUIRE(feed.size() >= 3);
   for (size_t i = 1; i < feed.size(); ++i) {
     CHECK(feed[i]["first_seq"].get<int64_t>() > feed[i - 1]["first_seq"].get<int64_t>());
   }
   CHECK(feed.back()["summary"].get<std::string>().find("three") != std::string::npos);
-  std::vector<Json> newest = Lines(d.Cli({"board", "activity", "feed", "--limit", "2"}));
+  std::vector<Json> newest = QuietJsonLines(d.Cli({"board", "activity", "feed", "--limit", "2"}));
   REQUIRE(newest.size() == 2);
   CHECK(newest[0] == feed[feed.size() - 2]);
   CHECK(newest[1] == feed.back());
@@ -191,7 +174,7 @@ TEST_CASE("agor board activity: the feed newest last, --limit, --follow until Ct
                         {{"prompt", "a\nb\nc"}});
   Json ended;
   REQUIRE(events.WaitTaskEnd(task["task_id"], &ended));
-  std::vector<Json> after = Lines(d.Cli({"board", "activity", "feed", "--limit", "20"}));
+  std::vector<Json> after = QuietJsonLines(d.Cli({"board", "activity", "feed", "--limit", "20"}));
   Json wrote;
   for (const Json& entry : after) {
     if (entry["verb"] == "wrote") wrote = entry;

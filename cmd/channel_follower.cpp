@@ -10,19 +10,12 @@ namespace {
 
 constexpr int kTickMs = 100;
 
-SocketOptions FollowOptions(const BaseUrl& base) {
-  SocketOptions options;
-  options.url = base.text;
-  options.auth = ConnectAuth(base);
-  return options;
-}
-
 }  // namespace
 
 ChannelFollower::ChannelFollower(const BaseUrl& base, Json channel, std::string what,
                                  const volatile std::sig_atomic_t& interrupted)
     : rest_(base),
-      socket_(FollowOptions(base)),
+      socket_(SocketOptionsFor(base)),
       channel_(std::move(channel)),
       what_(std::move(what)),
       interrupted_(interrupted) {}

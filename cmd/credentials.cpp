@@ -219,4 +219,11 @@ Json ConnectAuth(const BaseUrl& daemon) {
   return daemon.token.empty() ? Json::object() : Json{{"token", daemon.token}};
 }
 
+SocketOptions SocketOptionsFor(const BaseUrl& daemon) {
+  SocketOptions options;
+  options.url = daemon.text;
+  options.auth = ConnectAuth(daemon);
+  return options;
+}
+
 }  // namespace agor

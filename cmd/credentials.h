@@ -28,6 +28,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "cmd/client/socket_client.h"
 
 namespace agor {
 
@@ -73,5 +74,7 @@ Status RemoveToken(const std::string& agor_folder);
 
 // The Socket.IO CONNECT payload for `daemon`: {token} when it has one, else {}.
 Json ConnectAuth(const BaseUrl& daemon);
+// The Socket.IO client options that reach `daemon` as its user: its URL and ConnectAuth.
+SocketOptions SocketOptionsFor(const BaseUrl& daemon);
 
 }  // namespace agor

@@ -52,13 +52,6 @@ std::string Duration(std::int64_t ms) {
   return out;
 }
 
-SocketOptions SocketOptionsFor(const BaseUrl& base) {
-  SocketOptions options;
-  options.url = base.text;
-  options.auth = ConnectAuth(base);
-  return options;
-}
-
 }  // namespace
 
 // ---- Following the task ----------------------------------------------------------------------

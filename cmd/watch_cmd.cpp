@@ -189,10 +189,8 @@ class Watcher {
 };
 
 SocketOptions MakeSocketOptions(const BaseUrl& base) {
-  SocketOptions options;
-  options.url = base.text;
+  SocketOptions options = SocketOptionsFor(base);
   options.query = "agor_events=log";  // live events as log entries: ts and session_id
-  options.auth = ConnectAuth(base);
   return options;
 }
 

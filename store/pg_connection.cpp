@@ -12,22 +12,23 @@ namespace {
 // PostgreSQL's protocol counts a statement's parameters in 16 bits.
 constexpr size_t kMaxParams = 65535;
 
-bool HasScheme(const std::string& url) {
-  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+// The '@' ending the URL's user info, npos for none: the last one before the path or query,
+// so that a password holding an unescaped '@' is hidden whole.
+size_t UserInfoEnd(const std::string& url) {
+  size_t start = url.find("://");
+  if (start == std::string::npos) return std::string::npos;
+  size_t at = url.rfind('@', url.find_first_of("/?", start + 3));
+  return at != std::string::npos && at > start ? at : std::string::npos;
 }
 
-// The password as written in `url`: between "user:" and "@" of the authority, and the value of
+// The password as written in `url`: between "user:" and the user info's end, and the value of
 // a `password=` query parameter. Empty strings for none.
 std::pair<std::string, std::string> WrittenPasswords(const std::string& url) {
   std::pair<std::string, std::string> out;
-  size_t start = url.find("://");
-  if (start == std::string::npos) return out;
-  start += 3;
-  size_t at = url.find('@', start);
-  size_t slash = url.find('/', start);
-  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
-    size_t colon = url.find(':', start);
-    if (colon != std::string::npos && colon < at) out.first = url.substr(colon + 1, at - colon - 1);
+  size_t at = UserInfoEnd(url);
+  if (at != std::string::npos) {
+    size_t colon = url.find(':', url.find("://") + 3);
+    if (colon < at) out.first = url.substr(colon + 1, at - colon - 1);
   }
   size_t key = url.find("password=");
   if (key != std::string::npos) {
@@ -52,6 +53,22 @@ std::string Scrubbed(std::string message, const std::string& url) {
   ReplaceAll(&message, written.second, "***");
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   return message;
+}
+
+// Refuses what is no postgresql:// URL or does not parse, before any connection attempt.
+Status CheckUrl(const std::string& url) {
+  if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
+    return Status::BadRequest("not a postgresql://USER@HOST:PORT/DB URL: " +
+                              PgConnection::Redacted(url));
+  }
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
+  PQconninfoFree(parsed);
+  if (parsed) return Status::OK();
+  std::string why = error ? error : "cannot parse";
+  PQfreemem(error);
+  return Status::BadRequest("bad PostgreSQL URL " + PgConnection::Redacted(url) + ": " +
+                            Scrubbed(why, url));
 }
 
 // "Key (session_id, \"index\")=(s, 3) already exists." -> "session_id, index"; "" when the
@@ -151,7 +168,7 @@ std::string PgConnection::Redacted(const std::string& url) {
   auto written = WrittenPasswords(url);
   std::string out = url;
   if (!written.first.empty()) {
-    size_t at = out.find('@', out.find("://") + 3);
+    size_t at = UserInfoEnd(out);
     out.replace(at - written.first.size(), written.first.size(), "***");
   }
   if (!written.second.empty()) ReplaceAll(&out, "password=" + written.second, "password=***");
@@ -159,18 +176,8 @@ std::string PgConnection::Redacted(const std::string& url) {
 }
 
 Status PgConnection::Open(const std::string& url, const Options& options) {
-  if (!HasScheme(url)) {
-    return Status::BadRequest("not a postgresql://USER@HOST:PORT/DB URL: " + Redacted(url));
-  }
-  char* error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
-  if (!parsed) {
-    Status s = Status::BadRequest("bad PostgreSQL URL " + Redacted(url) + ": " +
-                                  Scrubbed(error ? error : "cannot parse", url));
-    PQfreemem(error);
-    return s;
-  }
-  PQconninfoFree(parsed);
+  Status s = CheckUrl(url);
+  if (!s.ok()) return s;
   if (conn_) PQfinish(conn_);
   // Entries before dbname (the URL, expanded) are defaults the URL may override; after it,
   // what agor needs whatever the URL says.

@@ -191,6 +191,8 @@ TEST_CASE("pg connection: Redacted hides the password wherever the URL puts it",
   CHECK(PgConnection::Redacted("postgresql://u:p@h:5/d") == "postgresql://u:***@h:5/d");
   CHECK(PgConnection::Redacted("postgresql://u@h/d?password=p&x=1") ==
         "postgresql://u@h/d?password=***&x=1");
+  CHECK(PgConnection::Redacted("postgresql://u:p@ss@h/d") == "postgresql://u:***@h/d");
+  CHECK(PgConnection::Redacted("postgresql://h:5/d?x=a@b") == "postgresql://h:5/d?x=a@b");
   CHECK(PgConnection::Redacted("postgresql://h/d") == "postgresql://h/d");
   CHECK(PgConnection::Redacted("postgresql://u:@h/d") == "postgresql://u:@h/d");
   CHECK(PgConnection::Redacted("") == "");

@@ -121,7 +121,7 @@ TEST_CASE("pg connection: a real deadlock fails one side with Unavailable, try a
   CHECK(b.Rollback().ok());
 }
 
-TEST_CASE("pg connection: COMMIT of a failed transaction is an error; PgTransaction rolls back",
+TEST_CASE("pg connection: COMMIT of a failed transaction is an error, and PgTransaction rolls back",
           "[store][pg]") {
   PgConnection conn = Connect(PostgresServer::Shared().CreateDatabase("pg_tx"));
   REQUIRE(Run(conn, "CREATE TABLE t (id INTEGER PRIMARY KEY)").ok());

@@ -55,7 +55,7 @@ Status AppendCommitted(PgConnection& conn, Event* ev) {
   return s;
 }
 
-TEST_CASE("pg event log: appends read back in order with every column; rollbacks leave no seq",
+TEST_CASE("pg event log: appends read back in order with every column, and rollbacks leave no seq",
           "[store][pg]") {
   PgConnection conn = Connect(MigratedDatabase("pg_log_basic"));
   Event a = MakeEvent("m1");

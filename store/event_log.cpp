@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "store/database.h"
+#include "store/log_covers.h"
 
 namespace agor {
 namespace {
@@ -81,16 +82,12 @@ int64_t EventLog::FirstSeq() {
 
 bool EventLog::Covers(int64_t offset, const Retention& retention, int64_t now_ms) {
   int64_t first = FirstSeq(), last = LastSeq();
-  if (offset < 0 || offset > last) return false;
-  if (offset == last) return true;
-  if (first == 0 || offset < first - 1) return false;  // pruned already
-  if (last - offset > retention.count) return false;   // pruned on the next pass
-  if (retention.age_ms <= 0) return true;
-  std::vector<Event> next;
-  int64_t ts = 0;
-  if (!ReadSince(offset, 1, &next).ok() || next.empty() || !ParseIso8601(next[0].ts, &ts))
-    return false;
-  return ts >= now_ms - retention.age_ms;
+  return LogCovers(offset, first, last, retention, now_ms, [&](std::string* ts) {
+    std::vector<Event> next;
+    if (!ReadSince(offset, 1, &next).ok() || next.empty()) return false;
+    *ts = next[0].ts;
+    return true;
+  });
 }
 
 Status EventLog::Prune(int64_t keep_count, int64_t min_ts_millis, int64_t* removed) {

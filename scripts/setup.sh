@@ -4,17 +4,20 @@
 # missing or older than the lock.
 # Usage: scripts/setup.sh [--test]   (--test adds the test-only tools: curl for the suites,
 # python3-socketio with its client transports for tests/compat_python, clang with its
-# libFuzzer and sanitizer runtimes for the fuzz targets)
+# libFuzzer and sanitizer runtimes for the fuzz targets, redis-server for the tests of the
+# Redis client, which start their own server: tests/support/redis_server.h)
 # Exit codes: 0 ok, 1 an install failed.
 set -euo pipefail
 
 pkgs=(g++ cmake make pkg-config nodejs npm
       libcpp-httplib-dev libwebsocketpp-dev libasio-dev libcli11-dev
-      libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev catch2 libssl-dev libsodium-dev)
+      libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev catch2 libssl-dev libsodium-dev
+      libhiredis-dev)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(curl clang libclang-rt-dev
         python3 python3-socketio python3-websocket python3-requests
-        chromium fonts-noto-color-emoji)
+        chromium fonts-noto-color-emoji
+        redis-server)
 fi
 
 missing=()

@@ -150,7 +150,7 @@ TEST_CASE(
   CHECK(subscriber.conn.stats().messages == 1000);
 }
 
-TEST_CASE("redis connection: unsubscribing stops delivery; channels can come back",
+TEST_CASE("redis connection: unsubscribing stops delivery, and channels can come back",
           "[server][net][redis]") {
   test::RedisServer server;
   Loop loop;

@@ -4,20 +4,21 @@
 # missing or older than the lock.
 # Usage: scripts/setup.sh [--test]   (--test adds the test-only tools: curl for the suites,
 # python3-socketio with its client transports for tests/compat_python, clang with its
-# libFuzzer and sanitizer runtimes for the fuzz targets, the PostgreSQL server the store's
-# PostgreSQL tests start)
+# libFuzzer and sanitizer runtimes for the fuzz targets, the PostgreSQL server and redis-server
+# that the tests of the PostgreSQL store and of the Redis client start themselves:
+# tests/support/postgres_server.h, tests/support/redis_server.h)
 # Exit codes: 0 ok, 1 an install failed.
 set -euo pipefail
 
 pkgs=(g++ cmake make pkg-config nodejs npm
       libcpp-httplib-dev libwebsocketpp-dev libasio-dev libcli11-dev
       libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev catch2 libssl-dev libsodium-dev
-      libpq-dev)
+      libpq-dev libhiredis-dev)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(curl clang libclang-rt-dev
         python3 python3-socketio python3-websocket python3-requests
         chromium fonts-noto-color-emoji
-        postgresql)  # the server the PostgreSQL store's tests start (tests/support/postgres_server.h)
+        postgresql redis-server)
 fi
 
 missing=()

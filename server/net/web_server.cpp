@@ -316,6 +316,10 @@ void WebServer::Every(int interval_ms, std::function<void()> fn) {
   impl_->Every(interval_ms, std::move(fn));
 }
 
+asio::io_context& WebServer::io_context() {
+  return impl_->io_;
+}
+
 SharedFrame::SharedFrame(std::shared_ptr<const OutChunk> chunk)
     : handle_(std::move(chunk)), text_(handle_ ? &handle_->payload : nullptr) {}
 

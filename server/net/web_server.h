@@ -1,6 +1,7 @@
 // WebServer: the one listening port, on standalone Asio: HTTP/1.1 requests (keep-alive,
 // answered now or later) and WebSocket connections (web_connection.h speaks both protocols).
-// This header keeps Asio out of every other translation unit of the server.
+// This header keeps Asio out of every other translation unit of the server (io_context() hands
+// out the loop by a forward-declared reference).
 //
 // Who may connect: at most `max_connections` at once (derived from the file limit unless
 // given); past it a new connection gets a 503 Feathers answer and is closed at once. Running
@@ -9,7 +10,9 @@
 //
 // Threading: Run() drives everything on the calling thread (the daemon's event loop); every
 // handler is called on that thread, and the objects handed to handlers may only be used
-// there. Post() and Stop() may be called from any thread.
+// there. Post() and Stop() may be called from any thread. Other network components of the node
+// (the Redis connection) run on the same loop through io_context(); Run() returns only once
+// they have closed too, so they close from an OnStop callback.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,10 @@
 
 #include "base/status.h"
 #include "server/wire/http_types.h"
+
+namespace asio {
+class io_context;
+}
 
 namespace agor {
 
@@ -129,6 +136,9 @@ class WebServer {
   void After(int delay_ms, std::function<void()> fn);
   // Calls `fn` on the event loop every `interval_ms` until Stop().
   void Every(int interval_ms, std::function<void()> fn);
+  // The event loop, for components that do their own I/O on it (server/net/redis_connection.h);
+  // use it on the loop's thread only, like everything handed out here.
+  asio::io_context& io_context();
 
   static SharedFrame PrepareFrame(std::string text);
 

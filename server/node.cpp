@@ -173,16 +173,7 @@ Status Node::Start(const NodeOptions& options) {
       [this](const Event& ev) { stats_.deliveries += static_cast<int64_t>(hub_->Publish(ev)); },
       [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); });
   store_->SetActivityListener([this](const Event& ev) { activity_->Offer(ev); });
-  store_->SetCommitListener([this](const Event& ev) {
-    ++stats_.events;
-    size_t sent = hub_->Publish(ev);
-    stats_.deliveries += static_cast<int64_t>(sent);
-    presence_->OnCommitted(ev);  // after the policy took the event in: revocations hold
-    if (LogEnabled(LogLevel::kDebug)) {
-      Log(LogLevel::kDebug, "event " + std::to_string(ev.seq) + " " + ev.service + " " + ev.event +
-                                " to " + std::to_string(sent) + " clients");
-    }
-  });
+  WireBroker();
   WireHttp();
   WireWebSocket();
   s = web_->Listen(options.web);
@@ -242,6 +233,28 @@ void Node::WirePresence() {
   dispatcher_->AddService("presence", [p = presence_.get()](const ServiceCall& call, Json* out) {
     return p->Call(call, nullptr, "", out);
   });
+}
+
+// Committed events go out through the broker (in process: delivered at once, on the commit's
+// stack); what it delivers reaches this node's connections and presence. With a remote broker
+// the same delivery receives the other nodes' events too.
+void Node::WireBroker() {
+  broker_ = std::make_unique<InProcessBroker>();
+  broker_->SetDelivery([this](const Event& ev) { Deliver(ev); });
+  store_->SetCommitListener([this](const Event& ev) {
+    ++stats_.events;
+    broker_->Publish(ev);
+  });
+}
+
+void Node::Deliver(const Event& ev) {
+  size_t sent = hub_->Publish(ev);
+  stats_.deliveries += static_cast<int64_t>(sent);
+  presence_->OnCommitted(ev);  // after the policy took the event in: revocations hold
+  if (LogEnabled(LogLevel::kDebug)) {
+    Log(LogLevel::kDebug, "event " + std::to_string(ev.seq) + " " + ev.service + " " + ev.event +
+                              " to " + std::to_string(sent) + " clients");
+  }
 }
 
 // Password hashes on a worker (its answers posted to the loop), and the Authenticator that

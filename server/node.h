@@ -1,7 +1,9 @@
 // Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router, the
 // real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub, presence) and the
 // web server; the agents' process supervisor and task manager; it publishes each committed
-// event to the Hub (the activity feed's through the ActivityRelay, which paces their patches),
+// event through the Broker (in process today: server/realtime/in_process_broker.h), whose
+// delivery hands it to the Hub and presence (the activity feed's events go to the Hub through
+// the ActivityRelay, which paces their patches),
 // checks Host headers and browser origins (answering CORS preflights), prunes the event log in
 // the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
 // in-flight requests, checkpoint the WAL.
@@ -41,6 +43,7 @@
 #include "server/realtime/activity_relay.h"
 #include "server/realtime/engine_server.h"
 #include "server/realtime/hub.h"
+#include "server/realtime/in_process_broker.h"
 #include "server/realtime/presence.h"
 #include "server/realtime/socketio_server.h"
 #include "store/store.h"
@@ -87,6 +90,8 @@ class Node {
   void WireHttp();
   void WireWebSocket();
   void WirePresence();
+  void WireBroker();
+  void Deliver(const Event& ev);  // an event the broker delivers, to connections and presence
   void OnCall(const CallReport& report);
   void Prune();
 
@@ -105,6 +110,7 @@ class Node {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RestRouter> router_;
   std::unique_ptr<Hub> hub_;
+  std::unique_ptr<Broker> broker_;  // an InProcessBroker until --broker (issue 14)
   std::unique_ptr<Presence> presence_;
   std::unique_ptr<ActivityRelay> activity_;
   std::unique_ptr<SocketIoServer> sockets_;

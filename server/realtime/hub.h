@@ -83,10 +83,11 @@ class Hub {
   static std::string EncodeLogFrame(const Event& ev);
   // The frame `s` gets for `ev` (recovery replays with it).
   static std::string EncodeFrameFor(const Subscriber& s, const Event& ev);
-
- private:
+  // Whether boards mode routes `ev` to every client (then the policy decides): no board, or a
+  // boards, board-members or repos event. The broker's global channel carries the same.
   static bool IsGlobal(const Event& ev);
 
+ private:
   ChannelMode mode_;
   const AccessPolicy* access_;
   Clock* clock_;

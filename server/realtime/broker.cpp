@@ -1,0 +1,12 @@
+#include "server/realtime/broker.h"
+
+#include "server/realtime/hub.h"
+
+namespace agor {
+
+// One rule with the Hub's routing: what it sends to everybody must reach every node.
+std::string Broker::ChannelOf(const Event& ev) {
+  return Hub::IsGlobal(ev) ? std::string(kGlobalChannel) : ev.board_id;
+}
+
+}  // namespace agor

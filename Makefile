@@ -69,10 +69,11 @@ ASAN_SKIP := out of file descriptors|keep the daemon.s memory bounded
 # The unit tests are built under ASan; the end-to-end tests are the normal build's, run
 # against the ASan daemon and CLI (tests/support/agor_binary.h): what runs sanitized is the
 # product, and CI does not compile the test code twice.
-asan: build
+asan: setup
 	@cmake -S . -B $(BUILD)-asan $(SAN_GCC) -DAGOR_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD)-asan -j $(JOBS) --target agor unit_tests
 	@cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -R '^unit:' -E '$(ASAN_SKIP)'
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CACHE) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target e2e_tests
 	@cd $(BUILD) && AGOR_BINARY=$(abspath $(BUILD)-asan)/agor \
 	  ctest --output-on-failure -j $(JOBS) -R '^e2e:' -E '$(ASAN_SKIP)'

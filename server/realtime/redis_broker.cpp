@@ -37,7 +37,7 @@ Status RedisBroker::Start() {
   orderer_ = std::make_unique<EventOrderer>(
       start, &log_, &clock_, [this](const Event& ev) { return channels_.count(ChannelOf(ev)) > 0; },
       [this](const Event& ev) {
-        if (delivery_) delivery_(ev);
+        if (delivery_ && !closed_) delivery_(ev);  // a delivery may Close() the broker
       },
       options_.orderer);
   redis_->OnState([this](bool up) { OnState(up); });

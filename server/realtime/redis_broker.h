@@ -68,8 +68,9 @@ class RedisBroker : public Broker {
     int64_t tick_ms = 50;           // the orderer's Tick period
     EventOrderer::Options orderer;  // fill_delay_ms above all
   };
-  // For /metrics. received: messages from Redis (own events excluded); delivered, duplicates
-  // (own echoes included), gap_fills, filled, fill_errors: the orderer's.
+  // For /metrics. received: messages from Redis, bad ones included (own events are offered
+  // without Redis); delivered, duplicates (own echoes included), gap_fills, filled (events
+  // delivered from the log), fill_errors: the orderer's.
   struct Stats {
     int64_t published = 0;        // PUBLISH commands sent
     int64_t publish_dropped = 0;  // while Redis was down, or lost before Redis answered
@@ -126,7 +127,7 @@ class RedisBroker : public Broker {
   Stats stats_;
   bool delivering_ = false;
   bool closed_ = false;
-  std::deque<Event> queued_;  // own events published from inside a delivery
+  std::deque<Event> queued_;  // offered while a delivery runs, offered after it
   int64_t decode_errors_logged_ = 0;
   struct Timer;
   std::unique_ptr<Timer> timer_;

@@ -1,0 +1,250 @@
+// The SqlSession conformance cases: each runs the same statements on SQLite (in memory, foreign
+// keys on, as the store opens it) and on a real PostgreSQL database of its own, and expects
+// the same answers.
+#include "store/sql_session.h"
+
+#include <SQLiteCpp/Database.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+
+#include "store/pg_connection.h"
+#include "store/pg_session.h"
+#include "store/sqlite_session.h"
+#include "tests/support/postgres_server.h"
+
+namespace agor {
+namespace {
+
+using test::PostgresServer;
+
+// One engine's connection and its session.
+struct Engine {
+  std::unique_ptr<SQLite::Database> sqlite;
+  std::unique_ptr<PgConnection> pg;
+  std::unique_ptr<SqlSession> session;
+  SqlSession& operator*() { return *session; }
+  SqlSession* operator->() { return session.get(); }
+};
+
+void Require(const Status& s) {
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+}
+
+// Two tables the cases share, their types spelled by the engine's dialect.
+std::string Schema(const SqlDialect& d) {
+  return std::string("CREATE TABLE owners (id TEXT PRIMARY KEY, name TEXT NOT NULL, ") +
+         "secret TEXT UNIQUE, n " + d.integer_type() + ", r " + d.real_type() + ", b " +
+         d.blob_type() + ", doc TEXT);" +
+         "CREATE TABLE pets (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES owners(id), "
+         "\"index\" " +
+         d.integer_type() + ", UNIQUE (owner_id, \"index\"));";
+}
+
+Engine Open(const std::string& engine, const std::string& name) {
+  Engine e;
+  if (engine == "sqlite") {
+    e.sqlite = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
+    e.sqlite->exec("PRAGMA foreign_keys = ON");
+    e.session = std::make_unique<SqliteSession>(e.sqlite.get());
+  } else {
+    e.pg = std::make_unique<PgConnection>();
+    Require(e.pg->Open(PostgresServer::Shared().CreateDatabase(name)));
+    e.session = std::make_unique<PgSession>(e.pg.get());
+  }
+  Require(e->ExecScript(Schema(e->dialect())));
+  return e;
+}
+
+// The rows of `sql`, the statement required to succeed.
+std::vector<SqlRow> Rows(SqlSession& s, const std::string& sql,
+                         const std::vector<SqlValue>& params = {}) {
+  SqlResult r;
+  Require(s.Query(sql, params, &r));
+  return r.rows;
+}
+
+SqlValue One(SqlSession& s, const std::string& sql, const std::vector<SqlValue>& params = {}) {
+  auto rows = Rows(s, sql, params);
+  REQUIRE(rows.size() == 1);
+  REQUIRE(rows[0].size() == 1);
+  return rows[0][0];
+}
+
+std::string AllBytes() {
+  std::string out;
+  for (int i = 0; i < 256; ++i) out += static_cast<char>(i);
+  return out;
+}
+
+#define ON_BOTH_ENGINES(name)                                                          \
+  const std::string engine_name = GENERATE(as<std::string>{}, "sqlite", "postgresql"); \
+  INFO("engine " << engine_name);                                                      \
+  Engine engine = Open(engine_name, name);                                             \
+  SqlSession& db = *engine
+
+TEST_CASE("sql session: parameters, NULLs, int64, reals, UTF-8 text and blobs round-trip typed",
+          "[store][pg][sql]") {
+  ON_BOTH_ENGINES("sql_types");
+  const std::string utf8 = "héllo ✓ 😀 \xe4\xb8\xad";
+  const int64_t big = INT64_MAX, small = INT64_MIN;
+  SqlResult r;
+  Require(db.Exec("INSERT INTO owners (id, name, n, r, b) VALUES (?, ?, ?, ?, ?)",
+                  {"o1", utf8, big, 0.1, SqlValue::Blob(AllBytes())}, &r));
+  CHECK(r.affected == 1);
+  Require(db.Exec("INSERT INTO owners (id, name, secret, n, r, b) VALUES (?, ?, ?, ?, ?, ?)",
+                  {"o2", "", nullptr, small, nullptr, nullptr}));
+  auto rows = Rows(db, "SELECT id, name, secret, n, r, b FROM owners ORDER BY id");
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0] == SqlRow{"o1", utf8, nullptr, big, 0.1, SqlValue::Blob(AllBytes())});
+  CHECK(rows[1] == SqlRow{"o2", "", nullptr, small, nullptr, nullptr});
+  CHECK(rows[1][1].type() == SqlValue::Type::kText);  // "" is no NULL on either engine
+  // Bare parameters and aggregates come back typed too.
+  CHECK(One(db, "SELECT ?", {nullptr}).is_null());
+  CHECK(One(db, "SELECT ?", {int64_t{42}}) == SqlValue(int64_t{42}));
+  CHECK(One(db, "SELECT ?", {utf8}) == SqlValue(utf8));
+  CHECK(One(db, "SELECT COUNT(*) FROM owners") == SqlValue(int64_t{2}));
+  CHECK(One(db, "SELECT SUM(n) FROM owners WHERE id = ?", {"o1"}) == SqlValue(big));
+  CHECK(One(db, "SELECT id FROM owners WHERE secret IS NULL AND n = ?", {small}) == "o2");
+  Require(db.Exec("UPDATE owners SET r = ? WHERE n IS NOT NULL", {2.5}, &r));
+  CHECK(r.affected == 2);
+  Require(db.Exec("SELECT id FROM owners", {}, &r));
+  CHECK(r.affected == 0);  // a read after a write reports no changes of its own
+  CHECK(r.rows.size() == 2);
+}
+
+TEST_CASE("sql session: text with a NUL byte or invalid UTF-8 is BadRequest before either engine",
+          "[store][pg][sql]") {
+  ON_BOTH_ENGINES("sql_text");
+  Status s = db.Exec("INSERT INTO owners (id, name) VALUES (?, ?)", {"o1", std::string("a\0b", 3)});
+  CHECK(s.code() == Code::kBadRequest);
+  s = db.Exec("INSERT INTO owners (id, name) VALUES (?, ?)", {"o1", "bad \xff\xfe"});
+  CHECK(s.code() == Code::kBadRequest);
+  CHECK(One(db, "SELECT COUNT(*) FROM owners") == SqlValue(int64_t{0}));
+  // A blob holds any bytes.
+  Require(db.Exec("INSERT INTO owners (id, name, b) VALUES (?, ?, ?)",
+                  {"o1", "x", SqlValue::Blob(std::string("a\0\xff", 3))}));
+  CHECK(One(db, "SELECT b FROM owners") == SqlValue::Blob(std::string("a\0\xff", 3)));
+}
+
+TEST_CASE("sql session: a unique violation is Conflict naming table and columns, never the value",
+          "[store][pg][sql]") {
+  ON_BOTH_ENGINES("sql_unique");
+  const std::string secret = "hunter2-do-not-echo";
+  Require(db.Exec("INSERT INTO owners (id, name, secret) VALUES (?, ?, ?)", {"o1", "a", secret}));
+  Status s = db.Exec("INSERT INTO owners (id, name, secret) VALUES (?, ?, ?)", {"o2", "b", secret});
+  CHECK(s.code() == Code::kConflict);
+  CHECK(s.message() == "UNIQUE constraint failed: owners.secret");
+  CHECK(s.message().find(secret) == std::string::npos);
+  s = db.Exec("INSERT INTO owners (id, name) VALUES (?, ?)", {"o1", "dup"});
+  CHECK(s.code() == Code::kConflict);
+  CHECK(s.message() == "UNIQUE constraint failed: owners.id");
+  Require(db.Exec("INSERT INTO pets (id, owner_id, \"index\") VALUES (?, ?, ?)", {"p1", "o1", 0}));
+  s = db.Exec("INSERT INTO pets (id, owner_id, \"index\") VALUES (?, ?, ?)", {"p2", "o1", 0});
+  CHECK(s.code() == Code::kConflict);
+  CHECK(s.message() == "UNIQUE constraint failed: pets.owner_id, pets.index");
+}
+
+TEST_CASE("sql session: foreign-key and not-null violations are BadRequest", "[store][pg][sql]") {
+  ON_BOTH_ENGINES("sql_fk");
+  Status s = db.Exec("INSERT INTO pets (id, owner_id) VALUES (?, ?)", {"p1", "nobody"});
+  CHECK(s.code() == Code::kBadRequest);
+  CHECK(s.message() == "a referenced record does not exist");
+  Require(db.Exec("INSERT INTO owners (id, name) VALUES (?, ?)", {"o1", "a"}));
+  Require(db.Exec("INSERT INTO pets (id, owner_id) VALUES (?, ?)", {"p1", "o1"}));
+  s = db.Exec("DELETE FROM owners WHERE id = ?", {"o1"});
+  CHECK(s.code() == Code::kBadRequest);  // still referenced
+  s = db.Exec("INSERT INTO owners (id, name) VALUES (?, ?)", {"o2", nullptr});
+  CHECK(s.code() == Code::kBadRequest);
+}
+
+TEST_CASE("sql session: a savepoint rolled back undoes only its own writes", "[store][pg][sql]") {
+  ON_BOTH_ENGINES("sql_savepoint");
+  auto insert = [&](const char* id) {
+    return db.Exec("INSERT INTO owners (id, name) VALUES (?, ?)", {id, "x"});
+  };
+  CHECK_FALSE(db.in_transaction());
+  Require(db.Begin());
+  CHECK(db.in_transaction());
+  Require(insert("before"));
+  Require(db.Savepoint("write"));
+  Require(insert("inside"));
+  Require(db.RollbackTo("write"));
+  Require(db.Release("write"));
+  // A failed statement: PostgreSQL aborts the transaction, so the dialect says a savepoint
+  // must frame it; rolled back to, the transaction goes on on both engines.
+  Require(db.Savepoint("write"));
+  CHECK(insert("before").code() == Code::kConflict);
+  Require(db.RollbackTo("write"));
+  Require(db.Release("write"));
+  Require(insert("after"));
+  Require(db.Commit());
+  CHECK_FALSE(db.in_transaction());
+  auto rows = Rows(db, "SELECT id FROM owners ORDER BY id");
+  CHECK(rows == std::vector<SqlRow>{{"after"}, {"before"}});
+
+  Require(db.Begin());
+  CHECK(insert("after").code() == Code::kConflict);
+  Status next = insert("later");
+  CHECK(next.ok() == !db.dialect().failed_statement_aborts_transaction());
+  Require(db.Rollback());
+  CHECK(One(db, "SELECT COUNT(*) FROM owners") == SqlValue(int64_t{2}));
+  CHECK(db.Savepoint("no; DROP TABLE owners").code() == Code::kGeneralError);
+}
+
+TEST_CASE("sql session: ? placeholders are numbered outside literals, identifiers and comments",
+          "[store][pg][sql]") {
+  size_t count = 0;
+  CHECK(NumberPlaceholders("SELECT '?', \"a?\", ? -- ?\n, 'it''s ?', ?", &count) ==
+        "SELECT '?', \"a?\", $1 -- ?\n, 'it''s ?', $2");
+  CHECK(count == 2);
+  ON_BOTH_ENGINES("sql_placeholders");
+  auto rows = Rows(db, "SELECT '?', ? AS \"what?\", ? -- ?\n", {"a", int64_t{7}});
+  CHECK(rows == std::vector<SqlRow>{{"?", "a", int64_t{7}}});
+  SqlResult r;
+  CHECK(db.Query("SELECT ?, ?", {"one"}, &r).code() == Code::kGeneralError);
+  CHECK(db.Query("SELECT 1", {"extra"}, &r).code() == Code::kGeneralError);
+}
+
+TEST_CASE("sql session: a query's rows and bytes are bounded, and the session goes on after",
+          "[store][pg][sql]") {
+  ON_BOTH_ENGINES("sql_bounds");
+  const std::string count_to =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+      "SELECT i FROM n";
+  db.set_limits({10, 1000});
+  CHECK(Rows(db, count_to, {int64_t{10}}).size() == 10);
+  SqlResult r;
+  Status s = db.Query(count_to, {int64_t{100000}}, &r);
+  CHECK(s.code() == Code::kGeneralError);
+  CHECK(s.message().find("passed 10 rows") != std::string::npos);
+  CHECK(One(db, "SELECT ?", {"still usable"}) == "still usable");
+  s = db.Query("SELECT ?", {std::string(1001, 'x')}, &r);
+  CHECK(s.code() == Code::kGeneralError);
+  CHECK(One(db, "SELECT COUNT(*) FROM owners") == SqlValue(int64_t{0}));
+}
+
+TEST_CASE("sql session: the dialect's JSON field, list membership and case folding agree",
+          "[store][pg][sql]") {
+  ON_BOTH_ENGINES("sql_dialect");
+  const SqlDialect& d = db.dialect();
+  Require(db.Exec("INSERT INTO owners (id, name, n, doc) VALUES (?, ?, ?, ?)",
+                  {"o1", "Alice", 1, R"({"visibility": "private", "n": 3})"}));
+  Require(db.Exec("INSERT INTO owners (id, name, n, doc) VALUES (?, ?, ?, ?)",
+                  {"o2", "bob", 2, R"({"other": true})"}));
+  auto rows =
+      Rows(db, "SELECT id, " + d.JsonText("\"doc\"", "visibility") + " FROM owners ORDER BY id");
+  CHECK(rows == std::vector<SqlRow>{{"o1", "private"}, {"o2", nullptr}});
+  CHECK(Rows(db, "SELECT id FROM owners WHERE " + d.InJsonList("\"id\"", false) + " ORDER BY id",
+             {R"(["o2", "o9"])"}) == std::vector<SqlRow>{{"o2"}});
+  CHECK(Rows(db, "SELECT id FROM owners WHERE " + d.InJsonList("\"n\"", true) + " ORDER BY id",
+             {"[1, 2]"}) == std::vector<SqlRow>{{"o1"}, {"o2"}});
+  CHECK(Rows(db, "SELECT id FROM owners WHERE " + d.InJsonList("\"n\"", true), {"[]"}).empty());
+  CHECK(One(db, "SELECT id FROM owners WHERE " + d.EqualsFoldingCase("\"name\""), {"ALICE"}) ==
+        "o1");
+}
+
+}  // namespace
+}  // namespace agor

@@ -15,15 +15,12 @@ bool IsSavepointName(const std::string& name) {
 
 // PostgreSQL refuses both in text (and a NUL would cut libpq's C string short); checking here
 // keeps SQLite from storing what the other engine could never load.
-Status CheckText(const SqlValue& v, size_t index) {
+// The same words as PgConnection's: a client may read them (a find's value).
+Status CheckText(const SqlValue& v) {
   if (v.type() != SqlValue::Type::kText) return Status::OK();
   const std::string& s = v.text();
-  if (s.find('\0') != std::string::npos) {
-    return Status::BadRequest("parameter " + std::to_string(index) + " holds a NUL byte");
-  }
-  if (!IsValidUtf8(s)) {
-    return Status::BadRequest("parameter " + std::to_string(index) + " is not valid UTF-8");
-  }
+  if (s.find('\0') != std::string::npos) return Status::BadRequest("a text value holds a NUL byte");
+  if (!IsValidUtf8(s)) return Status::BadRequest("a text value is not valid UTF-8");
   return Status::OK();
 }
 
@@ -69,9 +66,10 @@ std::string SqlDialect::JsonText(const std::string& column, const std::string& k
   return "(" + column + "::jsonb ->> '" + key + "')";
 }
 
-std::string SqlDialect::InJsonList(const std::string& column, bool integer) const {
-  if (engine_ == Engine::kSqlite) return column + " IN (SELECT value FROM json_each(?))";
-  return column + " IN (SELECT jsonb_array_elements_text(?::jsonb)" + (integer ? "::bigint)" : ")");
+std::string SqlDialect::InJsonList(const std::string& column, bool integer, bool negate) const {
+  std::string in = column + (negate ? " NOT IN" : " IN");
+  if (engine_ == Engine::kSqlite) return in + " (SELECT value FROM json_each(?))";
+  return in + " (SELECT jsonb_array_elements_text(?::jsonb)" + (integer ? "::bigint)" : ")");
 }
 
 // SQLite's NOCASE and this lower() both fold ASCII only in the test's C collation; on PG the
@@ -83,8 +81,8 @@ std::string SqlDialect::EqualsFoldingCase(const std::string& column) const {
 
 Status SqlSession::Exec(const std::string& sql, const std::vector<SqlValue>& params,
                         SqlResult* out) {
-  for (size_t i = 0; i < params.size(); ++i) {
-    Status s = CheckText(params[i], i + 1);
+  for (const SqlValue& p : params) {
+    Status s = CheckText(p);
     if (!s.ok()) return s;
   }
   if (out) *out = SqlResult();

@@ -89,11 +89,16 @@ class SqlDialect {
   // The text value of top-level `key` of the JSON object in `column` (NULL when absent).
   std::string JsonText(const std::string& column, const std::string& key) const;
   // `column` IN the members of one parameter bound as a JSON array text: one SQL text for
-  // every list length (query.cpp). `integer`: the members are integers.
-  std::string InJsonList(const std::string& column, bool integer) const;
+  // every list length (query.cpp). `integer`: the members are integers; `negate`: NOT IN.
+  std::string InJsonList(const std::string& column, bool integer, bool negate = false) const;
   // `column` equals one parameter ignoring ASCII case (users.email).
   std::string EqualsFoldingCase(const std::string& column) const;
-  // Column types for migrations: a 64-bit integer, a double, a blob.
+  // Column types for migrations: text compared byte by byte (SQLite's BINARY; PostgreSQL's
+  // "C" collation, whatever the database's locale: $sort and the id prefix range rely on it),
+  // a 64-bit integer, a double, a blob.
+  const char* text_type() const {
+    return engine_ == Engine::kSqlite ? "TEXT" : "TEXT COLLATE \"C\"";
+  }
   const char* integer_type() const { return engine_ == Engine::kSqlite ? "INTEGER" : "BIGINT"; }
   const char* real_type() const { return engine_ == Engine::kSqlite ? "REAL" : "DOUBLE PRECISION"; }
   const char* blob_type() const { return engine_ == Engine::kSqlite ? "BLOB" : "BYTEA"; }

@@ -97,7 +97,13 @@ std::string UniqueMessage(const PGresult* res) {
   while (pos <= columns.size()) {
     size_t comma = columns.find(", ", pos);
     if (comma == std::string::npos) comma = columns.size();
-    out += (pos ? ", " : "") + std::string(table) + "." + columns.substr(pos, comma - pos);
+    std::string column = columns.substr(pos, comma - pos);
+    // An expression index's key, lower(email), names the column it is over.
+    size_t open = column.find('(');
+    if (open != std::string::npos && column.back() == ')') {
+      column = column.substr(open + 1, column.size() - open - 2);
+    }
+    out += (pos ? ", " : "") + std::string(table) + "." + column;
     pos = comma + 2;
   }
   return out;

@@ -6,12 +6,16 @@
 #include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "base/schema.h"
+#include "store/database.h"
 #include "store/find_page.h"
 #include "store/pg_connection.h"
+#include "store/pg_database.h"
 #include "store/pg_session.h"
 #include "store/query.h"
 #include "store/record_codec.h"
@@ -360,6 +364,99 @@ TEST_CASE("sql session: Feathers finds over the record codec answer the same pag
   CHECK(find(engines[1], Json{{"$limit", 0}})["total"] == 5);
   Json some = find(engines[1], Json{{"$select", {"role"}}, {"$sort", {{"index", 1}}}});
   CHECK(some["data"][0] == Json{{"role", "user"}, {"message_id", "m0"}});
+}
+
+}  // namespace
+}  // namespace agor
+
+namespace agor {
+namespace {
+
+// Column name and NOT NULL, in order; a primary key's column counts as NOT NULL (PostgreSQL
+// makes it so; SQLite, for a TEXT key, famously does not).
+using Columns = std::vector<std::pair<std::string, bool>>;
+
+std::map<std::string, Columns> SqliteTables(SqlSession& db) {
+  std::map<std::string, Columns> out;
+  for (const SqlRow& t :
+       Rows(db,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")) {
+    for (const SqlRow& c :
+         Rows(db, "SELECT name, \"notnull\", pk FROM pragma_table_info(?)", {t[0].text()})) {
+      out[t[0].text()].push_back({c[0].text(), c[1].integer() || c[2].integer()});
+    }
+  }
+  return out;
+}
+
+std::map<std::string, Columns> PgTables(SqlSession& db) {
+  std::map<std::string, Columns> out;
+  for (const SqlRow& c : Rows(db,
+                              "SELECT table_name::text, column_name::text, is_nullable = 'NO' "
+                              "FROM information_schema.columns WHERE table_schema = 'public' "
+                              "AND table_name <> 'schema_migrations' "
+                              "ORDER BY table_name, ordinal_position")) {
+    out[c[0].text()].push_back({c[1].text(), c[2].integer() != 0});
+  }
+  return out;
+}
+
+std::set<std::string> Names(const std::vector<SqlRow>& rows) {
+  std::set<std::string> out;
+  for (const SqlRow& r : rows) out.insert(r[0].text());
+  return out;
+}
+
+TEST_CASE("sql session: PostgreSQL's migrations create SQLite's tables, columns and indexes",
+          "[store][pg][sql]") {
+  std::unique_ptr<SQLite::Database> file;
+  Require(OpenDatabase(":memory:", &file));
+  SqliteSession sqlite(file.get());
+  PgConnection conn;
+  Require(conn.Open(PostgresServer::Shared().CreateDatabase("sql_migrated")));
+  Require(MigratePgDatabase(&conn));
+  PgSession pg(&conn);
+  auto tables = SqliteTables(sqlite);
+  CHECK(tables.size() == 17);
+  CHECK(PgTables(pg) == tables);
+  // The named indexes, and PostgreSQL's one more: users.email's, for SQLite's COLLATE NOCASE.
+  auto indexes = Names(Rows(sqlite,
+                            "SELECT name FROM sqlite_master WHERE type = 'index' "
+                            "AND sql IS NOT NULL"));
+  indexes.insert("users_email");
+  CHECK(Names(Rows(pg,
+                   "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' "
+                   "AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'")) == indexes);
+}
+
+TEST_CASE("sql session: the migrated schemas refuse the same duplicates and orphans alike",
+          "[store][pg][sql]") {
+  std::unique_ptr<SQLite::Database> file;
+  Require(OpenDatabase(":memory:", &file));
+  PgConnection conn;
+  Require(conn.Open(PostgresServer::Shared().CreateDatabase("sql_constraints")));
+  Require(MigratePgDatabase(&conn));
+  SqliteSession sqlite(file.get());
+  PgSession pg(&conn);
+  for (SqlSession* db : {static_cast<SqlSession*>(&sqlite), static_cast<SqlSession*>(&pg)}) {
+    INFO("engine " << db->dialect().name());
+    const std::string user =
+        "INSERT INTO users (user_id, email, role, created_at, updated_at) "
+        "VALUES (?, ?, 'member', 't', 't')";
+    Require(db->Exec(user, {"u1", "Ada@example.com"}));
+    Status s = db->Exec(user, {"u2", "ada@EXAMPLE.com"});
+    CHECK(s.code() == Code::kConflict);
+    CHECK(s.message() == "UNIQUE constraint failed: users.email");
+    CHECK(One(*db, "SELECT user_id FROM users WHERE " + db->dialect().EqualsFoldingCase("email"),
+              {"ADA@example.COM"}) == "u1");
+    s = db->Exec(
+        "INSERT INTO board_members (id, board_id, user_id, role, created_at) "
+        "VALUES ('m1', 'no-board', 'u1', 'member', 't')");
+    CHECK(s.code() == Code::kBadRequest);
+    Require(db->Exec("INSERT INTO secrets (name, value) VALUES (?, ?)",
+                     {"jwt", SqlValue::Blob(AllBytes())}));
+    CHECK(One(*db, "SELECT value FROM secrets") == SqlValue::Blob(AllBytes()));
+  }
 }
 
 }  // namespace

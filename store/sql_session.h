@@ -148,6 +148,8 @@ class SqlSession {
 
 // Numbers the `?` placeholders of `sql` as $1, $2, ... (PostgreSQL's), leaving those inside
 // '...' literals, "..." identifiers and -- comments alone; sets *count to how many it found.
+// The store's SQL uses neither E'...' escapes, $$ quoting nor /* */ comments (this would not
+// see through them), nor PostgreSQL's JSON operators ?, ?| and ?&.
 std::string NumberPlaceholders(const std::string& sql, size_t* count);
 
 }  // namespace agor

@@ -77,9 +77,10 @@ Status Store::SetClientChannel(const std::string& pid, const std::string& kind,
 
 Status Store::SetChannel(const std::string& pid, const std::string& kind, const std::string& id,
                          bool joined) {
-  auto st = statements_.Get(joined ? "INSERT OR IGNORE INTO client_channels VALUES (?, ?, ?)"
-                                   : "DELETE FROM client_channels "
-                                     "WHERE pid = ? AND kind = ? AND channel_id = ?");
+  auto st =
+      statements_.Get(joined ? "INSERT INTO client_channels VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+                             : "DELETE FROM client_channels "
+                               "WHERE pid = ? AND kind = ? AND channel_id = ?");
   st->bind(1, pid);
   st->bind(2, kind);
   st->bind(3, id);

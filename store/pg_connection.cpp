@@ -97,7 +97,13 @@ std::string UniqueMessage(const PGresult* res) {
   while (pos <= columns.size()) {
     size_t comma = columns.find(", ", pos);
     if (comma == std::string::npos) comma = columns.size();
-    out += (pos ? ", " : "") + std::string(table) + "." + columns.substr(pos, comma - pos);
+    std::string column = columns.substr(pos, comma - pos);
+    // An expression index's key, lower(email), names the column it is over.
+    size_t open = column.find('(');
+    if (open != std::string::npos && column.back() == ')') {
+      column = column.substr(open + 1, column.size() - open - 2);
+    }
+    out += (pos ? ", " : "") + std::string(table) + "." + column;
     pos = comma + 2;
   }
   return out;
@@ -132,8 +138,30 @@ int64_t PgResult::integer(size_t row, size_t column) const {
   return v ? std::strtoll(v->c_str(), nullptr, 10) : 0;
 }
 
-void PgResult::CopyFrom(pg_result* res) {
+void PgResult::CopyShape(pg_result* res) {
   columns_ = PQnfields(res);
+  types_.clear();
+  for (size_t c = 0; c < columns_; ++c) types_.push_back(PQftype(res, static_cast<int>(c)));
+}
+
+bool PgResult::AppendRow(pg_result* res, const PgLimits& limits, size_t* bytes) {
+  if (rows_.empty()) CopyShape(res);
+  std::vector<PgValue> row;
+  for (size_t c = 0; c < columns_; ++c) {
+    if (PQgetisnull(res, 0, c)) {
+      row.emplace_back();
+      continue;
+    }
+    *bytes += PQgetlength(res, 0, c);
+    row.emplace_back(std::string(PQgetvalue(res, 0, c), PQgetlength(res, 0, c)));
+  }
+  if (rows_.size() >= limits.max_rows || *bytes > limits.max_bytes) return false;
+  rows_.push_back(std::move(row));
+  return true;
+}
+
+void PgResult::CopyFrom(pg_result* res) {
+  CopyShape(res);
   affected_ = std::strtoll(PQcmdTuples(res), nullptr, 10);
   rows_.assign(PQntuples(res), {});
   for (size_t r = 0; r < rows_.size(); ++r) {
@@ -239,6 +267,67 @@ Status PgConnection::Exec(const std::string& sql, const std::vector<PgValue>& pa
   return Check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                             values.data(), nullptr, nullptr, 0),
                out);
+}
+
+Status PgConnection::Send(const std::string& sql, const std::vector<PgValue>& params,
+                          const std::vector<unsigned>& types) {
+  if (!conn_) return ConnectionLost();
+  if (params.size() > kMaxParams) return Status::BadRequest("too many statement parameters");
+  if (!types.empty() && types.size() != params.size()) {
+    return Status::GeneralError("parameter types do not match the parameters");
+  }
+  std::vector<const char*> values;
+  for (const PgValue& p : params) {
+    if (p && p->find('\0') != std::string::npos) {
+      return Status::BadRequest("a text value holds a NUL byte");
+    }
+    values.push_back(p ? p->c_str() : nullptr);
+  }
+  std::vector<Oid> oids(types.begin(), types.end());
+  if (!PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                         oids.empty() ? nullptr : oids.data(), values.data(), nullptr, nullptr,
+                         0)) {
+    return PQstatus(conn_) != CONNECTION_OK
+               ? ConnectionLost()
+               : Status::GeneralError("database error: " + Scrubbed(PQerrorMessage(conn_), url_));
+  }
+  PQsetSingleRowMode(conn_);
+  return Status::OK();
+}
+
+// Reads every result libpq has for the statement (it must be drained before the next one),
+// keeping rows while within `limits` and the first error.
+Status PgConnection::ExecBounded(const std::string& sql, const std::vector<PgValue>& params,
+                                 const std::vector<unsigned>& types, const PgLimits& limits,
+                                 PgResult* out) {
+  Status s = Send(sql, params, types);
+  if (!s.ok()) return s;
+  PgResult rows;
+  bool finished = false, over = false;
+  size_t bytes = 0;
+  while (PGresult* res = PQgetResult(conn_)) {
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_SINGLE_TUPLE) {
+      if (!over) over = !rows.AppendRow(res, limits, &bytes);
+    } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY) {
+      if (rows.rows_.empty()) rows.CopyShape(res);
+      // A SELECT's tag counts its rows: only a write's count is an affected one.
+      bool read = std::strncmp(PQcmdStatus(res), "SELECT", 6) == 0;
+      rows.affected_ = read ? 0 : std::strtoll(PQcmdTuples(res), nullptr, 10);
+      finished = true;
+    } else if (s.ok()) {
+      s = Check(res, nullptr);  // takes res
+      continue;
+    }
+    PQclear(res);
+  }
+  if (s.ok() && !finished) s = ConnectionLost();
+  if (s.ok() && over) {
+    s = Status::GeneralError("a query's answer passed " + std::to_string(limits.max_rows) +
+                             " rows or " + std::to_string(limits.max_bytes) + " bytes");
+  }
+  if (s.ok() && out) *out = std::move(rows);
+  return s;
 }
 
 Status PgConnection::ExecScript(const std::string& sql) {

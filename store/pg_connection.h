@@ -19,6 +19,7 @@
 // PgConnection (PostgreSQL serves each with its own backend process). Move-only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,6 +36,12 @@ namespace agor {
 // A text parameter or a column value; nullopt is SQL NULL.
 using PgValue = std::optional<std::string>;
 
+// Bounds on one answer's rows and their bytes (ExecBounded).
+struct PgLimits {
+  size_t max_rows = SIZE_MAX;
+  size_t max_bytes = SIZE_MAX;
+};
+
 // The rows of one statement's answer, copied out of libpq's result: owned, plain data.
 class PgResult {
  public:
@@ -46,11 +53,17 @@ class PgResult {
   int64_t integer(size_t row, size_t column) const;
   // Rows an INSERT, UPDATE or DELETE touched.
   int64_t affected() const { return affected_; }
+  // The server's type OID of a column (pg_type: 20 int8, 25 text, 17 bytea, ...).
+  unsigned type(size_t column) const { return types_[column]; }
 
  private:
   friend class PgConnection;
-  void CopyFrom(pg_result* res);  // a successful result's rows
+  void CopyFrom(pg_result* res);   // a successful result's rows
+  void CopyShape(pg_result* res);  // its columns' count and types
+  // Adds single-row mode's one row; false once past `limits` (the row is not kept).
+  bool AppendRow(pg_result* res, const PgLimits& limits, size_t* bytes);
   size_t columns_ = 0;
+  std::vector<unsigned> types_;
   std::vector<std::vector<PgValue>> rows_;
   int64_t affected_ = 0;
 };
@@ -79,6 +92,12 @@ class PgConnection {
   Status Exec(const std::string& sql, const std::vector<PgValue>& params = {},
               PgResult* out = nullptr);
   Status ExecScript(const std::string& sql);
+  // Exec with each parameter's type OID (`types`: empty, or one per parameter, 0 = inferred as
+  // for text) and an answer bounded by `limits`: rows arrive one at a time (libpq's single-row
+  // mode), so an answer past a bound costs no memory; the rest is read and dropped, in time
+  // bounded by statement_timeout, and the call fails with GeneralError.
+  Status ExecBounded(const std::string& sql, const std::vector<PgValue>& params,
+                     const std::vector<unsigned>& types, const PgLimits& limits, PgResult* out);
 
   Status Begin();
   Status Commit();
@@ -92,6 +111,9 @@ class PgConnection {
   // Translates `res` (taking it) into a Status, its rows into `out` when it succeeded.
   Status Check(pg_result* res, PgResult* out);
   Status ConnectionLost() const;
+  // Sends the statement; then its results are read with PQgetResult.
+  Status Send(const std::string& sql, const std::vector<PgValue>& params,
+              const std::vector<unsigned>& types);
   Status ApplyOptions();
 
   pg_conn* conn_ = nullptr;

@@ -23,6 +23,111 @@ CREATE TABLE events (
   actor_agent TEXT);
 CREATE INDEX events_by_user ON events(user_id, seq) WHERE user_id IS NOT NULL;
 )sql",
+    // 2: every service table and the store's own tables at SQLite's version 8 (store/
+    // database.cpp), one step: SQLite's history (its table rebuilds and data moves) never
+    // happened here. The same columns in the same order, with the dialect's types
+    // (store/sql_session.h): text compares bytewise (COLLATE "C", as SQLite's BINARY) whatever
+    // the database's locale, integers are 64-bit, blobs bytea. users.email, COLLATE NOCASE on
+    // SQLite, is unique on lower(email). The event log's text columns take "C" too.
+    R"sql(
+CREATE TABLE boards (
+  board_id TEXT COLLATE "C" PRIMARY KEY, name TEXT COLLATE "C" NOT NULL,
+  slug TEXT COLLATE "C" UNIQUE, description TEXT COLLATE "C",
+  color TEXT COLLATE "C", icon TEXT COLLATE "C",
+  visibility TEXT COLLATE "C" NOT NULL DEFAULT 'public', created_by TEXT COLLATE "C",
+  created_at TEXT COLLATE "C" NOT NULL, updated_at TEXT COLLATE "C" NOT NULL,
+  owner_id TEXT COLLATE "C");
+CREATE INDEX boards_by_owner ON boards(owner_id) WHERE owner_id IS NOT NULL;
+CREATE TABLE repos (
+  repo_id TEXT COLLATE "C" PRIMARY KEY, slug TEXT COLLATE "C" NOT NULL UNIQUE,
+  name TEXT COLLATE "C", remote_url TEXT COLLATE "C",
+  local_path TEXT COLLATE "C", default_branch TEXT COLLATE "C",
+  created_at TEXT COLLATE "C" NOT NULL, updated_at TEXT COLLATE "C" NOT NULL);
+CREATE TABLE sessions (
+  session_id TEXT COLLATE "C" PRIMARY KEY,
+  board_id TEXT COLLATE "C" NOT NULL REFERENCES boards(board_id) ON DELETE CASCADE,
+  repo_id TEXT COLLATE "C" REFERENCES repos(repo_id) ON DELETE SET NULL,
+  agentic_tool TEXT COLLATE "C" NOT NULL, status TEXT COLLATE "C" NOT NULL,
+  title TEXT COLLATE "C", description TEXT COLLATE "C",
+  sdk_session_id TEXT COLLATE "C", agent_command TEXT COLLATE "C", position TEXT COLLATE "C",
+  created_by TEXT COLLATE "C",
+  created_at TEXT COLLATE "C" NOT NULL, updated_at TEXT COLLATE "C" NOT NULL);
+CREATE INDEX sessions_by_board ON sessions(board_id);
+CREATE INDEX sessions_by_repo ON sessions(repo_id) WHERE repo_id IS NOT NULL;
+CREATE TABLE tasks (
+  task_id TEXT COLLATE "C" PRIMARY KEY,
+  session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  board_id TEXT COLLATE "C" NOT NULL, status TEXT COLLATE "C" NOT NULL, prompt TEXT COLLATE "C",
+  message_range TEXT COLLATE "C",
+  started_at TEXT COLLATE "C", completed_at TEXT COLLATE "C", duration_ms BIGINT,
+  error TEXT COLLATE "C", created_by TEXT COLLATE "C",
+  created_at TEXT COLLATE "C" NOT NULL);
+CREATE INDEX tasks_by_session ON tasks(session_id, created_at);
+CREATE TABLE messages (
+  message_id TEXT COLLATE "C" PRIMARY KEY,
+  session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+  board_id TEXT COLLATE "C" NOT NULL,
+  task_id TEXT COLLATE "C" REFERENCES tasks(task_id) ON DELETE SET NULL,
+  "index" BIGINT, role TEXT COLLATE "C" NOT NULL, type TEXT COLLATE "C", content TEXT COLLATE "C",
+  tool_uses TEXT COLLATE "C",
+  metadata TEXT COLLATE "C", timestamp TEXT COLLATE "C" NOT NULL, status TEXT COLLATE "C",
+  queue_position BIGINT,
+  UNIQUE(session_id, "index"));
+CREATE INDEX messages_by_task ON messages(task_id) WHERE task_id IS NOT NULL;
+CREATE INDEX messages_queued ON messages(session_id, queue_position) WHERE status = 'queued';
+CREATE TABLE client_states (
+  pid TEXT COLLATE "C" PRIMARY KEY, state TEXT COLLATE "C" NOT NULL,
+  updated_at TEXT COLLATE "C" NOT NULL);
+CREATE INDEX client_states_by_age ON client_states(updated_at);
+CREATE TABLE client_channels (
+  pid TEXT COLLATE "C" NOT NULL REFERENCES client_states(pid) ON DELETE CASCADE,
+  kind TEXT COLLATE "C" NOT NULL, channel_id TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (pid, kind, channel_id));
+CREATE TABLE agent_processes (
+  task_id TEXT COLLATE "C" PRIMARY KEY, pgid BIGINT NOT NULL, start_time BIGINT NOT NULL);
+CREATE TABLE users (
+  user_id TEXT COLLATE "C" PRIMARY KEY, email TEXT COLLATE "C" NOT NULL, name TEXT COLLATE "C",
+  emoji TEXT COLLATE "C",
+  role TEXT COLLATE "C" NOT NULL, created_at TEXT COLLATE "C" NOT NULL,
+  updated_at TEXT COLLATE "C" NOT NULL);
+CREATE UNIQUE INDEX users_email ON users (lower(email));
+CREATE TABLE user_passwords (
+  user_id TEXT COLLATE "C" PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE,
+  hash TEXT COLLATE "C" NOT NULL);
+CREATE TABLE api_keys (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  user_id TEXT COLLATE "C" NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+  name TEXT COLLATE "C", prefix TEXT COLLATE "C", created_at TEXT COLLATE "C" NOT NULL,
+  last_used_at TEXT COLLATE "C", key_hash TEXT COLLATE "C" UNIQUE);
+CREATE INDEX api_keys_by_user ON api_keys(user_id);
+CREATE TABLE board_members (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  board_id TEXT COLLATE "C" NOT NULL REFERENCES boards(board_id) ON DELETE CASCADE,
+  user_id TEXT COLLATE "C" NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+  role TEXT COLLATE "C" NOT NULL,
+  created_at TEXT COLLATE "C" NOT NULL, UNIQUE(board_id, user_id));
+CREATE INDEX board_members_by_user ON board_members(user_id);
+CREATE TABLE revoked_tokens (jti TEXT COLLATE "C" PRIMARY KEY, expires_ms BIGINT NOT NULL);
+CREATE TABLE token_cutoffs (
+  user_id TEXT COLLATE "C" PRIMARY KEY, issued_before_s BIGINT NOT NULL, keep_jti TEXT COLLATE "C");
+CREATE TABLE secrets (name TEXT COLLATE "C" PRIMARY KEY, value BYTEA NOT NULL);
+CREATE TABLE activity (
+  activity_id TEXT COLLATE "C" PRIMARY KEY, board_id TEXT COLLATE "C" NOT NULL,
+  session_id TEXT COLLATE "C", task_id TEXT COLLATE "C",
+  actor_id TEXT COLLATE "C", actor_agent TEXT COLLATE "C", actor_name TEXT COLLATE "C" NOT NULL,
+  verb TEXT COLLATE "C" NOT NULL,
+  subject TEXT COLLATE "C" NOT NULL, summary TEXT COLLATE "C" NOT NULL, count BIGINT NOT NULL,
+  first_seq BIGINT NOT NULL UNIQUE, last_seq BIGINT NOT NULL, ts TEXT COLLATE "C" NOT NULL);
+CREATE INDEX activity_by_board ON activity(board_id, first_seq DESC);
+CREATE INDEX activity_by_session ON activity(session_id, first_seq DESC)
+  WHERE session_id IS NOT NULL;
+CREATE INDEX activity_by_task ON activity(task_id) WHERE task_id IS NOT NULL;
+ALTER TABLE events
+  ALTER COLUMN ts TYPE TEXT COLLATE "C", ALTER COLUMN service TYPE TEXT COLLATE "C",
+  ALTER COLUMN event TYPE TEXT COLLATE "C", ALTER COLUMN board_id TYPE TEXT COLLATE "C",
+  ALTER COLUMN session_id TYPE TEXT COLLATE "C", ALTER COLUMN user_id TYPE TEXT COLLATE "C",
+  ALTER COLUMN actor_id TYPE TEXT COLLATE "C", ALTER COLUMN actor_agent TYPE TEXT COLLATE "C";
+)sql",
 };
 
 Status ApplyOne(PgConnection* conn, int version) {

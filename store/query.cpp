@@ -125,8 +125,9 @@ const char* Comparison(const std::string& op) {
 // Builds the WHERE expression of one query, binding values into `params` as it goes.
 class WhereBuilder {
  public:
-  WhereBuilder(const ServiceSchema& schema, const QueryLimits& limits, std::vector<Json>* params)
-      : schema_(schema), limits_(limits), params_(params) {}
+  WhereBuilder(const ServiceSchema& schema, const QueryLimits& limits, const SqlDialect& dialect,
+               std::vector<Json>* params)
+      : schema_(schema), limits_(limits), dialect_(dialect), params_(params) {}
 
   // Appends the conditions of `query` (ANDed by the caller) to `conds`. `depth` counts the
   // enclosing $or/$and; at depth 0 the filters ($limit...) are skipped, deeper they are refused.
@@ -223,7 +224,8 @@ class WhereBuilder {
 
   // `$in` / `$nin`: an array of values (a lone scalar counts as one). Empty lists match
   // nothing / everything, as knex renders them. The list is bound as one JSON array text read
-  // back by json_each, so every list length shares one SQL text (and one cached statement).
+  // back by the engine's JSON functions (SqlDialect::InJsonList), so every list length shares one
+  // SQL text (and one cached statement).
   Status InList(const Field& field, const std::string& op, const Json& value,
                 std::vector<std::string>* conds) {
     Status s = CountTerm();
@@ -251,8 +253,8 @@ class WhereBuilder {
     s = DumpList(field, values, &text);
     if (s.ok()) s = Push(std::move(text));
     if (s.ok()) {
-      conds->push_back(Quote(field.name) + (negate ? " NOT IN" : " IN") +
-                       " (SELECT value FROM json_each(?))");
+      conds->push_back(
+          dialect_.InJsonList(Quote(field.name), field.type == FieldType::kInteger, negate));
     }
     return s;
   }
@@ -284,6 +286,7 @@ class WhereBuilder {
 
   const ServiceSchema& schema_;
   const QueryLimits& limits_;
+  const SqlDialect& dialect_;
   std::vector<Json>* params_;
   size_t terms_ = 0;
 };
@@ -305,7 +308,10 @@ bool SortDirection(const Json& in, bool* ascending) {
   return v == 1 || v == -1;
 }
 
-Status ParseSort(const ServiceSchema& schema, const Json& sort, std::string* order_by) {
+// NULLs sort first in ascending order, as SQLite does, on either engine (PostgreSQL's default is
+// the other way round), except on a null_sorts_last field.
+Status ParseSort(const ServiceSchema& schema, const SqlDialect& dialect, const Json& sort,
+                 std::string* order_by) {
   if (sort.is_null()) return Status::OK();
   if (!sort.is_object()) return Status::BadRequest("$sort must be an object of field: 1 or -1");
   std::vector<std::string> terms;
@@ -320,7 +326,11 @@ Status ParseSort(const ServiceSchema& schema, const Json& sort, std::string* ord
                                 FieldData(name));
     }
     std::string term = Quote(field->name) + (ascending ? " ASC" : " DESC");
-    if (field->null_sorts_last) term += ascending ? " NULLS LAST" : " NULLS FIRST";
+    if (field->null_sorts_last) {
+      term += ascending ? " NULLS LAST" : " NULLS FIRST";
+    } else if (dialect.engine() != SqlDialect::Engine::kSqlite) {
+      term += ascending ? " NULLS FIRST" : " NULLS LAST";
+    }
     terms.push_back(std::move(term));
   }
   if (!terms.empty()) *order_by = " ORDER BY " + Join(terms, ", ");
@@ -345,7 +355,7 @@ Status ParseSelect(const ServiceSchema& schema, const Json& select, std::vector<
 }
 
 Status ApplyFilters(const ServiceSchema& schema, const Json& query, const QueryLimits& limits,
-                    SqlQuery* out) {
+                    const SqlDialect& dialect, SqlQuery* out) {
   Status s;
   auto it = query.find("$limit");
   if (it != query.end()) s = ParseCount("$limit", *it, &out->limit);
@@ -353,7 +363,7 @@ Status ApplyFilters(const ServiceSchema& schema, const Json& query, const QueryL
   it = query.find("$skip");
   if (s.ok() && it != query.end()) s = ParseCount("$skip", *it, &out->skip);
   it = query.find("$sort");
-  if (s.ok() && it != query.end()) s = ParseSort(schema, *it, &out->order_by);
+  if (s.ok() && it != query.end()) s = ParseSort(schema, dialect, *it, &out->order_by);
   it = query.find("$select");
   if (s.ok() && it != query.end()) s = ParseSelect(schema, *it, &out->select);
   return s;
@@ -386,15 +396,15 @@ Status CoerceQueryValue(const Field& field, const Json& in, Json* out) {
 }
 
 Status TranslateQuery(const ServiceSchema& schema, const Json& query, const QueryLimits& limits,
-                      SqlQuery* out) {
+                      SqlQuery* out, const SqlDialect& dialect) {
   const Json& q = query.is_null() ? EmptyObject() : query;
   if (!q.is_object()) return Status::BadRequest("The query must be an object");
   SqlQuery result;
   result.limit = limits.default_limit;
-  Status s = ApplyFilters(schema, q, limits, &result);
+  Status s = ApplyFilters(schema, q, limits, dialect, &result);
   if (!s.ok()) return s;
   std::vector<std::string> conds;
-  s = WhereBuilder(schema, limits, &result.params).Object(q, 0, &conds);
+  s = WhereBuilder(schema, limits, dialect, &result.params).Object(q, 0, &conds);
   if (!s.ok()) return s;
   if (!conds.empty()) result.where = " WHERE " + Join(conds, " AND ");
   *out = std::move(result);

@@ -11,8 +11,9 @@
 //   field: null → "f" IS NULL;  {$ne: null} → "f" IS NOT NULL;  {$ne: v} → "f" <> ? (so, as in
 //   knex, $ne and $nin never match NULL);  {$in: []} → 1 = 0;  {$nin: []} → 1 = 1;  a lone
 //   scalar in $in/$nin is a one-element list;  several operators on one field are ANDed;
-//   a list becomes `"f" IN (SELECT value FROM json_each(?))` with the coerced values bound as
-//   one JSON array, so its SQL (and prepared statement) does not change with its length;
+//   a list becomes `"f" IN (SELECT value FROM json_each(?))` (on PostgreSQL its
+//   jsonb_array_elements_text) with the coerced values bound as one JSON array, so its SQL (and
+//   prepared statement) does not change with its length;
 //   `$or`/`$and` group their sub-queries in parentheses, and empty sub-queries ({} or an
 //   empty list) add no condition at all, as knex drops empty groups. `$sort` puts NULL first
 //   in ascending order, as SQLite does, except on a Field::null_sorts_last field (a queued
@@ -32,6 +33,7 @@
 
 #include "base/schema.h"
 #include "base/status.h"
+#include "store/sql_session.h"
 
 namespace agor {
 
@@ -61,8 +63,10 @@ struct SqlQuery {
 // integers, $sort directions other than 1/-1, nesting or size past `limits`. Also refused:
 // more than `max_values` conditions, more than `max_values` elements in one $in/$nin, and more
 // than 32000 bound values in all (SQLite's variable limit). On error `out` is unchanged.
+// `dialect`: the engine the SQL is for (store/sql_session.h); the two differ in $in/$nin's list
+// and in where $sort puts NULLs by default.
 Status TranslateQuery(const ServiceSchema& schema, const Json& query, const QueryLimits& limits,
-                      SqlQuery* out);
+                      SqlQuery* out, const SqlDialect& dialect = SqlDialect::ForSqlite());
 
 // Checks and coerces one value for `field` (used by queries and by record validation):
 // null always passes; kInteger takes integers and decimal strings ("3", "-2"; no bools, no

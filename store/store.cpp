@@ -140,7 +140,8 @@ Store::Store(std::unique_ptr<SQLite::Database> db, Clock* clock, const StoreOpti
       event_log_(new EventLog(db_.get())),
       clock_(clock),
       options_(options),
-      statements_(db_.get()) {}
+      statements_(db_.get()),
+      session_(db_.get(), &statements_) {}
 
 Store::~Store() {
   if (checkpointer_) sqlite3_wal_hook(db_->getHandle(), nullptr, nullptr);

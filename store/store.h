@@ -59,6 +59,7 @@
 #include "store/checkpointer.h"
 #include "store/event_log.h"
 #include "store/query.h"
+#include "store/sqlite_session.h"
 #include "store/statement_cache.h"
 
 namespace agor {
@@ -314,6 +315,9 @@ class Store {
   std::vector<Pending> pending_;
   std::string last_record_json_;
   StatementCache statements_;
+  // The engine-neutral seam over db_ and statements_ (store/sql_session.h): the reads that
+  // moved onto it (FindIn) run on either engine; the rest still uses SQLiteCpp directly.
+  SqliteSession session_;
   std::unordered_map<const ServiceSchema*, std::string> insert_sql_;
   // Token revocation, mirrored from revoked_tokens and token_cutoffs (loaded at Open).
   struct Cutoff {

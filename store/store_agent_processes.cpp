@@ -11,9 +11,11 @@ namespace agor {
 
 Status Store::RecordAgentProcess(const AgentProcess& process) {
   try {
+    // ON CONFLICT rather than INSERT OR REPLACE: the form PostgreSQL speaks too.
     SQLite::Statement insert(*db_,
-                             "INSERT OR REPLACE INTO agent_processes (task_id, pgid, start_time) "
-                             "VALUES (?, ?, ?)");
+                             "INSERT INTO agent_processes (task_id, pgid, start_time) "
+                             "VALUES (?, ?, ?) ON CONFLICT (task_id) DO UPDATE SET "
+                             "pgid = excluded.pgid, start_time = excluded.start_time");
     insert.bind(1, process.task_id);
     insert.bind(2, process.pgid);
     insert.bind(3, process.start_time);

@@ -2,10 +2,7 @@
 // event log, one COUNT and one page, and the same as one user sees them: the privacy rule's
 // SQL form (store/access_policy.h) ANDed onto the query, so the total counts only what that
 // user may see.
-#include <SQLiteCpp/Statement.h>
-
-#include "store/database.h"
-#include "store/record_codec.h"
+#include "store/find_page.h"
 #include "store/store.h"
 
 namespace agor {
@@ -71,35 +68,10 @@ Status Store::FindIn(const ServiceSchema& schema_ref, const Json& query, Json* p
                      const std::string* viewer_id) {
   const ServiceSchema* schema = &schema_ref;
   SqlQuery q;
-  Status s = TranslateQuery(*schema, query, options_.limits, &q);
+  Status s = TranslateQuery(*schema, query, options_.limits, &q, session_.dialect());
   if (!s.ok()) return s;
   if (viewer_id) AddViewerFilter(access_, *viewer_id, schema->name, &q);
-  std::vector<const Field*> columns;
-  for (const auto& name : q.select) columns.push_back(schema->FindField(name));
-  if (columns.empty()) columns = AllColumns(*schema);
-  std::string from = std::string(" FROM \"") + schema->table_name() + "\"" + q.where;
-  try {
-    auto count = statements_.Get("SELECT COUNT(*)" + from);
-    for (size_t i = 0; i < q.params.size(); ++i) BindQueryValue(*count, i + 1, q.params[i]);
-    count->executeStep();
-    Json data = Json::array();
-    if (q.limit > 0) {
-      auto st = statements_.Get("SELECT " + ColumnList(columns) + from + q.order_by +
-                                " LIMIT ? OFFSET ?");
-      size_t i = 0;
-      for (; i < q.params.size(); ++i) BindQueryValue(*st, i + 1, q.params[i]);
-      st->bind(i + 1, q.limit);
-      st->bind(i + 2, q.skip);
-      while (st->executeStep()) data.push_back(ReadRecord(*st, columns));
-    }
-    *page = Json{{"total", count->getColumn(0).getInt64()},
-                 {"limit", q.limit},
-                 {"skip", q.skip},
-                 {"data", std::move(data)}};
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  return FindPage(&session_, *schema, q, page);
 }
 
 }  // namespace agor

@@ -175,8 +175,9 @@ Status Store::RevokeToken(const std::string& jti, int64_t expires_ms) {
   int64_t now = clock_->NowMillis();
   bool prune = now >= next_prune_ms_;
   Status s = RawWrite([&] {
-    auto st =
-        statements_.Get("INSERT OR REPLACE INTO revoked_tokens (jti, expires_ms) VALUES (?, ?)");
+    auto st = statements_.Get(
+        "INSERT INTO revoked_tokens (jti, expires_ms) VALUES (?, ?) "
+        "ON CONFLICT (jti) DO UPDATE SET expires_ms = excluded.expires_ms");
     st->bind(1, jti);
     st->bind(2, expires_ms);
     st->exec();
@@ -198,8 +199,9 @@ Status Store::RevokeUserTokens(const std::string& user_id, int64_t issued_before
                                const std::string& keep_jti) {
   Status s = RawWrite([&] {
     auto st = statements_.Get(
-        "INSERT OR REPLACE INTO token_cutoffs (user_id, issued_before_s, keep_jti) "
-        "VALUES (?, ?, ?)");
+        "INSERT INTO token_cutoffs (user_id, issued_before_s, keep_jti) VALUES (?, ?, ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET issued_before_s = excluded.issued_before_s, "
+        "keep_jti = excluded.keep_jti");
     st->bind(1, user_id);
     st->bind(2, issued_before_s);
     st->bind(3, keep_jti);

@@ -128,7 +128,6 @@ class RedisBroker : public Broker {
   bool delivering_ = false;
   bool closed_ = false;
   std::deque<Event> queued_;  // offered while a delivery runs, offered after it
-  int64_t decode_errors_logged_ = 0;
   struct Timer;
   std::unique_ptr<Timer> timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "server/net/web_server.h"
+#include "tests/support/loop_runner.h"
 #include "tests/support/redis_server.h"
 
 namespace agor {
@@ -21,18 +22,10 @@ namespace {
 
 constexpr int kTimeoutMs = 5000;
 
-// An event loop the test thread runs until a condition holds.
-struct Loop {
-  asio::io_context io;
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
-
+// The test thread's loop (tests/support/loop_runner.h), waiting kTimeoutMs unless told.
+struct Loop : test::LoopRunner {
   bool RunUntil(const std::function<bool()>& done, int timeout_ms = kTimeoutMs) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      io.run_one_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return LoopRunner::RunUntil(done, timeout_ms);
   }
 };
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "server/realtime/broker_message.h"
+#include "tests/support/loop_runner.h"
 #include "tests/support/redis_server.h"
 
 namespace agor {
@@ -22,17 +23,10 @@ namespace {
 
 constexpr int kTimeoutMs = 10000;
 
-struct Loop {
-  asio::io_context io;
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
-
+// The test thread's loop (tests/support/loop_runner.h), waiting kTimeoutMs unless told.
+struct Loop : test::LoopRunner {
   bool RunUntil(const std::function<bool()>& done, int timeout_ms = kTimeoutMs) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      io.run_one_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return LoopRunner::RunUntil(done, timeout_ms);
   }
 };
 

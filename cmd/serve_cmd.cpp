@@ -15,13 +15,18 @@
 #include "cmd/command.h"
 #include "cmd/resource_cli.h"
 #include "server/node.h"
+#include "server/wire/redis_url.h"
 
 namespace agor {
 namespace {
 
-std::string DefaultDbPath() {
+std::string DefaultDataDir() {
   const char* home = getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.agor/agor.db";
+  return std::string(home && *home ? home : ".") + "/.agor";
+}
+
+std::string DefaultDbPath() {
+  return DefaultDataDir() + "/agor.db";
 }
 
 struct ServeFlags {
@@ -49,7 +54,24 @@ struct ServeFlags {
   int presence_grace_ms = 5000;
   int presence_typing_ms = 5000;
   int presence_idle_ms = 60000;
+  std::string broker;
+  std::string store;     // postgresql://... ("" = the SQLite file of --db)
+  std::string data_dir;  // the node's local files ("" = --db's folder, or ~/.agor)
 };
+
+bool IsPostgresUrl(const std::string& text) {
+  return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
+}
+
+// The URL without its password, for the log and the terminal.
+std::string Redacted(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
 
 // "3600" or "3600s", "30m", "24h", "7d" -> seconds, between 1 s and 365 days; false otherwise.
 bool ParseTokenTtl(const std::string& text, int64_t* seconds) {
@@ -68,7 +90,8 @@ bool ParseTokenTtl(const std::string& text, int64_t* seconds) {
 const char* const kExamples = R"(examples:
   agor serve                                    # 127.0.0.1:3030, ~/.agor/agor.db
   agor serve --port 0 --db /tmp/agor.db --log-level debug
-  agor serve --host 0.0.0.0 --cors-origin https://agor.example.com)";
+  agor serve --host 0.0.0.0 --cors-origin https://agor.example.com
+  agor serve --store postgresql://agor@db:5432/agor --broker redis://cache:6379  # one of N nodes)";
 
 void AddFlags(CLI::App& app, ServeFlags* f) {
   // --help shows each flag's default (the value it holds before parsing).
@@ -81,6 +104,23 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
          "--db", f->db,
          "SQLite database file (its folder is created); <db>.lock keeps a second daemon off it")
       ->envname("AGOR_DB");
+  CLI::Option* store =
+      app.add_option("--store", f->store,
+                     "postgresql://USER[:PASSWORD]@HOST[:PORT]/DB: the store and event log on "
+                     "PostgreSQL, shared by every node started on it (instead of --db)")
+          ->envname("AGOR_STORE")
+          ->check(CLI::Validator(
+              [](std::string& text) {
+                return IsPostgresUrl(text) ? std::string()
+                                           : "a postgresql:// URL (a SQLite file is --db)";
+              },
+              "URL"));
+  app.get_option("--db")->excludes(store);
+  app.add_option("--data-dir", f->data_dir,
+                 "folder of the node's own files (admin-credentials, the agents' default "
+                 "working directory)")
+      ->default_str("--db's folder, or ~/.agor with --store")
+      ->envname("AGOR_DATA_DIR");
   app.add_option("--log-level", f->log_level,
                  "debug (adds a line per request and call), info, warn or error")
       ->envname("AGOR_LOG_LEVEL")
@@ -126,7 +166,7 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
       ->check(CLI::Range(0, 600000));
   app.add_option("--agent-workdir", f->agent_workdir,
                  "directory where the agents of sessions without a repo (or whose repo has no "
-                 "local_path) run (default: the folder of --db; the daemon's working directory "
+                 "local_path) run (default: the data folder; the daemon's working directory "
                  "for :memory:)")
       ->envname("AGOR_AGENT_WORKDIR");
   // Hidden: the tests shorten the request deadlines; operators have no reason to.
@@ -157,6 +197,17 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
   app.add_option("--presence-idle-ms", f->presence_idle_ms,
                  "ms without activity after which a presence is marked idle")
       ->check(CLI::Range(10, 86400000));
+  app.add_option("--broker", f->broker,
+                 "redis://HOST[:PORT][/DB]: carry events between nodes through Redis pub/sub "
+                 "(default: in process, one node)")
+      ->envname("AGOR_BROKER")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            RedisUrl url;
+            Status s = ParseRedisUrl(text, &url);
+            return s.ok() ? std::string() : s.message();
+          },
+          "URL"));
   app.footer(kExamples);
 }
 
@@ -167,7 +218,9 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.web.max_body_bytes = f.max_body;
   o.web.header_timeout_ms = f.header_timeout_ms;
   o.web.body_timeout_ms = f.body_timeout_ms;
-  o.store.path = f.db;
+  o.store.path = f.store.empty() ? f.db : f.store;
+  o.data_dir = f.data_dir;
+  if (!f.store.empty() && o.data_dir.empty()) o.data_dir = DefaultDataDir();
   o.channels = f.channels == "everybody" ? ChannelMode::kEverybody : ChannelMode::kBoards;
   o.cors_origins = f.cors_origins;
   o.allowed_hosts = f.allowed_hosts;
@@ -185,6 +238,7 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.presence.grace_ms = f.presence_grace_ms;
   o.presence.typing_ms = f.presence_typing_ms;
   o.presence.idle_ms = f.presence_idle_ms;
+  o.broker_url = f.broker;
   return o;
 }
 
@@ -224,6 +278,13 @@ Status LockDatabase(const std::string& db, std::unique_ptr<LockFile>* lock) {
   return s.ok() ? (*lock)->Write(HolderText(0)) : s;
 }
 
+Status MakeDataDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::BadRequest("cannot create the data folder " + dir + ": " + ec.message());
+  return Status::OK();
+}
+
 }  // namespace
 
 int RunServe(int argc, char** argv) {
@@ -236,16 +297,20 @@ int RunServe(int argc, char** argv) {
   ParseLogLevel(flags.log_level, &level);
   SetLogLevel(level);
 
+  // PostgreSQL nodes share their store by design: the one-daemon lock guards a SQLite file.
   std::unique_ptr<LockFile> lock;  // held until the process ends
-  Status s = LockDatabase(flags.db, &lock);
+  NodeOptions options = ToOptions(flags);
+  Status s = flags.store.empty() ? LockDatabase(flags.db, &lock) : Status::OK();
+  if (s.ok() && !options.data_dir.empty()) s = MakeDataDir(options.data_dir);
   Node node;
-  if (s.ok()) s = node.Start(ToOptions(flags));
+  if (s.ok()) s = node.Start(options);
   if (s.ok() && lock) s = lock->Write(HolderText(node.port()));
   if (!s.ok()) {
     fprintf(stderr, "agor: %s\n", s.message().c_str());
     return kExitFailure;
   }
-  printf("agor listening on %s (db %s)\n", node.url().c_str(), flags.db.c_str());
+  std::string store = flags.store.empty() ? "db " + flags.db : "store " + Redacted(flags.store);
+  printf("agor listening on %s (%s)\n", node.url().c_str(), store.c_str());
   fflush(stdout);
   node.Run();
   return kExitOk;

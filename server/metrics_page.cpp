@@ -18,7 +18,35 @@ std::string MetricsPage::Render() const {
   Storage(&out);
   Tasks(&out);
   PresenceFigures(&out);
+  BrokerFigures(&out);
   return out.Take();
+}
+
+// Between nodes: what went to Redis, what came back, and what the log had to fill.
+void MetricsPage::BrokerFigures(MetricsText* out) const {
+  if (!broker_) return;
+  const RedisBroker::Stats s = broker_->stats();
+  out->Family("agor_broker_up", "gauge", "1 while the Redis broker's connection is up.");
+  out->Sample("agor_broker_up", broker_->up() ? 1 : 0);
+  out->Family("agor_broker_publishes_total", "counter",
+              "Committed events published to Redis: sent, or dropped (Redis down).");
+  out->Sample("agor_broker_publishes_total", {{"result", "sent"}}, s.published);
+  out->Sample("agor_broker_publishes_total", {{"result", "dropped"}}, s.publish_dropped);
+  out->Family("agor_broker_received_total", "counter",
+              "Messages received from Redis: decoded, or dropped as malformed.");
+  out->Sample("agor_broker_received_total", {{"result", "ok"}}, s.received - s.decode_errors);
+  out->Sample("agor_broker_received_total", {{"result", "invalid"}}, s.decode_errors);
+  out->Family("agor_broker_delivered_total", "counter",
+              "Events the broker handed to this node's hub, in seq order, each once.");
+  out->Sample("agor_broker_delivered_total", s.delivered);
+  out->Family("agor_broker_duplicates_total", "counter",
+              "Events offered again (own events' echoes from Redis included) and dropped.");
+  out->Sample("agor_broker_duplicates_total", s.duplicates);
+  out->Family("agor_broker_gap_fills_total", "counter",
+              "Reads of the event log that filled a gap Redis left: reads, events, errors.");
+  out->Sample("agor_broker_gap_fills_total", {{"kind", "reads"}}, s.gap_fills);
+  out->Sample("agor_broker_gap_fills_total", {{"kind", "events"}}, s.filled);
+  out->Sample("agor_broker_gap_fills_total", {{"kind", "errors"}}, s.fill_errors);
 }
 
 void MetricsPage::PresenceFigures(MetricsText* out) const {

@@ -2,8 +2,8 @@
 // 0.0.4). It reads the ServerStats counters and histograms the layers keep on the event loop,
 // and, at each scrape only, what is cheaper to count then than to maintain: Engine.IO sessions
 // by transport (a walk of the sessions) and tasks by status (one COUNT per status in the
-// store), and presence's figures when it is set. Every family is listed, with `# HELP` and `#
-// TYPE`, in README.md's metrics table.
+// store), and presence's and the Redis broker's figures when they are set. Every family is listed,
+// with `# HELP` and `# TYPE`, in README.md's metrics table.
 //
 // Thread-safety: none; the event loop renders it, as it writes what it reads.
 #pragma once
@@ -15,6 +15,7 @@
 #include "server/realtime/engine_server.h"
 #include "server/realtime/hub.h"
 #include "server/realtime/presence.h"
+#include "server/realtime/redis_broker.h"
 #include "store/store.h"
 
 namespace agor {
@@ -28,6 +29,8 @@ class MetricsPage {
 
   // Presence's figures (entries, held cursors, moves and updates); none without it.
   void SetPresence(const Presence* presence) { presence_ = presence; }
+  // The Redis broker's figures (publishes, deliveries, gap fills); none without --broker.
+  void SetBroker(const RedisBroker* broker) { broker_ = broker; }
 
   std::string Render() const;
 
@@ -39,12 +42,14 @@ class MetricsPage {
   void Storage(MetricsText* out) const;
   void Tasks(MetricsText* out) const;
   void PresenceFigures(MetricsText* out) const;
+  void BrokerFigures(MetricsText* out) const;
 
   const ServerStats* stats_;
   Store* store_;
   const EngineServer* engine_;
   const Hub* hub_;
   const Presence* presence_ = nullptr;
+  const RedisBroker* broker_ = nullptr;
   Clock* clock_;
 };
 

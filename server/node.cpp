@@ -97,7 +97,7 @@ Status Node::Start(const NodeOptions& options) {
   if (!s.ok()) return s;
   stats_.started_ms = SystemClock()->NowMillis();
   std::string agent_dir;  // after Open, which created the database's folder
-  s = AgentPaths::DefaultDirectory(RealFileSystem(), options.store.path, options.agent_workdir,
+  s = AgentPaths::DefaultDirectory(RealFileSystem(), DataAnchor(), options.agent_workdir,
                                    &agent_dir);
   if (!s.ok()) return s;
   paths_ = std::make_unique<AgentPaths>(RealFileSystem(), agent_dir);
@@ -138,11 +138,14 @@ Status Node::Start(const NodeOptions& options) {
       });
   router_ = std::make_unique<RestRouter>(dispatcher_.get(), SystemClock(), &stats_);
   router_->SetCredentials(auth_.get());
+  router_->SetHealth([this](Json* health) { AddHealth(health); });
   // A recovery pauses well before the send queue's bound, which would drop the client.
   SocketIoOptions socketio = options.socketio;
   socketio.on_call = [this](const CallReport& report) { OnCall(report); };
   socketio.replay_high_water =
       std::min(socketio.replay_high_water, options.engine.max_queue_bytes / 4);
+  if (!options.broker_url.empty())
+    socketio.live_position = [this] { return redis_ ? redis_->position() : 0; };
   sockets_ = std::make_unique<SocketIoServer>(
       store_.get(), dispatcher_.get(), auth_.get(), hub_.get(), SystemClock(), options.retention,
       [web = web_.get()](int delay_ms, std::function<void()> fn) {
@@ -173,7 +176,8 @@ Status Node::Start(const NodeOptions& options) {
       [this](const Event& ev) { stats_.deliveries += static_cast<int64_t>(hub_->Publish(ev)); },
       [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); });
   store_->SetActivityListener([this](const Event& ev) { activity_->Offer(ev); });
-  WireBroker();
+  s = WireBroker();
+  if (!s.ok()) return s;
   WireHttp();
   WireWebSocket();
   s = web_->Listen(options.web);
@@ -195,7 +199,10 @@ Status Node::Start(const NodeOptions& options) {
   web_->Every(tick_ms, [this] { engine_->Tick(); });
   web_->Every(60000, [this] { Prune(); });
   web_->Every(presence_->SweepIntervalMs(), [this] { presence_->Sweep(); });
-  web_->OnStop([this] { engine_->ReleasePolls(); });
+  web_->OnStop([this] {
+    engine_->ReleasePolls();
+    if (redis_) redis_->Close();  // the loop's run() returns once Redis's sockets close
+  });
   return Status::OK();
 }
 
@@ -209,12 +216,24 @@ Status Node::Bootstrap() {
 }
 
 Status Node::WriteCredentials() {
-  std::string path = AdminCredentialsPath(options_.store.path);
+  std::string path = AdminCredentialsPath(DataAnchor());
   if (admin_.user_id.empty() || path.empty()) return Status::OK();
   Status s = WriteAdminCredentials(path, admin_, url());
   if (!s.ok()) return s;
   Log(LogLevel::kInfo, "created the admin user " + admin_.email + "; credentials in " + path);
   return Status::OK();
+}
+
+bool Node::IsPostgres() const {
+  const std::string& p = options_.store.path;
+  return p.rfind("postgresql://", 0) == 0 || p.rfind("postgres://", 0) == 0;
+}
+
+// A path in the node's data folder, as a SQLite file's path is in its own: the functions that
+// place the node's files (admin-credentials, the agents' default folder) take its folder.
+std::string Node::DataAnchor() const {
+  if (options_.data_dir.empty()) return options_.store.path;
+  return options_.data_dir + "/agor.db";
 }
 
 // Presence lives in the real-time layer: the Socket.IO server hands it the connections' calls
@@ -238,16 +257,70 @@ void Node::WirePresence() {
 // Committed events go out through the broker (in process: delivered at once, on the commit's
 // stack); what it delivers reaches this node's connections and presence. With a remote broker
 // the same delivery receives the other nodes' events too.
-void Node::WireBroker() {
-  broker_ = std::make_unique<InProcessBroker>();
+Status Node::WireBroker() {
+  if (options_.broker_url.empty()) {
+    broker_ = std::make_unique<InProcessBroker>();
+  } else {
+    Status s = WireRedisBroker();
+    if (!s.ok()) return s;
+  }
   broker_->SetDelivery([this](const Event& ev) { Deliver(ev); });
   store_->SetCommitListener([this](const Event& ev) {
     ++stats_.events;
     broker_->Publish(ev);
   });
+  return redis_ ? redis_->Start() : Status::OK();
 }
 
+// Every node takes in every change of users, boards and members (the global channel, always
+// subscribed), and its hub's channels decide which boards' events Redis brings it. Channels
+// are boards, so "everybody" mode (every event to every connection) has no filter to give:
+// refused here, the flag's check says so first.
+Status Node::WireRedisBroker() {
+  if (options_.channels == ChannelMode::kEverybody)
+    return Status::BadRequest("--channels everybody cannot run with --broker");
+  RedisConnectionOptions ro;
+  ro.url = options_.broker_url;
+  auto redis = std::make_unique<RedisConnection>(web_->io_context(), ro);
+  log_reader_ = std::make_unique<EventLogReader>(store_.get());
+  auto broker = std::make_unique<RedisBroker>(web_->io_context(), std::move(redis), *SystemClock(),
+                                              *log_reader_, options_.broker);
+  redis_ = broker.get();
+  broker_ = std::move(broker);
+  metrics_->SetBroker(redis_);
+  interest_ = std::make_unique<BrokerInterest>(
+      broker_.get(), [this](const std::string& id) { return BoardOfSession(id); });
+  hub_->SetInterestHook([this](Hub::ChannelKind kind, const std::string& id, bool wanted) {
+    interest_->OnChannel(kind, id, wanted);
+  });
+  return Status::OK();
+}
+
+// The broker's state: while Redis is down this node's clients get other nodes' events only
+// from the log, late, so the node says it is degraded (still 200: it serves).
+void Node::AddHealth(Json* health) const {
+  (*health)["store"] = {{"engine", IsPostgres() ? "postgresql" : "sqlite"}};
+  if (!redis_) {
+    (*health)["broker"] = {{"kind", "in-process"}, {"up", true}};
+    return;
+  }
+  (*health)["broker"] = {{"kind", "redis"}, {"up", redis_->up()}, {"position", redis_->position()}};
+  if (!redis_->up()) (*health)["status"] = "degraded";
+}
+
+// The board a session channel's events travel on (its board's broker channel).
+std::string Node::BoardOfSession(const std::string& session_id) {
+  Json record;
+  if (!store_->Get("sessions", session_id, &record).ok()) return "";
+  const Json& board = record["board_id"];
+  return board.is_string() ? board.get<std::string>() : "";
+}
+
+// Another node's event changes who may see what here as this node's own did at its commit:
+// taken in before the hub routes it (applying an own event again is harmless, see
+// Store::TakeInRemote).
 void Node::Deliver(const Event& ev) {
+  if (redis_) store_->TakeInRemote(ev);
   size_t sent = hub_->Publish(ev);
   stats_.deliveries += static_cast<int64_t>(sent);
   presence_->OnCommitted(ev);  // after the policy took the event in: revocations hold
@@ -347,7 +420,8 @@ int Node::port() const {
 void Node::Run() {
   web_->Run();
   store_->Commit();
-  Log(LogLevel::kInfo, "shutting down: checkpointing " + options_.store.path);
+  Log(LogLevel::kInfo, IsPostgres() ? std::string("shutting down")
+                                    : "shutting down: checkpointing " + options_.store.path);
   store_->Checkpoint();
 }
 

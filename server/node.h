@@ -1,18 +1,21 @@
 // Node: the facade `agor serve` runs. It owns the store, the dispatcher, the REST router, the
 // real-time layers (Engine.IO sessions, Socket.IO clients, the channel Hub, presence) and the
 // web server; the agents' process supervisor and task manager; it publishes each committed
-// event through the Broker (in process today: server/realtime/in_process_broker.h), whose
-// delivery hands it to the Hub and presence (the activity feed's events go to the Hub through
-// the ActivityRelay, which paces their patches),
+// event through the Broker, whose delivery hands it to the Hub and presence (the activity
+// feed's events go to the Hub through the ActivityRelay, which paces their patches): in
+// process by default (server/realtime/in_process_broker.h), or Redis between nodes with
+// --broker (redis_broker.h: the hub's channels drive its subscriptions through
+// BrokerInterest, other nodes' events are taken into the access policy before the hub routes
+// them, recoveries replay up to its position, and its gaps fill from the event log),
 // checks Host headers and browser origins (answering CORS preflights), prunes the event log in
 // the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
 // in-flight requests, checkpoint the WAL.
 //
 // Identity: the first start of an empty database creates the admin and writes its
-// `admin-credentials` beside the database once the port is bound and before any request is
-// served (server/api/bootstrap.h); logins hash on the PasswordHasher's worker, whose answers
-// come back through the loop; the Authenticator resolves every request's credential (REST)
-// and every connection's (Socket.IO).
+// `admin-credentials` in the data folder (--data-dir; by default beside a SQLite file) once the
+// port is bound and before any request is served (server/api/bootstrap.h); logins hash on the
+// PasswordHasher's worker, whose answers come back through the loop; the Authenticator resolves
+// every request's credential (REST) and every connection's (Socket.IO).
 //
 // It also keeps the metrics (ServerStats, served by the MetricsPage at GET /metrics): every
 // HTTP request and Socket.IO call is timed to its answer, every COMMIT to its end, every
@@ -41,10 +44,13 @@
 #include "server/net/origin_policy.h"
 #include "server/net/web_server.h"
 #include "server/realtime/activity_relay.h"
+#include "server/realtime/broker_interest.h"
 #include "server/realtime/engine_server.h"
+#include "server/realtime/event_log_reader.h"
 #include "server/realtime/hub.h"
 #include "server/realtime/in_process_broker.h"
 #include "server/realtime/presence.h"
+#include "server/realtime/redis_broker.h"
 #include "server/realtime/socketio_server.h"
 #include "store/store.h"
 
@@ -63,6 +69,10 @@ struct NodeOptions {
   std::string agent_workdir;        // where agents without a repo run; "" = the database's folder
   int64_t token_ttl_s = 24 * 3600;  // lifetime of the access tokens logins issue
   PresenceOptions presence;         // grace, typing and idle times (cursor limits fixed)
+  std::string
+      data_dir;  // admin-credentials, agents' default workdir; "" = the SQLite file's folder
+  std::string broker_url;       // redis://HOST[:PORT][/DB]; "" = in process (one node)
+  RedisBroker::Options broker;  // channel prefix, tick and fill delays
 };
 
 class Node {
@@ -85,12 +95,18 @@ class Node {
 
  private:
   Status Bootstrap();
+  std::string DataAnchor() const;
+  bool IsPostgres() const;  // the store is a postgresql:// URL (else a SQLite file)
   Status WriteCredentials();
   Status WireAuth();
   void WireHttp();
   void WireWebSocket();
   void WirePresence();
-  void WireBroker();
+  Status WireBroker();
+  Status WireRedisBroker();
+  std::string BoardOfSession(const std::string& session_id);
+  // GET /health's store and broker fields; the status "degraded" while the broker is down.
+  void AddHealth(Json* health) const;
   void Deliver(const Event& ev);  // an event the broker delivers, to connections and presence
   void OnCall(const CallReport& report);
   void Prune();
@@ -110,7 +126,10 @@ class Node {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RestRouter> router_;
   std::unique_ptr<Hub> hub_;
-  std::unique_ptr<Broker> broker_;  // an InProcessBroker until --broker (issue 14)
+  std::unique_ptr<Broker> broker_;              // InProcessBroker, or redis_ with --broker
+  RedisBroker* redis_ = nullptr;                // broker_ when it is the Redis one
+  std::unique_ptr<EventLogReader> log_reader_;  // the Redis broker's gap fills
+  std::unique_ptr<BrokerInterest> interest_;    // the hub's channels -> Redis subscriptions
   std::unique_ptr<Presence> presence_;
   std::unique_ptr<ActivityRelay> activity_;
   std::unique_ptr<SocketIoServer> sockets_;

@@ -143,6 +143,10 @@ class Store {
 
   // The privacy rule, kept current with every commit (store/access_policy.h).
   const AccessPolicy& access() const { return access_; }
+  // An event another node committed (a remote broker's delivery, in seq order): the policy
+  // takes it in as it took this store's own at their commit. An own event given again is
+  // harmless: the policy sets each record's state, so applying in seq order converges.
+  void TakeInRemote(const Event& ev) { access_.Apply(ev); }
 
   // Users and their secrets (store/store_users.cpp). A password hash lives in its own table:
   // no record, event, page or log line ever carries it. `password_hash` "" on patch keeps the

@@ -188,8 +188,9 @@ Status RestRouter::BuildCall(const HttpRequest& req, const std::string& service,
 
 void RestRouter::Health(HttpResponse* res) {
   int64_t uptime_ms = clock_->NowMillis() - stats_->started_ms;
-  res->body =
-      Json{{"status", "ok"}, {"version", AGOR_VERSION}, {"uptime_s", uptime_ms / 1000}}.dump();
+  Json health{{"status", "ok"}, {"version", AGOR_VERSION}, {"uptime_s", uptime_ms / 1000}};
+  if (health_) health_(&health);
+  res->body = health.dump();
 }
 
 // Metrics tell the load and the counts of logins: on a bind others can reach, admins only.

@@ -50,6 +50,9 @@ class RestRouter {
     metrics_ = std::move(render);
     metrics_open_ = open;
   }
+  // Adds the node's fields to GET /health's {status, version, uptime_s} (the store's and the
+  // broker's state); it may set "status". Unauthenticated: nothing secret goes there.
+  void SetHealth(std::function<void(Json*)> add) { health_ = std::move(add); }
 
  private:
   void Route(const HttpRequest& req, const Reply& reply);
@@ -59,6 +62,7 @@ class RestRouter {
   void Health(HttpResponse* res);
   Status Metrics(const HttpRequest& req, HttpResponse* res);
 
+  std::function<void(Json*)> health_;
   Dispatcher* dispatcher_;
   Clock* clock_;
   ServerStats* stats_;

@@ -6,8 +6,6 @@
 namespace agor {
 namespace {
 
-using Channels = std::unordered_map<std::string, std::unordered_set<Subscriber*>>;
-
 // The frames of one event, each serialized on first use only.
 class LazyFrames {
  public:
@@ -35,43 +33,52 @@ void AppendOptionalId(std::string* out, const std::string& id) {
   }
 }
 
-void Leave(Channels* channels, const std::string& key, Subscriber* s) {
-  auto it = channels->find(key);
-  if (it == channels->end()) return;
-  it->second.erase(s);
-  if (it->second.empty()) channels->erase(it);
+}  // namespace
+
+void Hub::Join(ChannelKind kind, Channels* channels, const std::string& id, Subscriber* s) {
+  auto& members = (*channels)[id];
+  bool first = members.empty();
+  members.insert(s);
+  if (first && interest_) interest_(kind, id, true);
 }
 
-}  // namespace
+void Hub::Leave(ChannelKind kind, Channels* channels, const std::string& id, Subscriber* s) {
+  auto it = channels->find(id);
+  if (it == channels->end()) return;
+  it->second.erase(s);
+  if (!it->second.empty()) return;
+  channels->erase(it);
+  if (interest_) interest_(kind, id, false);
+}
 
 void Hub::Add(Subscriber* s) {
   all_.insert(s);
 }
 
 void Hub::Remove(Subscriber* s) {
-  for (const auto& b : s->boards) Leave(&boards_, b, s);
-  for (const auto& id : s->sessions) Leave(&sessions_, id, s);
+  for (const auto& b : s->boards) Leave(kBoardChannel, &boards_, b, s);
+  for (const auto& id : s->sessions) Leave(kSessionChannel, &sessions_, id, s);
   all_.erase(s);
 }
 
 void Hub::JoinBoard(Subscriber* s, const std::string& board_id) {
   s->boards.insert(board_id);
-  boards_[board_id].insert(s);
+  Join(kBoardChannel, &boards_, board_id, s);
 }
 
 void Hub::LeaveBoard(Subscriber* s, const std::string& board_id) {
   s->boards.erase(board_id);
-  Leave(&boards_, board_id, s);
+  Leave(kBoardChannel, &boards_, board_id, s);
 }
 
 void Hub::JoinSession(Subscriber* s, const std::string& session_id) {
   s->sessions.insert(session_id);
-  sessions_[session_id].insert(s);
+  Join(kSessionChannel, &sessions_, session_id, s);
 }
 
 void Hub::LeaveSession(Subscriber* s, const std::string& session_id) {
   s->sessions.erase(session_id);
-  Leave(&sessions_, session_id, s);
+  Leave(kSessionChannel, &sessions_, session_id, s);
 }
 
 const std::unordered_set<Subscriber*>* Hub::BoardChannel(const std::string& board_id) const {
@@ -92,6 +99,7 @@ bool Hub::Allowed(const Subscriber& s, const Event& ev, int64_t now_ms) const {
 }
 
 bool Hub::Wants(const Subscriber& s, const Event& ev) const {
+  if (ev.seq > 0 && ev.seq <= s.seen_through) return false;
   if (!Allowed(s, ev, clock_->NowMillis())) return false;
   if (mode_ == ChannelMode::kEverybody || IsGlobal(ev)) return true;
   return s.boards.count(ev.board_id) || s.sessions.count(ev.session_id);
@@ -143,6 +151,7 @@ size_t Hub::Publish(const Event& ev) {
   const int64_t now = clock_->NowMillis();
   size_t sent = 0;
   auto send = [&](Subscriber* s) {
+    if (ev.seq > 0 && ev.seq <= s->seen_through) return;
     if (!Allowed(*s, ev, now)) return;
     s->socket->Send(frames.For(*s));
     ++sent;

@@ -24,9 +24,14 @@
 // per event for all such recipients; everyone else gets the stock frame, byte for byte as
 // before. Events outside the log (seq 0, streamed text) are stock frames for everybody.
 //
+// Interest: a hook told when this node's interest in a channel begins (its first member
+// joins) and ends (its last leaves or is removed), for the broker's subscriptions between
+// nodes (server/realtime/broker_interest.h). Told after the change, on the loop's stack.
+//
 // Threading: the daemon's event loop only. Clients are borrowed: Remove() before freeing one.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -50,15 +55,24 @@ struct Subscriber {
   std::unordered_set<std::string> sessions;
   bool log_entries = false;  // opted in to log-entry frames (see above)
   Caller caller;             // who the connection is: "" until it authenticates
+  // Live events at or below this seq are not sent: a recovery already did, on a node whose
+  // log read ran ahead of this node's deliveries (a remote broker still ordering them).
+  int64_t seen_through = 0;
 };
 
 class Hub {
  public:
+  // (kind, id, wanted): kind is kBoardChannel or kSessionChannel.
+  enum ChannelKind { kBoardChannel, kSessionChannel };
+  using InterestHook = std::function<void(ChannelKind kind, const std::string& id, bool wanted)>;
+
   // `access` (the store's policy) and `clock` are borrowed and must outlive the hub.
   Hub(ChannelMode mode, const AccessPolicy* access, Clock* clock)
       : mode_(mode), access_(access), clock_(clock) {}
 
   ChannelMode mode() const { return mode_; }
+  // Once, before the first Join.
+  void SetInterestHook(InterestHook hook) { interest_ = std::move(hook); }
   void Add(Subscriber* s);
   void Remove(Subscriber* s);  // leaves every channel too
   void JoinBoard(Subscriber* s, const std::string& board_id);
@@ -94,6 +108,11 @@ class Hub {
   std::unordered_set<Subscriber*> all_;
   std::unordered_map<std::string, std::unordered_set<Subscriber*>> boards_;
   std::unordered_map<std::string, std::unordered_set<Subscriber*>> sessions_;
+  InterestHook interest_;
+
+  using Channels = std::unordered_map<std::string, std::unordered_set<Subscriber*>>;
+  void Join(ChannelKind kind, Channels* channels, const std::string& id, Subscriber* s);
+  void Leave(ChannelKind kind, Channels* channels, const std::string& id, Subscriber* s);
 };
 
 }  // namespace agor

@@ -217,10 +217,19 @@ void SocketIoServer::WaitForAuthentication(Client* c) {
   });
 }
 
+// What the hub has not been handed yet (a remote broker still orders it) comes live: the
+// replay stops before it, and reads as if the log ended there.
+void SocketIoServer::LimitToLive(int64_t live, std::vector<Event>* events) {
+  size_t keep = 0;
+  while (keep < events->size() && (*events)[keep].seq <= live) ++keep;
+  if (keep < events->size()) events->resize(keep);
+}
+
 // One turn of a recovery: sends up to `replay_slice` of the events after `offset` the client
 // may see, then posts the next turn. The open batch is committed first, so no event read
 // here can still roll back or be published live again; the turn that reads the log's end
-// joins the client's channels before anything else can commit.
+// (or the live position, see SocketIoOptions) joins the client's channels before anything
+// else can be delivered.
 void SocketIoServer::ReplaySlice(const Weak& weak, int64_t offset) {
   std::shared_ptr<Client> c = weak.lock();
   if (!c) return;  // the client left meanwhile
@@ -233,6 +242,7 @@ void SocketIoServer::ReplaySlice(const Weak& weak, int64_t offset) {
   std::vector<Event> events;
   Status s = log->ReadSince(offset, options_.replay_slice, &events);
   if (!s.ok()) return c->sub.socket->Close("recovery failed: " + s.message());
+  if (options_.live_position) LimitToLive(options_.live_position(), &events);
   size_t sent = 0;
   while (sent < events.size()) {
     const Event& ev = events[sent++];
@@ -240,7 +250,10 @@ void SocketIoServer::ReplaySlice(const Weak& weak, int64_t offset) {
     offset = ev.seq;
     if (c->sub.socket->queued_bytes() > options_.replay_high_water) break;  // let it drain
   }
-  if (sent == events.size() && events.size() < options_.replay_slice) return JoinHub(c.get());
+  if (sent == events.size() && events.size() < options_.replay_slice) {
+    c->sub.seen_through = offset;  // past this node's live position when it came from ahead
+    return JoinHub(c.get());
+  }
   post_(0, [this, weak, offset] { ReplaySlice(weak, offset); });
 }
 

@@ -99,6 +99,11 @@ struct SocketIoOptions {
   // Optional: told of each call once answered (unanswered ones: once handled). Only when
   // set are calls timed and their names copied.
   std::function<void(const CallReport&)> on_call;
+  // Optional: the seq up to which the hub has been handed every event (a remote broker's
+  // position, redis_broker.h). A recovery replays only up to it and joins the hub there, so
+  // the events committed but not yet delivered on this node come live, once. Unset: the
+  // log's end (the in-process broker delivers each event at its commit).
+  std::function<int64_t()> live_position;
 };
 
 class Presence;
@@ -133,6 +138,7 @@ class SocketIoServer : public EngineHandler {
   bool Restore(Client* c, const Json& auth, int64_t* offset);
   void WaitForAuthentication(Client* c);
   void ReplaySlice(const Weak& weak, int64_t offset);
+  static void LimitToLive(int64_t live, std::vector<Event>* events);
   void JoinHub(Client* c);
   void JoinChannels(Client* c);
   // Calls and their answers, in order.

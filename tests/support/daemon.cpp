@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -113,7 +114,13 @@ RunResult RunProgram(const std::vector<std::string>& argv, const std::vector<std
 Daemon::Daemon(std::vector<std::string> extra_args, const std::string& db_path,
                std::vector<std::string> env) {
   db_path_ = db_path.empty() ? dir_.path() + "/agor.db" : db_path;
-  std::vector<std::string> argv = {AGOR_BINARY, "serve", "--port", "0", "--db", db_path_};
+  std::vector<std::string> argv = {AGOR_BINARY, "serve", "--port", "0"};
+  // A node on a shared store keeps its own files (admin-credentials) in the temporary folder.
+  bool shared_store =
+      std::find(extra_args.begin(), extra_args.end(), "--store") != extra_args.end();
+  std::vector<std::string> where = {"--db", db_path_};
+  if (shared_store) where = {"--data-dir", dir_.path()};
+  argv.insert(argv.end(), where.begin(), where.end());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   int out[2];
   if (pipe(out)) throw std::runtime_error("pipe failed");

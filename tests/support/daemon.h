@@ -50,7 +50,9 @@ RunResult RunProgram(const std::vector<std::string>& argv, const std::vector<std
 class Daemon {
  public:
   // Starts `agor serve --port 0 --db <dir>/agor.db <extra_args...>` with extra environment
-  // entries ("AGOR_CLAUDE_BIN=...") added to the test's own.
+  // entries ("AGOR_CLAUDE_BIN=...") added to the test's own. With `--store` among the args (a
+  // node on a shared PostgreSQL store) `--data-dir <dir>` replaces `--db`: token() is then the
+  // admin's only on the node that created the admin (the first on an empty store).
   explicit Daemon(std::vector<std::string> extra_args = {}, const std::string& db_path = "",
                   std::vector<std::string> env = {});
   ~Daemon();

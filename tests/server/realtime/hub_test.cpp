@@ -1,6 +1,8 @@
 #include "server/realtime/hub.h"
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 #include "server/realtime/engine_server.h"
 #include "tests/server/realtime/realtime_fixture.h"
@@ -233,6 +235,49 @@ TEST_CASE("a board's channel lists who joined it, in either mode", "[hub]") {
   CHECK(hub.BoardChannel("A")->count(&on_a.sub) == 1);
   hub.Remove(&on_a.sub);
   CHECK(hub.BoardChannel("A") == nullptr);
+}
+
+}  // namespace
+}  // namespace agor
+
+namespace agor {
+namespace {
+
+TEST_CASE("a recovered client skips the live events its recovery already sent", "[hub]") {
+  RoutingWorld w;
+  Hub hub(ChannelMode::kBoards, &w.store->access(), &w.clock);
+  Client c;
+  c.sub.seen_through = 8;  // replayed up to 8 on a node whose deliveries were at 6
+  hub.Add(&c.sub);
+  hub.JoinBoard(&c.sub, "A");
+  CHECK_FALSE(hub.Wants(c.sub, MakeEvent("messages", "A", "", 8)));
+  CHECK(hub.Publish(MakeEvent("messages", "A", "", 7)) == 0);
+  CHECK(hub.Publish(MakeEvent("messages", "A", "", 8)) == 0);
+  CHECK(hub.Publish(MakeEvent("messages", "A", "", 9)) == 1);
+  CHECK(hub.Publish(MakeEvent("messages", "A", "", 0)) == 1);  // streamed text has no seq
+  CHECK(c.socket.frames.size() == 2);
+}
+
+TEST_CASE("the interest hook hears a channel's first join and last leave only", "[hub]") {
+  RoutingWorld w;
+  Hub hub(ChannelMode::kBoards, &w.store->access(), &w.clock);
+  std::vector<std::string> edges;
+  hub.SetInterestHook([&](Hub::ChannelKind kind, const std::string& id, bool wanted) {
+    edges.push_back(std::string(kind == Hub::kBoardChannel ? "board " : "session ") + id +
+                    (wanted ? " +" : " -"));
+  });
+  Client a, b;
+  hub.Add(&a.sub);
+  hub.Add(&b.sub);
+  hub.JoinBoard(&a.sub, "A");
+  hub.JoinBoard(&b.sub, "A");
+  hub.JoinBoard(&a.sub, "A");  // again: no edge
+  hub.JoinSession(&b.sub, "s1");
+  hub.LeaveBoard(&a.sub, "A");
+  hub.LeaveBoard(&a.sub, "A");  // not a member any more: no edge
+  hub.Remove(&b.sub);           // its last channels go with it
+  CHECK(edges ==
+        std::vector<std::string>{"board A +", "session s1 +", "board A -", "session s1 -"});
 }
 
 }  // namespace

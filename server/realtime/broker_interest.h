@@ -1,0 +1,55 @@
+// BrokerInterest: turns the Hub's channel edges (hub.h, SetInterestHook) into the Broker's
+// subscriptions (broker.h), so that a node subscribes a board's channel between nodes exactly
+// while one of its connections wants the board's events.
+//
+// Broker channels are boards (and the global channel, which a node keeps subscribed for its
+// whole life: users, boards and board-members events travel there, and the node's access
+// policy must take in every other node's changes even with no connection). A Hub session
+// channel wants its session's board channel: the board is looked up once, when the session's
+// first member joins, and kept for the leave, so each join is matched by one leave of the
+// same board. A board channel is subscribed while its count (the board channel itself, plus
+// each wanted session on it) is above zero.
+//
+// Known limit: a session moved to another board while only its session channel is wanted on
+// this node keeps this node on the old board's broker channel until the session channel
+// empties; events of the moved session arriving on the new board's channel come from the log
+// (the orderer's fill) only if another reason subscribes that board. Documented in
+// docs/scale-out.md.
+//
+// Threading: the daemon's event loop only. The broker and the lookup are borrowed.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include "server/realtime/broker.h"
+#include "server/realtime/hub.h"
+
+namespace agor {
+
+class BrokerInterest {
+ public:
+  // The board of a session; "" when the session does not exist (then nothing is subscribed).
+  using BoardOfSession = std::function<std::string(const std::string& session_id)>;
+
+  // Subscribes the global channel at once.
+  BrokerInterest(Broker* broker, BoardOfSession board_of);
+
+  // The Hub's hook: a channel's first member joined (wanted) or its last left.
+  void OnChannel(Hub::ChannelKind kind, const std::string& id, bool wanted);
+
+  // Broker channels subscribed by this interest (the global one included).
+  size_t subscribed() const { return counts_.size() + 1; }
+
+ private:
+  void Want(const std::string& board_id);
+  void Drop(const std::string& board_id);
+
+  Broker* broker_;
+  BoardOfSession board_of_;
+  std::unordered_map<std::string, int64_t> counts_;             // board -> wants
+  std::unordered_map<std::string, std::string> session_board_;  // wanted session -> its board
+};
+
+}  // namespace agor

@@ -324,6 +324,7 @@ void Node::Deliver(const Event& ev) {
   size_t sent = hub_->Publish(ev);
   stats_.deliveries += static_cast<int64_t>(sent);
   presence_->OnCommitted(ev);  // after the policy took the event in: revocations hold
+  tasks_->OnDelivered(ev);     // a stop made on another node, of a task running here
   if (LogEnabled(LogLevel::kDebug)) {
     Log(LogLevel::kDebug, "event " + std::to_string(ev.seq) + " " + ev.service + " " + ev.event +
                               " to " + std::to_string(sent) + " clients");

@@ -450,8 +450,7 @@ Status TaskManager::Stop(const std::string& session_id, Json* result) {
   Status s = store_->ResolveId("sessions", session_id, &full);
   if (!s.ok()) return s;
   auto it = runs_.find(full);
-  if (it == runs_.end())
-    return Status::Conflict("session " + full + " has no running task to stop");
+  if (it == runs_.end()) return StopElsewhere(full, result);
   Run* run = it->second.get();
   *result = {{"task_id", run->task_id}, {"status", "stopping"}};
   if (run->stopping) return Status::OK();
@@ -459,6 +458,37 @@ Status TaskManager::Stop(const std::string& session_id, Json* result) {
   Patch("tasks", run->task_id, {{"status", "stopping"}});
   Terminate(run);
   return Status::OK();
+}
+
+// A task another node runs (on one node every running task is in runs_): it goes `stopping`
+// in the store, and its node, told by that event (OnDelivered), terminates the agent.
+Status TaskManager::StopElsewhere(const std::string& session_id, Json* result) {
+  Json page;
+  Json query{
+      {"session_id", session_id}, {"status", {{"$in", {"running", "stopping"}}}}, {"$limit", 1}};
+  Status s = store_->Find("tasks", query, &page);
+  if (!s.ok()) return s;
+  if (page["data"].empty())
+    return Status::Conflict("session " + session_id + " has no running task to stop");
+  const Json& task = page["data"][0];
+  std::string task_id = task["task_id"].get<std::string>();
+  *result = {{"task_id", task_id}, {"status", "stopping"}};
+  if (task["status"] == "stopping") return Status::OK();
+  Json out;
+  return store_->Patch("tasks", task_id, {{"status", "stopping"}}, &out);
+}
+
+// The stop of one of this node's tasks, made on another node: the agent is terminated as a
+// local stop does (the store already says `stopping`).
+void TaskManager::OnDelivered(const Event& ev) {
+  if (ev.service != "tasks" || ev.event != "patched") return;
+  if (ev.record.value("status", "") != "stopping") return;
+  auto it = runs_.find(ev.session_id);
+  if (it == runs_.end()) return;
+  Run* run = it->second.get();
+  if (run->stopping || run->task_id != ev.record.value("task_id", "")) return;
+  run->stopping = true;
+  Terminate(run);
 }
 
 void TaskManager::BeforeRemove(const std::string& service, const std::string& id) {

@@ -15,7 +15,9 @@
 //           an unreadable line terminates the agent, an agent that closes stdout gets the
 //           grace period to exit, and nothing a callback throws unwinds the loop.
 //   Stop:   the task goes `stopping`, the process group gets SIGTERM, then SIGKILL after
-//           the grace period (also how the daemon ends an agent itself).
+//           the grace period (also how the daemon ends an agent itself). Across nodes: a
+//           stop sent to a node that does not run the task patches it `stopping`, and the
+//           node that runs it hears the event (OnDelivered) and stops it the same way.
 //   Remove: before a session or board is removed, each of its running agents is stopped the
 //           same way, but its task goes `stopped` (error: "the session was removed") and its
 //           session idle at once, so a watcher sees those patches before the removal events.
@@ -72,8 +74,12 @@ class TaskManager {
   // `created_by`: the prompting user, the task's created_by when it starts at once ("" none).
   Status Prompt(const std::string& session_id, const Json& body, Json* result,
                 const std::string& created_by = "");
-  // POST /sessions/:id/stop: Conflict when the session runs nothing.
+  // POST /sessions/:id/stop: Conflict when the session runs nothing. A task another node
+  // runs (several nodes on one store) is patched `stopping`; that node's OnDelivered ends it.
   Status Stop(const std::string& session_id, Json* result);
+  // Every committed event this node delivers (its own and other nodes'): a `tasks patched`
+  // to `stopping` of a task this node runs, and did not stop itself, terminates its agent.
+  void OnDelivered(const Event& ev);
   // Called before `service` record `id` (as sent: a prefix works) is removed: a session's
   // running agent, those of a board's sessions, or a running task's, are stopped as
   // described above. Other services, and ids that resolve to nothing, are left to the removal.
@@ -90,6 +96,7 @@ class TaskManager {
     bool exited = false;  // its exit has arrived
     bool killed = false;  // the grace is over (what was left of its group got SIGKILL)
   };
+  Status StopElsewhere(const std::string& session_id, Json* result);
   Status Queue(const Json& session, const std::string& prompt, Json* result);
   Status StartTask(const Json& session, const std::string& prompt, const std::string& queued_id,
                    const std::string& created_by, Json* result);

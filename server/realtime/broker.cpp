@@ -6,7 +6,7 @@ namespace agor {
 
 // One rule with the Hub's routing: what it sends to everybody must reach every node.
 std::string Broker::ChannelOf(const Event& ev) {
-  return Hub::IsGlobal(ev) ? std::string(kGlobalChannel) : ev.board_id;
+  return Hub::IsGlobal(ev) || ev.service == "tasks" ? std::string(kGlobalChannel) : ev.board_id;
 }
 
 }  // namespace agor

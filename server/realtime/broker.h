@@ -43,7 +43,9 @@ class Broker {
   virtual void Unsubscribe(const std::string& channel) = 0;
 
   // The channel `ev` travels on: kGlobalChannel for what the Hub sends to every client (no
-  // board; boards, board-members and repos events), else its board.
+  // board; boards, board-members and repos events) and for tasks events (a stop made on
+  // any node must reach the node running the task, whatever boards its clients watch; a
+  // few events per prompt), else its board.
   static std::string ChannelOf(const Event& ev);
 };
 

@@ -433,3 +433,53 @@ TEST_CASE("task manager: removing a board stops the agents of its sessions only"
 
 }  // namespace
 }  // namespace agor
+
+namespace agor {
+namespace {
+
+// Two nodes on one store: `f.tasks` runs the agent, `other` (no agent of its own) gets the stop.
+TEST_CASE("task manager: a stop sent to another node reaches the agent through the event") {
+  Fixture f;
+  TaskManager other(
+      f.store.get(), [](const Event&) {}, f.supervisor.get(), f.paths.get(), SystemClock(),
+      f.loop.after(), 3000);
+  std::string board = f.Create("boards", {{"name", "b"}});
+  std::string session = f.Session(board);
+  std::string task = f.Prompt(session, "first")["task_id"];
+  pid_t pid = f.os.last_pid();
+  std::vector<Event> committed;
+  f.store->SetCommitListener([&](const Event& ev) { committed.push_back(ev); });
+
+  Json answer;
+  REQUIRE(other.Stop(session.substr(0, 8), &answer).ok());
+  CHECK(answer == Json{{"task_id", task}, {"status", "stopping"}});
+  CHECK(f.Task(task)["status"] == "stopping");
+  CHECK(f.os.signals().empty());               // the other node cannot signal it: the event does
+  REQUIRE(other.Stop(session, &answer).ok());  // again: still stopping, nothing written
+  REQUIRE(committed.size() == 1);
+
+  for (const Event& ev : committed) f.tasks->OnDelivered(ev);
+  CHECK(f.os.signals() == std::vector<std::pair<pid_t, int>>{{-pid, SIGTERM}});
+  REQUIRE(f.loop.RunUntil([&] { return f.tasks->running() == 0; }));
+  CHECK(f.Task(task)["status"] == "stopped");
+  for (const Event& ev : committed) f.tasks->OnDelivered(ev);  // late, repeated: nothing
+  CHECK(f.os.signals().size() == 1);
+  CHECK(other.Stop(session, &answer).code() == Code::kConflict);
+}
+
+TEST_CASE("task manager: a node's own stop is not done twice when its event comes back") {
+  Fixture f;
+  std::string board = f.Create("boards", {{"name", "b"}});
+  std::string session = f.Session(board);
+  f.Prompt(session, "first");
+  f.os.ignore_term();
+  std::vector<Event> committed;
+  f.store->SetCommitListener([&](const Event& ev) { committed.push_back(ev); });
+  Json answer;
+  REQUIRE(f.tasks->Stop(session, &answer).ok());
+  for (const Event& ev : committed) f.tasks->OnDelivered(ev);
+  CHECK(f.os.signals().size() == 1);  // one SIGTERM, the grace's SIGKILL still to come
+}
+
+}  // namespace
+}  // namespace agor

@@ -47,6 +47,14 @@ void MetricsPage::BrokerFigures(MetricsText* out) const {
   out->Sample("agor_broker_gap_fills_total", {{"kind", "reads"}}, s.gap_fills);
   out->Sample("agor_broker_gap_fills_total", {{"kind", "events"}}, s.filled);
   out->Sample("agor_broker_gap_fills_total", {{"kind", "errors"}}, s.fill_errors);
+  if (!login_relay_) return;
+  const LoginFailureRelay::Stats& l = login_relay_->stats();
+  out->Family("agor_login_failures_shared_total", "counter",
+              "Failed logins shared with the other nodes: published, received (counted here), "
+              "invalid (dropped).");
+  out->Sample("agor_login_failures_shared_total", {{"direction", "published"}}, l.published);
+  out->Sample("agor_login_failures_shared_total", {{"direction", "received"}}, l.received);
+  out->Sample("agor_login_failures_shared_total", {{"direction", "invalid"}}, l.invalid);
 }
 
 void MetricsPage::PresenceFigures(MetricsText* out) const {

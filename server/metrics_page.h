@@ -14,6 +14,7 @@
 #include "base/stats.h"
 #include "server/realtime/engine_server.h"
 #include "server/realtime/hub.h"
+#include "server/realtime/login_failure_relay.h"
 #include "server/realtime/presence.h"
 #include "server/realtime/redis_broker.h"
 #include "store/store.h"
@@ -31,6 +32,8 @@ class MetricsPage {
   void SetPresence(const Presence* presence) { presence_ = presence; }
   // The Redis broker's figures (publishes, deliveries, gap fills); none without --broker.
   void SetBroker(const RedisBroker* broker) { broker_ = broker; }
+  // The failed logins shared with the other nodes; none without --broker.
+  void SetLoginRelay(const LoginFailureRelay* relay) { login_relay_ = relay; }
 
   std::string Render() const;
 
@@ -50,6 +53,7 @@ class MetricsPage {
   const Hub* hub_;
   const Presence* presence_ = nullptr;
   const RedisBroker* broker_ = nullptr;
+  const LoginFailureRelay* login_relay_ = nullptr;
   Clock* clock_;
 };
 

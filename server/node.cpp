@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/ids.h"
 #include "base/log.h"
 
 namespace agor {
@@ -84,6 +85,12 @@ Node::~Node() {
   tasks_.reset();
   processes_.reset();
   paths_.reset();
+  // The Redis users' sockets and timers belong to the web server's io_context: gone before it.
+  login_relay_.reset();
+  if (hub_) hub_->SetInterestHook(nullptr);  // connections closing below leave no channel here
+  interest_.reset();
+  redis_ = nullptr;
+  broker_.reset();
   web_.reset();
   engine_.reset();
   sockets_.reset();
@@ -202,6 +209,7 @@ Status Node::Start(const NodeOptions& options) {
   web_->OnStop([this] {
     engine_->ReleasePolls();
     if (redis_) redis_->Close();  // the loop's run() returns once Redis's sockets close
+    if (login_relay_) login_relay_->Close();
   });
   return Status::OK();
 }
@@ -267,9 +275,25 @@ Status Node::WireBroker() {
   broker_->SetDelivery([this](const Event& ev) { Deliver(ev); });
   store_->SetCommitListener([this](const Event& ev) {
     ++stats_.events;
-    broker_->Publish(ev);
+    if (broker_) broker_->Publish(ev);  // none once the node is being destroyed
   });
-  return redis_ ? redis_->Start() : Status::OK();
+  if (!redis_) return Status::OK();
+  Status s = WireLoginRelay();
+  return s.ok() ? redis_->Start() : s;
+}
+
+// Failed logins reach the other nodes' limiters (login_failure_relay.h), on a Redis
+// connection of their own (the broker's carries fan-out only).
+Status Node::WireLoginRelay() {
+  RedisConnectionOptions ro;
+  ro.url = options_.broker_url;
+  login_relay_ = std::make_unique<LoginFailureRelay>(
+      std::make_unique<RedisConnection>(web_->io_context(), ro), options_.broker.prefix, NewUuid(),
+      [this](const LoginFailure& f) { auth_->CountRemoteFailure(f.email, f.address); });
+  auth_->SetFailureHook([this](const std::string& email, const std::string& address,
+                               int64_t at_ms) { login_relay_->Publish(email, address, at_ms); });
+  metrics_->SetLoginRelay(login_relay_.get());
+  return login_relay_->Start();
 }
 
 // Every node takes in every change of users, boards and members (the global channel, always

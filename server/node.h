@@ -49,6 +49,7 @@
 #include "server/realtime/event_log_reader.h"
 #include "server/realtime/hub.h"
 #include "server/realtime/in_process_broker.h"
+#include "server/realtime/login_failure_relay.h"
 #include "server/realtime/presence.h"
 #include "server/realtime/redis_broker.h"
 #include "server/realtime/socketio_server.h"
@@ -104,6 +105,7 @@ class Node {
   void WirePresence();
   Status WireBroker();
   Status WireRedisBroker();
+  Status WireLoginRelay();
   std::string BoardOfSession(const std::string& session_id);
   // GET /health's store and broker fields; the status "degraded" while the broker is down.
   void AddHealth(Json* health) const;
@@ -126,10 +128,11 @@ class Node {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RestRouter> router_;
   std::unique_ptr<Hub> hub_;
-  std::unique_ptr<Broker> broker_;              // InProcessBroker, or redis_ with --broker
-  RedisBroker* redis_ = nullptr;                // broker_ when it is the Redis one
-  std::unique_ptr<EventLogReader> log_reader_;  // the Redis broker's gap fills
-  std::unique_ptr<BrokerInterest> interest_;    // the hub's channels -> Redis subscriptions
+  std::unique_ptr<Broker> broker_;                  // InProcessBroker, or redis_ with --broker
+  RedisBroker* redis_ = nullptr;                    // broker_ when it is the Redis one
+  std::unique_ptr<EventLogReader> log_reader_;      // the Redis broker's gap fills
+  std::unique_ptr<BrokerInterest> interest_;        // the hub's channels -> Redis subscriptions
+  std::unique_ptr<LoginFailureRelay> login_relay_;  // login limits shared with the other nodes
   std::unique_ptr<Presence> presence_;
   std::unique_ptr<ActivityRelay> activity_;
   std::unique_ptr<SocketIoServer> sockets_;

@@ -130,7 +130,9 @@ void Authenticator::LocalChecked(const std::string& email, const std::string& ad
   if (!verified.ok()) return done(verified, Json(), "");  // refused unchecked: not a failure
   auto id = user.is_object() ? user.find("user_id") : user.end();
   if (!matches || !user.is_object() || id == user.end() || !id->is_string()) {
-    limiter_.Failed(email, address, clock_->NowMillis());
+    int64_t now = clock_->NowMillis();
+    limiter_.Failed(email, address, now);
+    if (failure_hook_) failure_hook_(email, address, now);
     return done(InvalidLogin(), Json(), "");
   }
   JwtClaims claims;

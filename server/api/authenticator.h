@@ -33,6 +33,7 @@
 // gone answers Unavailable without touching it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -60,6 +61,17 @@ class Authenticator : public CredentialResolver {
   std::string Issue(const std::string& user_id, JwtClaims* claims = nullptr);
 
   const JwtConfig& jwt_config() const { return config_; }
+  // Several nodes (--broker): each failed local login here is told to `hook` (to reach the
+  // other nodes), and CountRemoteFailure counts another node's in this node's limiter, at
+  // this node's time (a sender's clock, or a forged time, must not pin a stamp in the window).
+  void SetFailureHook(
+      std::function<void(const std::string& email, const std::string& address, int64_t at_ms)>
+          hook) {
+    failure_hook_ = std::move(hook);
+  }
+  void CountRemoteFailure(const std::string& email, const std::string& address) {
+    limiter_.Failed(email, address, clock_->NowMillis());
+  }
 
   static constexpr size_t kMaxEmailBytes = 320;
   static constexpr size_t kMaxPasswordBytes = 4096;
@@ -88,6 +100,7 @@ class Authenticator : public CredentialResolver {
   Clock* clock_;
   JwtConfig config_;
   LoginLimiter limiter_;
+  std::function<void(const std::string&, const std::string&, int64_t)> failure_hook_;
   std::string dummy_hash_;  // what an unknown email is verified against
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // seen by pending `local`s
 };

@@ -103,6 +103,42 @@ TEST_CASE("a node whose Redis is unreachable starts, serves, and says it is degr
   REQUIRE(stream.WaitFor("messages created", {{"message_id", id}}, &ev));
 }
 
+// What another node's relay publishes when a login fails there (login_failure_relay.h).
+std::string PublishFailure(const RedisServer& redis, const std::string& email) {
+  std::string message =
+      Json{{"v", 1}, {"node", "another-node"}, {"email", email}, {"address", "10.1.2.3"}, {"at", 1}}
+          .dump();
+  auto r = test::RunProgram({"/usr/bin/redis-cli", "-p", std::to_string(redis.port()), "PUBLISH",
+                             "agor:login-failed", message});
+  REQUIRE(r.exit_code == 0);
+  return r.out;  // how many subscribers got it: "1\n" once the node listens
+}
+
+TEST_CASE("failed logins on another node count in this node's limits", "[e2e][broker]") {
+  RedisServer redis;
+  Daemon d({"--broker", redis.url()});
+  // Until the node's subscription is confirmed a message reaches nobody ("0"): not counted.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (PublishFailure(redis, "victim@example.com") != "1\n") {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (int i = 1; i < 10; ++i) CHECK(PublishFailure(redis, "victim@example.com") == "1\n");
+  RestApi anonymous(d.port());
+  // Counted once the node has read them (its own login failures would count too: wait here).
+  const std::string received = "agor_login_failures_shared_total{direction=\"received\"} 10";
+  while (anonymous.http().Get("/metrics")->body.find(received) == std::string::npos) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto login = [&](const std::string& email, int want) {
+    anonymous.Post("/authentication",
+                   {{"strategy", "local"}, {"email", email}, {"password", "wrong-password"}}, want);
+  };
+  login("victim@example.com", 429);  // ten failures elsewhere: refused before any hash
+  login("other@example.com", 401);   // another email is only checked
+}
+
 TEST_CASE("agor serve refuses a bad --broker URL and everybody mode with a broker",
           "[e2e][broker]") {
   test::TempDir dir;

@@ -13,6 +13,8 @@ FUZZ_CI_SECONDS ?= 10
 # build at -O1 with line tables only: a readable stack at a fraction of RelWithDebInfo's time.
 # ccache, when installed, serves all of them.
 CACHE := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# Every build compiles the product's layers as unity builds (CMakeLists.txt, AGOR_UNITY_BUILD):
+# the fuzz build's CPU time fell 44% (758 s to 424 s, cold); the test code stays file by file.
 # The normal build keeps line tables only (-g1): a crash's stack still names files and lines,
 # and full -g cost a third of the build's time (CMAKE_BUILD_TYPE=Debug for a debugger's view).
 NORMAL := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \

@@ -9,7 +9,7 @@
 namespace agor::bench {
 namespace {
 
-constexpr int64_t kDrainTimeoutNs = 20 * kNsPerSec;
+constexpr int64_t kFanoutDrainTimeoutNs = 20 * kNsPerSec;
 
 // Everything the runs on one server share.
 struct FanoutSetup {
@@ -38,7 +38,8 @@ void WaitForRun(FanoutSetup& f, Producer& producer, const Phase& p) {
   f.loop.RunUntil([&] { return producer.done(); },
                   NowNs() + static_cast<int64_t>(produce_s * kNsPerSec));
   int64_t expected = static_cast<int64_t>(f.clients) * p.messages;
-  f.loop.RunUntil([&] { return f.tracker.received() >= expected; }, NowNs() + kDrainTimeoutNs);
+  f.loop.RunUntil([&] { return f.tracker.received() >= expected; },
+                  NowNs() + kFanoutDrainTimeoutNs);
 }
 
 void Measure(FanoutSetup& f, int64_t run_id, Phase* p) {

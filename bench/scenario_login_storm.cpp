@@ -13,7 +13,7 @@
 namespace agor::bench {
 namespace {
 
-constexpr int64_t kDrainTimeoutNs = 20 * kNsPerSec;
+constexpr int64_t kLoginDrainTimeoutNs = 20 * kNsPerSec;
 constexpr int64_t kStormStopTimeoutNs = 60 * kNsPerSec;
 
 struct StormSetup {
@@ -49,7 +49,7 @@ void Produce(StormSetup& s, int64_t run_id, LoginStorm* storm, StormRun* r) {
   s.loop.RunUntil([&] { return producer.done(); },
                   NowNs() + static_cast<int64_t>(produce_s * kNsPerSec));
   int64_t expected = static_cast<int64_t>(s.clients) * r->messages;
-  s.loop.RunUntil([&] { return s.tracker.received() >= expected; }, NowNs() + kDrainTimeoutNs);
+  s.loop.RunUntil([&] { return s.tracker.received() >= expected; }, NowNs() + kLoginDrainTimeoutNs);
   r->cpu = CpuBetween(before, TakeCpuSnapshot(s.server.pid()));
   if (storm) storm->Stop();
   r->produced = producer.Result();

@@ -27,7 +27,7 @@ namespace {
 constexpr int64_t kTickNs = 1 * kNsPerMs;
 constexpr int64_t kCallTimeoutNs = 30 * kNsPerSec;
 constexpr int64_t kQuietNs = 250 * kNsPerMs;
-constexpr int64_t kSettleNs = 300 * kNsPerMs;
+constexpr int64_t kPresenceSettleNs = 300 * kNsPerMs;
 
 struct PresenceSetup {
   BenchContext& ctx;
@@ -293,7 +293,7 @@ void PresenceOnServer(BenchContext& ctx, ServerKind kind) {
   Progress(std::string(ServerName(kind)) + ": " + label + ", " + FormatValue(o.presence_rate) +
            " moves/s each for " + FormatValue(o.presence_seconds) + " s");
   if (!Connect(s, boards)) return;
-  loop.RunFor(kSettleNs);
+  loop.RunFor(kPresenceSettleNs);
   tracker.Reset(ids, o.presence_clients, moves);
   PresenceRun r;
   Measure(s, &r);

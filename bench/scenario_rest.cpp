@@ -8,7 +8,7 @@
 namespace agor::bench {
 namespace {
 
-constexpr int64_t kDrainTimeoutNs = 30 * kNsPerSec;
+constexpr int64_t kRestDrainTimeoutNs = 30 * kNsPerSec;
 
 // Runs the producer for rest_seconds, then lets the requests in flight finish.
 ProducerResult Produce(EventLoop& loop, const ServerProcess& server, const BenchOptions& o,
@@ -19,7 +19,7 @@ ProducerResult Produce(EventLoop& loop, const ServerProcess& server, const Bench
   producer.Start();
   loop.RunFor(static_cast<int64_t>(o.rest_seconds * kNsPerSec));
   producer.Stop();
-  loop.RunUntil([&] { return producer.done(); }, NowNs() + kDrainTimeoutNs);
+  loop.RunUntil([&] { return producer.done(); }, NowNs() + kRestDrainTimeoutNs);
   return producer.Result();
 }
 

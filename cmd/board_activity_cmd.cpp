@@ -25,7 +25,7 @@
 namespace agor {
 namespace {
 
-constexpr const char* kProgram = "agor board activity";
+constexpr const char* kActivityProgram = "agor board activity";
 
 struct ActivityFlags {
   ClientFlags client;
@@ -34,7 +34,7 @@ struct ActivityFlags {
   std::int64_t limit = 0;  // 0: the server's default page
 };
 
-const CLI::Validator kText(
+const CLI::Validator kActivityText(
     [](std::string& text) {
       if (text.empty()) return std::string("must not be empty");
       return IsValidUtf8(text) ? std::string() : std::string("not valid UTF-8");
@@ -56,7 +56,7 @@ void AddFlags(CLI::App* app, ActivityFlags* f) {
   AddClientFlags(app, &f->client);
   app->add_option("board", f->board, "the board's id, 8+ hex prefix or slug")
       ->required()
-      ->check(kText);
+      ->check(kActivityText);
   app->add_flag("-f,--follow", f->follow,
                 "keep printing entries as they start and grow, until Ctrl-C (exit 130) or "
                 "stdout closes");
@@ -90,12 +90,13 @@ int PrintPage(RestClient& client, const ActivityFlags& f, const std::string& boa
 }  // namespace
 
 int RunBoardActivity(int argc, char** argv) {
-  CLI::App app{"print a board's activity feed, newest last; --follow for what comes", kProgram};
+  CLI::App app{"print a board's activity feed, newest last; --follow for what comes",
+               kActivityProgram};
   ActivityFlags f;
   AddFlags(&app, &f);
-  if (int code = ParseCommandLine(app, argc, argv, kProgram); code >= 0) return code;
+  if (int code = ParseCommandLine(app, argc, argv, kActivityProgram); code >= 0) return code;
   BaseUrl base;
-  if (int code = ChooseDaemon(f.client.url, f.client.token, kProgram, &base); code >= 0) {
+  if (int code = ChooseDaemon(f.client.url, f.client.token, kActivityProgram, &base); code >= 0) {
     return code;
   }
   signal(SIGPIPE, SIG_IGN);

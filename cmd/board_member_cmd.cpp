@@ -21,7 +21,7 @@
 namespace agor {
 namespace {
 
-constexpr const char* kProgram = "agor board member";
+constexpr const char* kMemberProgram = "agor board member";
 constexpr const char* kMaxMembers = "1000";
 
 struct MemberFlags {
@@ -30,7 +30,7 @@ struct MemberFlags {
   std::string role = "editor";
 };
 
-const CLI::Validator kText(
+const CLI::Validator kMemberText(
     [](std::string& text) {
       if (text.empty()) return std::string("must not be empty");
       return IsValidUtf8(text) ? std::string() : std::string("not valid UTF-8");
@@ -99,7 +99,7 @@ int Remove(RestClient& client, const MemberFlags& f, const std::string& board_id
 }  // namespace
 
 int RunBoardMember(int argc, char** argv) {
-  CLI::App app{"list, add and remove the members of a board", kProgram};
+  CLI::App app{"list, add and remove the members of a board", kMemberProgram};
   app.require_subcommand(1);
   MemberFlags f;
   AddClientFlags(&app, &f.client);
@@ -110,11 +110,11 @@ int RunBoardMember(int argc, char** argv) {
     AddClientFlags(verb, &f.client);
     verb->add_option("board", f.board, "the board's id, 8+ hex prefix or slug")
         ->required()
-        ->check(kText);
+        ->check(kMemberText);
     if (verb == list) continue;
     verb->add_option("user", f.user, "the user's email, id or 8+ hex prefix")
         ->required()
-        ->check(kText);
+        ->check(kMemberText);
   }
   add->add_option("--role", f.role, "owner, editor (default) or viewer")
       ->check(CLI::IsMember({"owner", "editor", "viewer"}));

@@ -23,7 +23,7 @@
 namespace agor {
 namespace {
 
-constexpr const char* kProgram = "agor board who";
+constexpr const char* kWhoProgram = "agor board who";
 constexpr std::size_t kMaxTitled = 100;  // keeps the titles' query well under a request line
 
 struct WhoFlags {
@@ -31,7 +31,7 @@ struct WhoFlags {
   std::string board;
 };
 
-const CLI::Validator kText(
+const CLI::Validator kWhoText(
     [](std::string& text) {
       if (text.empty()) return std::string("must not be empty");
       return IsValidUtf8(text) ? std::string() : std::string("not valid UTF-8");
@@ -71,19 +71,19 @@ int PrintRoster(RestClient& client, const WhoFlags& f, const Json& entries) {
 }  // namespace
 
 int RunBoardWho(int argc, char** argv) {
-  CLI::App app{"show who is on a board now: their session, typing, idle", kProgram};
+  CLI::App app{"show who is on a board now: their session, typing, idle", kWhoProgram};
   WhoFlags f;
   AddClientFlags(&app, &f.client);
   app.add_option("board", f.board, "the board's id, 8+ hex prefix or slug")
       ->required()
-      ->check(kText);
+      ->check(kWhoText);
   app.footer(
       "lines (piped): {presence_id, user_id, name, emoji, board_id, cursor, "
       "selected_session_id, typing_session_id, idle, last_active}\n"
       "examples:\n  agor board who sprint-12\n  agor board who 3f2a9c1e --json | jq -r .name");
-  if (int code = ParseCommandLine(app, argc, argv, kProgram); code >= 0) return code;
+  if (int code = ParseCommandLine(app, argc, argv, kWhoProgram); code >= 0) return code;
   BaseUrl base;
-  if (int code = ChooseDaemon(f.client.url, f.client.token, kProgram, &base); code >= 0) {
+  if (int code = ChooseDaemon(f.client.url, f.client.token, kWhoProgram, &base); code >= 0) {
     return code;
   }
   RestClient client(base);

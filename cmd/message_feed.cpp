@@ -16,14 +16,14 @@ const Column kRoleColumn{"ROLE", "role", Column::kText, 9};
 const Column kTypeColumn{"TYPE", "type", Column::kText, 12};
 const Column kContentColumn{"CONTENT", "content", Column::kText, kContentPoints};
 
-const Json& Field(const Json& record, const char* key) {
+const Json& MessageField(const Json& record, const char* key) {
   static const Json kNull;
   auto it = record.is_object() ? record.find(key) : record.end();
   return it != record.end() ? *it : kNull;
 }
 
 std::string Str(const Json& record, const char* key) {
-  const Json& value = Field(record, key);
+  const Json& value = MessageField(record, key);
   return value.is_string() ? value.get<std::string>() : "";
 }
 
@@ -41,7 +41,7 @@ Json ContentText(const Json& content) {
 // A message's place in its session: false when it has none (not placed yet) or one no session
 // reaches (a hostile answer must not overflow the counter).
 bool IndexOf(const Json& message, int64_t* index) {
-  const Json& value = Field(message, "index");
+  const Json& value = MessageField(message, "index");
   constexpr int64_t kLimit = int64_t{1} << 53;
   if (value.is_number_unsigned()) {
     if (value.get<uint64_t>() >= static_cast<uint64_t>(kLimit)) return false;
@@ -65,7 +65,7 @@ Status ReadMessagePage(RestClient& rest, const std::string& session_id, int64_t 
                             {"$sort[index]", "1"},
                             {"$limit", std::to_string(kPageSize)}},
                            page);
-  bool shaped = status.ok() && page->is_object() && Field(*page, "data").is_array();
+  bool shaped = status.ok() && page->is_object() && MessageField(*page, "data").is_array();
   if (status.ok() && !shaped) return Status::GeneralError("unexpected answer to GET /messages");
   return status;
 }
@@ -73,10 +73,11 @@ Status ReadMessagePage(RestClient& rest, const std::string& session_id, int64_t 
 }  // namespace
 
 std::string MessageRow(const Json& message) {
-  std::string row = Padded(CellText(Field(message, "index"), kIndexColumn), kIndexColumn.max_width);
-  row += Padded(CellText(Field(message, "role"), kRoleColumn), kRoleColumn.max_width);
-  row += Padded(CellText(Field(message, "type"), kTypeColumn), kTypeColumn.max_width);
-  return row + CellText(ContentText(Field(message, "content")), kContentColumn);
+  std::string row =
+      Padded(CellText(MessageField(message, "index"), kIndexColumn), kIndexColumn.max_width);
+  row += Padded(CellText(MessageField(message, "role"), kRoleColumn), kRoleColumn.max_width);
+  row += Padded(CellText(MessageField(message, "type"), kTypeColumn), kTypeColumn.max_width);
+  return row + CellText(ContentText(MessageField(message, "content")), kContentColumn);
 }
 
 bool MessagePrinter::Print(const Json& message) {

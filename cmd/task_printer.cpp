@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/json.h"
+
 namespace agor {
 namespace {
 
@@ -10,20 +12,14 @@ constexpr size_t kExcerptWidth = 100;
 constexpr const char* kDim = "\x1b[2m";
 constexpr const char* kReset = "\x1b[0m";
 
-std::string Str(const Json& record, const char* key) {
-  if (!record.is_object()) return "";
-  auto it = record.find(key);
-  return it != record.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 // The readable text of message content: a string, or the text/thinking blocks of an array.
 std::string ContentText(const Json& content) {
   if (content.is_string()) return content.get<std::string>();
   std::string text;
   if (!content.is_array()) return text;
   for (const Json& block : content) {
-    std::string type = Str(block, "type");
-    if (type == "text" || type == "thinking") text += Str(block, type.c_str());
+    std::string type = StringField(block, "type");
+    if (type == "text" || type == "thinking") text += StringField(block, type.c_str());
   }
   return text;
 }
@@ -33,7 +29,7 @@ std::string BlockText(const Json& content, const std::string& type) {
   std::string text;
   if (!content.is_array()) return text;
   for (const Json& block : content) {
-    if (Str(block, "type") == type) text += Str(block, type.c_str());
+    if (StringField(block, "type") == type) text += StringField(block, type.c_str());
   }
   return text;
 }
@@ -63,11 +59,11 @@ std::string ToolResultText(const Json& content) {
 
 // The short lines a non-text message shows as: "⚙ Bash {…}", "← output", "[type] …".
 std::vector<std::string> ToolLines(const Json& message) {
-  std::string type = Str(message, "type");
+  std::string type = StringField(message, "type");
   std::vector<std::string> lines;
   if (type == "tool_use" && message.value("tool_uses", Json()).is_array()) {
     for (const Json& use : message["tool_uses"]) {
-      lines.push_back(Excerpt("\xe2\x9a\x99 " + Str(use, "name") + " " +
+      lines.push_back(Excerpt("\xe2\x9a\x99 " + StringField(use, "name") + " " +
                               use.value("input", Json::object()).dump()));
     }
   } else if (type == "tool_result") {
@@ -92,10 +88,10 @@ TaskPrinter::TaskPrinter(OutputStyle style, Writer write)
 // `type` "thinking" marks thinking; chunks without a type (older daemons) are answer text.
 void TaskPrinter::Chunk(const Json& streaming) {
   if (style_.json) return;
-  std::string id = Str(streaming, "message_id");
-  std::string chunk = Str(streaming, "chunk");
+  std::string id = StringField(streaming, "message_id");
+  std::string chunk = StringField(streaming, "chunk");
   streamed_[id] += chunk;
-  if (Str(streaming, "type") == "thinking") thinking_.insert(id);
+  if (StringField(streaming, "type") == "thinking") thinking_.insert(id);
   ShowStreamed(id, chunk);
 }
 
@@ -116,7 +112,7 @@ void TaskPrinter::ShowStreamed(const std::string& id, const std::string& text) {
 
 void TaskPrinter::Message(const Json& message) {
   if (style_.json) return Write(FormatJsonLines(Json::array({message})));
-  std::string type = Str(message, "type");
+  std::string type = StringField(message, "type");
   if (IsTextType(type)) return Text(message);
   CloseLine();
   for (const std::string& line : ToolLines(message)) DimLine(line);
@@ -133,7 +129,7 @@ void TaskPrinter::Note(const std::string& text) {
 void TaskPrinter::Text(const Json& message) {
   const Json& content = message.value("content", Json());
   std::string text = ContentText(content);
-  std::string id = Str(message, "message_id");
+  std::string id = StringField(message, "message_id");
   auto it = streamed_.find(id);
   if (it != streamed_.end()) {
     std::string shown = std::move(it->second);
@@ -151,9 +147,10 @@ void TaskPrinter::Text(const Json& message) {
     return;
   }
   CloseLine();
-  std::string thinking = Str(message, "type") == "thinking" ? text : BlockText(content, "thinking");
+  std::string thinking =
+      StringField(message, "type") == "thinking" ? text : BlockText(content, "thinking");
   if (!thinking.empty()) DimLine("thinking: " + TerminalSafe(thinking, true));
-  std::string answer = Str(message, "type") == "thinking" ? "" : AnswerText(content);
+  std::string answer = StringField(message, "type") == "thinking" ? "" : AnswerText(content);
   WriteText(answer);
   CloseLine();
 }

@@ -43,9 +43,9 @@
 namespace agor {
 namespace {
 
-constexpr int kPageSize = 1000;
+constexpr int kWatchPageSize = 1000;
 constexpr int kStdoutCheckMs = 200;
-constexpr const char* kProgram = "agor watch";
+constexpr const char* kWatchProgram = "agor watch";
 
 // Ctrl-C ends the command at once (exit 130), except in the middle of writing a line: then
 // right after it.
@@ -266,7 +266,7 @@ Status Watcher::GetLogPage(std::int64_t after, Json* page) {
   Status status = rest_.Get("/events",
                             {{"seq[$gt]", std::to_string(after)},
                              {"$sort[seq]", "1"},
-                             {"$limit", std::to_string(kPageSize)}},
+                             {"$limit", std::to_string(kWatchPageSize)}},
                             page);
   if (status.ok() && !(page->is_object() && page->contains("data") && (*page)["data"].is_array())) {
     return Status::GeneralError("unexpected answer to GET /events: not a page");
@@ -277,8 +277,9 @@ Status Watcher::GetLogPage(std::int64_t after, Json* page) {
 // Every board's id, paged by id (not by $skip, which a removal meanwhile would shift).
 Status Watcher::ListBoards(std::vector<std::string>* ids) {
   for (;;) {
-    QueryParams query = {
-        {"$limit", std::to_string(kPageSize)}, {"$sort[board_id]", "1"}, {"$select[]", "board_id"}};
+    QueryParams query = {{"$limit", std::to_string(kWatchPageSize)},
+                         {"$sort[board_id]", "1"},
+                         {"$select[]", "board_id"}};
     if (!ids->empty()) query.emplace_back("board_id[$gt]", ids->back());
     Json page;
     Status status = rest_.Get("/boards", query, &page);
@@ -389,7 +390,8 @@ void Watcher::CatchUp() {
       if (EventFromLog(std::move(entry), &event)) Deliver(std::move(event));
       if (finished_) return;
     }
-    more = data.size() >= static_cast<std::size_t>(page.value("limit", kPageSize)) && !data.empty();
+    more = data.size() >= static_cast<std::size_t>(page.value("limit", kWatchPageSize)) &&
+           !data.empty();
   }
   resync_needed_ = false;
   if (pending_subscriptions_ > 0) return;
@@ -442,12 +444,12 @@ void Watcher::Finish(int exit_code) {
 }  // namespace
 
 int RunWatch(int argc, char** argv) {
-  CLI::App app{"print the daemon's events as they happen, one line each", kProgram};
+  CLI::App app{"print the daemon's events as they happen, one line each", kWatchProgram};
   WatchFlags flags;
   AddFlags(&app, &flags);
-  if (int code = ParseCommandLine(app, argc, argv, kProgram); code >= 0) return code;
+  if (int code = ParseCommandLine(app, argc, argv, kWatchProgram); code >= 0) return code;
   BaseUrl base;
-  if (int code = ChooseDaemon(flags.url, flags.token, kProgram, &base); code >= 0) return code;
+  if (int code = ChooseDaemon(flags.url, flags.token, kWatchProgram, &base); code >= 0) return code;
   InstallSignalHandlers();
   return Watcher(flags, base).Run();
 }

@@ -10,9 +10,9 @@
 namespace agor {
 namespace {
 
-constexpr std::size_t kExcerptWidth = 72;
-constexpr const char* kDim = "\x1b[2m";
-constexpr const char* kReset = "\x1b[0m";
+constexpr std::size_t kEventExcerptWidth = 72;
+constexpr const char* kEventDim = "\x1b[2m";
+constexpr const char* kEventReset = "\x1b[0m";
 
 // The string at record[field], or null.
 Json StringOrNull(const Json& record, const char* field) {
@@ -38,7 +38,7 @@ const char* EventColor(const std::string& event) {
 }
 
 std::string Painted(const std::string& text, const char* color, bool enabled) {
-  return enabled ? color + text + kReset : text;
+  return enabled ? color + text + kEventReset : text;
 }
 
 // Agor's cursor events carry milliseconds since the epoch: the local time of those.
@@ -66,7 +66,7 @@ std::string EventClock(const WatchEvent& event) {
 }
 
 // A message's content: a string, or the text of its content blocks.
-std::string ContentText(const Json& content) {
+std::string EventContentText(const Json& content) {
   if (content.is_string()) return content.get<std::string>();
   if (!content.is_array()) return content.is_null() ? "" : content.dump();
   std::string text;
@@ -117,7 +117,7 @@ std::string Excerpt(const WatchEvent& event) {
     text = Text(StringOrNull(record, field));
   }
   if (text.empty() && record.is_object() && record.contains("content")) {
-    text = ContentText(record["content"]);
+    text = EventContentText(record["content"]);
   }
   std::string role = Text(StringOrNull(record, "role"));
   if (!role.empty()) text = role + ": " + text;
@@ -126,7 +126,7 @@ std::string Excerpt(const WatchEvent& event) {
   for (char& c : text) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
-  return CellText(Json(text), Column{"", "", Column::kText, kExcerptWidth});
+  return CellText(Json(text), Column{"", "", Column::kText, kEventExcerptWidth});
 }
 
 // The record's id: its schema's id field; for the services outside the store (presence,
@@ -254,9 +254,9 @@ std::string FormatEventJson(const WatchEvent& event) {
 std::string FormatEventSummary(const WatchEvent& event, bool color) {
   std::string seq = event.seq >= 0 ? "#" + std::to_string(event.seq) : "#-";
   std::string kind = TerminalSafe(event.service + " " + event.event);
-  return EventClock(event) + "  " + Painted(seq, kDim, color) + "  " +
+  return EventClock(event) + "  " + Painted(seq, kEventDim, color) + "  " +
          Painted(kind, EventColor(event.event), color) + "  " +
-         Painted(ShortId(event), kDim, color) + "  " + Excerpt(event) + "\n";
+         Painted(ShortId(event), kEventDim, color) + "  " + Excerpt(event) + "\n";
 }
 
 }  // namespace agor

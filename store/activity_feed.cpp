@@ -3,16 +3,11 @@
 #include <cstdio>
 
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/utf8.h"
 
 namespace agor {
 namespace {
-
-std::string Text(const Json& record, const char* field) {
-  if (!record.is_object()) return "";
-  auto it = record.find(field);
-  return it != record.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 Json IdOrNull(const std::string& id) {
   return id.empty() ? Json(nullptr) : Json(id);
@@ -50,8 +45,8 @@ std::string ActorName(const Event& ev, ActivityNames& names) {
 std::string SessionLabel(const Event& ev, ActivityNames& names, std::string* tool) {
   std::string title, agent;
   if (ev.service == "sessions") {
-    title = Text(ev.record, "title");
-    agent = Text(ev.record, "agentic_tool");
+    title = StringField(ev.record, "title");
+    agent = StringField(ev.record, "agentic_tool");
   } else {
     names.Session(ev.session_id, &title, &agent);
   }
@@ -94,7 +89,7 @@ bool Unattended(const Event& ev) {
 bool BoardDraft(const Event& ev, ActivityNames& names, Draft* d) {
   if (Unattended(ev)) return false;
   std::string actor = ActorName(ev, names);
-  d->subject = "board " + Text(ev.record, "name");
+  d->subject = "board " + StringField(ev.record, "name");
   d->verb = ev.event == "created" ? "created" : ev.event == "removed" ? "removed" : "updated";
   d->summary = actor + " " + d->verb + " " + d->subject;
   return true;
@@ -115,7 +110,7 @@ std::string TaskEnd(const Event& ev, const std::string& status, const std::strin
     return "task in " + session + " completed" + (took.empty() ? "" : " in " + took);
   if (status == "stopped")
     return "task in " + session + " stopped" + (took.empty() ? "" : " after " + took);
-  std::string error = Text(ev.record, "error");
+  std::string error = StringField(ev.record, "error");
   return "task in " + session + " failed" + (error.empty() ? "" : ": " + error);
 }
 
@@ -132,7 +127,7 @@ bool TaskDraft(const Event& ev, ActivityNames& names, Draft* d) {
     d->verb = "removed";
     d->summary = ActorName(ev, names) + " removed a task in " + session;
   } else {
-    std::string status = Text(ev.record, "status");
+    std::string status = StringField(ev.record, "status");
     if (status != "completed" && status != "failed" && status != "stopped") return false;
     d->verb = status;
     d->summary = TaskEnd(ev, status, session);
@@ -142,10 +137,10 @@ bool TaskDraft(const Event& ev, ActivityNames& names, Draft* d) {
 
 bool MessageDraft(const Event& ev, ActivityNames& names, Draft* d) {
   if (ev.event != "created" && ev.event != "removed") return false;
-  bool queued = Text(ev.record, "status") == "queued";
+  bool queued = StringField(ev.record, "status") == "queued";
   // A prompt's own message: its task's `prompted` entry says it.
   if (!queued && ev.event == "created" && ev.actor_agent.empty() &&
-      !Text(ev.record, "task_id").empty())
+      !StringField(ev.record, "task_id").empty())
     return false;
   d->verb = ev.event == "removed" ? "removed" : queued ? "queued" : "wrote";
   if (d->verb == "wrote") return true;  // named only if it starts an entry: see DeriveActivity
@@ -161,7 +156,7 @@ bool MessageDraft(const Event& ev, ActivityNames& names, Draft* d) {
 }
 
 bool MemberDraft(const Event& ev, ActivityNames& names, Draft* d) {
-  std::string member = UserLabel(names, Text(ev.record, "user_id"));
+  std::string member = UserLabel(names, StringField(ev.record, "user_id"));
   d->subject = member;
   if (ev.event == "created") {
     d->verb = "joined";
@@ -171,7 +166,7 @@ bool MemberDraft(const Event& ev, ActivityNames& names, Draft* d) {
     d->summary = member + " left the board";
   } else {
     d->verb = "role";
-    d->summary = member + " is now " + Text(ev.record, "role") + " on the board";
+    d->summary = member + " is now " + StringField(ev.record, "role") + " on the board";
   }
   return true;
 }
@@ -189,7 +184,7 @@ bool MakeDraft(const Event& ev, ActivityNames& names, Draft* d) {
 // Whether `ev`, drafted as `d`, grows `previous` (see the header's grouping rules).
 bool Grows(const ActivityEntry& previous, const Event& ev, const Draft& d) {
   if (previous.verb != d.verb || !SameActor(previous, ev)) return false;
-  std::string task = Text(ev.record, "task_id");
+  std::string task = StringField(ev.record, "task_id");
   if (d.verb == "wrote" && !task.empty()) return previous.task_id == task;
   if (d.verb != "wrote" && d.verb != "updated") return false;
   // A `wrote` draft names no subject (its session is the grouping key, which saves a lookup).
@@ -217,7 +212,7 @@ Json ActivityEntry::ToJson() const {
 ActivityGroup GroupOf(const Event& ev) {
   if (ev.board_id.empty()) return ActivityGroup::kNone;
   if (ev.service == "messages" && ev.event == "created") {
-    bool run = !ev.actor_agent.empty() && !Text(ev.record, "task_id").empty();
+    bool run = !ev.actor_agent.empty() && !StringField(ev.record, "task_id").empty();
     return run ? ActivityGroup::kTask : ActivityGroup::kSession;
   }
   bool update = ev.event == "patched" || ev.event == "updated";
@@ -240,7 +235,8 @@ ActivityChange DeriveActivity(const Event& ev, const ActivityEntry* previous, Ac
   ActivityEntry e;
   e.board_id = ev.board_id;
   e.session_id = ev.service == "boards" || ev.service == "board-members" ? "" : ev.session_id;
-  if (ev.service == "tasks" || ev.service == "messages") e.task_id = Text(ev.record, "task_id");
+  if (ev.service == "tasks" || ev.service == "messages")
+    e.task_id = StringField(ev.record, "task_id");
   e.actor_id = ev.actor_id;
   e.actor_agent = ev.actor_agent;
   e.actor_name = Cut(ActorName(ev, names));

@@ -9,7 +9,7 @@
 namespace agor {
 namespace {
 
-constexpr const char* kHeader = R"({"alg":"HS256","typ":"access"})";
+constexpr const char* kJwtHeader = R"({"alg":"HS256","typ":"access"})";
 // Claims are small: a header or payload needs no deep or wide JSON.
 constexpr JsonLimits kClaimLimits{kMaxTokenBytes, 4, 32};
 // Times past this (year ~36812) are refused, so exp * 1000 cannot overflow.
@@ -27,7 +27,7 @@ Status Expired(int64_t exp_s) {
                 Json{{"name", "TokenExpiredError"}, {"message", "jwt expired"}, {"expiredAt", at}});
 }
 
-bool IsBase64UrlChar(char c) {
+bool IsJwtBase64Char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_';
 }
@@ -112,7 +112,7 @@ std::string SignJwt(const JwtConfig& config, const JwtClaims& claims) {
   stamped.aud = config.audience;
   stamped.iss = config.issuer;
   const std::string input =
-      Base64UrlEncode(kHeader) + "." + Base64UrlEncode(DumpJson(JwtPayload(stamped)));
+      Base64UrlEncode(kJwtHeader) + "." + Base64UrlEncode(DumpJson(JwtPayload(stamped)));
   return input + "." + Base64UrlEncode(Hmac(config.secret, input));
 }
 
@@ -172,7 +172,7 @@ std::string Base64UrlEncode(const std::string& bytes) {
 bool Base64UrlDecode(const std::string& text, std::string* bytes) {
   InitSodium();
   for (char c : text) {
-    if (!IsBase64UrlChar(c)) return false;
+    if (!IsJwtBase64Char(c)) return false;
   }
   std::string out(text.size() / 4 * 3 + 3, '\0');
   size_t length = 0;

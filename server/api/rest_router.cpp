@@ -33,7 +33,7 @@ Status SplitPath(const std::string& path, std::vector<std::string>* parts) {
   return Status::OK();
 }
 
-HttpResponse ErrorResponse(const Status& s) {
+HttpResponse RestErrorResponse(const Status& s) {
   HttpResponse res;
   res.status = s.http_status();
   res.body = s.ToJsonText();
@@ -69,7 +69,7 @@ Status ParseBody(const HttpRequest& req, Json* data) {
 HttpResponse InternalError(const HttpRequest& req, const char* what) {
   Log(LogLevel::kError, "REST " + ToValidUtf8(req.method, 16) + " " + ToValidUtf8(req.path, 200) +
                             " threw: " + ToValidUtf8(what, 200));
-  return ErrorResponse(Status::GeneralError("internal error"));
+  return RestErrorResponse(Status::GeneralError("internal error"));
 }
 
 const char* MethodFor(const std::string& http, bool has_id) {
@@ -106,7 +106,7 @@ void RestRouter::Handle(const HttpRequest& req, Reply reply) {
 void RestRouter::Route(const HttpRequest& req, const Reply& reply) {
   std::vector<std::string> parts;
   Status s = SplitPath(req.path, &parts);
-  if (!s.ok()) return reply(ErrorResponse(s));
+  if (!s.ok()) return reply(RestErrorResponse(s));
   HttpResponse res;
   if (req.method == "OPTIONS") {
     res.status = 204;
@@ -120,13 +120,13 @@ void RestRouter::Route(const HttpRequest& req, const Reply& reply) {
   }
   if (parts.size() == 1 && parts[0] == "metrics" && req.method == "GET") {
     s = Metrics(req, &res);
-    return reply(s.ok() ? res : ErrorResponse(s));
+    return reply(s.ok() ? res : RestErrorResponse(s));
   }
   if (parts.size() == 3 && dispatcher_->HasService(parts[0] + "/" + parts[1] + "/" + parts[2])) {
     parts = {parts[0] + "/" + parts[1] + "/" + parts[2]};  // a custom route: one service path
   }
   if (parts.empty() || parts.size() > 2 || !dispatcher_->HasService(parts[0]))
-    return reply(ErrorResponse(Status::NotFound("Path " + req.path + " not found")));
+    return reply(RestErrorResponse(Status::NotFound("Path " + req.path + " not found")));
   ServiceCall call;
   int ok_status = 200;
   s = BuildCall(req, parts[0], parts.size() == 2 ? parts[1] : "", parts.size() == 2, &call,
@@ -135,10 +135,10 @@ void RestRouter::Route(const HttpRequest& req, const Reply& reply) {
   // A login needs no valid credential: its body is the credential.
   if (!s.ok() && !(s.code() == Code::kNotAuthenticated && call.path == "authentication" &&
                    call.method == "create")) {
-    return reply(ErrorResponse(s));
+    return reply(RestErrorResponse(s));
   }
   dispatcher_->Call(call, [reply, ok_status](const Status& done, Json result, std::string json) {
-    if (!done.ok()) return reply(ErrorResponse(done));
+    if (!done.ok()) return reply(RestErrorResponse(done));
     HttpResponse ok;
     ok.status = ok_status;
     ok.body = json.empty() ? DumpJson(result) : std::move(json);

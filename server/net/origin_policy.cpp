@@ -8,7 +8,7 @@
 namespace agor {
 namespace {
 
-constexpr size_t kEchoBytes = 200;  // of a refused Origin quoted in the error message
+constexpr size_t kOriginEchoBytes = 200;  // of a refused Origin quoted in the error message
 // The request headers a browser app may send: the API reads no others.
 const char* const kAllowedHeaders[] = {"content-type", "authorization"};
 
@@ -57,7 +57,7 @@ Status OriginPolicy::Check(const HttpRequest& req) const {
   const std::string& origin = req.Header("origin");
   if (origin.empty()) return Status::OK();
   if (std::find(allowed_.begin(), allowed_.end(), origin) != allowed_.end()) return Status::OK();
-  return Status::Forbidden("Origin '" + ToValidUtf8(origin, kEchoBytes) +
+  return Status::Forbidden("Origin '" + ToValidUtf8(origin, kOriginEchoBytes) +
                            "' is not allowed (see --cors-origin)");
 }
 

@@ -45,7 +45,7 @@ Status Conflicting(const std::string& key) {
                             " (mixes a value, an array and an object)");
 }
 
-int HexValue(char c) {
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -61,8 +61,8 @@ Status Decode(std::string_view in, std::string* out) {
     } else if (in[i] != '%') {
       *out += in[i];
     } else {
-      const int hi = i + 2 < in.size() ? HexValue(in[i + 1]) : -1;
-      const int lo = hi >= 0 ? HexValue(in[i + 2]) : -1;
+      const int hi = i + 2 < in.size() ? HexDigitValue(in[i + 1]) : -1;
+      const int lo = hi >= 0 ? HexDigitValue(in[i + 2]) : -1;
       if (lo < 0) return Status::BadRequest("Malformed percent escape in query string");
       *out += static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -11,17 +11,13 @@
 namespace agor {
 namespace {
 
-constexpr double kMaxCoordinate = 1e7;
-
 Status NoRecord(const Json& id) {
   std::string text = id.is_string() ? id.get<std::string>() : DumpJson(id);
   return Status::NotFound("No record found for id '" + text + "'");
 }
 
 bool ValidCoordinate(const Json& v) {
-  if (!v.is_number()) return false;
-  double d = v.get<double>();
-  return std::isfinite(d) && std::fabs(d) <= kMaxCoordinate;
+  return v.is_number() && IsCursorCoordinate(v.get<double>());
 }
 
 Status BadField(const std::string& field, const std::string& why) {

@@ -65,6 +65,7 @@
 // Threading: the daemon's event loop only. Subscribers are borrowed: Detach() before one goes.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -79,6 +80,11 @@
 #include "store/store.h"
 
 namespace agor {
+
+// A cursor coordinate: finite, |v| <= 1e7 (what `presence` patches and `cursor-move` accept).
+inline bool IsCursorCoordinate(double v) {
+  return std::isfinite(v) && std::fabs(v) <= 1e7;
+}
 
 struct PresenceOptions {
   int grace_ms = 5000;           // a closed connection's entry waits this long for a recovery

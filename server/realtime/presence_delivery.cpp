@@ -9,17 +9,11 @@
 namespace agor {
 namespace {
 
-constexpr double kMaxCoordinate = 1e7;
-
 bool Number(const Json& data, const char* key, double* out) {
   auto it = data.find(key);
   if (it == data.end() || !it->is_number()) return false;
   *out = it->get<double>();
   return true;
-}
-
-bool Coordinate(double v) {
-  return std::isfinite(v) && std::fabs(v) <= kMaxCoordinate;
 }
 
 // {boardId, x?, y?} with nothing else but Agor's optional client `timestamp` (ignored: the
@@ -110,7 +104,7 @@ void Presence::Cursor(Subscriber* sub, const std::string& pid, const CursorEvent
 void Presence::TakeMove(Subscriber* sub, const std::string& pid, std::string_view board, double x,
                         double y) {
   const int64_t now = clock_->NowMillis();
-  if (!CountCall(sub, true) || !Coordinate(x) || !Coordinate(y)) {
+  if (!CountCall(sub, true) || !IsCursorCoordinate(x) || !IsCursorCoordinate(y)) {
     ++stats_.moves_dropped;
     return;
   }

@@ -66,6 +66,9 @@ using SqlRow = std::vector<SqlValue>;
 struct SqlResult {
   std::vector<SqlRow> rows;
   int64_t affected = 0;  // rows an INSERT, UPDATE or DELETE changed
+  // SQLite only: the rowid an INSERT gave (its INTEGER PRIMARY KEY), so an append needs no
+  // RETURNING row; 0 on PostgreSQL, whose callers write RETURNING.
+  int64_t inserted_id = 0;
 };
 
 struct SqlLimits {

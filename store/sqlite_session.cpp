@@ -9,6 +9,8 @@
 namespace agor {
 namespace {
 
+// Without a copy: `v` outlives the statement's step (Run's caller holds the parameters), and
+// every later use binds each parameter again before stepping.
 void Bind(SQLite::Statement& st, int index, const SqlValue& v) {
   switch (v.type()) {
     case SqlValue::Type::kNull:
@@ -18,10 +20,10 @@ void Bind(SQLite::Statement& st, int index, const SqlValue& v) {
     case SqlValue::Type::kReal:
       return st.bind(index, v.real());
     case SqlValue::Type::kText:
-      return st.bind(index, v.text());
+      return st.bindNoCopy(index, v.text());
     case SqlValue::Type::kBlob:
-      return st.bind(index, static_cast<const void*>(v.text().data()),
-                     static_cast<int>(v.text().size()));
+      return st.bindNoCopy(index, static_cast<const void*>(v.text().data()),
+                           static_cast<int>(v.text().size()));
   }
 }
 
@@ -88,6 +90,7 @@ Status SqliteSession::Step(SQLite::Statement& st, SqlResult* out) {
   }
   if (out && sqlite3_total_changes(db_->getHandle()) != before) {
     out->affected = sqlite3_changes(db_->getHandle());
+    out->inserted_id = sqlite3_last_insert_rowid(db_->getHandle());
   }
   return Status::OK();
 }

@@ -89,11 +89,8 @@ Status Store::PasswordHash(const std::string& user_id, std::string* password_has
 }
 
 int64_t Store::CountUsers() {
-  try {
-    return db_->execAndGet("SELECT COUNT(*) FROM users").getInt64();
-  } catch (const std::exception&) {
-    return 0;
-  }
+  SqlRow row;
+  return QueryRow("SELECT COUNT(*) FROM users", {}, &row).ok() ? row[0].integer() : 0;
 }
 
 Status Store::CreateApiKey(const Json& data, const std::string& prefix, const std::string& key_hash,
@@ -153,22 +150,19 @@ Status Store::RawWrite(const std::function<void()>& body) {
 }
 
 Status Store::LoadTokens() {
-  try {
-    SQLite::Statement prune(*db_, "DELETE FROM revoked_tokens WHERE expires_ms < ?");
-    prune.bind(1, clock_->NowMillis());
-    prune.exec();
-    SQLite::Statement jtis(*db_, "SELECT jti, expires_ms FROM revoked_tokens");
-    while (jtis.executeStep())
-      revoked_jtis_[jtis.getColumn(0).getString()] = jtis.getColumn(1).getInt64();
-    SQLite::Statement cutoffs(*db_, "SELECT user_id, issued_before_s, keep_jti FROM token_cutoffs");
-    while (cutoffs.executeStep())
-      cutoffs_[cutoffs.getColumn(0).getString()] = {cutoffs.getColumn(1).getInt64(),
-                                                    cutoffs.getColumn(2).getString()};
-    next_prune_ms_ = clock_->NowMillis() + kPruneIntervalMs;
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
+  SqlResult jtis, cutoffs;
+  Status s =
+      session_->Exec("DELETE FROM revoked_tokens WHERE expires_ms < ?", {clock_->NowMillis()});
+  if (s.ok()) s = session_->Query("SELECT jti, expires_ms FROM revoked_tokens", {}, &jtis);
+  if (s.ok()) {
+    s = session_->Query("SELECT user_id, issued_before_s, keep_jti FROM token_cutoffs", {},
+                        &cutoffs);
   }
+  if (!s.ok()) return s;
+  for (const SqlRow& r : jtis.rows) revoked_jtis_[r[0].text()] = r[1].integer();
+  for (const SqlRow& r : cutoffs.rows) cutoffs_[r[0].text()] = {r[1].integer(), r[2].text()};
+  next_prune_ms_ = clock_->NowMillis() + kPruneIntervalMs;
+  return s;
 }
 
 Status Store::RevokeToken(const std::string& jti, int64_t expires_ms) {
@@ -247,30 +241,22 @@ Status Store::GetOrCreateSecret(const std::string& name, const std::function<std
 
 Status Store::AssignBoardOwners(const std::string& user_id) {
   const ServiceSchema& schema = *FindService("boards");
-  std::vector<std::string> ids;
-  try {
-    SQLite::Statement st(*db_,
-                         "SELECT board_id FROM boards WHERE owner_id IS NULL ORDER BY created_at");
-    while (st.executeStep()) ids.push_back(st.getColumn(0).getString());
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
-  for (const auto& id : ids) {
+  SqlResult ids;
+  Status s = session_->Query(
+      "SELECT board_id FROM boards WHERE owner_id IS NULL ORDER BY created_at", {}, &ids);
+  if (!s.ok()) return s;
+  for (const SqlRow& row : ids.rows) {
+    const std::string& id = row[0].text();
     auto change = [&](WriteContext& ctx) {
       Status ls = Load(schema, id, &ctx.event.record);
       if (!ls.ok()) return ls;
       ctx.event.record["owner_id"] = user_id;
       ctx.event.record["updated_at"] = ctx.now;
-      auto st =
-          statements_.Get("UPDATE boards SET owner_id = ?, updated_at = ? WHERE board_id = ?");
-      st->bind(1, user_id);
-      st->bind(2, ctx.now);
-      st->bind(3, id);
-      st->exec();
-      return Status::OK();
+      return session_->Exec("UPDATE boards SET owner_id = ?, updated_at = ? WHERE board_id = ?",
+                            {user_id, ctx.now, id});
     };
     Json record;
-    Status s = Write(schema, "patched", change, &record, true);
+    s = Write(schema, "patched", change, &record, true);
     if (!s.ok()) return s;
   }
   return Status::OK();

@@ -26,8 +26,8 @@ Status Store::TouchClientState(const std::string& pid) {
 }
 
 // Runs `body` in a SAVEPOINT of the open batch, or in a transaction of its own when none is
-// open (PostgreSQL has no SAVEPOINT outside one), undone whole when it fails or throws
-// (store_users.cpp's bodies still throw SQLite::Exception).
+// open (PostgreSQL has no SAVEPOINT outside one), undone whole when it fails. A body that
+// throws (a Json access on a bug's record) fails as GeneralError rather than reach the loop.
 Status Store::InSavepoint(const std::function<Status()>& body) {
   bool own = !session_->in_transaction();
   Status s = own ? session_->Begin() : session_->Savepoint("client_state");

@@ -54,8 +54,7 @@ class StatementCache {
 
   explicit StatementCache(SQLite::Database* db, size_t capacity = kDefaultCapacity)
       : db_(db), capacity_(capacity == 0 ? 1 : capacity) {}
-  // Prepares `sql` on first use (throws SQLite::Exception on bad SQL, or when `db` is null: the
-  // PostgreSQL store's paths not yet on the seam), clears old bindings.
+  // Prepares `sql` on first use (throws SQLite::Exception on bad SQL), clears old bindings.
   Lease Get(const std::string& sql);
   // Finalizes every statement (before closing or checkpointing the database).
   void Clear();

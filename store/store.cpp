@@ -170,8 +170,11 @@ Store::~Store() {
   statements_.Clear();  // finalize before the database closes
 }
 
+// A unique violation the write did not name itself (Insert and Replace do, through Taken):
+// either engine's "UNIQUE constraint failed: t.c" told in the service's words.
 Status Store::Translate(const Status& s, const ServiceSchema& schema) {
-  if (s.code() != Code::kConflict) return s;
+  if (s.code() != Code::kConflict || s.message().rfind("UNIQUE constraint failed", 0) != 0)
+    return s;
   Json fields = UniqueFields(s.message());
   std::string names;
   for (const auto& f : fields) names += (names.empty() ? "" : " and ") + f.get<std::string>();

@@ -307,10 +307,10 @@ class Store {
   // Identities (store/store_users.cpp).
   Status LoadTokens();
   Status StorePassword(const std::string& user_id, const std::string& password_hash);
-  // Runs `body` in the open batch when there is one (so it commits with it), else on its own.
-  Status RawWrite(const std::function<void()>& body);
-  // Client states (store/client_states.cpp); the helpers throw SQLite::Exception.
+  // Runs `body` in the open batch when there is one (so it commits with it), else in a
+  // transaction of its own; undone whole when it fails (store/client_states.cpp).
   Status InSavepoint(const std::function<Status()>& body);
+  // Client states (store/client_states.cpp).
   Status TouchClientState(const std::string& pid);
   Status SetChannel(const std::string& pid, const std::string& kind, const std::string& id,
                     bool joined);
@@ -332,7 +332,7 @@ class Store {
   bool batch_open_ = false;
   std::vector<Pending> pending_;
   std::string last_record_json_;
-  StatementCache statements_;  // on db_; throws on PostgreSQL, where db_ is null
+  StatementCache statements_;  // SqliteSession's, on db_ (unused on PostgreSQL)
   // The engine-neutral seam (store/sql_session.h): SqliteSession over db_ and statements_, or
   // PgSession over pg_. What moved onto it runs on either engine (docs/scale-out.md).
   std::unique_ptr<SqlSession> session_;

@@ -71,7 +71,7 @@ Status Store::RunChange(WriteContext& ctx, const char* event,
   bool changed = false;
   if (savepoint) s = session_->Exec(kSavepoint);
   if (!s.ok()) return s;
-  try {  // the cascades still throw SQLite::Exception (docs/scale-out.md "What remains")
+  try {  // a Json access that throws (a bug) fails the write, not the event loop
     s = change(ctx);
     changed = s.ok();
     ctx.event.service = ctx.schema.name;
@@ -80,8 +80,9 @@ Status Store::RunChange(WriteContext& ctx, const char* event,
     if (s.ok()) s = AppendActivity(ctx);  // derived in the same transaction: undone with it
     if (s.ok() && savepoint) s = session_->Exec(kRelease);
   } catch (const std::exception& e) {
-    s = Translate(StatusFromSqlite(e), ctx.schema);
+    s = StatusFromSqlite(e);
   }
+  s = Translate(s, ctx.schema);
   if (s.ok()) return s;
   if (!savepoint) {
     // One statement: SQLite undid it if it failed. If its event failed after it, the batch

@@ -241,9 +241,65 @@ TEST_CASE("store engines: the activity feed, client states and agent processes",
   CHECK(processes[0].start_time == 8);
 }
 
+TEST_CASE("store engines: users, logins, api keys, tokens and secrets", "[store][pg]") {
+  ON_EACH_ENGINE("store_users");
+  Json user, out;
+  REQUIRE(f.store->CreateUser({{"email", "Ann@Example.com"}, {"role", "admin"}}, "h1", &user).ok());
+  Status dup = f.store->CreateUser({{"email", "ann@example.com"}}, "", &out);
+  CHECK(dup.code() == Code::kConflict);
+  Json login;
+  std::string hash;
+  REQUIRE(f.store->FindLogin("ANN@example.COM", &login, &hash).ok());
+  CHECK(login["user_id"] == user["user_id"]);
+  CHECK(hash == "h1");
+  CHECK(f.store->FindLogin("bob@example.com", &login, &hash).code() == Code::kNotFound);
+  REQUIRE(f.store->PatchUser(user["user_id"], Json::object(), "h2", &out).ok());
+  REQUIRE(f.store->PasswordHash(user["user_id"], &hash).ok());
+  CHECK(hash == "h2");
+  CHECK(f.store->CountUsers() == 1);
+
+  Json key, found;
+  REQUIRE(
+      f.store->CreateApiKey({{"user_id", user["user_id"]}, {"name", "k"}}, "agor_ab", "kh", &key)
+          .ok());
+  REQUIRE(f.store->FindApiKey("kh", &found).ok());
+  CHECK(found["id"] == key["id"]);
+  CHECK(f.store->FindApiKey("other", &found).code() == Code::kNotFound);
+  REQUIRE(f.store->TouchApiKey(key["id"]).ok());
+
+  REQUIRE(f.store->RevokeToken("jti1", f.clock.now + 60000).ok());
+  REQUIRE(f.store->RevokeUserTokens(user["user_id"], 100, "keep").ok());
+  CHECK(f.store->IsTokenRevoked("jti1", "", 0));
+  CHECK(f.store->IsTokenRevoked("jti2", user["user_id"], 99));
+  CHECK_FALSE(f.store->IsTokenRevoked("keep", user["user_id"], 99));
+
+  const std::string bytes("\0\xff\x01secret", 9);  // any bytes: a blob on both engines
+  std::string secret;
+  REQUIRE(f.store
+              ->GetOrCreateSecret(
+                  "jwt", [&] { return bytes; }, &secret)
+              .ok());
+  REQUIRE(f.store
+              ->GetOrCreateSecret(
+                  "jwt", [] { return std::string("new"); }, &secret)
+              .ok());
+  CHECK(secret == bytes);
+
+  f.Board("unowned");
+  REQUIRE(f.store->AssignBoardOwners(user["user_id"]).ok());
+  Json page;
+  REQUIRE(f.store->Find("boards", Json::object(), &page).ok());
+  CHECK(page["data"][0]["owner_id"] == user["user_id"]);
+  f.told.clear();
+  REQUIRE(f.store->Remove("users", user["user_id"], &out).ok());
+  CHECK(f.told.front().find("api-keys removed") != std::string::npos);
+  CHECK(f.store->FindLogin("ann@example.com", &login, &hash).code() == Code::kNotFound);
+}
+
 TEST_CASE("store engines: a PostgreSQL store reopened finds its records and seq", "[store][pg]") {
   EngineStore f("postgresql", "store_reopen");
   Json board = f.Board("kept");
+  REQUIRE(f.store->RevokeToken("jti", f.clock.now + 60000).ok());
   f.store.reset();
   EngineStore again("sqlite", "");
   StoreOptions options;
@@ -254,6 +310,7 @@ TEST_CASE("store engines: a PostgreSQL store reopened finds its records and seq"
   CHECK(got == board);
   CHECK(again.store->event_log()->LastSeq() == 1);
   CHECK(again.Board("next")["name"] == "next");
+  CHECK(again.store->IsTokenRevoked("jti", "", 0));  // loaded at Open
   CHECK(again.store->event_log()->LastSeq() == 2);
 }
 

@@ -55,16 +55,16 @@ SqliteSession::SqliteSession(SQLite::Database* db, StatementCache* statements)
 
 SqliteSession::~SqliteSession() = default;
 
-Status SqliteSession::Run(const std::string& sql, const std::vector<SqlValue>& params,
+Status SqliteSession::Run(const std::string& sql, const SqlValue* params, size_t count,
                           SqlResult* out) {
   try {
     auto st = statements_->Get(sql);
-    if (static_cast<size_t>(st->getBindParameterCount()) != params.size()) {
+    if (static_cast<size_t>(st->getBindParameterCount()) != count) {
       return Status::GeneralError("the statement has " +
                                   std::to_string(st->getBindParameterCount()) +
-                                  " parameters, given " + std::to_string(params.size()));
+                                  " parameters, given " + std::to_string(count));
     }
-    for (size_t i = 0; i < params.size(); ++i) Bind(*st, static_cast<int>(i + 1), params[i]);
+    for (size_t i = 0; i < count; ++i) Bind(*st, static_cast<int>(i + 1), params[i]);
     return Step(*st, out);
   } catch (const std::exception& e) {
     return StatusFromSqlite(e);
@@ -79,6 +79,7 @@ Status SqliteSession::Step(SQLite::Statement& st, SqlResult* out) {
   while (st.executeStep()) {
     if (!out) continue;
     SqlRow row;
+    row.reserve(static_cast<size_t>(st.getColumnCount()));
     size_t row_bytes = 0;
     for (int c = 0; c < st.getColumnCount(); ++c) {
       row.push_back(Cell(st.getColumn(c)));

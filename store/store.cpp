@@ -220,12 +220,13 @@ Status Store::ResolveId(const std::string& service, const std::string& id, std::
   if (r.rows.empty()) return NoRecord(id);
   if (r.rows.size() > 1)
     return Status::Conflict("id prefix '" + id + "' is ambiguous: give more characters");
-  *full = r.rows[0][0].text();
+  *full = r.rows[0][0].TakeText();
   return Status::OK();
 }
 
-Status Store::QueryRow(const std::string& sql, const std::vector<SqlValue>& params, SqlRow* row) {
-  SqlResult r;
+Status Store::QueryRow(const std::string& sql, std::initializer_list<SqlValue> params,
+                       SqlRow* row) {
+  SqlResult& r = row_result_;
   Status s = session_->Query(sql, params, &r);
   if (!s.ok()) return s;
   if (r.rows.empty()) return Status::NotFound("no row");
@@ -317,7 +318,7 @@ Status Store::DeriveBoard(Json* record) {
         "session_id: no sessions record with id '" + session.get<std::string>() + "'",
         Json{{"field", "session_id"}});
   }
-  if (s.ok()) (*record)["board_id"] = row[0].text();
+  if (s.ok()) (*record)["board_id"] = row[0].TakeText();
   return s;
 }
 
@@ -356,8 +357,8 @@ Status Store::Insert(WriteContext& ctx, const Json& clean, const Json& server_fi
   }
   if (s.ok()) s = CheckReferences(schema, record, derived ? "session_id" : nullptr);
   if (!s.ok()) return s;
-  std::vector<SqlValue> params;
-  params.reserve(schema.fields.size());
+  std::vector<SqlValue>& params = write_params_;
+  params.clear();
   auto value = record.begin();  // the record holds the fields in schema order
   for (size_t i = 0; i < schema.fields.size(); ++i, ++value)
     params.push_back(FieldParam(&schema.fields[i], *value));
@@ -416,8 +417,8 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
     sets += std::string(sets.empty() ? "" : ", ") + "\"" + f.name + "\" = ?";
     columns.push_back(&f);
   }
-  std::vector<SqlValue> params;
-  params.reserve(columns.size() + 1);
+  std::vector<SqlValue>& params = write_params_;
+  params.clear();
   for (const Field* f : columns) params.push_back(FieldParam(f, record[f->name]));
   params.emplace_back(id);
   s = ExecWrite(session_.get(),

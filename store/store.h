@@ -300,7 +300,7 @@ class Store {
                        const std::string& value, const char* order);
   Status Translate(const Status& s, const ServiceSchema& schema);
   // The single row of `sql` into `row`: NotFound when there is none.
-  Status QueryRow(const std::string& sql, const std::vector<SqlValue>& params, SqlRow* row);
+  Status QueryRow(const std::string& sql, std::initializer_list<SqlValue> params, SqlRow* row);
   // `viewer_id` null: every row; else only what the access rule lets that user see.
   Status FindIn(const ServiceSchema& schema, const Json& query, Json* page,
                 const std::string* viewer_id = nullptr);
@@ -337,6 +337,8 @@ class Store {
   // PgSession over pg_. What moved onto it runs on either engine (docs/scale-out.md).
   std::unique_ptr<SqlSession> session_;
   std::unordered_map<const ServiceSchema*, std::string> insert_sql_;
+  std::vector<SqlValue> write_params_;  // Insert's and Replace's, reused: no vector per write
+  SqlResult row_result_;                // QueryRow's, reused likewise
   // Token revocation, mirrored from revoked_tokens and token_cutoffs (loaded at Open).
   struct Cutoff {
     int64_t issued_before_s = 0;

@@ -17,16 +17,17 @@ constexpr const char* kColumns =
 constexpr int64_t kDefaultLimit = 50;
 constexpr int64_t kMaxLimit = 500;
 
-ActivityEntry EntryFromRow(const SqlRow& row) {
+// Moves the row's texts out: each is read once.
+ActivityEntry EntryFromRow(SqlRow& row) {
   ActivityEntry e;
   std::string* text[] = {&e.activity_id, &e.board_id,   &e.session_id, &e.task_id, &e.actor_id,
                          &e.actor_agent, &e.actor_name, &e.verb,       &e.subject, &e.summary};
   size_t i = 0;
-  for (std::string* t : text) *t = row[i++].text();  // NULL reads as ""
+  for (std::string* t : text) *t = row[i++].TakeText();  // NULL reads as ""
   e.count = row[i++].integer();
   e.first_seq = row[i++].integer();
   e.last_seq = row[i++].integer();
-  e.ts = row[i].text();
+  e.ts = row[i].TakeText();
   return e;
 }
 
@@ -42,15 +43,15 @@ class TableNames : public ActivityNames {
   std::string UserName(const std::string& user_id) override {
     SqlResult r;
     Keep(session_->Query("SELECT name FROM users WHERE user_id = ?", {user_id}, &r));
-    return r.rows.empty() ? "" : r.rows[0][0].text();
+    return r.rows.empty() ? "" : r.rows[0][0].TakeText();
   }
   bool Session(const std::string& session_id, std::string* title, std::string* tool) override {
     SqlResult r;
     Keep(session_->Query("SELECT title, agentic_tool FROM sessions WHERE session_id = ?",
                          {session_id}, &r));
     if (r.rows.empty()) return false;
-    *title = r.rows[0][0].text();
-    *tool = r.rows[0][1].text();
+    *title = r.rows[0][0].TakeText();
+    *tool = r.rows[0][1].TakeText();
     return true;
   }
   Status status;
@@ -205,7 +206,7 @@ Status Store::FindActivity(const Json& query, Json* page, const std::string& vie
   }
   if (!s.ok()) return s;
   Json data = Json::array();
-  for (const SqlRow& row : rows.rows) data.push_back(EntryFromRow(row).ToJson());
+  for (SqlRow& row : rows.rows) data.push_back(EntryFromRow(row).ToJson());
   *page = Json{{"total", count.rows[0][0].integer()},
                {"limit", q.limit},
                {"skip", 0},

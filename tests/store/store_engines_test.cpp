@@ -22,15 +22,18 @@ class FakeClock : public Clock {
   int64_t now = 1764150000000;
 };
 
+void Require(const Status& s) {
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+}
+
 // A Store on one engine, with what its listeners were told.
 struct EngineStore {
   EngineStore(const std::string& engine, const std::string& name) {
     StoreOptions options;
     options.path = engine == "sqlite" ? ":memory:" : PostgresServer::Shared().CreateDatabase(name);
     url = options.path;
-    Status s = Store::Open(options, &clock, &store);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
+    Require(Store::Open(options, &clock, &store));
     store->SetCommitListener([this](const Event& ev) { told.push_back(Told(ev)); });
     store->SetActivityListener([this](const Event& ev) { activity.push_back(ev.event); });
   }
@@ -39,9 +42,7 @@ struct EngineStore {
   }
   Json Create(const std::string& service, const Json& data) {
     Json out;
-    Status s = store->Create(service, data, &out);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
+    Require(store->Create(service, data, &out));
     return out;
   }
   Json Board(const std::string& name) { return Create("boards", {{"name", name}}); }
@@ -219,9 +220,7 @@ TEST_CASE("store engines: the activity feed, client states and agent processes",
   REQUIRE(f.store->PruneActivity(&pruned).ok());
   CHECK(pruned == 0);
 
-  Status saved = f.store->SaveClientState("pid1", {{"boards", {"b1", "b2"}}});
-  INFO(saved.ToString());
-  REQUIRE(saved.ok());
+  Require(f.store->SaveClientState("pid1", {{"boards", {"b1", "b2"}}}));
   REQUIRE(f.store->SetClientChannel("pid1", "sessions", "s1", true).ok());
   REQUIRE(f.store->SetClientChannel("pid1", "boards", "b1", false).ok());
   Json state;

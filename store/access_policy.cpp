@@ -1,7 +1,5 @@
 #include "store/access_policy.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 
 #include "store/database.h"
@@ -54,29 +52,23 @@ const char* UserRoleName(UserRole role) {
   return "";
 }
 
-Status AccessPolicy::Load(SQLite::Database* db) {
+Status AccessPolicy::Load(SqlSession* session) {
   roles_.clear();
   boards_.clear();
   private_boards_.clear();
   members_.clear();
   member_keys_.clear();
-  try {
-    SQLite::Statement users(*db, "SELECT user_id, role FROM users");
-    while (users.executeStep())
-      roles_[users.getColumn(0).getString()] = ParseUserRole(users.getColumn(1).getString());
-    SQLite::Statement boards(*db, "SELECT board_id, visibility, owner_id FROM boards");
-    while (boards.executeStep())
-      SetBoard(boards.getColumn(0).getString(), boards.getColumn(1).getString() == "private",
-               boards.getColumn(2).getString());
-    SQLite::Statement members(*db, "SELECT id, board_id, user_id, role FROM board_members");
-    while (members.executeStep())
-      SetMember(members.getColumn(0).getString(),
-                MemberKey(members.getColumn(1).getString(), members.getColumn(2).getString()),
-                members.getColumn(3).getString());
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  SqlResult users, boards, members;
+  Status s = session->Query("SELECT user_id, role FROM users", {}, &users);
+  if (s.ok()) s = session->Query("SELECT board_id, visibility, owner_id FROM boards", {}, &boards);
+  if (s.ok())
+    s = session->Query("SELECT id, board_id, user_id, role FROM board_members", {}, &members);
+  if (!s.ok()) return s;
+  for (const SqlRow& r : users.rows) roles_[r[0].text()] = ParseUserRole(r[1].text());
+  for (const SqlRow& r : boards.rows) SetBoard(r[0].text(), r[1].text() == "private", r[2].text());
+  for (const SqlRow& r : members.rows)
+    SetMember(r[0].text(), MemberKey(r[1].text(), r[2].text()), r[3].text());
+  return s;
 }
 
 void AccessPolicy::SetBoard(const std::string& board_id, bool is_private,

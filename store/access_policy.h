@@ -34,8 +34,6 @@
 // Thread-safety: none; owned by the Store, used on the daemon's event loop.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
-
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -43,6 +41,7 @@
 
 #include "base/status.h"
 #include "store/event_log.h"
+#include "store/sql_session.h"
 
 namespace agor {
 
@@ -56,8 +55,9 @@ const char* UserRoleName(UserRole role);
 
 class AccessPolicy {
  public:
-  // Reads users, boards and board-members from `db` (migrated), replacing what it held.
-  Status Load(SQLite::Database* db);
+  // Reads users, boards and board-members through `session` (a migrated database of either
+  // engine), replacing what it held.
+  Status Load(SqlSession* session);
   // Takes in one committed event of users, boards or board-members (others are ignored).
   void Apply(const Event& ev);
 

@@ -1,83 +1,87 @@
 #include "store/event_log.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include "base/clock.h"
-#include "store/database.h"
 #include "store/log_covers.h"
 
 namespace agor {
 namespace {
 
-void BindOptional(SQLite::Statement& st, int index, const std::string& value) {
-  if (value.empty()) {
-    st.bind(index);  // NULL
-  } else {
-    st.bind(index, value);
-  }
+// PgEventLog's key, 0x61676f720002: "agor" and 2 (store/pg_database.cpp lists agor's keys).
+constexpr int64_t kAppendLock = 107096879267842;
+
+const std::string kLock = "SELECT pg_advisory_xact_lock(?)";
+// SQLite numbers the INTEGER PRIMARY KEY max + 1 itself and tells the rowid without a row;
+// PostgreSQL computes it after the lock, in a statement of its own, so its snapshot sees the
+// previous holder's commit.
+const std::string kInsertSqlite =
+    "INSERT INTO events (ts, service, event, board_id, session_id, record, user_id, actor_id, "
+    "actor_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const std::string kInsertPg =
+    "INSERT INTO events (seq, ts, service, event, board_id, session_id, record, user_id, "
+    "actor_id, actor_agent) SELECT COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+    "FROM events RETURNING seq";
+
+SqlValue Optional(const std::string& value) {
+  return value.empty() ? SqlValue() : SqlValue(value);  // "" is stored as NULL
 }
 
-Event ReadEvent(SQLite::Statement& st) {
+Event EventFromRow(const SqlRow& row) {
   Event ev;
-  ev.seq = st.getColumn(0).getInt64();
-  ev.ts = st.getColumn(1).getString();
-  ev.service = st.getColumn(2).getString();
-  ev.event = st.getColumn(3).getString();
-  ev.board_id = st.getColumn(4).getString();  // NULL reads as ""
-  ev.session_id = st.getColumn(5).getString();
-  ev.record = Json::parse(st.getColumn(6).getString(), nullptr, false);
-  ev.user_id = st.getColumn(7).getString();
-  ev.actor_id = st.getColumn(8).getString();
-  ev.actor_agent = st.getColumn(9).getString();
+  ev.seq = row[0].integer();
+  ev.ts = row[1].text();
+  ev.service = row[2].text();
+  ev.event = row[3].text();
+  ev.board_id = row[4].text();  // NULL reads as ""
+  ev.session_id = row[5].text();
+  ev.record = Json::parse(row[6].text(), nullptr, false);
+  ev.user_id = row[7].text();
+  ev.actor_id = row[8].text();
+  ev.actor_agent = row[9].text();
   return ev;
 }
 
 }  // namespace
 
 Status EventLog::Append(Event* ev) {
-  try {
-    auto st = statements_.Get(
-        "INSERT INTO events (ts, service, event, board_id, session_id, record, user_id, "
-        "actor_id, actor_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    st->bind(1, ev->ts);
-    st->bind(2, ev->service);
-    st->bind(3, ev->event);
-    BindOptional(*st, 4, ev->board_id);
-    BindOptional(*st, 5, ev->session_id);
-    ev->record_json = ev->record.dump();  // kept: the answer and the event frame reuse it
-    st->bind(6, ev->record_json);
-    BindOptional(*st, 7, ev->user_id);
-    BindOptional(*st, 8, ev->actor_id);
-    BindOptional(*st, 9, ev->actor_agent);
-    st->exec();
-    ev->seq = db_->getLastInsertRowid();
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
+  bool pg = session_->dialect().engine() == SqlDialect::Engine::kPostgres;
+  if (pg && !session_->in_transaction()) {
+    return Status::GeneralError("an event is appended inside its write's transaction");
   }
+  Status s = pg ? session_->Exec(kLock, {kAppendLock}) : Status::OK();
+  if (!s.ok()) return s;
+  ev->record_json = ev->record.dump();  // kept: the answer and the event frame reuse it
+  SqlResult r;
+  s = session_->Exec(
+      pg ? kInsertPg : kInsertSqlite,
+      {ev->ts, ev->service, ev->event, Optional(ev->board_id), Optional(ev->session_id),
+       ev->record_json, Optional(ev->user_id), Optional(ev->actor_id), Optional(ev->actor_agent)},
+      &r);
+  if (s.ok()) ev->seq = pg ? r.rows.at(0).at(0).integer() : r.inserted_id;
+  return s;
 }
 
 Status EventLog::ReadSince(int64_t after_seq, size_t max, std::vector<Event>* out) {
-  try {
-    auto st = statements_.Get(
-        "SELECT seq, ts, service, event, board_id, session_id, record, user_id, actor_id, "
-        "actor_agent FROM events "
-        "WHERE seq > ? ORDER BY seq LIMIT ?");
-    st->bind(1, static_cast<int64_t>(after_seq));
-    st->bind(2, static_cast<int64_t>(max));
-    while (st->executeStep()) out->push_back(ReadEvent(*st));
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  SqlResult r;
+  Status s = session_->Query(
+      "SELECT seq, ts, service, event, board_id, session_id, record, user_id, actor_id, "
+      "actor_agent FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+      {after_seq, static_cast<int64_t>(max)}, &r);
+  for (const SqlRow& row : r.rows) out->push_back(EventFromRow(row));
+  return s;
+}
+
+int64_t EventLog::OneInteger(const std::string& sql) {
+  SqlResult r;
+  if (!session_->Query(sql, {}, &r).ok() || r.rows.empty()) return 0;
+  return r.rows[0][0].integer();
 }
 
 int64_t EventLog::LastSeq() {
-  return db_->execAndGet("SELECT COALESCE(MAX(seq), 0) FROM events").getInt64();
+  return OneInteger("SELECT COALESCE(MAX(seq), 0) FROM events");
 }
 
 int64_t EventLog::FirstSeq() {
-  return db_->execAndGet("SELECT COALESCE(MIN(seq), 0) FROM events").getInt64();
+  return OneInteger("SELECT COALESCE(MIN(seq), 0) FROM events");
 }
 
 bool EventLog::Covers(int64_t offset, const Retention& retention, int64_t now_ms) {
@@ -91,24 +95,17 @@ bool EventLog::Covers(int64_t offset, const Retention& retention, int64_t now_ms
 }
 
 Status EventLog::Prune(int64_t keep_count, int64_t min_ts_millis, int64_t* removed) {
-  try {
-    int64_t last = LastSeq();
-    int64_t below = last - keep_count + 1;  // keep seq >= below
-    SQLite::Statement by_count(*db_, "DELETE FROM events WHERE seq < ? AND seq < ?");
-    by_count.bind(1, below);
-    by_count.bind(2, last);
-    int n = by_count.exec();
-    if (min_ts_millis > 0) {
-      SQLite::Statement by_age(*db_, "DELETE FROM events WHERE ts < ? AND seq < ?");
-      by_age.bind(1, FormatIso8601(min_ts_millis));
-      by_age.bind(2, last);
-      n += by_age.exec();
-    }
-    if (removed) *removed = n;
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
+  int64_t last = LastSeq();
+  int64_t below = last - keep_count + 1;  // keep seq >= below
+  SqlResult by_count, by_age;
+  Status s =
+      session_->Exec("DELETE FROM events WHERE seq < ? AND seq < ?", {below, last}, &by_count);
+  if (s.ok() && min_ts_millis > 0) {
+    s = session_->Exec("DELETE FROM events WHERE ts < ? AND seq < ?",
+                       {FormatIso8601(min_ts_millis), last}, &by_age);
   }
+  if (s.ok() && removed) *removed = by_count.affected + by_age.affected;
+  return s;
 }
 
 }  // namespace agor

@@ -113,15 +113,16 @@ const PgSession::Translated& PgSession::Translate(const std::string& sql) {
   return translations_.emplace(sql, std::move(t)).first->second;
 }
 
-Status PgSession::Run(const std::string& sql, const std::vector<SqlValue>& params, SqlResult* out) {
+Status PgSession::Run(const std::string& sql, const SqlValue* params, size_t count,
+                      SqlResult* out) {
   const Translated& t = Translate(sql);
-  if (t.placeholders != params.size()) {
+  if (t.placeholders != count) {
     return Status::GeneralError("the statement has " + std::to_string(t.placeholders) +
-                                " parameters, given " + std::to_string(params.size()));
+                                " parameters, given " + std::to_string(count));
   }
   std::vector<PgValue> values;
   std::vector<unsigned> types;
-  for (const SqlValue& p : params) Param(p, &values, &types);
+  for (size_t i = 0; i < count; ++i) Param(params[i], &values, &types);
   PgResult result;
   Status s = conn_->ExecBounded(t.sql, values, types, {limits().max_rows, limits().max_bytes},
                                 out ? &result : nullptr);
@@ -129,6 +130,7 @@ Status PgSession::Run(const std::string& sql, const std::vector<SqlValue>& param
   out->affected = result.affected();
   for (size_t r = 0; r < result.rows(); ++r) {
     SqlRow row;
+    row.reserve(result.columns());
     for (size_t c = 0; c < result.columns(); ++c)
       row.push_back(Cell(result.at(r, c), result.type(c)));
     out->rows.push_back(std::move(row));

@@ -35,7 +35,7 @@ class PgSession : public SqlSession {
   bool in_transaction() const override { return conn_->in_transaction(); }
 
  protected:
-  Status Run(const std::string& sql, const std::vector<SqlValue>& params, SqlResult* out) override;
+  Status Run(const std::string& sql, const SqlValue* params, size_t count, SqlResult* out) override;
 
  private:
   struct Translated {

@@ -79,14 +79,17 @@ std::string SqlDialect::EqualsFoldingCase(const std::string& column) const {
   return "lower(" + column + ") = lower(?)";
 }
 
-Status SqlSession::Exec(const std::string& sql, const std::vector<SqlValue>& params,
+Status SqlSession::Exec(const std::string& sql, const SqlValue* params, size_t count,
                         SqlResult* out) {
-  for (const SqlValue& p : params) {
-    Status s = CheckText(p);
+  for (size_t i = 0; i < count; ++i) {
+    Status s = CheckText(params[i]);
     if (!s.ok()) return s;
   }
-  if (out) *out = SqlResult();
-  return Run(sql, params, out);
+  if (out) {  // emptied, its rows' capacity kept for a caller that reuses it
+    out->rows.clear();
+    out->affected = out->inserted_id = 0;
+  }
+  return Run(sql, params, count, out);
 }
 
 Status SqlSession::Savepoint(const std::string& name) {

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,9 @@ class SqlValue {
   // The value as each type; 0 or "" when it is another type (no conversion between them).
   int64_t integer() const { return type_ == Type::kInteger ? integer_ : 0; }
   double real() const { return type_ == Type::kReal ? real_ : 0; }
-  // Text or blob bytes.
+  // Text or blob bytes; TakeText moves them out (a cell read once need not be copied).
   const std::string& text() const { return bytes_; }
+  std::string TakeText() { return std::move(bytes_); }
 
   bool operator==(const SqlValue& o) const;
   bool operator!=(const SqlValue& o) const { return !(*this == o); }
@@ -66,6 +68,9 @@ using SqlRow = std::vector<SqlValue>;
 struct SqlResult {
   std::vector<SqlRow> rows;
   int64_t affected = 0;  // rows an INSERT, UPDATE or DELETE changed
+  // SQLite only: the rowid an INSERT gave (its INTEGER PRIMARY KEY), so an append needs no
+  // RETURNING row; 0 on PostgreSQL, whose callers write RETURNING.
+  int64_t inserted_id = 0;
 };
 
 struct SqlLimits {
@@ -117,11 +122,22 @@ class SqlSession {
   void set_limits(const SqlLimits& limits) { limits_ = limits; }
 
   // One statement, `?` placeholders bound to `params` in order (their count must match).
-  // `out`, when given, receives its rows (a SELECT's, or RETURNING's) and affected count.
+  // `out`, when given, receives its rows (a SELECT's, or RETURNING's) and affected count,
+  // replacing what it held.
   Status Exec(const std::string& sql, const std::vector<SqlValue>& params = {},
-              SqlResult* out = nullptr);
+              SqlResult* out = nullptr) {
+    return Exec(sql, params.data(), params.size(), out);
+  }
   Status Query(const std::string& sql, const std::vector<SqlValue>& params, SqlResult* out) {
-    return Exec(sql, params, out);
+    return Exec(sql, params.data(), params.size(), out);
+  }
+  // The same from a braced list (the store's statements): no vector allocated per statement.
+  Status Exec(const std::string& sql, std::initializer_list<SqlValue> params,
+              SqlResult* out = nullptr) {
+    return Exec(sql, params.begin(), params.size(), out);
+  }
+  Status Query(const std::string& sql, std::initializer_list<SqlValue> params, SqlResult* out) {
+    return Exec(sql, params.begin(), params.size(), out);
   }
   // Several parameterless statements (migrations).
   virtual Status ExecScript(const std::string& sql) = 0;
@@ -136,13 +152,15 @@ class SqlSession {
   Status RollbackTo(const std::string& name);
 
  protected:
-  // Runs one statement whose parameters passed Exec's checks.
-  virtual Status Run(const std::string& sql, const std::vector<SqlValue>& params,
+  // Runs one statement whose `count` parameters passed Exec's checks.
+  virtual Status Run(const std::string& sql, const SqlValue* params, size_t count,
                      SqlResult* out) = 0;
   // Whether adding a cell of `bytes` to `out` (already holding `*total`) stays in limits.
   Status Admit(const SqlResult& out, size_t bytes, size_t* total) const;
 
  private:
+  Status Exec(const std::string& sql, const SqlValue* params, size_t count, SqlResult* out);
+
   SqlLimits limits_;
 };
 

@@ -9,6 +9,8 @@
 namespace agor {
 namespace {
 
+// Without a copy: `v` outlives the statement's step (Run's caller holds the parameters), and
+// every later use binds each parameter again before stepping.
 void Bind(SQLite::Statement& st, int index, const SqlValue& v) {
   switch (v.type()) {
     case SqlValue::Type::kNull:
@@ -18,10 +20,10 @@ void Bind(SQLite::Statement& st, int index, const SqlValue& v) {
     case SqlValue::Type::kReal:
       return st.bind(index, v.real());
     case SqlValue::Type::kText:
-      return st.bind(index, v.text());
+      return st.bindNoCopy(index, v.text());
     case SqlValue::Type::kBlob:
-      return st.bind(index, static_cast<const void*>(v.text().data()),
-                     static_cast<int>(v.text().size()));
+      return st.bindNoCopy(index, static_cast<const void*>(v.text().data()),
+                           static_cast<int>(v.text().size()));
   }
 }
 
@@ -53,16 +55,16 @@ SqliteSession::SqliteSession(SQLite::Database* db, StatementCache* statements)
 
 SqliteSession::~SqliteSession() = default;
 
-Status SqliteSession::Run(const std::string& sql, const std::vector<SqlValue>& params,
+Status SqliteSession::Run(const std::string& sql, const SqlValue* params, size_t count,
                           SqlResult* out) {
   try {
     auto st = statements_->Get(sql);
-    if (static_cast<size_t>(st->getBindParameterCount()) != params.size()) {
+    if (static_cast<size_t>(st->getBindParameterCount()) != count) {
       return Status::GeneralError("the statement has " +
                                   std::to_string(st->getBindParameterCount()) +
-                                  " parameters, given " + std::to_string(params.size()));
+                                  " parameters, given " + std::to_string(count));
     }
-    for (size_t i = 0; i < params.size(); ++i) Bind(*st, static_cast<int>(i + 1), params[i]);
+    for (size_t i = 0; i < count; ++i) Bind(*st, static_cast<int>(i + 1), params[i]);
     return Step(*st, out);
   } catch (const std::exception& e) {
     return StatusFromSqlite(e);
@@ -77,6 +79,7 @@ Status SqliteSession::Step(SQLite::Statement& st, SqlResult* out) {
   while (st.executeStep()) {
     if (!out) continue;
     SqlRow row;
+    row.reserve(static_cast<size_t>(st.getColumnCount()));
     size_t row_bytes = 0;
     for (int c = 0; c < st.getColumnCount(); ++c) {
       row.push_back(Cell(st.getColumn(c)));
@@ -88,6 +91,7 @@ Status SqliteSession::Step(SQLite::Statement& st, SqlResult* out) {
   }
   if (out && sqlite3_total_changes(db_->getHandle()) != before) {
     out->affected = sqlite3_changes(db_->getHandle());
+    out->inserted_id = sqlite3_last_insert_rowid(db_->getHandle());
   }
   return Status::OK();
 }

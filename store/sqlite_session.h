@@ -32,7 +32,7 @@ class SqliteSession : public SqlSession {
   bool in_transaction() const override;
 
  protected:
-  Status Run(const std::string& sql, const std::vector<SqlValue>& params, SqlResult* out) override;
+  Status Run(const std::string& sql, const SqlValue* params, size_t count, SqlResult* out) override;
 
  private:
   // Steps `st` to its end, its rows into `out` when given; throws SQLite::Exception.

@@ -1,8 +1,6 @@
 #include "store/store.h"
 
 #include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Exception.h>
-#include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
 #include <cstring>
@@ -12,7 +10,10 @@
 #include "base/json.h"
 #include "base/utf8.h"
 #include "store/database.h"
+#include "store/pg_database.h"
+#include "store/pg_session.h"
 #include "store/record_codec.h"
+#include "store/sqlite_session.h"
 #include "store/validator.h"
 
 namespace agor {
@@ -82,16 +83,15 @@ Status Taken(const ServiceSchema& schema, const Status& conflict, const Json& re
 }
 
 // Runs the INSERT or UPDATE that stores `record`; a unique constraint it breaks is a Conflict
-// naming the taken value, SQLite's other errors are thrown on.
-Status ExecWrite(SQLite::Statement& st, const ServiceSchema& schema, const Json& record) {
-  try {
-    st.exec();
-    return Status::OK();
-  } catch (const SQLite::Exception& e) {
-    Status s = StatusFromSqlite(e);
-    if (s.code() != Code::kConflict) throw;
-    return Taken(schema, s, record);
-  }
+// naming the taken value (either engine's Conflict has SQLite's message shape).
+Status ExecWrite(SqlSession* session, const std::string& sql, const std::vector<SqlValue>& params,
+                 const ServiceSchema& schema, const Json& record) {
+  Status s = session->Exec(sql, params);
+  return s.code() == Code::kConflict ? Taken(schema, s, record) : s;
+}
+
+bool IsPostgresUrl(const std::string& path) {
+  return !path.compare(0, 13, "postgresql://") || !path.compare(0, 11, "postgres://");
 }
 
 }  // namespace
@@ -117,13 +117,11 @@ int OnWalCommit(void* checkpointer, sqlite3* db, const char* name, int pages) {
 }  // namespace
 
 Status Store::Open(const StoreOptions& options, Clock* clock, std::unique_ptr<Store>* out) {
+  if (IsPostgresUrl(options.path)) return OpenPostgres(options, clock, out);
   std::unique_ptr<SQLite::Database> db;
   Status s = OpenDatabase(options.path, &db, LatestSchemaVersion(), options.vfs);
   if (!s.ok()) return s;
-  std::unique_ptr<Store> store(new Store(std::move(db), clock, options));
-  s = store->access_.Load(store->db_.get());
-  if (s.ok()) s = store->LoadTokens();
-  if (!s.ok()) return s;
+  std::unique_ptr<Store> store(new Store(std::move(db), nullptr, clock, options));
   if (options.path != ":memory:") {
     s = Checkpointer::Start(options.path, kBackgroundPages, kCheckpointIntervalMs,
                             &store->checkpointer_);
@@ -131,33 +129,52 @@ Status Store::Open(const StoreOptions& options, Clock* clock, std::unique_ptr<St
     // Replaces SQLite's automatic checkpoint (every 1,000 pages, on the committing thread).
     sqlite3_wal_hook(store->db_->getHandle(), OnWalCommit, store->checkpointer_.get());
   }
-  *out = std::move(store);
-  return Status::OK();
+  return Finish(std::move(store), out);
 }
 
-Store::Store(std::unique_ptr<SQLite::Database> db, Clock* clock, const StoreOptions& options)
+// PostgreSQL checkpoints itself: no Checkpointer, no WAL hook.
+Status Store::OpenPostgres(const StoreOptions& options, Clock* clock, std::unique_ptr<Store>* out) {
+  auto pg = std::make_unique<PgConnection>();
+  Status s = pg->Open(options.path);
+  if (s.ok()) s = MigratePgDatabase(pg.get());
+  if (!s.ok()) return s;
+  return Finish(std::unique_ptr<Store>(new Store(nullptr, std::move(pg), clock, options)), out);
+}
+
+Status Store::Finish(std::unique_ptr<Store> store, std::unique_ptr<Store>* out) {
+  Status s = store->access_.Load(store->session_.get());
+  if (s.ok()) s = store->LoadTokens();
+  if (s.ok()) *out = std::move(store);
+  return s;
+}
+
+Store::Store(std::unique_ptr<SQLite::Database> db, std::unique_ptr<PgConnection> pg, Clock* clock,
+             const StoreOptions& options)
     : db_(std::move(db)),
-      event_log_(new EventLog(db_.get())),
+      pg_(std::move(pg)),
       clock_(clock),
       options_(options),
-      statements_(db_.get()),
-      session_(db_.get(), &statements_) {}
+      statements_(db_.get()) {
+  if (db_)
+    session_ = std::make_unique<SqliteSession>(db_.get(), &statements_);
+  else
+    session_ = std::make_unique<PgSession>(pg_.get());
+  event_log_ = std::make_unique<EventLog>(session_.get());
+}
 
 Store::~Store() {
   if (checkpointer_) sqlite3_wal_hook(db_->getHandle(), nullptr, nullptr);
   checkpointer_.reset();
-  if (batch_open_) {  // owners Commit() first; this keeps a forgotten batch's writes anyway
-    try {
-      db_->exec("COMMIT");
-    } catch (const std::exception&) {
-    }
-  }
+  // Owners Commit() first; this keeps a forgotten batch's writes anyway.
+  if (batch_open_) session_->Commit();
   statements_.Clear();  // finalize before the database closes
 }
 
-Status Store::Translate(const std::exception& e, const ServiceSchema& schema) {
-  Status s = StatusFromSqlite(e);
-  if (s.code() != Code::kConflict) return s;
+// A unique violation the write did not name itself (Insert and Replace do, through Taken):
+// either engine's "UNIQUE constraint failed: t.c" told in the service's words.
+Status Store::Translate(const Status& s, const ServiceSchema& schema) {
+  if (s.code() != Code::kConflict || s.message().rfind("UNIQUE constraint failed", 0) != 0)
+    return s;
   Json fields = UniqueFields(s.message());
   std::string names;
   for (const auto& f : fields) names += (names.empty() ? "" : " and ") + f.get<std::string>();
@@ -175,61 +192,57 @@ Status Store::ResolveId(const std::string& service, const std::string& id, std::
   return ResolveId(service, id, full, &viewer_id);
 }
 
-namespace {
-
-// Binds `params` to the statement's parameters from index `first` on.
-void BindFrom(SQLite::Statement& st, int first, const std::vector<std::string>& params) {
-  for (const std::string& p : params) st.bind(first++, p);
-}
-
-}  // namespace
-
 // `viewer_id` null: every record; else only those access_ lets that user see.
 Status Store::ResolveId(const std::string& service, const std::string& id, std::string* full,
                         const std::string* viewer_id) {
   const ServiceSchema* schema = FindService(service);
   if (!schema) return UnknownService(service);
-  std::vector<std::string> params;
-  std::string filter = viewer_id ? access_.SqlFilter(*viewer_id, service, &params) : "";
+  std::vector<std::string> filter_params;
+  std::string filter = viewer_id ? access_.SqlFilter(*viewer_id, service, &filter_params) : "";
   if (!filter.empty()) filter = " AND (" + filter + ")";
   std::string lower = id;
   for (auto& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   std::string col = std::string("\"") + schema->id_field + "\"";
-  std::string table = std::string("\"") + schema->table_name() + "\"";
-  try {
-    if (!IsIdPrefix(lower)) {
-      auto st =
-          statements_.Get("SELECT " + col + " FROM " + table + " WHERE " + col + " = ?" + filter);
-      st->bind(1, IsUuid(lower) ? lower : id);
-      BindFrom(*st, 2, params);
-      if (!st->executeStep()) return NoRecord(id);
-      *full = st->getColumn(0).getString();
-      return Status::OK();
-    }
-    // Ids are lowercase hex and dashes, all below '~': [prefix, prefix~) is the prefix range.
-    auto st = statements_.Get("SELECT " + col + " FROM " + table + " WHERE " + col + " >= ? AND " +
-                              col + " < ?" + filter + " LIMIT 2");
-    st->bind(1, lower);
-    st->bind(2, lower + "~");
-    BindFrom(*st, 3, params);
-    if (!st->executeStep()) return NoRecord(id);
-    *full = st->getColumn(0).getString();
-    if (st->executeStep())
-      return Status::Conflict("id prefix '" + id + "' is ambiguous: give more characters");
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  bool prefix = IsIdPrefix(lower);
+  // Ids are lowercase hex and dashes, all below '~': [prefix, prefix~) is the prefix range.
+  std::vector<SqlValue> params;
+  if (prefix)
+    params = {lower, lower + "~"};
+  else
+    params = {IsUuid(lower) ? lower : id};
+  for (auto& p : filter_params) params.emplace_back(std::move(p));
+  SqlResult r;
+  Status s =
+      session_->Query("SELECT " + col + " FROM \"" + schema->table_name() + "\" WHERE " + col +
+                          (prefix ? " >= ? AND " + col + " < ?" : " = ?") + filter + " LIMIT 2",
+                      params, &r);
+  if (!s.ok()) return s;
+  if (r.rows.empty()) return NoRecord(id);
+  if (r.rows.size() > 1)
+    return Status::Conflict("id prefix '" + id + "' is ambiguous: give more characters");
+  *full = r.rows[0][0].TakeText();
+  return Status::OK();
+}
+
+Status Store::QueryRow(const std::string& sql, std::initializer_list<SqlValue> params,
+                       SqlRow* row) {
+  SqlResult& r = row_result_;
+  Status s = session_->Query(sql, params, &r);
+  if (!s.ok()) return s;
+  if (r.rows.empty()) return Status::NotFound("no row");
+  *row = std::move(r.rows[0]);
+  return s;
 }
 
 Status Store::Load(const ServiceSchema& schema, const std::string& full_id, Json* record) {
   auto columns = AllColumns(schema);
-  auto st = statements_.Get("SELECT " + ColumnList(columns) + " FROM \"" + schema.table_name() +
-                            "\" WHERE \"" + schema.id_field + "\" = ?");
-  st->bind(1, full_id);
-  if (!st->executeStep()) return NoRecord(full_id);
-  *record = ReadRecord(*st, columns);
-  return Status::OK();
+  SqlRow row;
+  Status s = QueryRow("SELECT " + ColumnList(columns) + " FROM \"" + schema.table_name() +
+                          "\" WHERE \"" + schema.id_field + "\" = ?",
+                      {full_id}, &row);
+  if (s.code() == Code::kNotFound) return NoRecord(full_id);
+  if (s.ok()) *record = RecordFromRow(row, columns);
+  return s;
 }
 
 Status Store::Get(const std::string& service, const std::string& id, Json* record) {
@@ -238,11 +251,7 @@ Status Store::Get(const std::string& service, const std::string& id, Json* recor
   std::string full;
   Status s = ResolveId(service, id, &full);
   if (!s.ok()) return s;
-  try {
-    return Load(*schema, full, record);
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  return Load(*schema, full, record);
 }
 
 Status Store::CheckReferences(const ServiceSchema& schema, const Json& clean,
@@ -251,24 +260,27 @@ Status Store::CheckReferences(const ServiceSchema& schema, const Json& clean,
     if (!f.references || !clean.contains(f.name) || clean[f.name].is_null()) continue;
     if (verified && !strcmp(f.name, verified)) continue;
     const ServiceSchema* target = FindService(f.references);
-    auto st = statements_.Get(std::string("SELECT 1 FROM \"") + target->table_name() +
-                              "\" WHERE \"" + target->id_field + "\" = ?");
-    st->bind(1, clean[f.name].get<std::string>());
-    if (!st->executeStep()) {
-      return Status::BadRequest(std::string(f.name) + ": no " + target->name + " record with id '" +
-                                    clean[f.name].get<std::string>() + "'",
-                                Json{{"field", f.name}});
+    const std::string& value = clean[f.name].get_ref<const std::string&>();
+    SqlRow row;
+    Status s = QueryRow(std::string("SELECT 1 FROM \"") + target->table_name() + "\" WHERE \"" +
+                            target->id_field + "\" = ?",
+                        {value}, &row);
+    if (s.code() == Code::kNotFound) {
+      return Status::BadRequest(
+          std::string(f.name) + ": no " + target->name + " record with id '" + value + "'",
+          Json{{"field", f.name}});
     }
+    if (!s.ok()) return s;
   }
   return Status::OK();
 }
 
-int64_t Store::NextMessageIndex(const std::string& session_id) {
-  auto st =
-      statements_.Get("SELECT COALESCE(MAX(\"index\") + 1, 0) FROM messages WHERE session_id = ?");
-  st->bind(1, session_id);
-  st->executeStep();
-  return st->getColumn(0).getInt64();
+Status Store::NextMessageIndex(const std::string& session_id, int64_t* index) {
+  SqlRow row;
+  Status s = QueryRow("SELECT COALESCE(MAX(\"index\") + 1, 0) FROM messages WHERE session_id = ?",
+                      {session_id}, &row);
+  if (s.ok()) *index = row[0].integer();
+  return s;
 }
 
 // Where a message goes in its session (see store.h): a queued one waits without an index,
@@ -286,24 +298,28 @@ Status Store::PlaceMessage(Json* record, const Json& old_index) {
   } else if (index.is_null()) {
     if (!old_index.is_null())
       return Status::BadRequest("index must not be null", Json{{"field", "index"}});
-    index = NextMessageIndex((*record)["session_id"]);
+    int64_t next = 0;
+    Status s = NextMessageIndex((*record)["session_id"], &next);
+    if (!s.ok()) return s;
+    index = next;
   }
   return Status::OK();
 }
 
 // Tasks and messages carry their session's board (see DerivedBoard in schema.cpp).
 Status Store::DeriveBoard(Json* record) {
-  auto st = statements_.Get("SELECT board_id FROM sessions WHERE session_id = ?");
   const Json& session = (*record)["session_id"];
   if (!session.is_string()) return Status::BadRequest("session_id is required");
-  st->bind(1, session.get<std::string>());
-  if (!st->executeStep()) {
+  SqlRow row;
+  Status s = QueryRow("SELECT board_id FROM sessions WHERE session_id = ?",
+                      {session.get<std::string>()}, &row);
+  if (s.code() == Code::kNotFound) {
     return Status::BadRequest(
         "session_id: no sessions record with id '" + session.get<std::string>() + "'",
         Json{{"field", "session_id"}});
   }
-  (*record)["board_id"] = st->getColumn(0).getString();
-  return Status::OK();
+  if (s.ok()) (*record)["board_id"] = row[0].TakeText();
+  return s;
 }
 
 // The time stamps a write sets; other server-set fields start null (a key's prefix, a
@@ -341,11 +357,12 @@ Status Store::Insert(WriteContext& ctx, const Json& clean, const Json& server_fi
   }
   if (s.ok()) s = CheckReferences(schema, record, derived ? "session_id" : nullptr);
   if (!s.ok()) return s;
-  auto st = statements_.Get(InsertSql(schema, &insert_sql_));
+  std::vector<SqlValue>& params = write_params_;
+  params.clear();
   auto value = record.begin();  // the record holds the fields in schema order
   for (size_t i = 0; i < schema.fields.size(); ++i, ++value)
-    BindFieldValue(*st, static_cast<int>(i + 1), &schema.fields[i], *value);
-  s = ExecWrite(*st, schema, record);
+    params.push_back(FieldParam(&schema.fields[i], *value));
+  s = ExecWrite(session_.get(), InsertSql(schema, &insert_sql_), params, schema, record);
   if (s.ok()) ctx.event.record = std::move(record);
   return s;
 }
@@ -400,17 +417,19 @@ Status Store::Replace(WriteContext& ctx, const std::string& id, const Json& clea
     sets += std::string(sets.empty() ? "" : ", ") + "\"" + f.name + "\" = ?";
     columns.push_back(&f);
   }
-  auto st = statements_.Get(std::string("UPDATE \"") + schema.table_name() + "\" SET " + sets +
-                            " WHERE \"" + schema.id_field + "\" = ?");
-  int i = 1;
-  for (const Field* f : columns) BindFieldValue(*st, i++, f, record[f->name]);
-  st->bind(i, id);
-  s = ExecWrite(*st, schema, record);
+  std::vector<SqlValue>& params = write_params_;
+  params.clear();
+  for (const Field* f : columns) params.push_back(FieldParam(f, record[f->name]));
+  params.emplace_back(id);
+  s = ExecWrite(session_.get(),
+                std::string("UPDATE \"") + schema.table_name() + "\" SET " + sets + " WHERE \"" +
+                    schema.id_field + "\" = ?",
+                params, schema, record);
   if (!s.ok()) return s;
   if (!strcmp(schema.name, "sessions") && record["board_id"] != old_board)
-    MoveSessionChildren(ctx, record);
-  ctx.event.record = std::move(record);
-  return Status::OK();
+    s = MoveSessionChildren(ctx, record);
+  if (s.ok()) ctx.event.record = std::move(record);
+  return s;
 }
 
 Status Store::Create(const std::string& service, const Json& data, Json* record) {
@@ -468,18 +487,18 @@ Status Store::Remove(const std::string& service, const std::string& id, Json* re
   auto remove = [&](WriteContext& ctx) {
     Status ls = Load(*schema, full, &ctx.event.record);
     if (!ls.ok()) return ls;
-    RemoveDependents(ctx, full);
-    auto st = statements_.Get(std::string("DELETE FROM \"") + schema->table_name() + "\" WHERE \"" +
-                              schema->id_field + "\" = ?");
-    st->bind(1, full);
-    st->exec();
-    return Status::OK();
+    ls = RemoveDependents(ctx, full);
+    if (!ls.ok()) return ls;
+    return session_->Exec(std::string("DELETE FROM \"") + schema->table_name() + "\" WHERE \"" +
+                              schema->id_field + "\" = ?",
+                          {full});
   };
   return Write(*schema, "removed", remove, record);
 }
 
 void Store::Checkpoint() {
   Commit();
+  if (!db_) return;  // PostgreSQL checkpoints itself
   if (checkpointer_) {
     sqlite3_wal_hook(db_->getHandle(), nullptr, nullptr);
     checkpointer_.reset();

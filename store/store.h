@@ -1,4 +1,5 @@
-// Store: the services' persistence (base/schema.h) on one SQLite file (WAL, foreign keys on),
+// Store: the services' persistence (base/schema.h) on one SQLite file (WAL, foreign keys on)
+// or one PostgreSQL database (issue 14: docs/scale-out.md "One store model, two engines"),
 // with the event log, the identities' secrets and the privacy rule's state. Every write
 // (create/update/patch/remove) runs validation, the change and the event-log append as one unit (a
 // SAVEPOINT); only after COMMIT is the CommitListener told, so listeners never see an event for a
@@ -58,8 +59,9 @@
 #include "store/access_policy.h"
 #include "store/checkpointer.h"
 #include "store/event_log.h"
+#include "store/pg_connection.h"
 #include "store/query.h"
-#include "store/sqlite_session.h"
+#include "store/sql_session.h"
 #include "store/statement_cache.h"
 
 namespace agor {
@@ -73,7 +75,10 @@ struct AgentProcess {
 };
 
 struct StoreOptions {
-  std::string path;  // SQLite file; ":memory:" for tests
+  // A SQLite file (":memory:" for tests), or a postgresql:// (postgres://) URL: the store then
+  // runs on that database, migrated by store/pg_database.h. What has not moved onto the
+  // engine-neutral seam yet answers GeneralError there (docs/scale-out.md "What remains").
+  std::string path;
   QueryLimits limits;
   std::string vfs;  // SQLite VFS of the store's connection; "" = the default (tests inject faults)
 };
@@ -96,7 +101,8 @@ class Store {
     std::string saved_id_, saved_agent_;
   };
 
-  // Opens (creating if needed) and migrates the database at options.path. `clock` is borrowed.
+  // Opens (creating if needed) and migrates the database at options.path (a SQLite path or a
+  // PostgreSQL URL). `clock` is borrowed.
   static Status Open(const StoreOptions& options, Clock* clock, std::unique_ptr<Store>* out);
   ~Store();
 
@@ -250,12 +256,18 @@ class Store {
     Event event;
     std::function<void(const Status&)> then;
   };
-  Store(std::unique_ptr<SQLite::Database> db, Clock* clock, const StoreOptions& options);
+  Store(std::unique_ptr<SQLite::Database> db, std::unique_ptr<PgConnection> pg, Clock* clock,
+        const StoreOptions& options);
+  static Status OpenPostgres(const StoreOptions& options, Clock* clock,
+                             std::unique_ptr<Store>* out);
+  // What both engines load at Open: the privacy rule's state and the revoked tokens.
+  static Status Finish(std::unique_ptr<Store> store, std::unique_ptr<Store>* out);
 
   // Runs `change` with the event-log append in a SAVEPOINT of the batch transaction; any
-  // failure rolls back to it. A change of `one_statement` needs none: SQLite undoes a failed
-  // statement by itself, and an append failing after it aborts the whole batch (a disk or
-  // I/O error). Commits at once without a scheduler.
+  // failure rolls back to it. A change of `one_statement` needs none on SQLite, which undoes a
+  // failed statement by itself (an append failing after it aborts the whole batch: a disk or
+  // I/O error); PostgreSQL aborts the transaction on any failed statement, so there every
+  // write takes its savepoint. Commits at once without a scheduler.
   Status Write(const ServiceSchema& schema, const char* event,
                const std::function<Status(WriteContext&)>& change, Json* record,
                bool one_statement = false);
@@ -275,36 +287,42 @@ class Store {
                          const char* verified = nullptr);
   Status DeriveBoard(Json* record);
   Status PlaceMessage(Json* record, const Json& old_index);
-  int64_t NextMessageIndex(const std::string& session_id);
+  Status NextMessageIndex(const std::string& session_id, int64_t* index);
   // The write's events into the log: ctx.before, ctx.event, ctx.after, in that order.
   Status AppendEvents(WriteContext& ctx);
-  // The write's own event through the feed's rules; throws SQLite::Exception.
-  void AppendActivity(WriteContext& ctx);
-  // Dependent rows, each with its event (store/store_cascade.cpp); they throw SQLite::Exception.
-  void RemoveDependents(WriteContext& ctx, const std::string& id);
-  void MoveSessionChildren(WriteContext& ctx, const Json& session);
-  std::vector<Json> LoadRows(const ServiceSchema& schema, const char* column,
-                             const std::string& value, const char* order);
-  void DeleteRows(WriteContext& ctx, const char* service, const char* column,
-                  const std::string& value, const char* order);
-  void NullReference(WriteContext& ctx, const char* service, const char* column,
-                     const std::string& value, const char* order);
-  Status Translate(const std::exception& e, const ServiceSchema& schema);
+  // The write's own event through the feed's rules.
+  Status AppendActivity(WriteContext& ctx);
+  // Dependent rows, each with its event (store/store_cascade.cpp).
+  Status RemoveDependents(WriteContext& ctx, const std::string& id);
+  Status RemoveDependents(WriteContext& ctx, const std::string& service, const std::string& id);
+  Status MoveSessionChildren(WriteContext& ctx, const Json& session);
+  Status LoadRows(const ServiceSchema& schema, const char* column, const std::string& value,
+                  const char* order, std::vector<Json>* rows);
+  Status DeleteRows(WriteContext& ctx, const char* service, const char* column,
+                    const std::string& value, const char* order);
+  Status NullReference(WriteContext& ctx, const char* service, const char* column,
+                       const std::string& value, const char* order);
+  Status Translate(const Status& s, const ServiceSchema& schema);
+  // The single row of `sql` into `row`: NotFound when there is none.
+  Status QueryRow(const std::string& sql, std::initializer_list<SqlValue> params, SqlRow* row);
   // `viewer_id` null: every row; else only what the access rule lets that user see.
   Status FindIn(const ServiceSchema& schema, const Json& query, Json* page,
                 const std::string* viewer_id = nullptr);
   // Identities (store/store_users.cpp).
   Status LoadTokens();
   Status StorePassword(const std::string& user_id, const std::string& password_hash);
-  // Runs `body` in the open batch when there is one (so it commits with it), else on its own.
-  Status RawWrite(const std::function<void()>& body);
-  // Client states (store/client_states.cpp); the helpers throw SQLite::Exception.
+  // Runs `body` in the open batch when there is one (so it commits with it), else in a
+  // transaction of its own; undone whole when it fails (store/client_states.cpp).
   Status InSavepoint(const std::function<Status()>& body);
+  // Client states (store/client_states.cpp).
   Status TouchClientState(const std::string& pid);
   Status SetChannel(const std::string& pid, const std::string& kind, const std::string& id,
                     bool joined);
 
+  // SQLite's alone (null on PostgreSQL): the WAL hook, the Checkpointer, Checkpoint(), and the
+  // paths still on SQLiteCpp (statements_).
   std::unique_ptr<SQLite::Database> db_;
+  std::unique_ptr<PgConnection> pg_;            // PostgreSQL's connection (null on SQLite)
   std::unique_ptr<Checkpointer> checkpointer_;  // file databases only; stops before db_ closes
   std::unique_ptr<EventLog> event_log_;
   AccessPolicy access_;
@@ -318,11 +336,13 @@ class Store {
   bool batch_open_ = false;
   std::vector<Pending> pending_;
   std::string last_record_json_;
-  StatementCache statements_;
-  // The engine-neutral seam over db_ and statements_ (store/sql_session.h): the reads that
-  // moved onto it (FindIn) run on either engine; the rest still uses SQLiteCpp directly.
-  SqliteSession session_;
+  StatementCache statements_;  // SqliteSession's, on db_ (unused on PostgreSQL)
+  // The engine-neutral seam (store/sql_session.h): SqliteSession over db_ and statements_, or
+  // PgSession over pg_. What moved onto it runs on either engine (docs/scale-out.md).
+  std::unique_ptr<SqlSession> session_;
   std::unordered_map<const ServiceSchema*, std::string> insert_sql_;
+  std::vector<SqlValue> write_params_;  // Insert's and Replace's, reused: no vector per write
+  SqlResult row_result_;                // QueryRow's, reused likewise
   // Token revocation, mirrored from revoked_tokens and token_cutoffs (loaded at Open).
   struct Cutoff {
     int64_t issued_before_s = 0;

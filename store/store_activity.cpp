@@ -1,8 +1,6 @@
 // Store's activity feed (see store.h and store/activity_feed.h): each write's own event
 // derived into the `activity` table in the write's transaction, and the read-only service
 // over it, read as one user sees it (the privacy rule's SQL form on the entry's board).
-#include <SQLiteCpp/Statement.h>
-
 #include <cctype>
 
 #include "base/ids.h"
@@ -19,47 +17,50 @@ constexpr const char* kColumns =
 constexpr int64_t kDefaultLimit = 50;
 constexpr int64_t kMaxLimit = 500;
 
-ActivityEntry ReadEntry(SQLite::Statement& st) {
+// Moves the row's texts out: each is read once.
+ActivityEntry EntryFromRow(SqlRow& row) {
   ActivityEntry e;
   std::string* text[] = {&e.activity_id, &e.board_id,   &e.session_id, &e.task_id, &e.actor_id,
                          &e.actor_agent, &e.actor_name, &e.verb,       &e.subject, &e.summary};
-  int i = 0;
-  for (std::string* t : text) *t = st.getColumn(i++).getString();  // NULL reads as ""
-  e.count = st.getColumn(i++).getInt64();
-  e.first_seq = st.getColumn(i++).getInt64();
-  e.last_seq = st.getColumn(i++).getInt64();
-  e.ts = st.getColumn(i).getString();
+  size_t i = 0;
+  for (std::string* t : text) *t = row[i++].TakeText();  // NULL reads as ""
+  e.count = row[i++].integer();
+  e.first_seq = row[i++].integer();
+  e.last_seq = row[i++].integer();
+  e.ts = row[i].TakeText();
   return e;
 }
 
-void BindOptional(SQLite::Statement& st, int index, const std::string& value) {
-  if (value.empty()) {
-    st.bind(index);
-  } else {
-    st.bind(index, value);
-  }
+SqlValue Optional(const std::string& value) {
+  return value.empty() ? SqlValue() : SqlValue(value);  // "" is stored as NULL
 }
 
-// The names the feed's rules ask for, from the store's tables (one indexed lookup each).
+// The names the feed's rules ask for, from the store's tables (one indexed lookup each). A
+// lookup that fails reads as a missing name and is kept in `status` for the write to answer.
 class TableNames : public ActivityNames {
  public:
-  explicit TableNames(StatementCache* statements) : statements_(statements) {}
+  explicit TableNames(SqlSession* session) : session_(session) {}
   std::string UserName(const std::string& user_id) override {
-    auto st = statements_->Get("SELECT name FROM users WHERE user_id = ?");
-    st->bind(1, user_id);
-    return st->executeStep() ? st->getColumn(0).getString() : "";
+    SqlResult r;
+    Keep(session_->Query("SELECT name FROM users WHERE user_id = ?", {user_id}, &r));
+    return r.rows.empty() ? "" : r.rows[0][0].TakeText();
   }
   bool Session(const std::string& session_id, std::string* title, std::string* tool) override {
-    auto st = statements_->Get("SELECT title, agentic_tool FROM sessions WHERE session_id = ?");
-    st->bind(1, session_id);
-    if (!st->executeStep()) return false;
-    *title = st->getColumn(0).getString();
-    *tool = st->getColumn(1).getString();
+    SqlResult r;
+    Keep(session_->Query("SELECT title, agentic_tool FROM sessions WHERE session_id = ?",
+                         {session_id}, &r));
+    if (r.rows.empty()) return false;
+    *title = r.rows[0][0].TakeText();
+    *tool = r.rows[0][1].TakeText();
     return true;
   }
+  Status status;
 
  private:
-  StatementCache* statements_;
+  void Keep(const Status& s) {
+    if (status.ok()) status = s;
+  }
+  SqlSession* session_;
 };
 
 Event ActivityEvent(const ActivityEntry& e, const char* name) {
@@ -122,56 +123,64 @@ Status ParseActivityQuery(const Json& query, ActivityQuery* q) {
 
 }  // namespace
 
-void Store::AppendActivity(WriteContext& ctx) {
+namespace {
+
+// The feed's entry the event may grow: its group's latest (one indexed lookup).
+Status LatestEntry(SqlSession* session, const Event& ev, ActivityEntry* previous, bool* found) {
+  ActivityGroup group = GroupOf(ev);
+  *found = false;
+  if (group == ActivityGroup::kNone) return Status::OK();
+  static const char* const kLatest[] = {
+      "",
+      "task_id = ? AND verb = 'wrote' LIMIT 1",
+      "session_id = ? ORDER BY first_seq DESC LIMIT 1",
+      "board_id = ? ORDER BY first_seq DESC LIMIT 1",
+  };
+  const Json& task = ev.record.is_object() ? ev.record.value("task_id", Json()) : Json();
+  SqlResult r;
+  Status s =
+      session->Query(std::string("SELECT ") + kColumns + " FROM activity WHERE " +
+                         kLatest[static_cast<int>(group)],
+                     {group == ActivityGroup::kTask && task.is_string() ? task.get<std::string>()
+                      : group == ActivityGroup::kSession                ? ev.session_id
+                                                                        : ev.board_id},
+                     &r);
+  *found = s.ok() && !r.rows.empty();
+  if (*found) *previous = EntryFromRow(r.rows[0]);
+  return s;
+}
+
+Status InsertEntry(SqlSession* session, const ActivityEntry& e) {
+  return session->Exec(
+      std::string("INSERT INTO activity (") + kColumns +
+          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {e.activity_id, Optional(e.board_id), Optional(e.session_id), Optional(e.task_id),
+       Optional(e.actor_id), Optional(e.actor_agent), Optional(e.actor_name), Optional(e.verb),
+       Optional(e.subject), Optional(e.summary), e.count, e.first_seq, e.last_seq, e.ts});
+}
+
+}  // namespace
+
+Status Store::AppendActivity(WriteContext& ctx) {
   const Event& ev = ctx.event;
   ActivityEntry previous, entry;
   bool found = false;
-  ActivityGroup group = GroupOf(ev);
-  if (group != ActivityGroup::kNone) {
-    static const char* const kLatest[] = {
-        "",
-        "task_id = ? AND verb = 'wrote' LIMIT 1",
-        "session_id = ? ORDER BY first_seq DESC LIMIT 1",
-        "board_id = ? ORDER BY first_seq DESC LIMIT 1",
-    };
-    auto st = statements_.Get(std::string("SELECT ") + kColumns + " FROM activity WHERE " +
-                              kLatest[static_cast<int>(group)]);
-    const Json& task = ev.record.is_object() ? ev.record.value("task_id", Json()) : Json();
-    st->bind(1, group == ActivityGroup::kTask && task.is_string() ? task.get<std::string>()
-                : group == ActivityGroup::kSession                ? ev.session_id
-                                                                  : ev.board_id);
-    found = st->executeStep();
-    if (found) previous = ReadEntry(*st);
-  }
-  TableNames names(&statements_);
+  Status s = LatestEntry(session_.get(), ev, &previous, &found);
+  if (!s.ok()) return s;
+  TableNames names(session_.get());
   ActivityChange change = DeriveActivity(ev, found ? &previous : nullptr, names, &entry);
-  if (change == ActivityChange::kNone) return;
+  if (!names.status.ok() || change == ActivityChange::kNone) return names.status;
   if (change == ActivityChange::kGrown) {
-    auto st = statements_.Get(
-        "UPDATE activity SET count = ?, last_seq = ?, ts = ?, summary = ? WHERE activity_id = ?");
-    st->bind(1, entry.count);
-    st->bind(2, entry.last_seq);
-    st->bind(3, entry.ts);
-    st->bind(4, entry.summary);
-    st->bind(5, entry.activity_id);
-    st->exec();
-    ctx.activity.push_back(ActivityEvent(entry, "patched"));
-    return;
+    s = session_->Exec(
+        "UPDATE activity SET count = ?, last_seq = ?, ts = ?, summary = ? WHERE activity_id = ?",
+        {entry.count, entry.last_seq, entry.ts, entry.summary, entry.activity_id});
+    if (s.ok()) ctx.activity.push_back(ActivityEvent(entry, "patched"));
+    return s;
   }
   entry.activity_id = NewUuid();
-  auto st = statements_.Get(std::string("INSERT INTO activity (") + kColumns +
-                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  const std::string* text[] = {
-      &entry.activity_id, &entry.board_id,   &entry.session_id, &entry.task_id, &entry.actor_id,
-      &entry.actor_agent, &entry.actor_name, &entry.verb,       &entry.subject, &entry.summary};
-  int i = 1;
-  for (const std::string* t : text) BindOptional(*st, i++, *t);
-  st->bind(i++, entry.count);
-  st->bind(i++, entry.first_seq);
-  st->bind(i++, entry.last_seq);
-  st->bind(i, entry.ts);
-  st->exec();
-  ctx.activity.push_back(ActivityEvent(entry, "created"));
+  s = InsertEntry(session_.get(), entry);
+  if (s.ok()) ctx.activity.push_back(ActivityEvent(entry, "created"));
+  return s;
 }
 
 Status Store::FindActivity(const Json& query, Json* page, const std::string& viewer_id) {
@@ -179,7 +188,7 @@ Status Store::FindActivity(const Json& query, Json* page, const std::string& vie
   Status s = ParseActivityQuery(query, &q);
   if (!s.ok()) return s;
   std::vector<std::string> params;
-  std::string where = " WHERE 1";
+  std::string where = " WHERE TRUE";
   if (!q.board_id.empty()) {
     where += " AND board_id = ?";
     params.push_back(q.board_id);
@@ -187,25 +196,22 @@ Status Store::FindActivity(const Json& query, Json* page, const std::string& vie
   if (q.before > 0) where += " AND first_seq < " + std::to_string(q.before);  // an integer
   std::string filter = access_.SqlFilter(viewer_id, "activity", &params);
   if (!filter.empty()) where += " AND (" + filter + ")";
-  try {
-    SQLite::Statement count(*db_, "SELECT COUNT(*) FROM activity" + where);
-    SQLite::Statement rows(*db_, std::string("SELECT ") + kColumns + " FROM activity" + where +
-                                     " ORDER BY first_seq DESC LIMIT " + std::to_string(q.limit));
-    for (size_t i = 0; i < params.size(); ++i) {
-      count.bind(static_cast<int>(i + 1), params[i]);
-      rows.bind(static_cast<int>(i + 1), params[i]);
-    }
-    count.executeStep();
-    Json data = Json::array();
-    while (q.limit > 0 && rows.executeStep()) data.push_back(ReadEntry(rows).ToJson());
-    *page = Json{{"total", count.getColumn(0).getInt64()},
-                 {"limit", q.limit},
-                 {"skip", 0},
-                 {"data", std::move(data)}};
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
+  std::vector<SqlValue> values(params.begin(), params.end());
+  SqlResult count, rows;
+  s = session_->Query("SELECT COUNT(*) FROM activity" + where, values, &count);
+  if (s.ok() && q.limit > 0) {
+    s = session_->Query(std::string("SELECT ") + kColumns + " FROM activity" + where +
+                            " ORDER BY first_seq DESC LIMIT " + std::to_string(q.limit),
+                        values, &rows);
   }
+  if (!s.ok()) return s;
+  Json data = Json::array();
+  for (SqlRow& row : rows.rows) data.push_back(EntryFromRow(row).ToJson());
+  *page = Json{{"total", count.rows[0][0].integer()},
+               {"limit", q.limit},
+               {"skip", 0},
+               {"data", std::move(data)}};
+  return s;
 }
 
 Status Store::GetActivity(const std::string& id, Json* record, const std::string& viewer_id) {
@@ -218,29 +224,24 @@ Status Store::GetActivity(const std::string& id, Json* record, const std::string
       prefix ? " WHERE activity_id >= ? AND activity_id < ?" : " WHERE activity_id = ?";
   std::string filter = access_.SqlFilter(viewer_id, "activity", &params);
   if (!filter.empty()) where += " AND (" + filter + ")";
-  try {
-    SQLite::Statement st(*db_,
-                         std::string("SELECT ") + kColumns + " FROM activity" + where + " LIMIT 2");
-    for (size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i + 1), params[i]);
-    if (!st.executeStep()) return Status::NotFound("No record found for id '" + id + "'");
-    *record = ReadEntry(st).ToJson();
-    if (st.executeStep())
-      return Status::Conflict("id prefix '" + id + "' is ambiguous: give more characters");
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  SqlResult r;
+  Status s =
+      session_->Query(std::string("SELECT ") + kColumns + " FROM activity" + where + " LIMIT 2",
+                      std::vector<SqlValue>(params.begin(), params.end()), &r);
+  if (!s.ok()) return s;
+  if (r.rows.empty()) return Status::NotFound("No record found for id '" + id + "'");
+  if (r.rows.size() > 1)
+    return Status::Conflict("id prefix '" + id + "' is ambiguous: give more characters");
+  *record = EntryFromRow(r.rows[0]).ToJson();
+  return s;
 }
 
 Status Store::PruneActivity(int64_t* removed) {
-  try {
-    int n = db_->exec(
-        "DELETE FROM activity WHERE first_seq < (SELECT COALESCE(MIN(seq), 0) FROM events)");
-    if (removed) *removed = n;
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  SqlResult r;
+  Status s = session_->Exec(
+      "DELETE FROM activity WHERE first_seq < (SELECT COALESCE(MIN(seq), 0) FROM events)", {}, &r);
+  if (s.ok() && removed) *removed = r.affected;
+  return s;
 }
 
 }  // namespace agor

@@ -1,12 +1,16 @@
 // Store's write path and group commit (see store.h): one write's change and its event in
-// the batch transaction, the batch's COMMIT, and what waits on it.
-#include <sqlite3.h>
-
+// the batch transaction, the batch's COMMIT, and what waits on it, on the store's SqlSession
+// (either engine).
 #include "store/database.h"
 #include "store/store.h"
 
 namespace agor {
 namespace {
+
+// The write's savepoint, as constants: no string is built per write.
+const std::string kSavepoint = "SAVEPOINT write";
+const std::string kRelease = "RELEASE write";
+const std::string kRollbackTo = "ROLLBACK TO write";
 
 // Channels route on the event's board and session, privacy also on the user it is about
 // (event_log.h), all copied from the record.
@@ -42,7 +46,10 @@ Status Store::Write(const ServiceSchema& schema, const char* event,
                     bool one_statement) {
   WriteContext ctx{schema, FormatIso8601(clock_->NowMillis()), Event{}, {}, {}, {}};
   Status s = OpenBatch();
-  if (s.ok()) s = RunChange(ctx, event, change, !one_statement);
+  // PostgreSQL aborts the whole transaction on a failed statement: one-statement writes too
+  // need their savepoint there.
+  bool savepoint = !one_statement || session_->dialect().failed_statement_aborts_transaction();
+  if (s.ok()) s = RunChange(ctx, event, change, savepoint);
   if (s.ok()) {
     *record = ctx.event.record;
     last_record_json_ = ctx.event.record_json;
@@ -50,8 +57,8 @@ Status Store::Write(const ServiceSchema& schema, const char* event,
     pending_.push_back({std::move(ctx.event), nullptr});
     for (auto& ev : ctx.after) pending_.push_back({std::move(ev), nullptr});
     for (auto& ev : ctx.activity) pending_.push_back({std::move(ev), nullptr});
-  } else if (batch_open_ && sqlite3_get_autocommit(db_->getHandle())) {
-    FailBatch(s);  // SQLite rolled the whole transaction back (disk full, I/O error)
+  } else if (batch_open_ && !session_->in_transaction()) {
+    FailBatch(s);  // the engine rolled the whole transaction back (disk full, I/O error)
   }
   if (scheduler_) return s;
   Status committed = Commit();
@@ -62,18 +69,20 @@ Status Store::RunChange(WriteContext& ctx, const char* event,
                         const std::function<Status(WriteContext&)>& change, bool savepoint) {
   Status s;
   bool changed = false;
-  try {
-    if (savepoint) statements_.Get("SAVEPOINT write")->exec();  // prepared once: cheaper
+  if (savepoint) s = session_->Exec(kSavepoint);
+  if (!s.ok()) return s;
+  try {  // a Json access that throws (a bug) fails the write, not the event loop
     s = change(ctx);
     changed = s.ok();
     ctx.event.service = ctx.schema.name;
     ctx.event.event = event;
     if (s.ok()) s = AppendEvents(ctx);
-    if (s.ok()) AppendActivity(ctx);  // derived in the same transaction: undone with it
-    if (s.ok() && savepoint) statements_.Get("RELEASE write")->exec();
+    if (s.ok()) s = AppendActivity(ctx);  // derived in the same transaction: undone with it
+    if (s.ok() && savepoint) s = session_->Exec(kRelease);
   } catch (const std::exception& e) {
-    s = Translate(e, ctx.schema);
+    s = StatusFromSqlite(e);
   }
+  s = Translate(s, ctx.schema);
   if (s.ok()) return s;
   if (!savepoint) {
     // One statement: SQLite undid it if it failed. If its event failed after it, the batch
@@ -81,12 +90,9 @@ Status Store::RunChange(WriteContext& ctx, const char* event,
     if (changed) AbortBatch(s);
     return s;
   }
-  try {
-    db_->exec("ROLLBACK TO write");
-    db_->exec("RELEASE write");
-  } catch (const std::exception&) {
-    // No savepoint left: SQLite already rolled back the transaction (the caller checks).
-  }
+  // Fails when no savepoint is left: the engine already rolled back the transaction (the
+  // caller checks).
+  if (session_->Exec(kRollbackTo).ok()) session_->Exec(kRelease);
   return s;
 }
 
@@ -106,21 +112,14 @@ Status Store::AppendEvents(WriteContext& ctx) {
 }
 
 void Store::AbortBatch(const Status& status) {
-  try {
-    db_->exec("ROLLBACK");
-  } catch (const std::exception&) {
-    // Already rolled back by SQLite.
-  }
+  if (session_->in_transaction()) session_->Rollback();  // else rolled back by the engine
   FailBatch(status);
 }
 
 Status Store::OpenBatch() {
   if (batch_open_) return Status::OK();
-  try {
-    db_->exec("BEGIN IMMEDIATE");
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  Status s = session_->Begin();
+  if (!s.ok()) return s;
   batch_open_ = true;
   if (scheduler_) scheduler_();
   return Status::OK();
@@ -129,18 +128,9 @@ Status Store::OpenBatch() {
 Status Store::Commit() {
   if (!batch_open_) return Status::OK();
   batch_open_ = false;
-  Status s;
   int64_t started_us = commit_timer_ ? SteadyClock()->NowMicros() : 0;
-  try {
-    db_->exec("COMMIT");
-  } catch (const std::exception& e) {
-    s = StatusFromSqlite(e);
-    try {
-      db_->exec("ROLLBACK");
-    } catch (const std::exception&) {
-      // Already rolled back by SQLite: nothing left to undo.
-    }
-  }
+  Status s = session_->Commit();
+  if (!s.ok() && session_->in_transaction()) session_->Rollback();  // else nothing left to undo
   if (commit_timer_) commit_timer_(SteadyClock()->NowMicros() - started_us);
   std::vector<Pending> done;
   done.swap(pending_);

@@ -5,8 +5,9 @@
 // Identities: a board's memberships go with it; a user's keys, memberships and password with
 // them. A session's tasks and messages also carry its board_id (schema.cpp: DerivedBoard): a moved
 // session moves them. Every lookup below uses an index of the migrations: cost is linear in
-// the rows changed.
-#include <SQLiteCpp/Statement.h>
+// the rows changed. On the store's SqlSession (either engine); the first failure ends the
+// cascade and the write's savepoint undoes what it did.
+#include <cstring>
 
 #include "store/record_codec.h"
 #include "store/store.h"
@@ -28,97 +29,114 @@ std::string Quoted(const char* name) {
 
 }  // namespace
 
-std::vector<Json> Store::LoadRows(const ServiceSchema& schema, const char* column,
-                                  const std::string& value, const char* order) {
+Status Store::LoadRows(const ServiceSchema& schema, const char* column, const std::string& value,
+                       const char* order, std::vector<Json>* rows) {
   auto columns = AllColumns(schema);
-  auto st =
-      statements_.Get("SELECT " + ColumnList(columns) + " FROM " + Quoted(schema.table_name()) +
-                      " WHERE " + Quoted(column) + " = ? ORDER BY " + order);
-  st->bind(1, value);
-  std::vector<Json> rows;
-  while (st->executeStep()) rows.push_back(ReadRecord(*st, columns));
-  return rows;
+  SqlResult r;
+  Status s =
+      session_->Query("SELECT " + ColumnList(columns) + " FROM " + Quoted(schema.table_name()) +
+                          " WHERE " + Quoted(column) + " = ? ORDER BY " + order,
+                      {value}, &r);
+  rows->clear();
+  for (const SqlRow& row : r.rows) rows->push_back(RecordFromRow(row, columns));
+  return s;
 }
 
 // Removes the rows of `service` whose `column` is `value`, each with its `removed` event.
-void Store::DeleteRows(WriteContext& ctx, const char* service, const char* column,
-                       const std::string& value, const char* order) {
+Status Store::DeleteRows(WriteContext& ctx, const char* service, const char* column,
+                         const std::string& value, const char* order) {
   const ServiceSchema& schema = *FindService(service);
-  for (Json& row : LoadRows(schema, column, value, order))
-    ctx.before.push_back(ChildEvent(schema, "removed", std::move(row)));
-  auto st = statements_.Get("DELETE FROM " + Quoted(schema.table_name()) + " WHERE " +
-                            Quoted(column) + " = ?");
-  st->bind(1, value);
-  st->exec();
+  std::vector<Json> rows;
+  Status s = LoadRows(schema, column, value, order, &rows);
+  if (!s.ok()) return s;
+  for (Json& row : rows) ctx.before.push_back(ChildEvent(schema, "removed", std::move(row)));
+  return session_->Exec(
+      "DELETE FROM " + Quoted(schema.table_name()) + " WHERE " + Quoted(column) + " = ?", {value});
 }
 
 // Sets `column` to null where it is `value`, each row with its `patched` event; a row that
 // records when it changed (updated_at) is stamped, as any patch stamps it.
-void Store::NullReference(WriteContext& ctx, const char* service, const char* column,
-                          const std::string& value, const char* order) {
+Status Store::NullReference(WriteContext& ctx, const char* service, const char* column,
+                            const std::string& value, const char* order) {
   const ServiceSchema& schema = *FindService(service);
   bool stamped = schema.FindField("updated_at") != nullptr;
-  for (Json& row : LoadRows(schema, column, value, order)) {
+  std::vector<Json> rows;
+  Status s = LoadRows(schema, column, value, order, &rows);
+  if (!s.ok()) return s;
+  for (Json& row : rows) {
     row[column] = nullptr;
     if (stamped) row["updated_at"] = ctx.now;
     ctx.before.push_back(ChildEvent(schema, "patched", std::move(row)));
   }
   std::string sets = Quoted(column) + " = NULL" + (stamped ? ", \"updated_at\" = ?" : "");
-  auto st = statements_.Get("UPDATE " + Quoted(schema.table_name()) + " SET " + sets + " WHERE " +
-                            Quoted(column) + " = ?");
-  int i = 1;
-  if (stamped) st->bind(i++, ctx.now);
-  st->bind(i, value);
-  st->exec();
+  std::vector<SqlValue> params;
+  if (stamped) params.emplace_back(ctx.now);
+  params.emplace_back(value);
+  return session_->Exec("UPDATE " + Quoted(schema.table_name()) + " SET " + sets + " WHERE " +
+                            Quoted(column) + " = ?",
+                        params);
 }
 
 // Before the record `id` of ctx.schema is deleted: what depends on it, children before parents.
-void Store::RemoveDependents(WriteContext& ctx, const std::string& id) {
+Status Store::RemoveDependents(WriteContext& ctx, const std::string& id) {
   const std::string service = ctx.schema.name;
   if (service == "boards") {
-    std::vector<std::string> sessions;
-    for (const Json& s : LoadRows(*FindService("sessions"), "board_id", id, "created_at"))
-      sessions.push_back(s["session_id"]);
-    for (const auto& sid : sessions) DeleteRows(ctx, "messages", "session_id", sid, "\"index\"");
-    for (const auto& sid : sessions) DeleteRows(ctx, "tasks", "session_id", sid, "created_at");
-    DeleteRows(ctx, "sessions", "board_id", id, "created_at");
+    std::vector<Json> sessions;
+    Status s = LoadRows(*FindService("sessions"), "board_id", id, "created_at", &sessions);
+    for (const char* child : {"messages", "tasks"}) {  // every session's messages, then tasks
+      const char* order = strcmp(child, "messages") ? "created_at" : "\"index\"";
+      for (const Json& session : sessions) {
+        if (s.ok()) s = DeleteRows(ctx, child, "session_id", session["session_id"], order);
+      }
+    }
+    if (s.ok()) s = DeleteRows(ctx, "sessions", "board_id", id, "created_at");
     // Last before the board: its members still hear of the sessions' removal.
-    DeleteRows(ctx, "board-members", "board_id", id, "created_at");
-  } else if (service == "users") {
-    DeleteRows(ctx, "api-keys", "user_id", id, "created_at");
-    DeleteRows(ctx, "board-members", "user_id", id, "created_at");
-    auto st = statements_.Get("DELETE FROM user_passwords WHERE user_id = ?");  // no record
-    st->bind(1, id);
-    st->exec();
-  } else if (service == "sessions") {
-    DeleteRows(ctx, "messages", "session_id", id, "\"index\"");
-    DeleteRows(ctx, "tasks", "session_id", id, "created_at");
-  } else if (service == "tasks") {
-    NullReference(ctx, "messages", "task_id", id, "\"index\"");
-  } else if (service == "repos") {
-    NullReference(ctx, "sessions", "repo_id", id, "created_at");
+    return s.ok() ? DeleteRows(ctx, "board-members", "board_id", id, "created_at") : s;
   }
+  return RemoveDependents(ctx, service, id);
+}
+
+// The dependents of one record of `service` other than a board.
+Status Store::RemoveDependents(WriteContext& ctx, const std::string& service,
+                               const std::string& id) {
+  Status s;
+  if (service == "users") {
+    s = DeleteRows(ctx, "api-keys", "user_id", id, "created_at");
+    if (s.ok()) s = DeleteRows(ctx, "board-members", "user_id", id, "created_at");
+    // A password has no record, so no event.
+    if (s.ok()) s = session_->Exec("DELETE FROM user_passwords WHERE user_id = ?", {id});
+  } else if (service == "sessions") {
+    s = DeleteRows(ctx, "messages", "session_id", id, "\"index\"");
+    if (s.ok()) s = DeleteRows(ctx, "tasks", "session_id", id, "created_at");
+  } else if (service == "tasks") {
+    s = NullReference(ctx, "messages", "task_id", id, "\"index\"");
+  } else if (service == "repos") {
+    s = NullReference(ctx, "sessions", "repo_id", id, "created_at");
+  }
+  return s;
 }
 
 // A session that changed boards takes its tasks and messages along (events after its own).
-void Store::MoveSessionChildren(WriteContext& ctx, const Json& session) {
+Status Store::MoveSessionChildren(WriteContext& ctx, const Json& session) {
   const std::string& board = session["board_id"].get_ref<const std::string&>();
+  const std::string& id = session["session_id"].get_ref<const std::string&>();
   for (const char* service : {"tasks", "messages"}) {
     const ServiceSchema& schema = *FindService(service);
     const char* order = schema.FindField("index") ? "\"index\"" : "created_at";
-    for (Json& row :
-         LoadRows(schema, "session_id", session["session_id"].get<std::string>(), order)) {
+    std::vector<Json> rows;
+    Status s = LoadRows(schema, "session_id", id, order, &rows);
+    if (!s.ok()) return s;
+    for (Json& row : rows) {
       if (row["board_id"] == board) continue;
       row["board_id"] = board;
       ctx.after.push_back(ChildEvent(schema, "patched", std::move(row)));
     }
-    auto st = statements_.Get(std::string("UPDATE ") + service +
-                              " SET board_id = ? WHERE session_id = ? AND board_id <> ?");
-    st->bind(1, board);
-    st->bind(2, session["session_id"].get<std::string>());
-    st->bind(3, board);
-    st->exec();
+    s = session_->Exec(std::string("UPDATE ") + service +
+                           " SET board_id = ? WHERE session_id = ? AND board_id <> ?",
+                       {board, id, board});
+    if (!s.ok()) return s;
   }
+  return Status::OK();
 }
 
 }  // namespace agor

@@ -68,10 +68,10 @@ Status Store::FindIn(const ServiceSchema& schema_ref, const Json& query, Json* p
                      const std::string* viewer_id) {
   const ServiceSchema* schema = &schema_ref;
   SqlQuery q;
-  Status s = TranslateQuery(*schema, query, options_.limits, &q, session_.dialect());
+  Status s = TranslateQuery(*schema, query, options_.limits, &q, session_->dialect());
   if (!s.ok()) return s;
   if (viewer_id) AddViewerFilter(access_, *viewer_id, schema->name, &q);
-  return FindPage(&session_, *schema, q, page);
+  return FindPage(session_.get(), *schema, q, page);
 }
 
 }  // namespace agor

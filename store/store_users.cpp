@@ -2,11 +2,8 @@
 // hash, token revocation, server secrets and the owners of boards from before identities.
 // Secrets live where no record is read from (user_passwords, api_keys.key_hash, secrets), so
 // no answer, event or log line can carry them. Revocations are mirrored in memory: checking a
-// token costs two hash lookups, not a query.
-#include <SQLiteCpp/Statement.h>
-
+// token costs two hash lookups, not a query. On the store's SqlSession (either engine).
 #include "base/clock.h"
-#include "store/database.h"
 #include "store/record_codec.h"
 #include "store/store.h"
 #include "store/validator.h"
@@ -21,13 +18,10 @@ constexpr int64_t kPruneIntervalMs = 60000;  // expired revoked jtis are dropped
 }  // namespace
 
 Status Store::StorePassword(const std::string& user_id, const std::string& password_hash) {
-  auto st = statements_.Get(
+  return session_->Exec(
       "INSERT INTO user_passwords (user_id, hash) VALUES (?, ?) "
-      "ON CONFLICT(user_id) DO UPDATE SET hash = excluded.hash");
-  st->bind(1, user_id);
-  st->bind(2, password_hash);
-  st->exec();
-  return Status::OK();
+      "ON CONFLICT(user_id) DO UPDATE SET hash = excluded.hash",
+      {user_id, password_hash});
 }
 
 Status Store::CreateUser(const Json& data, const std::string& password_hash, Json* record) {
@@ -62,38 +56,29 @@ Status Store::PatchUser(const std::string& id, const Json& data, const std::stri
 
 Status Store::FindLogin(const std::string& email, Json* user, std::string* password_hash) {
   const ServiceSchema& schema = *FindService("users");
-  try {
-    auto columns = AllColumns(schema);
-    // users.email is COLLATE NOCASE: this compares case-insensitively, through its index.
-    auto st = statements_.Get("SELECT " + ColumnList(columns) + " FROM users WHERE email = ?");
-    st->bind(1, email);
-    if (!st->executeStep()) return Status::NotFound("No user with that email");
-    *user = ReadRecord(*st, columns);
-    st->reset();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  auto columns = AllColumns(schema);
+  // Through the index that folds case: users.email's NOCASE on SQLite, lower(email) on PG.
+  SqlRow row;
+  Status s = QueryRow("SELECT " + ColumnList(columns) + " FROM users WHERE " +
+                          session_->dialect().EqualsFoldingCase("email"),
+                      {email}, &row);
+  if (s.code() == Code::kNotFound) return Status::NotFound("No user with that email");
+  if (!s.ok()) return s;
+  *user = RecordFromRow(row, columns);
   return PasswordHash((*user)["user_id"].get<std::string>(), password_hash);
 }
 
 Status Store::PasswordHash(const std::string& user_id, std::string* password_hash) {
-  try {
-    auto st = statements_.Get("SELECT hash FROM user_passwords WHERE user_id = ?");
-    st->bind(1, user_id);
-    *password_hash = st->executeStep() ? st->getColumn(0).getString() : "";
-    st->reset();
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  SqlRow row;
+  Status s = QueryRow("SELECT hash FROM user_passwords WHERE user_id = ?", {user_id}, &row);
+  if (s.code() == Code::kNotFound) s = Status::OK();  // a user without a password
+  *password_hash = s.ok() && !row.empty() ? row[0].text() : "";
+  return s;
 }
 
 int64_t Store::CountUsers() {
-  try {
-    return db_->execAndGet("SELECT COUNT(*) FROM users").getInt64();
-  } catch (const std::exception&) {
-    return 0;
-  }
+  SqlRow row;
+  return QueryRow("SELECT COUNT(*) FROM users", {}, &row).ok() ? row[0].integer() : 0;
 }
 
 Status Store::CreateApiKey(const Json& data, const std::string& prefix, const std::string& key_hash,
@@ -106,29 +91,21 @@ Status Store::CreateApiKey(const Json& data, const std::string& prefix, const st
   auto change = [&](WriteContext& ctx) {
     Status is = Insert(ctx, clean, Json{{"prefix", prefix}});
     if (!is.ok()) return is;
-    auto st = statements_.Get("UPDATE api_keys SET key_hash = ? WHERE id = ?");
-    st->bind(1, key_hash);
-    st->bind(2, ctx.event.record["id"].get<std::string>());
-    st->exec();
-    return Status::OK();
+    return session_->Exec("UPDATE api_keys SET key_hash = ? WHERE id = ?",
+                          {key_hash, ctx.event.record["id"].get<std::string>()});
   };
   return Write(schema, "created", change, record);
 }
 
 Status Store::FindApiKey(const std::string& key_hash, Json* record) {
   const ServiceSchema& schema = *FindService("api-keys");
-  try {
-    auto columns = AllColumns(schema);
-    auto st =
-        statements_.Get("SELECT " + ColumnList(columns) + " FROM api_keys WHERE key_hash = ?");
-    st->bind(1, key_hash);
-    bool found = st->executeStep();
-    if (found) *record = ReadRecord(*st, columns);
-    st->reset();
-    return found ? Status::OK() : Status::NotFound("No such api key");
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  auto columns = AllColumns(schema);
+  SqlRow row;
+  Status s = QueryRow("SELECT " + ColumnList(columns) + " FROM api_keys WHERE key_hash = ?",
+                      {key_hash}, &row);
+  if (s.code() == Code::kNotFound) return Status::NotFound("No such api key");
+  if (s.ok()) *record = RecordFromRow(row, columns);
+  return s;
 }
 
 Status Store::TouchApiKey(const std::string& id) {
@@ -137,54 +114,38 @@ Status Store::TouchApiKey(const std::string& id) {
   if (last != key_touched_ms_.end() && now - last->second < kTouchIntervalMs) return Status::OK();
   if (key_touched_ms_.size() >= kMaxTouchedKeys) key_touched_ms_.clear();
   key_touched_ms_[id] = now;
-  return RawWrite([&] {
-    auto st = statements_.Get("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
-    st->bind(1, FormatIso8601(now));
-    st->bind(2, id);
-    st->exec();
-  });
-}
-
-Status Store::RawWrite(const std::function<void()>& body) {
   return InSavepoint([&] {
-    body();
-    return Status::OK();
+    return session_->Exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?",
+                          {FormatIso8601(now), id});
   });
 }
 
 Status Store::LoadTokens() {
-  try {
-    SQLite::Statement prune(*db_, "DELETE FROM revoked_tokens WHERE expires_ms < ?");
-    prune.bind(1, clock_->NowMillis());
-    prune.exec();
-    SQLite::Statement jtis(*db_, "SELECT jti, expires_ms FROM revoked_tokens");
-    while (jtis.executeStep())
-      revoked_jtis_[jtis.getColumn(0).getString()] = jtis.getColumn(1).getInt64();
-    SQLite::Statement cutoffs(*db_, "SELECT user_id, issued_before_s, keep_jti FROM token_cutoffs");
-    while (cutoffs.executeStep())
-      cutoffs_[cutoffs.getColumn(0).getString()] = {cutoffs.getColumn(1).getInt64(),
-                                                    cutoffs.getColumn(2).getString()};
-    next_prune_ms_ = clock_->NowMillis() + kPruneIntervalMs;
-    return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
+  SqlResult jtis, cutoffs;
+  Status s =
+      session_->Exec("DELETE FROM revoked_tokens WHERE expires_ms < ?", {clock_->NowMillis()});
+  if (s.ok()) s = session_->Query("SELECT jti, expires_ms FROM revoked_tokens", {}, &jtis);
+  if (s.ok()) {
+    s = session_->Query("SELECT user_id, issued_before_s, keep_jti FROM token_cutoffs", {},
+                        &cutoffs);
   }
+  if (!s.ok()) return s;
+  for (const SqlRow& r : jtis.rows) revoked_jtis_[r[0].text()] = r[1].integer();
+  for (const SqlRow& r : cutoffs.rows) cutoffs_[r[0].text()] = {r[1].integer(), r[2].text()};
+  next_prune_ms_ = clock_->NowMillis() + kPruneIntervalMs;
+  return s;
 }
 
 Status Store::RevokeToken(const std::string& jti, int64_t expires_ms) {
   int64_t now = clock_->NowMillis();
   bool prune = now >= next_prune_ms_;
-  Status s = RawWrite([&] {
-    auto st = statements_.Get(
+  Status s = InSavepoint([&] {
+    Status is = session_->Exec(
         "INSERT INTO revoked_tokens (jti, expires_ms) VALUES (?, ?) "
-        "ON CONFLICT (jti) DO UPDATE SET expires_ms = excluded.expires_ms");
-    st->bind(1, jti);
-    st->bind(2, expires_ms);
-    st->exec();
-    if (!prune) return;
-    auto old = statements_.Get("DELETE FROM revoked_tokens WHERE expires_ms < ?");
-    old->bind(1, now);
-    old->exec();
+        "ON CONFLICT (jti) DO UPDATE SET expires_ms = excluded.expires_ms",
+        {jti, expires_ms});
+    if (!is.ok() || !prune) return is;
+    return session_->Exec("DELETE FROM revoked_tokens WHERE expires_ms < ?", {now});
   });
   if (!s.ok()) return s;
   revoked_jtis_[jti] = expires_ms;
@@ -197,15 +158,12 @@ Status Store::RevokeToken(const std::string& jti, int64_t expires_ms) {
 
 Status Store::RevokeUserTokens(const std::string& user_id, int64_t issued_before_s,
                                const std::string& keep_jti) {
-  Status s = RawWrite([&] {
-    auto st = statements_.Get(
+  Status s = InSavepoint([&] {
+    return session_->Exec(
         "INSERT INTO token_cutoffs (user_id, issued_before_s, keep_jti) VALUES (?, ?, ?) "
         "ON CONFLICT (user_id) DO UPDATE SET issued_before_s = excluded.issued_before_s, "
-        "keep_jti = excluded.keep_jti");
-    st->bind(1, user_id);
-    st->bind(2, issued_before_s);
-    st->bind(3, keep_jti);
-    st->exec();
+        "keep_jti = excluded.keep_jti",
+        {user_id, issued_before_s, keep_jti});
   });
   if (s.ok()) cutoffs_[user_id] = {issued_before_s, keep_jti};
   return s;
@@ -221,25 +179,14 @@ bool Store::IsTokenRevoked(const std::string& jti, const std::string& user_id,
 
 Status Store::GetOrCreateSecret(const std::string& name, const std::function<std::string()>& make,
                                 std::string* value) {
-  try {
-    auto st = statements_.Get("SELECT value FROM secrets WHERE name = ?");
-    st->bind(1, name);
-    bool found = st->executeStep();
-    if (found) {
-      SQLite::Column c = st->getColumn(0);
-      value->assign(static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes()));
-    }
-    st->reset();
-    if (found) return Status::OK();
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
+  SqlRow row;
+  Status s = QueryRow("SELECT value FROM secrets WHERE name = ?", {name}, &row);
+  if (s.ok()) *value = row[0].text();  // a blob: any bytes
+  if (s.code() != Code::kNotFound) return s;
   std::string made = make();
-  Status s = RawWrite([&] {
-    auto st = statements_.Get("INSERT INTO secrets (name, value) VALUES (?, ?)");
-    st->bind(1, name);
-    st->bind(2, static_cast<const void*>(made.data()), static_cast<int>(made.size()));
-    st->exec();
+  s = InSavepoint([&] {
+    return session_->Exec("INSERT INTO secrets (name, value) VALUES (?, ?)",
+                          {name, SqlValue::Blob(made)});
   });
   if (s.ok()) *value = std::move(made);
   return s;
@@ -247,30 +194,22 @@ Status Store::GetOrCreateSecret(const std::string& name, const std::function<std
 
 Status Store::AssignBoardOwners(const std::string& user_id) {
   const ServiceSchema& schema = *FindService("boards");
-  std::vector<std::string> ids;
-  try {
-    SQLite::Statement st(*db_,
-                         "SELECT board_id FROM boards WHERE owner_id IS NULL ORDER BY created_at");
-    while (st.executeStep()) ids.push_back(st.getColumn(0).getString());
-  } catch (const std::exception& e) {
-    return StatusFromSqlite(e);
-  }
-  for (const auto& id : ids) {
+  SqlResult ids;
+  Status s = session_->Query(
+      "SELECT board_id FROM boards WHERE owner_id IS NULL ORDER BY created_at", {}, &ids);
+  if (!s.ok()) return s;
+  for (const SqlRow& row : ids.rows) {
+    const std::string& id = row[0].text();
     auto change = [&](WriteContext& ctx) {
       Status ls = Load(schema, id, &ctx.event.record);
       if (!ls.ok()) return ls;
       ctx.event.record["owner_id"] = user_id;
       ctx.event.record["updated_at"] = ctx.now;
-      auto st =
-          statements_.Get("UPDATE boards SET owner_id = ?, updated_at = ? WHERE board_id = ?");
-      st->bind(1, user_id);
-      st->bind(2, ctx.now);
-      st->bind(3, id);
-      st->exec();
-      return Status::OK();
+      return session_->Exec("UPDATE boards SET owner_id = ?, updated_at = ? WHERE board_id = ?",
+                            {user_id, ctx.now, id});
     };
     Json record;
-    Status s = Write(schema, "patched", change, &record, true);
+    s = Write(schema, "patched", change, &record, true);
     if (!s.ok()) return s;
   }
   return Status::OK();

@@ -1,0 +1,327 @@
+// The Store on both engines (issue 14, docs/scale-out.md "One store model, two engines"): each
+// case opens the Store on SQLite (in memory) and on a real PostgreSQL database of its own
+// (Store::Open with a postgresql:// URL; one server per test binary run) and runs the same
+// writes, batches, conflicts and cascades, expecting the same answers and the same event log.
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/ids.h"
+#include "store/store.h"
+#include "tests/support/postgres_server.h"
+
+namespace agor {
+namespace {
+
+using test::PostgresServer;
+
+class FakeClock : public Clock {
+ public:
+  int64_t NowMillis() override { return now; }
+  int64_t now = 1764150000000;
+};
+
+void Require(const Status& s) {
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+}
+
+// A Store on one engine, with what its listeners were told.
+struct EngineStore {
+  EngineStore(const std::string& engine, const std::string& name) {
+    StoreOptions options;
+    options.path = engine == "sqlite" ? ":memory:" : PostgresServer::Shared().CreateDatabase(name);
+    url = options.path;
+    Require(Store::Open(options, &clock, &store));
+    store->SetCommitListener([this](const Event& ev) { told.push_back(Told(ev)); });
+    store->SetActivityListener([this](const Event& ev) { activity.push_back(ev.event); });
+  }
+  static std::string Told(const Event& ev) {
+    return std::to_string(ev.seq) + " " + ev.service + " " + ev.event;
+  }
+  Json Create(const std::string& service, const Json& data) {
+    Json out;
+    Require(store->Create(service, data, &out));
+    return out;
+  }
+  Json Board(const std::string& name) { return Create("boards", {{"name", name}}); }
+  Json Session(const Json& board) { return Create("sessions", {{"board_id", board["board_id"]}}); }
+  Json Message(const Json& session, const char* status = "sent") {
+    return Create("messages", {{"session_id", session["session_id"]},
+                               {"role", "user"},
+                               {"content", "hi"},
+                               {"status", status}});
+  }
+  // The event log as "seq service event" lines.
+  std::vector<std::string> Log() {
+    std::vector<Event> events;
+    REQUIRE(store->event_log()->ReadSince(0, 1000, &events).ok());
+    std::vector<std::string> out;
+    for (const Event& ev : events) out.push_back(Told(ev));
+    return out;
+  }
+  int64_t Total(const std::string& service) {
+    Json page;
+    REQUIRE(store->Find(service, Json::object(), &page).ok());
+    return page["total"];
+  }
+
+  FakeClock clock;
+  std::string url;
+  std::unique_ptr<Store> store;
+  std::vector<std::string> told, activity;
+};
+
+// Runs the case once per engine; `name` names the PostgreSQL database.
+#define ON_EACH_ENGINE(name)                                                      \
+  const std::string engine = GENERATE(as<std::string>{}, "sqlite", "postgresql"); \
+  CAPTURE(engine);                                                                \
+  EngineStore f(engine, name)
+
+TEST_CASE("store engines: create, get by prefix, patch, update and remove, one event each",
+          "[store][pg]") {
+  ON_EACH_ENGINE("store_crud");
+  Json board = f.Board("first");
+  std::string id = board["board_id"];
+  REQUIRE(IsUuid(id));
+  Json got;
+  REQUIRE(f.store->Get("boards", id.substr(0, 8), &got).ok());
+  CHECK(got == board);
+  Json patched, updated, removed;
+  REQUIRE(f.store->Patch("boards", id, {{"description", "d"}}, &patched).ok());
+  CHECK(patched["description"] == "d");
+  CHECK(patched["name"] == "first");
+  REQUIRE(f.store->Update("boards", id, {{"name", "second"}}, &updated).ok());
+  CHECK(updated["description"].is_null());
+  REQUIRE(f.store->Remove("boards", id, &removed).ok());
+  CHECK(removed["name"] == "second");
+  CHECK(f.store->Get("boards", id, &got).code() == Code::kNotFound);
+  std::vector<std::string> want{"1 boards created", "2 boards patched", "3 boards updated",
+                                "4 boards removed"};
+  CHECK(f.told == want);
+  CHECK(f.Log() == want);
+  CHECK(f.store->event_log()->LastSeq() == 4);
+}
+
+TEST_CASE("store engines: unique and reference violations answer alike and leave no event",
+          "[store][pg]") {
+  ON_EACH_ENGINE("store_conflicts");
+  Json board = f.Create("boards", {{"name", "a"}, {"slug", "web"}});
+  Json out;
+  Status s = f.store->Create("boards", {{"name", "b"}, {"slug", "web"}}, &out);
+  CHECK(s.code() == Code::kConflict);
+  CHECK(s.message() == "slug \"web\" is already taken");
+  s = f.store->Create("boards", {{"name", "c"}, {"board_id", board["board_id"]}}, &out);
+  CHECK(s.code() == Code::kConflict);
+  s = f.store->Create("sessions", {{"board_id", NewUuid()}}, &out);
+  CHECK(s.code() == Code::kBadRequest);
+  CHECK(s.message().find("board_id") != std::string::npos);
+  Json other = f.Create("boards", {{"name", "d"}, {"slug", "api"}});
+  s = f.store->Patch("boards", other["board_id"], {{"slug", "web"}}, &out);
+  CHECK(s.code() == Code::kConflict);
+  // Each refused write undid only itself: the store goes on writing.
+  f.Board("e");
+  CHECK(f.told ==
+        std::vector<std::string>{"1 boards created", "2 boards created", "3 boards created"});
+  CHECK(f.Total("boards") == 3);
+}
+
+TEST_CASE("store engines: messages take dense indexes, a queued one none until it leaves",
+          "[store][pg]") {
+  ON_EACH_ENGINE("store_messages");
+  Json session = f.Session(f.Board("b"));
+  CHECK(f.Message(session)["index"] == 0);
+  CHECK(f.Message(session)["index"] == 1);
+  Json queued = f.Message(session, "queued");
+  CHECK(queued["index"].is_null());
+  Json out;
+  REQUIRE(f.store->Patch("messages", queued["message_id"], {{"status", "sent"}}, &out).ok());
+  CHECK(out["index"] == 2);
+  CHECK(out["board_id"] == session["board_id"]);
+}
+
+TEST_CASE("store engines: removing a board cascades, children first, each with its event",
+          "[store][pg]") {
+  ON_EACH_ENGINE("store_cascade");
+  Json board = f.Board("b");
+  Json session = f.Session(board);
+  f.Message(session);
+  Json task = f.Create("tasks", {{"session_id", session["session_id"]}, {"prompt", "p"}});
+  Json moved = f.Session(board), target = f.Board("t");
+  f.Message(moved);
+  Json out;
+  REQUIRE(f.store->Patch("sessions", moved["session_id"], {{"board_id", target["board_id"]}}, &out)
+              .ok());
+  CHECK(f.told.back() == "9 messages patched");  // after its session's own event
+  f.told.clear();
+  REQUIRE(f.store->Remove("boards", board["board_id"], &out).ok());
+  CHECK(f.told == std::vector<std::string>{"10 messages removed", "11 tasks removed",
+                                           "12 sessions removed", "13 boards removed"});
+  CHECK(f.Total("sessions") == 1);
+  CHECK(f.Total("messages") == 1);  // the moved session's, on its new board
+  Json page;
+  REQUIRE(f.store->Find("messages", Json::object(), &page).ok());
+  CHECK(page["data"][0]["board_id"] == target["board_id"]);
+  CHECK(f.store->Get("tasks", task["task_id"], &out).code() == Code::kNotFound);
+}
+
+// A batch: one transaction, each write in its savepoint, events told after COMMIT in order.
+TEST_CASE("store engines: a batch commits its writes together; a refused one undoes only itself",
+          "[store][pg]") {
+  ON_EACH_ENGINE("store_batch");
+  int scheduled = 0;
+  f.store->SetCommitScheduler([&] { ++scheduled; });
+  Json out;
+  REQUIRE(f.store->Create("boards", {{"name", "a"}, {"slug", "a"}}, &out).ok());
+  Status refused = f.store->Create("boards", {{"name", "b"}, {"slug", "a"}}, &out);
+  CHECK(refused.code() == Code::kConflict);
+  CHECK(f.store->Create("sessions", {{"board_id", NewUuid()}}, &out).code() == Code::kBadRequest);
+  REQUIRE(f.store->Create("boards", {{"name", "c"}}, &out).ok());
+  std::vector<std::string> after;
+  f.store->AfterCommit([&](const Status& s) { after.push_back(s.name()); });
+  CHECK(f.told.empty());
+  CHECK(scheduled == 1);
+  REQUIRE(f.store->Commit().ok());
+  CHECK(f.told == std::vector<std::string>{"1 boards created", "2 boards created"});
+  CHECK(after == std::vector<std::string>{"OK"});
+  CHECK(f.Total("boards") == 2);
+  REQUIRE(f.store->Create("boards", {{"name", "d"}}, &out).ok());
+  CHECK(scheduled == 2);
+  REQUIRE(f.store->Commit().ok());
+  CHECK(f.store->event_log()->LastSeq() == 3);
+}
+
+TEST_CASE("store engines: the event log prunes by count and age but keeps the newest",
+          "[store][pg]") {
+  ON_EACH_ENGINE("store_prune");
+  for (int i = 0; i < 5; ++i) {
+    f.Board("b" + std::to_string(i));
+    f.clock.now += 1000;
+  }
+  int64_t removed = 0;
+  REQUIRE(f.store->event_log()->Prune(3, 0, &removed).ok());
+  CHECK(removed == 2);
+  CHECK(f.store->event_log()->FirstSeq() == 3);
+  REQUIRE(f.store->event_log()->Prune(100, f.clock.now, &removed).ok());
+  CHECK(removed == 2);  // all older than now but the newest
+  CHECK(f.store->event_log()->FirstSeq() == 5);
+  f.Board("after");
+  CHECK(f.store->event_log()->LastSeq() == 6);  // seq never restarts
+}
+
+TEST_CASE("store engines: the activity feed, client states and agent processes", "[store][pg]") {
+  ON_EACH_ENGINE("store_side_tables");
+  Json session = f.Session(f.Board("b"));
+  f.Message(session);
+  f.Message(session);
+  CHECK_FALSE(f.activity.empty());
+  int64_t pruned = -1;
+  REQUIRE(f.store->PruneActivity(&pruned).ok());
+  CHECK(pruned == 0);
+
+  Require(f.store->SaveClientState("pid1", {{"boards", {"b1", "b2"}}}));
+  REQUIRE(f.store->SetClientChannel("pid1", "sessions", "s1", true).ok());
+  REQUIRE(f.store->SetClientChannel("pid1", "boards", "b1", false).ok());
+  Json state;
+  REQUIRE(f.store->LoadClientState("pid1", &state).ok());
+  CHECK(state == Json{{"boards", {"b2"}}, {"sessions", {"s1"}}});
+  CHECK(f.store->LoadClientState("pid2", &state).code() == Code::kNotFound);
+  CHECK(f.store->SetClientChannel("pid1", "nope", "x", true).code() == Code::kBadRequest);
+
+  REQUIRE(f.store->RecordAgentProcess({"t1", 100, 7}).ok());
+  REQUIRE(f.store->RecordAgentProcess({"t1", 101, 8}).ok());  // replaces
+  REQUIRE(f.store->RecordAgentProcess({"t2", 200, 9}).ok());
+  REQUIRE(f.store->ForgetAgentProcess("t2").ok());
+  std::vector<AgentProcess> processes;
+  REQUIRE(f.store->ListAgentProcesses(&processes).ok());
+  REQUIRE(processes.size() == 1);
+  CHECK(processes[0].pgid == 101);
+  CHECK(processes[0].start_time == 8);
+}
+
+TEST_CASE("store engines: users, logins, api keys, tokens and secrets", "[store][pg]") {
+  ON_EACH_ENGINE("store_users");
+  Json user, out;
+  REQUIRE(f.store->CreateUser({{"email", "Ann@Example.com"}, {"role", "admin"}}, "h1", &user).ok());
+  Status dup = f.store->CreateUser({{"email", "ann@example.com"}}, "", &out);
+  CHECK(dup.code() == Code::kConflict);
+  Json login;
+  std::string hash;
+  REQUIRE(f.store->FindLogin("ANN@example.COM", &login, &hash).ok());
+  CHECK(login["user_id"] == user["user_id"]);
+  CHECK(hash == "h1");
+  CHECK(f.store->FindLogin("bob@example.com", &login, &hash).code() == Code::kNotFound);
+  REQUIRE(f.store->PatchUser(user["user_id"], Json::object(), "h2", &out).ok());
+  REQUIRE(f.store->PasswordHash(user["user_id"], &hash).ok());
+  CHECK(hash == "h2");
+  CHECK(f.store->CountUsers() == 1);
+
+  Json key, found;
+  REQUIRE(
+      f.store->CreateApiKey({{"user_id", user["user_id"]}, {"name", "k"}}, "agor_ab", "kh", &key)
+          .ok());
+  REQUIRE(f.store->FindApiKey("kh", &found).ok());
+  CHECK(found["id"] == key["id"]);
+  CHECK(f.store->FindApiKey("other", &found).code() == Code::kNotFound);
+  REQUIRE(f.store->TouchApiKey(key["id"]).ok());
+
+  REQUIRE(f.store->RevokeToken("jti1", f.clock.now + 60000).ok());
+  REQUIRE(f.store->RevokeUserTokens(user["user_id"], 100, "keep").ok());
+  CHECK(f.store->IsTokenRevoked("jti1", "", 0));
+  CHECK(f.store->IsTokenRevoked("jti2", user["user_id"], 99));
+  CHECK_FALSE(f.store->IsTokenRevoked("keep", user["user_id"], 99));
+
+  const std::string bytes("\0\xff\x01secret", 9);  // any bytes: a blob on both engines
+  std::string secret;
+  REQUIRE(f.store
+              ->GetOrCreateSecret(
+                  "jwt", [&] { return bytes; }, &secret)
+              .ok());
+  REQUIRE(f.store
+              ->GetOrCreateSecret(
+                  "jwt", [] { return std::string("new"); }, &secret)
+              .ok());
+  CHECK(secret == bytes);
+
+  f.Board("unowned");
+  REQUIRE(f.store->AssignBoardOwners(user["user_id"]).ok());
+  Json page;
+  REQUIRE(f.store->Find("boards", Json::object(), &page).ok());
+  CHECK(page["data"][0]["owner_id"] == user["user_id"]);
+  f.told.clear();
+  REQUIRE(f.store->Remove("users", user["user_id"], &out).ok());
+  CHECK(f.told.front().find("api-keys removed") != std::string::npos);
+  CHECK(f.store->FindLogin("ann@example.com", &login, &hash).code() == Code::kNotFound);
+}
+
+TEST_CASE("store engines: a PostgreSQL store reopened finds its records and seq", "[store][pg]") {
+  EngineStore f("postgresql", "store_reopen");
+  Json board = f.Board("kept");
+  REQUIRE(f.store->RevokeToken("jti", f.clock.now + 60000).ok());
+  f.store.reset();
+  EngineStore again("sqlite", "");
+  StoreOptions options;
+  options.path = f.url;
+  REQUIRE(Store::Open(options, &f.clock, &again.store).ok());
+  Json got;
+  REQUIRE(again.store->Get("boards", board["board_id"], &got).ok());
+  CHECK(got == board);
+  CHECK(again.store->event_log()->LastSeq() == 1);
+  CHECK(again.Board("next")["name"] == "next");
+  CHECK(again.store->IsTokenRevoked("jti", "", 0));  // loaded at Open
+  CHECK(again.store->event_log()->LastSeq() == 2);
+}
+
+TEST_CASE("store engines: a bad PostgreSQL URL or an unreachable server fails Open",
+          "[store][pg]") {
+  FakeClock clock;
+  std::unique_ptr<Store> store;
+  StoreOptions options;
+  options.path = "postgresql://agor@127.0.0.1:1/agor?connect_timeout=2";
+  CHECK_FALSE(Store::Open(options, &clock, &store).ok());
+  CHECK(store == nullptr);
+}
+
+}  // namespace
+}  // namespace agor

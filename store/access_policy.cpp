@@ -53,6 +53,7 @@ const char* UserRoleName(UserRole role) {
 }
 
 Status AccessPolicy::Load(SqlSession* session) {
+  dialect_ = &session->dialect();
   roles_.clear();
   boards_.clear();
   private_boards_.clear();
@@ -183,17 +184,16 @@ std::string Is(const char* column, const std::string& user_id, std::vector<std::
 }
 
 // The events table: each service's rule, on the event's board_id and user_id columns.
-std::string EventFilter(const std::string& user_id, std::vector<std::string>* params) {
+std::string EventFilter(const SqlDialect& dialect, const std::string& user_id,
+                        std::vector<std::string>* params) {
   std::string sql = "CASE \"service\" WHEN 'users' THEN " + Is("user_id", user_id, params);
   sql += " WHEN 'api-keys' THEN " + Is("user_id", user_id, params);
-  sql += " WHEN 'repos' THEN 1 WHEN 'board-members' THEN (" + Is("user_id", user_id, params);
+  sql += " WHEN 'repos' THEN TRUE WHEN 'board-members' THEN (" + Is("user_id", user_id, params);
   sql += " OR " + VisibleBoard("\"board_id\"", user_id, params) + ")";
   sql += " WHEN 'boards' THEN (" + VisibleBoard("\"board_id\"", user_id, params);
   sql += " OR (\"event\" = 'removed' AND \"board_id\" NOT IN (SELECT board_id FROM boards) AND (";
   sql += Is("user_id", user_id, params);
-  sql +=
-      " OR CASE WHEN json_valid(\"record\") THEN json_extract(\"record\", '$.visibility') END"
-      " = 'team')))";
+  sql += " OR " + dialect.JsonText("\"record\"", "visibility") + " = 'team')))";
   return sql + " ELSE " + VisibleBoard("\"board_id\"", user_id, params) + " END";
 }
 
@@ -202,16 +202,16 @@ std::string EventFilter(const std::string& user_id, std::vector<std::string>* pa
 std::string AccessPolicy::SqlFilter(const std::string& user_id, const std::string& service,
                                     std::vector<std::string>* params) const {
   UserRole role = RoleOf(user_id);
-  if (role == UserRole::kNone) return "0";
+  if (role == UserRole::kNone) return "FALSE";
   if (service == "api-keys") return Is("user_id", user_id, params);
   bool events = service == "events";
   if (role == UserRole::kAdmin)
     return events ? "\"service\" <> 'api-keys' OR " + Is("user_id", user_id, params) : "";
   if (service == "users" || service == "repos") return "";
-  if (events) return EventFilter(user_id, params);
+  if (events) return EventFilter(*dialect_, user_id, params);
   if (service == "board-members")
     return Is("user_id", user_id, params) + " OR " + VisibleBoard("\"board_id\"", user_id, params);
-  return BoardScoped(service) ? VisibleBoard("\"board_id\"", user_id, params) : "0";
+  return BoardScoped(service) ? VisibleBoard("\"board_id\"", user_id, params) : "FALSE";
 }
 
 }  // namespace agor

@@ -72,8 +72,9 @@ class AccessPolicy {
   // The same rule as SQL, for finds: a condition on the rows of `service`'s table (or of the
   // events table for "events") true exactly for the rows `user_id` may see, with its
   // parameters appended to `params`. "" when the user sees every row (admins, repos, users);
-  // "0" for a user who does not exist. It reads the tables, so it agrees with the in-memory
-  // form whenever no write is pending (Apply runs at commit).
+  // "FALSE" for a user who does not exist. In the SQL of the engine Load read (its dialect):
+  // booleans where PostgreSQL wants them, JSON through SqlDialect::JsonText. It reads the tables,
+  // so it agrees with the in-memory form whenever no write is pending (Apply runs at commit).
   std::string SqlFilter(const std::string& user_id, const std::string& service,
                         std::vector<std::string>* params) const;
 
@@ -93,6 +94,8 @@ class AccessPolicy {
   // (board_id + '\n' + user_id) -> board role, and membership id -> that key (for removals).
   std::unordered_map<std::string, BoardAccess> members_;
   std::unordered_map<std::string, std::string> member_keys_;
+  // The store's engine, for SqlFilter's SQL (set by Load; SQLite's until then).
+  const SqlDialect* dialect_ = &SqlDialect::ForSqlite();
 };
 
 }  // namespace agor

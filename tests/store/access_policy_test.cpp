@@ -343,7 +343,7 @@ TEST_CASE("the feed's entries and live events follow their board", "[store][acce
   std::vector<std::string> params;
   CHECK(w.access().SqlFilter(other, "activity", &params).find("board_id") != std::string::npos);
   CHECK(w.access().SqlFilter(admin, "activity", &params).empty());
-  CHECK(w.access().SqlFilter(NewUuid(), "activity", &params) == "0");
+  CHECK(w.access().SqlFilter(NewUuid(), "activity", &params) == "FALSE");
 }
 
 }  // namespace

@@ -325,3 +325,36 @@ TEST_CASE("store engines: a bad PostgreSQL URL or an unreachable server fails Op
 
 }  // namespace
 }  // namespace agor
+
+namespace agor {
+namespace {
+
+TEST_CASE("store engines: a viewer's finds and event log hold only what they may see",
+          "[store][pg]") {
+  ON_EACH_ENGINE("store_viewer");
+  Json ann, out;
+  Require(f.store->CreateUser({{"email", "ann@example.com"}, {"role", "member"}}, "h", &ann));
+  const std::string viewer = ann["user_id"];
+  Json team = f.Board("team");
+  Json hidden = f.Create("boards", {{"name", "hidden"}, {"visibility", "private"}});
+  f.Message(f.Session(team));
+  f.Message(f.Session(hidden));
+  Require(f.store->Remove("boards", team["board_id"], &out));  // a team board's removal: seen
+
+  Json page;
+  Require(f.store->Find("boards", Json::object(), &page, viewer));
+  CHECK(page["total"] == 0);  // the team board is gone, the private one is not theirs
+  Require(f.store->Find("messages", Json::object(), &page, viewer));
+  CHECK(page["total"] == 0);
+  Require(f.store->FindEvents({{"service", "boards"}, {"event", "removed"}}, &page, viewer));
+  CHECK(page["total"] == 1);  // through the removed-board rule (the record's visibility)
+  Require(f.store->FindEvents({{"service", "messages"}}, &page, viewer));
+  CHECK(page["total"] == 0);  // the team board's message went with it, the other is private
+  Require(f.store->Find("boards", Json::object(), &page, NewUuid()));  // nobody: nothing
+  CHECK(page["total"] == 0);
+  Require(f.store->FindEvents({{"service", "repos"}}, &page, viewer));
+  CHECK(page["total"] == 0);
+}
+
+}  // namespace
+}  // namespace agor

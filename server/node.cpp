@@ -198,7 +198,15 @@ Status Node::Start(const NodeOptions& options) {
   s = WriteCredentials();  // the url is known now, and nothing is served before Run
   if (!s.ok()) return s;
   Log(LogLevel::kInfo, "agents of sessions without a repo run in " + paths_->default_dir());
-  tasks_->RecoverAfterRestart();
+  // Recovery takes every running task and recorded agent in the store as this daemon's: right
+  // for a SQLite file (one daemon), wrong on a shared store, where they may be another live
+  // node's (it would mark them stopped and signal their process groups). Until tasks carry
+  // their node (a lease, docs/scale-out.md), a node on PostgreSQL leaves them alone.
+  if (IsPostgres()) {
+    Log(LogLevel::kInfo, "shared store: running tasks are left to the nodes that run them");
+  } else {
+    tasks_->RecoverAfterRestart();
+  }
   Prune();
   // Heartbeats are checked often enough to keep short ping intervals on time.
   int tick_ms =

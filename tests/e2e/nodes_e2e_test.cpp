@@ -1,0 +1,213 @@
+// Several `agor serve` nodes on one PostgreSQL store and one Redis (issue 14), each the real
+// binary on its own port: clients on different nodes see every write as an event, once, in
+// the one global seq order; a node killed with SIGKILL and a Redis restarted mid-stream cost
+// the clients that stayed connected nothing but time (gaps fill from the event log); a
+// member removed on one node stops getting the board's events on the others at once, and a
+// login on one node is good on the others (the JWT secret lives in the shared store).
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/daemon.h"
+#include "tests/support/event_stream.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/raw_websocket.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/rest_api.h"
+
+namespace agor {
+namespace {
+
+using test::Daemon;
+using test::EventStream;
+using test::PostgresServer;
+using test::PushedEvent;
+using test::RedisServer;
+using test::RestApi;
+
+// N nodes on a fresh database of the shared test server and a Redis of their own. The first
+// node creates the admin; its API key is every client's credential.
+struct Cluster {
+  explicit Cluster(int n) : store(PostgresServer::Shared().CreateDatabase("nodes")) {
+    for (int i = 0; i < n; ++i) {
+      nodes.push_back(std::make_unique<Daemon>(
+          std::vector<std::string>{"--store", store, "--broker", redis.url()}));
+    }
+    token = nodes[0]->token();
+    REQUIRE_FALSE(token.empty());
+  }
+  RestApi Api(size_t i) const { return RestApi(nodes[i]->url(), token); }
+  std::unique_ptr<EventStream> Stream(size_t i, const std::string& board) const {
+    return std::make_unique<EventStream>(nodes[i]->port(), "&board_id=" + board, token);
+  }
+
+  RedisServer redis;
+  std::string store;
+  std::vector<std::unique_ptr<Daemon>> nodes;
+  std::string token;
+};
+
+// The ids of `count` "messages created" events, in the order they came; their seqs must
+// ascend. Fails if they do not all come.
+std::vector<std::string> Collect(EventStream* stream, size_t count) {
+  std::vector<std::string> ids;
+  int64_t last = 0;
+  PushedEvent ev;
+  while (ids.size() < count && stream->WaitFor("messages created", Json::object(), &ev, 20000)) {
+    int64_t seq = std::stoll(ev.seq);
+    CHECK(seq > last);
+    last = seq;
+    ids.push_back(ev.record["message_id"].get<std::string>());
+  }
+  REQUIRE(ids.size() == count);
+  return ids;
+}
+
+std::string Say(RestApi& api, const std::string& session, const std::string& text) {
+  return api
+      .Post("/messages",
+            {{"session_id", session}, {"role", "user"}, {"content", text}})["message_id"]
+      .get<std::string>();
+}
+
+TEST_CASE("clients on three nodes see every node's writes once, in one order", "[e2e][nodes]") {
+  Cluster c(3);
+  RestApi api = c.Api(0);
+  std::string session = api.Session("codex");
+  std::string board = api.Get("/sessions/" + session)["board_id"].get<std::string>();
+  std::vector<std::unique_ptr<EventStream>> streams;
+  for (size_t i = 0; i < 3; ++i) streams.push_back(c.Stream(i, board));
+  std::set<std::string> said;
+  for (int k = 0; k < 30; ++k) {
+    RestApi on = c.Api(k % 3);
+    said.insert(Say(on, session, "m" + std::to_string(k)));
+  }
+  std::vector<std::string> first = Collect(streams[0].get(), said.size());
+  CHECK(std::set<std::string>(first.begin(), first.end()) == said);
+  for (size_t i = 1; i < 3; ++i) CHECK(Collect(streams[i].get(), said.size()) == first);
+}
+
+TEST_CASE("a node killed and Redis restarted mid-stream lose the other clients nothing",
+          "[e2e][nodes]") {
+  Cluster c(3);
+  RestApi api = c.Api(0);
+  std::string session = api.Session("codex");
+  std::string board = api.Get("/sessions/" + session)["board_id"].get<std::string>();
+  auto on0 = c.Stream(0, board);
+  auto on1 = c.Stream(1, board);
+  auto on2 = c.Stream(2, board);  // dies with its node
+  std::set<std::string> said;
+  for (int k = 0; k < 60; ++k) {
+    if (k == 15) c.nodes[2]->Stop(SIGKILL);
+    if (k == 30) c.redis.Stop();
+    if (k == 40) c.redis.Start();
+    RestApi on = c.Api(k % 2);
+    said.insert(Say(on, session, "m" + std::to_string(k)));
+  }
+  std::vector<std::string> got0 = Collect(on0.get(), said.size());
+  CHECK(std::set<std::string>(got0.begin(), got0.end()) == said);
+  CHECK(Collect(on1.get(), said.size()) == got0);
+}
+
+// A Socket.IO client that keeps its pid and the offset of the last event it read, to come
+// back with them (socket.io's connection-state recovery) on whichever node.
+struct RecoveringClient {
+  std::unique_ptr<test::RawWebSocket> ws;
+  std::string pid;
+  std::string offset;
+
+  // CONNECT presenting `auth` (+ pid and offset once it has them); returns the answer's pid.
+  std::string Connect(int port, const std::string& query, Json auth) {
+    ws = std::make_unique<test::RawWebSocket>();
+    REQUIRE(ws->Connect(port, "/socket.io/?EIO=4&transport=websocket" + query) == 101);
+    std::string frame;
+    REQUIRE(ws->ReadText(&frame, 5000));  // Engine.IO's open
+    if (!pid.empty()) auth.update({{"pid", pid}, {"offset", offset}});
+    REQUIRE(ws->SendText("40" + auth.dump()));
+    REQUIRE(ws->ReadText(&frame, 5000));
+    REQUIRE(frame.rfind("40{", 0) == 0);
+    return Json::parse(frame.substr(2))["pid"].get<std::string>();
+  }
+  // The next "messages created" event's message id ("" on timeout); offsets follow events.
+  std::string NextMessage() {
+    std::string frame;
+    while (ws->ReadText(&frame, 20000)) {
+      if (frame == "2") ws->SendText("3");
+      if (frame.rfind("42[", 0) != 0) continue;
+      Json args = Json::parse(frame.substr(2));
+      if (args.size() == 3) offset = args[2].get<std::string>();
+      if (args[0] == "messages created") return args[1]["message_id"].get<std::string>();
+    }
+    return "";
+  }
+};
+
+TEST_CASE("a client that moves to another node recovers what it missed, once", "[e2e][nodes]") {
+  Cluster c(2);
+  RestApi api = c.Api(0);
+  std::string session = api.Session("codex");
+  std::string board = api.Get("/sessions/" + session)["board_id"].get<std::string>();
+  const std::string query = "&board_id=" + board;
+  RecoveringClient client;
+  client.pid = client.Connect(c.nodes[0]->port(), query, {{"token", c.token}});
+  std::string first = Say(api, session, "seen on node 0");
+  REQUIRE(client.NextMessage() == first);
+  client.ws.reset();  // the connection drops
+  std::vector<std::string> missed;
+  for (int k = 0; k < 6; ++k) {
+    RestApi on = c.Api(k % 2);
+    missed.push_back(Say(on, session, "missed " + std::to_string(k)));
+  }
+  std::string old_pid = client.pid;
+  CHECK(client.Connect(c.nodes[1]->port(), query, {{"token", c.token}}) == old_pid);
+  missed.push_back(Say(api, session, "live on node 1 after the move"));
+  std::vector<std::string> got;
+  while (got.size() < missed.size()) {
+    std::string id = client.NextMessage();
+    REQUIRE_FALSE(id.empty());
+    got.push_back(id);
+  }
+  CHECK(got == missed);  // in order, none twice, the one seen before not again
+}
+
+TEST_CASE("a member removed on one node stops getting the board's events on another",
+          "[e2e][nodes]") {
+  Cluster c(2);
+  RestApi admin = c.Api(0);
+  std::string bob_id = admin.Post("/users", {{"email", "bob@example.com"},
+                                             {"password", "password-of-bob"},
+                                             {"name", "bob"},
+                                             {"role", "member"}})["user_id"];
+  // A login on node 1 is good on node 0: the signing secret is the shared store's.
+  Json login = RestApi(c.nodes[1]->url())
+                   .Post("/authentication", {{"strategy", "local"},
+                                             {"email", "bob@example.com"},
+                                             {"password", "password-of-bob"}});
+  std::string bob = login["accessToken"].get<std::string>();
+  RestApi(c.nodes[0]->url(), bob).Get("/boards");
+  std::string hidden =
+      admin.Post("/boards", {{"name", "hidden"}, {"visibility", "private"}})["board_id"];
+  std::string membership = admin.Post(
+      "/board-members", {{"board_id", hidden}, {"user_id", bob_id}, {"role", "editor"}})["id"];
+  std::string session =
+      admin.Post("/sessions", {{"board_id", hidden}, {"agentic_tool", "codex"}})["session_id"];
+  EventStream bob_on_1(c.nodes[1]->port(), "&board_id=" + hidden, bob);
+  PushedEvent ev;
+  std::string seen = Say(admin, session, "for bob");
+  REQUIRE(bob_on_1.WaitFor("messages created", {{"message_id", seen}}, &ev));
+
+  admin.Delete("/board-members/" + membership);  // on node 0; bob listens on node 1
+  REQUIRE(bob_on_1.WaitFor("board-members removed", {{"user_id", bob_id}}, &ev));
+  std::string unseen = Say(admin, session, "not for bob any more");
+  std::string marker = admin.Post("/boards", {{"name", "marker"}})["board_id"];
+  REQUIRE(bob_on_1.WaitFor("boards created", {{"board_id", marker}}, &ev));
+  for (const auto& e : bob_on_1.seen()) CHECK(e.record.value("message_id", "") != unseen);
+  RestApi(c.nodes[1]->url(), bob).Get("/boards/" + hidden, 404);
+}
+
+}  // namespace
+}  // namespace agor

@@ -59,10 +59,6 @@ struct ServeFlags {
   std::string data_dir;  // the node's local files ("" = --db's folder, or ~/.agor)
 };
 
-bool IsPostgresUrl(const std::string& text) {
-  return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0;
-}
-
 // The URL without its password, for the log and the terminal.
 std::string Redacted(const std::string& url) {
   size_t scheme = url.find("://");

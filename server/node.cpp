@@ -241,8 +241,7 @@ Status Node::WriteCredentials() {
 }
 
 bool Node::IsPostgres() const {
-  const std::string& p = options_.store.path;
-  return p.rfind("postgresql://", 0) == 0 || p.rfind("postgres://", 0) == 0;
+  return IsPostgresUrl(options_.store.path);
 }
 
 // A path in the node's data folder, as a SQLite file's path is in its own: the functions that

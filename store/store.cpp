@@ -90,11 +90,11 @@ Status ExecWrite(SqlSession* session, const std::string& sql, const std::vector<
   return s.code() == Code::kConflict ? Taken(schema, s, record) : s;
 }
 
+}  // namespace
+
 bool IsPostgresUrl(const std::string& path) {
   return !path.compare(0, 13, "postgresql://") || !path.compare(0, 11, "postgres://");
 }
-
-}  // namespace
 
 namespace {
 

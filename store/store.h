@@ -74,6 +74,10 @@ struct AgentProcess {
   int64_t start_time = 0;  // of the group leader, in the OS's units (clock ticks after boot)
 };
 
+// Whether `path` names a PostgreSQL database (a postgresql:// or postgres:// URL) rather than
+// a SQLite file.
+bool IsPostgresUrl(const std::string& path);
+
 struct StoreOptions {
   // A SQLite file (":memory:" for tests), or a postgresql:// (postgres://) URL: the store then
   // runs on that database, migrated by store/pg_database.h. What has not moved onto the

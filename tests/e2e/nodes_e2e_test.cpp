@@ -2,8 +2,9 @@
 // binary on its own port: clients on different nodes see every write as an event, once, in
 // the one global seq order; a node killed with SIGKILL and a Redis restarted mid-stream cost
 // the clients that stayed connected nothing but time (gaps fill from the event log); a
-// member removed on one node stops getting the board's events on the others at once, and a
-// login on one node is good on the others (the JWT secret lives in the shared store).
+// member removed on one node stops getting the board's events on the others at once; a login
+// on one node is good on the others (the JWT secret lives in the shared store); a stop sent to
+// any node ends the agent the node that took the prompt runs.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -172,6 +173,26 @@ TEST_CASE("a client that moves to another node recovers what it missed, once", "
     got.push_back(id);
   }
   CHECK(got == missed);  // in order, none twice, the one seen before not again
+}
+
+TEST_CASE("a stop sent to one node ends the agent another node runs", "[e2e][nodes]") {
+  Cluster c(2);
+  RestApi on0 = c.Api(0);
+  RestApi on1 = c.Api(1);
+  const std::string agent = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/slow_agent.sh";
+  std::string session = on0.Session("command", {agent});
+  std::string board = on0.Get("/sessions/" + session)["board_id"].get<std::string>();
+  auto watching = c.Stream(1, board);
+  std::string task =
+      on0.Post("/sessions/" + session + "/prompt", {{"prompt", "x"}})["task_id"].get<std::string>();
+  PushedEvent ev;
+  REQUIRE(watching->WaitFor("messages created", {{"role", "assistant"}}, &ev));  // it runs
+  Json stopping = on1.Post("/sessions/" + session + "/stop", Json::object());
+  CHECK(stopping == Json{{"task_id", task}, {"status", "stopping"}});
+  Json ended;
+  REQUIRE(watching->WaitTaskEnd(task, &ended));
+  CHECK(ended["status"] == "stopped");
+  on1.Post("/sessions/" + session + "/stop", Json::object(), 409);  // nothing runs now
 }
 
 TEST_CASE("a member removed on one node stops getting the board's events on another",

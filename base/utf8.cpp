@@ -58,7 +58,7 @@ std::string ToValidUtf8(std::string_view s, size_t max_bytes) {
   std::string out;
   out.reserve(s.size() < max_bytes ? s.size() : max_bytes);
   for (size_t i = 0; i < s.size();) {
-    const size_t n = Utf8SequenceLength(s, i);
+    const size_t n = s[i] == '\0' ? 0 : Utf8SequenceLength(s, i);  // NUL: replaced too
     const size_t used = n == 0 ? 1 : n;
     if (i + used > max_bytes) break;
     out.append(n == 0 ? std::string_view("\xEF\xBF\xBD") : s.substr(i, n));

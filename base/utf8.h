@@ -23,8 +23,9 @@ size_t Utf8SequenceLength(std::string_view s, size_t i);
 // True when all of `s` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s);
 
-// `s` with each byte that starts no well-formed sequence replaced by U+FFFD, cut before the
-// sequence that would pass `max_bytes` of input; for echoing outside text.
+// `s` with each byte that starts no well-formed sequence, and each NUL, replaced by U+FFFD,
+// cut before the sequence that would pass `max_bytes` of input; for echoing or storing outside
+// text (the store refuses text with a NUL, which PostgreSQL cannot hold).
 std::string ToValidUtf8(std::string_view s, size_t max_bytes = std::string_view::npos);
 
 // The longest prefix of `s` of at most `max_bytes` bytes that ends on a sequence boundary

@@ -33,6 +33,9 @@ TEST_CASE("echoed text replaces each bad byte and stops at a byte budget") {
         "a\xEF\xBF\xBD"
         "b");
   CHECK(ToValidUtf8("\xC3\x28") == "\xEF\xBF\xBD(");
+  CHECK(ToValidUtf8(std::string("a\0b", 3)) ==
+        "a\xEF\xBF\xBD"
+        "b");  // the store refuses NUL
   CHECK(ToValidUtf8("\xE2\x82\xAC\xE2\x82\xAC", 4) == "\xE2\x82\xAC");
   CHECK(agor::Utf8Prefix("\xE2\x82\xAC\xE2\x82\xAC", 4) == "\xE2\x82\xAC");
   CHECK(agor::Utf8CodePoints("a\xE2\x82\xAC\xF0\x9F\x98\x80") == 3);

@@ -1,7 +1,8 @@
-// agor serve: runs the daemon until SIGINT/SIGTERM, one per database: it holds an exclusive
-// lock on `<db>.lock` (base/lock_file.h) from before the store opens until it exits, and
-// writes "pid P port N" into it once the port is bound, so a second daemon on the same
-// database refuses to start with one line naming the first.
+// agor serve: runs the daemon until SIGINT/SIGTERM, one per SQLite database: it holds an
+// exclusive lock on `<db>.lock` (base/lock_file.h) from before the store opens until it exits,
+// and writes "pid P port N" into it once the port is bound, so a second daemon on the same
+// database refuses to start with one line naming the first. Nodes on a PostgreSQL store
+// (--store) share it by design and take no lock; their own files go to --data-dir.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -284,7 +285,8 @@ Status MakeDataDir(const std::string& dir) {
 }  // namespace
 
 int RunServe(int argc, char** argv) {
-  CLI::App app{"agor serve: REST and Socket.IO on one port, SQLite store", "agor serve"};
+  CLI::App app{"agor serve: REST and Socket.IO on one port, SQLite or PostgreSQL store",
+               "agor serve"};
   ServeFlags flags;
   AddFlags(app, &flags);
   if (int code = ParseCommandLine(app, argc, argv, "agor serve"); code >= 0) return code;

@@ -154,23 +154,26 @@ size_t TerminalWidth() {
   return ChooseTerminalWidth(columns, std::getenv("COLUMNS"));
 }
 
+// Walks the raw bytes rather than ToValidUtf8's output: that turns NUL into U+FFFD, and a
+// terminal reader should see "\x00" like any other control byte.
 std::string TerminalSafe(std::string_view text, bool keep_line_breaks) {
-  std::string valid = ToValidUtf8(text);
   std::string out;
-  out.reserve(valid.size());
-  for (size_t i = 0; i < valid.size();) {
-    unsigned char c = static_cast<unsigned char>(valid[i]);
-    size_t length = std::max<size_t>(1, Utf8SequenceLength(valid, i));
-    char32_t cp = CodePoint(valid, i, length);
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t length = Utf8SequenceLength(text, i);
+    char32_t cp = length == 0 ? 0 : CodePoint(text, i, length);
     bool kept = keep_line_breaks && (c == '\n' || c == '\t');
-    if ((c < 0x20 || c == 0x7f) && !kept) {
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // not UTF-8: U+FFFD, as ToValidUtf8 shows it
+    } else if ((c < 0x20 || c == 0x7f) && !kept) {
       out += EscapeControl(c);
     } else if ((cp >= 0x80 && cp <= 0x9f) || IsBidiControl(cp)) {
       out += EscapeCodePoint(cp);
     } else {
-      out.append(valid, i, length);
+      out.append(text, i, length);
     }
-    i += length;
+    i += std::max<size_t>(1, length);
   }
   return out;
 }

@@ -213,6 +213,7 @@ Status Node::Start(const NodeOptions& options) {
       static_cast<int>(std::clamp<int64_t>(options.engine.ping_interval_ms / 4, 20, 1000));
   web_->Every(tick_ms, [this] { engine_->Tick(); });
   web_->Every(60000, [this] { Prune(); });
+  if (IsPostgres()) web_->Every(kTokenRefreshMs, [this] { RefreshTokens(); });
   web_->Every(presence_->SweepIntervalMs(), [this] { presence_->Sweep(); });
   web_->OnStop([this] {
     engine_->ReleasePolls();
@@ -436,6 +437,13 @@ void Node::Prune() {
   if (s.ok()) s = store_->PruneActivity();  // the feed keeps what the log keeps
   if (!s.ok()) Log(LogLevel::kWarn, "pruning the event log failed: " + s.message());
   if (removed > 0) Log(LogLevel::kDebug, "pruned " + std::to_string(removed) + " events");
+}
+
+// Another node's logouts and password changes, for the calls of this node's open connections
+// (a JWT being resolved reads its own rows at once: Store::IsTokenRevokedNow).
+void Node::RefreshTokens() {
+  Status s = store_->RefreshTokens();
+  if (!s.ok()) Log(LogLevel::kWarn, "re-reading the revoked tokens failed: " + s.message());
 }
 
 // An IPv6 literal is bracketed, or the URL would not parse ("http://[::1]:3030").

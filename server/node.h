@@ -112,6 +112,7 @@ class Node {
   void Deliver(const Event& ev);  // an event the broker delivers, to connections and presence
   void OnCall(const CallReport& report);
   void Prune();
+  void RefreshTokens();  // a shared store's revocations, re-read (Store::RefreshTokens)
 
   NodeOptions options_;
   ServerStats stats_;

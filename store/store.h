@@ -78,6 +78,11 @@ struct AgentProcess {
 // a SQLite file.
 bool IsPostgresUrl(const std::string& path);
 
+// How often a node on a shared store re-reads the revoked tokens (Store::RefreshTokens): the
+// longest another node's logout or password change takes to end calls on this node's open
+// connections.
+inline constexpr int kTokenRefreshMs = 1000;
+
 struct StoreOptions {
   // A SQLite file (":memory:" for tests), or a postgresql:// (postgres://) URL: the store then
   // runs on that database, migrated by store/pg_database.h. What has not moved onto the
@@ -179,11 +184,18 @@ class Store {
 
   // Access tokens: a revoked jti (kept until the token would have expired anyway), and a
   // per-user cut-off that revokes every token issued before it but `keep_jti` (a password
-  // change keeps the session that made it). Both checked in memory.
+  // change keeps the session that made it). IsTokenRevoked checks this store's mirror in
+  // memory; on a store several nodes share (PostgreSQL), another node's revocations reach the
+  // mirror by RefreshTokens (the node runs it every kTokenRefreshMs) and, for one token, by
+  // IsTokenRevokedNow, which reads that token's rows first (a JWT being resolved: a logout on
+  // any node holds at once for new requests and connections). It answers revoked when the
+  // store cannot be read: it fails closed.
   Status RevokeToken(const std::string& jti, int64_t expires_ms);
   Status RevokeUserTokens(const std::string& user_id, int64_t issued_before_s,
                           const std::string& keep_jti);
   bool IsTokenRevoked(const std::string& jti, const std::string& user_id, int64_t issued_at_s);
+  bool IsTokenRevokedNow(const std::string& jti, const std::string& user_id, int64_t issued_at_s);
+  Status RefreshTokens();
 
   // A named server secret (the JWT signing key): the stored one, or `make()`'s value stored
   // now, so restarts keep it.

@@ -121,18 +121,30 @@ Status Store::TouchApiKey(const std::string& id) {
 }
 
 Status Store::LoadTokens() {
-  SqlResult jtis, cutoffs;
   Status s =
       session_->Exec("DELETE FROM revoked_tokens WHERE expires_ms < ?", {clock_->NowMillis()});
-  if (s.ok()) s = session_->Query("SELECT jti, expires_ms FROM revoked_tokens", {}, &jtis);
+  if (s.ok()) s = RefreshTokens();
+  next_prune_ms_ = clock_->NowMillis() + kPruneIntervalMs;
+  return s;
+}
+
+// Replaces the mirror as a whole: a full read, as small as the revocations not yet expired.
+Status Store::RefreshTokens() {
+  SqlResult jtis, cutoffs;
+  Status s = session_->Query("SELECT jti, expires_ms FROM revoked_tokens", {}, &jtis);
   if (s.ok()) {
     s = session_->Query("SELECT user_id, issued_before_s, keep_jti FROM token_cutoffs", {},
                         &cutoffs);
   }
   if (!s.ok()) return s;
-  for (const SqlRow& r : jtis.rows) revoked_jtis_[r[0].text()] = r[1].integer();
-  for (const SqlRow& r : cutoffs.rows) cutoffs_[r[0].text()] = {r[1].integer(), r[2].text()};
-  next_prune_ms_ = clock_->NowMillis() + kPruneIntervalMs;
+  std::unordered_map<std::string, int64_t> revoked;
+  std::unordered_map<std::string, Cutoff> cut;
+  int64_t now = clock_->NowMillis();
+  for (const SqlRow& r : jtis.rows)
+    if (r[1].integer() >= now) revoked[r[0].text()] = r[1].integer();
+  for (const SqlRow& r : cutoffs.rows) cut[r[0].text()] = {r[1].integer(), r[2].text()};
+  revoked_jtis_.swap(revoked);
+  cutoffs_.swap(cut);
   return s;
 }
 
@@ -175,6 +187,22 @@ bool Store::IsTokenRevoked(const std::string& jti, const std::string& user_id,
   auto cutoff = cutoffs_.find(user_id);
   return cutoff != cutoffs_.end() && issued_at_s < cutoff->second.issued_before_s &&
          jti != cutoff->second.keep_jti;
+}
+
+bool Store::IsTokenRevokedNow(const std::string& jti, const std::string& user_id,
+                              int64_t issued_at_s) {
+  if (!pg_) return IsTokenRevoked(jti, user_id, issued_at_s);  // one daemon: the mirror is whole
+  SqlResult jtis, cutoffs;
+  Status s = session_->Query("SELECT expires_ms FROM revoked_tokens WHERE jti = ?", {jti}, &jtis);
+  if (s.ok()) {
+    s = session_->Query("SELECT issued_before_s, keep_jti FROM token_cutoffs WHERE user_id = ?",
+                        {user_id}, &cutoffs);
+  }
+  if (!s.ok()) return true;
+  if (!jtis.rows.empty()) revoked_jtis_[jti] = jtis.rows[0][0].integer();
+  if (!cutoffs.rows.empty())
+    cutoffs_[user_id] = {cutoffs.rows[0][0].integer(), cutoffs.rows[0][1].text()};
+  return IsTokenRevoked(jti, user_id, issued_at_s);
 }
 
 Status Store::GetOrCreateSecret(const std::string& name, const std::function<std::string()>& make,

@@ -189,7 +189,7 @@ Status Authenticator::Remove(const ServiceCall& call, Json* result) {
 Status Authenticator::CheckJwt(const std::string& token, JwtClaims* claims) {
   Status s = VerifyJwt(config_, token, NowSeconds(), claims);
   if (!s.ok()) return s;
-  if (store_->IsTokenRevoked(claims->jti, claims->sub, claims->iat)) {
+  if (store_->IsTokenRevokedNow(claims->jti, claims->sub, claims->iat)) {
     return Status(Code::kNotAuthenticated, "jwt revoked",
                   Json{{"name", "JsonWebTokenError"}, {"message", "jwt revoked"}});
   }

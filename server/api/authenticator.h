@@ -22,7 +22,8 @@
 // without a user: "Not authenticated", with another token as id: "Invalid access token".
 //
 // Resolve() (CredentialResolver) checks a JWT (jwt.h, then the store: revoked jti, the user's
-// cut-off, the user still there) or an API key (by its hash; stamps last_used_at), and answers
+// cut-off, read from the database on a shared store so another node's logout holds at once,
+// the user still there) or an API key (by its hash; stamps last_used_at), and answers
 // the Caller (its address left as the transport set it). Messages never echo the credential.
 //
 // The signing secret is 32 random bytes kept in the database (Store::GetOrCreateSecret

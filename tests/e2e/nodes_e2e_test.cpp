@@ -195,6 +195,38 @@ TEST_CASE("a stop sent to one node ends the agent another node runs", "[e2e][nod
   on1.Post("/sessions/" + session + "/stop", Json::object(), 409);  // nothing runs now
 }
 
+TEST_CASE("a logout or a password change on one node holds on the others", "[e2e][nodes]") {
+  Cluster c(2);
+  RestApi(c.nodes[0]->url(), c.token)
+      .Post("/users", {{"email", "eve@example.com"}, {"password", "password-of-eve"}});
+  auto login = [&](size_t node, const std::string& password) {
+    return RestApi(c.nodes[node]->url())
+        .Post("/authentication", {{"strategy", "local"},
+                                  {"email", "eve@example.com"},
+                                  {"password", password}})["accessToken"]
+        .get<std::string>();
+  };
+  std::string first = login(1, "password-of-eve");
+  RestApi(c.nodes[1]->url(), first).Get("/boards");
+  RestApi(c.nodes[0]->url(), first).Delete("/authentication");           // logout on node 0
+  Json refused = RestApi(c.nodes[1]->url(), first).Get("/boards", 401);  // at once on node 1
+  CHECK(refused["message"] == "jwt revoked");
+
+  // A password change on node 1 ends the other tokens on node 0, but the one that made it.
+  std::string second = login(0, "password-of-eve");
+  std::string third = login(0, "password-of-eve");
+  std::string eve =
+      RestApi(c.nodes[1]->url())
+          .Post("/authentication", {{"strategy", "jwt"}, {"accessToken", third}})["user"]["user_id"]
+          .get<std::string>();
+  RestApi(c.nodes[1]->url(), third)
+      .Patch("/users/" + eve,
+             {{"password", "new-password-of-eve"}, {"current_password", "password-of-eve"}});
+  RestApi(c.nodes[0]->url(), second).Get("/boards", 401);
+  RestApi(c.nodes[0]->url(), third).Get("/boards");
+  login(0, "new-password-of-eve");
+}
+
 TEST_CASE("a member removed on one node stops getting the board's events on another",
           "[e2e][nodes]") {
   Cluster c(2);

@@ -313,6 +313,36 @@ TEST_CASE("store engines: a PostgreSQL store reopened finds its records and seq"
   CHECK(again.store->event_log()->LastSeq() == 2);
 }
 
+TEST_CASE("store engines: two stores on one PostgreSQL database share revocations", "[store][pg]") {
+  EngineStore a("postgresql", "store_revocations");
+  Require(a.store->RevokeToken("seen-at-open", a.clock.now + 60000));
+  EngineStore b("sqlite", "");
+  StoreOptions options;
+  options.path = a.url;
+  Require(Store::Open(options, &a.clock, &b.store));  // a second node on the same database
+  CHECK(b.store->IsTokenRevoked("seen-at-open", "u", 0));
+
+  // A logout on a: b's mirror does not know yet; the token's own rows do, at once.
+  Require(a.store->RevokeToken("logged-out", a.clock.now + 60000));
+  CHECK_FALSE(b.store->IsTokenRevoked("logged-out", "u", 0));
+  CHECK(b.store->IsTokenRevokedNow("logged-out", "u", 0));
+  CHECK_FALSE(b.store->IsTokenRevokedNow("still-good", "u", 0));
+
+  // A password change on a (a cut-off keeping one token): b's refresh takes it in whole.
+  Require(a.store->RevokeUserTokens("u", 100, "kept"));
+  CHECK_FALSE(b.store->IsTokenRevoked("old", "u", 99));
+  Require(b.store->RefreshTokens());
+  CHECK(b.store->IsTokenRevoked("old", "u", 99));
+  CHECK_FALSE(b.store->IsTokenRevoked("kept", "u", 99));
+  CHECK_FALSE(b.store->IsTokenRevoked("new", "u", 100));
+  CHECK(b.store->IsTokenRevoked("logged-out", "other", 0));
+
+  // Expired revocations leave the mirror on refresh.
+  a.clock.now += 120000;
+  Require(b.store->RefreshTokens());
+  CHECK_FALSE(b.store->IsTokenRevoked("logged-out", "other", 0));
+}
+
 TEST_CASE("store engines: a bad PostgreSQL URL or an unreachable server fails Open",
           "[store][pg]") {
   FakeClock clock;

@@ -4,8 +4,8 @@
 //
 // Checked: a parsed frame spans at least its payload and no more than the input; the length
 // PeekFrameLength announces is the payload's; a payload re-framed by AppendClientFrame (masked)
-// or AppendFrameHeader parses back to itself; ToValidUtf8 always gives valid UTF-8 and leaves
-// valid text unchanged.
+// or AppendFrameHeader parses back to itself; ToValidUtf8 always gives valid UTF-8 without NUL
+// and leaves valid text without NUL unchanged.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,9 +18,9 @@ namespace {
 
 void CheckUtf8(std::string_view text) {
   const std::string clean = agor::ToValidUtf8(text);
-  if (!agor::IsValidUtf8(clean)) __builtin_trap();
+  if (!agor::IsValidUtf8(clean) || clean.find('\0') != clean.npos) __builtin_trap();
   if (agor::IsValidUtf8(text)) {
-    if (clean != text) __builtin_trap();
+    if (text.find('\0') == text.npos && clean != text) __builtin_trap();
     if (agor::Utf8CodePoints(text) > text.size()) __builtin_trap();
     const std::string_view prefix = agor::Utf8Prefix(text, text.size() / 2);
     if (prefix.size() > text.size() / 2 || !agor::IsValidUtf8(prefix)) __builtin_trap();

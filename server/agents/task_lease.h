@@ -1,11 +1,11 @@
 // TaskLease: a node's lease on the agents it runs, when several nodes share one store (issue
 // 14, docs/scale-out.md "Task leases"). The node's row in `nodes` holds its heartbeat, stamped
 // at Start and then every lease/3 (Tick). A node whose heartbeat is older than the lease has
-// stopped responding: at each Tick every other node looks for such nodes and claims them
-// (Store::ClaimNode: exactly one claimer wins), and the winner ends the dead node's tasks
-// (TaskManager::ReclaimFrom: stopped, sessions idle, queued prompts started here). A node
-// that restarts gets a new id, so its former self is claimed like any dead node; one that
-// stops cleanly expires its lease at once (Release).
+// stopped responding: at its Start and each Tick every other node looks for such nodes and
+// claims them (Store::ClaimNode: exactly one claimer wins), and the winner ends the dead
+// node's tasks (TaskManager::ReclaimFrom: stopped, sessions idle, queued prompts started
+// here). A node that restarts gets a new id, so its former self is claimed like any dead
+// node; one that stops cleanly expires its lease at once (Release).
 //
 // Clocks: heartbeats are stamped with each node's clock, so the nodes' clocks must agree to
 // well within the lease. A node stalled past its lease (or cut off from the store) is claimed

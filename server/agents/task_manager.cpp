@@ -621,25 +621,27 @@ bool TaskManager::EndLeftTask(const std::string& task_id, const std::string& why
 // Only the claimed rows: their groups are the dead node's, perhaps on another machine, so
 // nothing is signalled; recovery's writes are the daemon's own (no actor), as after a restart.
 int TaskManager::ReclaimFrom(const std::vector<AgentProcess>& taken) {
-  int ended = 0;
   std::vector<std::string> sessions;
-  for (const AgentProcess& p : taken) {
-    Json task;
-    bool live = store_->Get("tasks", p.task_id, &task).ok() &&
-                (task["status"] == "running" || task["status"] == "stopping");
-    if (live && EndLeftTask(p.task_id, kReclaimedError)) {
-      ++ended;
-      sessions.push_back(task["session_id"]);
-    }
-    Status s = store_->ForgetAgentProcess(p.task_id);
-    if (!s.ok()) Log(LogLevel::kWarn, "task " + p.task_id + ": cannot forget its group");
-  }
+  for (const AgentProcess& p : taken) EndClaimed(p.task_id, &sessions);
   for (const auto& id : sessions) {
     if (runs_.count(id)) continue;  // a prompt sent here meanwhile runs: the session is busy
     Patch("sessions", id, {{"status", "idle"}});
     StartNextQueued(id);
   }
-  return ended;
+  return static_cast<int>(sessions.size());
+}
+
+// One claimed task: ended if it still runs (its session into `sessions`), then its row
+// forgotten. A task whose end could not be written keeps its row, now under this node's
+// lease, so that whoever claims this node one day tries again.
+void TaskManager::EndClaimed(const std::string& task_id, std::vector<std::string>* sessions) {
+  Json task;
+  bool live = store_->Get("tasks", task_id, &task).ok() &&
+              (task["status"] == "running" || task["status"] == "stopping");
+  if (live && !EndLeftTask(task_id, kReclaimedError)) return;
+  if (live) sessions->push_back(task["session_id"]);
+  Status s = store_->ForgetAgentProcess(task_id);
+  if (!s.ok()) Log(LogLevel::kWarn, "task " + task_id + ": cannot forget its group");
 }
 
 }  // namespace agor

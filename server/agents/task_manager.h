@@ -127,6 +127,7 @@ class TaskManager {
   void OnExit(Run* run, int status, const std::string& stderr_tail);
   void KillLeftBehind();
   bool EndLeftTask(const std::string& task_id, const std::string& why);
+  void EndClaimed(const std::string& task_id, std::vector<std::string>* sessions);
   void Finish(Run* run, const std::string& status, const std::string& error);
   void RecordEnd(Run* run, const std::string& status, const std::string& error);
   void BeforeTaskRemove(const std::string& id);

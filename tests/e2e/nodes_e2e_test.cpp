@@ -5,7 +5,8 @@
 // member removed on one node stops getting the board's events on the others at once; a login
 // on one node is good on the others (the JWT secret lives in the shared store); a stop sent to
 // any node ends the agent the node that took the prompt runs; a killed node's running task is
-// marked stopped by another node once its lease expires, and its queued prompts run there.
+// marked stopped by another node once its lease expires, and its queued prompts run there;
+// one stopped cleanly hands its task over at once.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -256,6 +257,19 @@ TEST_CASE("a killed node's running task is marked stopped by one other once its 
   std::ifstream pid_file(child_pid);
   pid_t child = 0;
   if (pid_file >> child && child > 0) kill(child, SIGKILL);  // left by node 0's agent
+}
+
+TEST_CASE("a node stopped cleanly hands its running task over without waiting for its lease",
+          "[e2e][nodes]") {
+  // Another node ticks every 4 s: the released lease is claimed within one tick, an expired
+  // one could not be before 8 s after the stop (12 s after a beat at most 4 s before it).
+  Cluster c(2, {"--node-lease-ms", "12000"});
+  SlowTask run(c);
+  CHECK(c.nodes[0]->Stop(SIGTERM) == 0);
+  Json ended;
+  REQUIRE(run.watching->WaitTaskEnd(run.task, &ended, 7000));
+  CHECK(ended["status"] == "stopped");
+  CHECK(ended["error"] == "the node running it stopped responding");
 }
 
 TEST_CASE("agor serve refuses a --node-lease-ms out of its range", "[e2e][nodes]") {

@@ -12,23 +12,19 @@
 namespace agor {
 namespace {
 
-class FakeClock : public Clock {
- public:
-  int64_t NowMillis() override { return now; }
-  int64_t now = 1000000;
-};
-
-struct Node {
+// One node: its task manager and lease, on a clock of its own (the node is its clock).
+struct Node : Clock {
   Node(Store* store, const std::string& id)
       : supervisor([](std::function<void()>) {}),
         paths(RealFileSystem(), "/"),
         tasks(
-            store, [](const Event&) {}, &supervisor, &paths, &clock,
+            store, [](const Event&) {}, &supervisor, &paths, this,
             [](int, std::function<void()>) {}),
-        lease(store, &tasks, &clock, id, 3000, &reclaimed) {
+        lease(store, &tasks, this, id, 3000, &reclaimed) {
     tasks.SetNode(id);
   }
-  FakeClock clock;
+  int64_t NowMillis() override { return now; }
+  int64_t now = 1000000;
   ProcessSupervisor supervisor;
   AgentPaths paths;
   TaskManager tasks;
@@ -51,9 +47,8 @@ std::string RunningTask(Store* store, const std::string& node_id) {
 }
 
 TEST_CASE("task lease: a silent node is claimed once, a beating one never") {
-  FakeClock clock;
   std::unique_ptr<Store> store;
-  REQUIRE(Store::Open({":memory:"}, &clock, &store).ok());
+  REQUIRE(Store::Open({":memory:"}, SystemClock(), &store).ok());
   Node a(store.get(), "a"), b(store.get(), "b"), c(store.get(), "c");
   CHECK(a.lease.interval_ms() == 1000);
   REQUIRE(a.lease.Start().ok());
@@ -61,13 +56,13 @@ TEST_CASE("task lease: a silent node is claimed once, a beating one never") {
   REQUIRE(c.lease.Start().ok());
   std::string task = RunningTask(store.get(), "a");
 
-  for (Node* n : {&a, &b, &c}) n->clock.now += 2500;  // within the lease: nobody is claimed
+  for (Node* n : {&a, &b, &c}) n->now += 2500;  // within the lease: nobody is claimed
   for (Node* n : {&b, &c}) n->lease.Tick();
   Json record;
   REQUIRE(store->Get("tasks", task, &record).ok());
   CHECK(record["status"] == "running");
 
-  for (Node* n : {&b, &c}) n->clock.now += 1000;  // a is silent past its lease
+  for (Node* n : {&b, &c}) n->now += 1000;  // a is silent past its lease
   b.lease.Tick();
   c.lease.Tick();  // too late: b claimed it
   REQUIRE(store->Get("tasks", task, &record).ok());
@@ -79,10 +74,10 @@ TEST_CASE("task lease: a silent node is claimed once, a beating one never") {
   REQUIRE(store->ListAgentProcesses(&rows).ok());
   CHECK(rows.empty());  // forgotten, never signalled (pid 123 is nobody's here)
 
-  a.clock.now = b.clock.now;  // a wakes up: its row is gone, it takes a new one
+  a.now = b.now;  // a wakes up: its row is gone, it takes a new one
   a.lease.Tick();
   std::vector<std::string> expired;
-  REQUIRE(store->ExpiredNodes(b.clock.now - 3000, &expired).ok());
+  REQUIRE(store->ExpiredNodes(b.now - 3000, &expired).ok());
   CHECK(expired.empty());
 
   std::string left = RunningTask(store.get(), "c");

@@ -37,19 +37,19 @@ size_t MetricIndex(const char* const (&names)[N], std::string_view name) {
 
 struct ServerStats {
   int64_t started_ms = 0;
-  int64_t http_requests = 0;    // REST requests (Engine.IO polling not included)
-  int64_t http_errors = 0;      // REST answers with status >= 400
-  int64_t events = 0;           // committed writes' events, published after their commit
-  int64_t streamed = 0;         // volatile events published (partial agent text), never stored
-  int64_t deliveries = 0;       // event frames queued to clients (one per recipient)
-  int64_t commits = 0;          // group commits run by the loop (a batch holds several writes)
-  int64_t sockets = 0;          // open Engine.IO sessions
-  int64_t slow_drops = 0;       // sessions dropped because their send queue passed the bound
-  int64_t call_errors = 0;      // Socket.IO calls answered with an error
-  int64_t logins_ok = 0;        // `authentication` creates answered with a token
-  int64_t logins_failed = 0;    // refused as NotAuthenticated (bad credentials)
-  int64_t logins_limited = 0;   // refused as TooManyRequests (brute-force bound)
-  int64_t tasks_reclaimed = 0;  // dead nodes' tasks this node marked stopped (TaskLease)
+  int64_t http_requests = 0;   // REST requests (Engine.IO polling not included)
+  int64_t http_errors = 0;     // REST answers with status >= 400
+  int64_t events = 0;          // committed writes' events, published after their commit
+  int64_t streamed = 0;        // volatile events published (partial agent text), never stored
+  int64_t deliveries = 0;      // event frames queued to clients (one per recipient)
+  int64_t commits = 0;         // group commits run by the loop (a batch holds several writes)
+  int64_t sockets = 0;         // open Engine.IO sessions
+  int64_t slow_drops = 0;      // sessions dropped because their send queue passed the bound
+  int64_t call_errors = 0;     // Socket.IO calls answered with an error
+  int64_t logins_ok = 0;       // `authentication` creates answered with a token
+  int64_t logins_failed = 0;   // refused as NotAuthenticated (bad credentials)
+  int64_t logins_limited = 0;  // refused as TooManyRequests (brute-force bound)
+  int64_t reclaimed = 0;       // dead nodes' tasks this node marked stopped (TaskLease)
 
   // By HttpRoute, then by kHttpMethodNames: from the request's arrival to its answer.
   LatencyHistogram http_latency[2][kHttpMethods];

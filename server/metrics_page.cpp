@@ -166,7 +166,7 @@ void MetricsPage::Tasks(MetricsText* out) const {
   }
   out->Family("agor_tasks_reclaimed_total", "counter",
               "Tasks of dead nodes (their lease expired) this node marked stopped.");
-  out->Sample("agor_tasks_reclaimed_total", stats_->tasks_reclaimed);
+  out->Sample("agor_tasks_reclaimed_total", stats_->reclaimed);
 }
 
 }  // namespace agor

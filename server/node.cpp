@@ -228,7 +228,7 @@ Status Node::WireLease() {
     return Status::OK();
   }
   lease_ = std::make_unique<TaskLease>(store_.get(), tasks_.get(), SystemClock(), node_id,
-                                       options_.lease_ms, &stats_.tasks_reclaimed);
+                                       options_.lease_ms, &stats_.reclaimed);
   Status s = lease_->Start();
   if (s.ok()) web_->Every(lease_->interval_ms(), [this] { lease_->Tick(); });
   return s;

@@ -107,10 +107,10 @@ class Node {
   void WireHttp();
   void WireWebSocket();
   void WirePresence();
+  Status WireLease();
   Status WireBroker();
   Status WireRedisBroker();
   Status WireLoginRelay();
-  Status WireLease();
   std::string BoardOfSession(const std::string& session_id);
   // GET /health's store and broker fields; the status "degraded" while the broker is down.
   void AddHealth(Json* health) const;

@@ -49,6 +49,7 @@ struct ServerStats {
   int64_t logins_ok = 0;       // `authentication` creates answered with a token
   int64_t logins_failed = 0;   // refused as NotAuthenticated (bad credentials)
   int64_t logins_limited = 0;  // refused as TooManyRequests (brute-force bound)
+  int64_t reclaimed = 0;       // dead nodes' tasks this node marked stopped (TaskLease)
 
   // By HttpRoute, then by kHttpMethodNames: from the request's arrival to its answer.
   LatencyHistogram http_latency[2][kHttpMethods];

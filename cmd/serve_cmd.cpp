@@ -58,6 +58,7 @@ struct ServeFlags {
   std::string broker;
   std::string store;     // postgresql://... ("" = the SQLite file of --db)
   std::string data_dir;  // the node's local files ("" = --db's folder, or ~/.agor)
+  int64_t node_lease_ms = 30000;
 };
 
 // The URL without its password, for the log and the terminal.
@@ -205,6 +206,10 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
             return s.ok() ? std::string() : s.message();
           },
           "URL"));
+  app.add_option("--node-lease-ms", f->node_lease_ms,
+                 "with --store: ms after a node's last heartbeat (sent every third of it) at "
+                 "which another node marks its running tasks stopped")
+      ->check(CLI::Range(int64_t{300}, int64_t{3600000}));
   app.footer(kExamples);
 }
 
@@ -236,6 +241,7 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.presence.typing_ms = f.presence_typing_ms;
   o.presence.idle_ms = f.presence_idle_ms;
   o.broker_url = f.broker;
+  o.lease_ms = f.node_lease_ms;
   return o;
 }
 

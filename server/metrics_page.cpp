@@ -164,6 +164,9 @@ void MetricsPage::Tasks(MetricsText* out) const {
     }
     out->Sample("agor_tasks", {{"status", value}}, page.value("total", int64_t{0}));
   }
+  out->Family("agor_tasks_reclaimed_total", "counter",
+              "Tasks of dead nodes (their lease expired) this node marked stopped.");
+  out->Sample("agor_tasks_reclaimed_total", stats_->reclaimed);
 }
 
 }  // namespace agor

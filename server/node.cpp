@@ -82,6 +82,7 @@ Node::~Node() {
   // Then agents (their callbacks post to the loop), then the connections, which refer to
   // the layers below them.
   hasher_.reset();
+  lease_.reset();
   tasks_.reset();
   processes_.reset();
   paths_.reset();
@@ -198,15 +199,8 @@ Status Node::Start(const NodeOptions& options) {
   s = WriteCredentials();  // the url is known now, and nothing is served before Run
   if (!s.ok()) return s;
   Log(LogLevel::kInfo, "agents of sessions without a repo run in " + paths_->default_dir());
-  // Recovery takes every running task and recorded agent in the store as this daemon's: right
-  // for a SQLite file (one daemon), wrong on a shared store, where they may be another live
-  // node's (it would mark them stopped and signal their process groups). Until tasks carry
-  // their node (a lease, docs/scale-out.md), a node on PostgreSQL leaves them alone.
-  if (IsPostgres()) {
-    Log(LogLevel::kInfo, "shared store: running tasks are left to the nodes that run them");
-  } else {
-    tasks_->RecoverAfterRestart();
-  }
+  s = WireLease();
+  if (!s.ok()) return s;
   Prune();
   // Heartbeats are checked often enough to keep short ping intervals on time.
   int tick_ms =
@@ -221,6 +215,24 @@ Status Node::Start(const NodeOptions& options) {
     if (login_relay_) login_relay_->Close();
   });
   return Status::OK();
+}
+
+// Tasks left by dead daemons. A SQLite file has one daemon: the previous one is dead (its lock
+// was free), so every running task and recorded agent is its, recovered at once. On a shared
+// store they may be a live node's: each node holds a lease instead (task_lease.h), and a dead
+// node's tasks are ended by the node that claims it, this one's former self included.
+Status Node::WireLease() {
+  const std::string node_id = NewUuid();
+  tasks_->SetNode(node_id);
+  if (!IsPostgres()) {
+    tasks_->RecoverAfterRestart();
+    return Status::OK();
+  }
+  lease_ = std::make_unique<TaskLease>(store_.get(), tasks_.get(), SystemClock(), node_id,
+                                       options_.lease_ms, &stats_.reclaimed);
+  Status s = lease_->Start();
+  if (s.ok()) web_->Every(lease_->interval_ms(), [this] { lease_->Tick(); });
+  return s;
 }
 
 // The first start of an empty database: its admin (the file is written once the url is known).
@@ -459,6 +471,7 @@ int Node::port() const {
 
 void Node::Run() {
   web_->Run();
+  if (lease_) lease_->Release();  // the loop is over: another node takes what is left now
   store_->Commit();
   Log(LogLevel::kInfo, IsPostgres() ? std::string("shutting down")
                                     : "shutting down: checkpointing " + options_.store.path);

@@ -9,7 +9,9 @@
 // them, recoveries replay up to its position, and its gaps fill from the event log),
 // checks Host headers and browser origins (answering CORS preflights), prunes the event log in
 // the background, and shuts down cleanly: stop accepting, close sockets with a reason, finish
-// in-flight requests, checkpoint the WAL.
+// in-flight requests, checkpoint the WAL. On a PostgreSQL store it holds a lease on its agents'
+// tasks and claims dead nodes' (TaskLease); on a SQLite file it recovers the previous
+// daemon's tasks at start.
 //
 // Identity: the first start of an empty database creates the admin and writes its
 // `admin-credentials` in the data folder (--data-dir; by default beside a SQLite file) once the
@@ -33,6 +35,7 @@
 
 #include "server/agents/agent_paths.h"
 #include "server/agents/process_supervisor.h"
+#include "server/agents/task_lease.h"
 #include "server/agents/task_manager.h"
 #include "server/api/authenticator.h"
 #include "server/api/bootstrap.h"
@@ -74,6 +77,7 @@ struct NodeOptions {
       data_dir;  // admin-credentials, agents' default workdir; "" = the SQLite file's folder
   std::string broker_url;       // redis://HOST[:PORT][/DB]; "" = in process (one node)
   RedisBroker::Options broker;  // channel prefix, tick and fill delays
+  int64_t lease_ms = 30000;     // on a shared store: a node silent this long is dead
 };
 
 class Node {
@@ -103,6 +107,7 @@ class Node {
   void WireHttp();
   void WireWebSocket();
   void WirePresence();
+  Status WireLease();
   Status WireBroker();
   Status WireRedisBroker();
   Status WireLoginRelay();
@@ -123,6 +128,7 @@ class Node {
   std::unique_ptr<AgentPaths> paths_;
   std::unique_ptr<ProcessSupervisor> processes_;
   std::unique_ptr<TaskManager> tasks_;
+  std::unique_ptr<TaskLease> lease_;  // PostgreSQL only: this node's, and dead nodes' claims
   std::unique_ptr<PasswordHasher> hasher_;
   std::unique_ptr<Authenticator> auth_;
   AdminCredentials admin_;  // set when this start created the admin

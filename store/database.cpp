@@ -165,6 +165,15 @@ CREATE INDEX activity_by_session ON activity(session_id, first_seq DESC)
   WHERE session_id IS NOT NULL;
 CREATE INDEX activity_by_task ON activity(task_id) WHERE task_id IS NOT NULL;
 )sql",
+    // 9: nodes' leases (issue 14, docs/scale-out.md "Task leases"): each running daemon's
+    // heartbeat, and which node runs each agent, so that the others can end a dead node's
+    // tasks. One daemon per SQLite file never claims anyone: here they only keep both
+    // engines' schemas alike (the agents' node is recorded all the same).
+    R"sql(
+CREATE TABLE nodes (node_id TEXT PRIMARY KEY, heartbeat_ms INTEGER NOT NULL);
+ALTER TABLE agent_processes ADD COLUMN node_id TEXT;
+CREATE INDEX agent_processes_by_node ON agent_processes(node_id) WHERE node_id IS NOT NULL;
+)sql",
 };
 
 int UserVersion(SQLite::Database& db) {

@@ -128,6 +128,14 @@ ALTER TABLE events
   ALTER COLUMN session_id TYPE TEXT COLLATE "C", ALTER COLUMN user_id TYPE TEXT COLLATE "C",
   ALTER COLUMN actor_id TYPE TEXT COLLATE "C", ALTER COLUMN actor_agent TYPE TEXT COLLATE "C";
 )sql",
+    // 3: nodes' leases (SQLite's 9): each node's heartbeat, claimed by another node once it is
+    // older than the lease (DELETE ... WHERE heartbeat_ms < cutoff: one claimer wins), and
+    // the node that runs each agent.
+    R"sql(
+CREATE TABLE nodes (node_id TEXT COLLATE "C" PRIMARY KEY, heartbeat_ms BIGINT NOT NULL);
+ALTER TABLE agent_processes ADD COLUMN node_id TEXT COLLATE "C";
+CREATE INDEX agent_processes_by_node ON agent_processes(node_id) WHERE node_id IS NOT NULL;
+)sql",
 };
 
 Status ApplyOne(PgConnection* conn, int version) {

@@ -72,6 +72,7 @@ struct AgentProcess {
   std::string task_id;
   int64_t pgid = 0;
   int64_t start_time = 0;  // of the group leader, in the OS's units (clock ticks after boot)
+  std::string node_id;     // the node that runs it ("" for rows of older versions)
 };
 
 // Whether `path` names a PostgreSQL database (a postgresql:// or postgres:// URL) rather than
@@ -223,6 +224,19 @@ class Store {
   Status RecordAgentProcess(const AgentProcess& process);
   Status ForgetAgentProcess(const std::string& task_id);
   Status ListAgentProcesses(std::vector<AgentProcess>* out);
+
+  // Nodes' leases (store/store_nodes.cpp; docs/scale-out.md "Task leases"), outside the
+  // services like agent processes. Heartbeat stamps `node_id`'s row with `now_ms`, creating it
+  // when missing; `had_row` (optional) says whether it was there (false: first beat, or
+  // another node claimed this one). ExpiredNodes lists (at most 100) nodes whose heartbeat is
+  // older than `before_ms`. ClaimNode deletes `dead_id`'s row if its heartbeat is still older
+  // than `before_ms`: of several claimers exactly one sees `*won`, and gets the dead node's
+  // agent processes, now recorded as `claimer_id`'s (so that a claimer dying in turn passes
+  // them on with its own lease) in `taken`. Both in one transaction (the open batch's if any).
+  Status Heartbeat(const std::string& node_id, int64_t now_ms, bool* had_row = nullptr);
+  Status ExpiredNodes(int64_t before_ms, std::vector<std::string>* node_ids);
+  Status ClaimNode(const std::string& dead_id, int64_t before_ms, const std::string& claimer_id,
+                   bool* won, std::vector<AgentProcess>* taken);
 
   // Resolves a full id or a unique prefix to the stored full id.
   Status ResolveId(const std::string& service, const std::string& id, std::string* full_id);

@@ -37,6 +37,8 @@ namespace {
 // whatever the agent printed.
 constexpr size_t kMaxErrorBytes = 4096;
 constexpr size_t kMaxTailBytes = 2048;  // of stderr, once made valid (U+FFFD takes 3 bytes)
+// A dead node's task, ended by the node that claimed its lease (ReclaimFrom).
+const char kReclaimedError[] = "the node running it stopped responding";
 
 // The last `lines` lines of `text`, without the trailing newline.
 std::string StderrTail(std::string text, int lines) {
@@ -281,7 +283,7 @@ Status TaskManager::Spawn(Run* run, const Json& session, const std::string& prom
     return Status(s.code(), session["agentic_tool"].get<std::string>() + ": " + s.message());
   // Committed with this loop turn's batch: if the daemon dies, the next one kills the group.
   run->start_time = processes_->StartTime(run->pid);
-  s = store_->RecordAgentProcess({run->task_id, run->pid, run->start_time});
+  s = store_->RecordAgentProcess({run->task_id, run->pid, run->start_time, node_id_});
   if (!s.ok()) Log(LogLevel::kWarn, "task " + run->task_id + ": cannot record its process group");
   return Status::OK();
 }
@@ -479,14 +481,21 @@ Status TaskManager::StopElsewhere(const std::string& session_id, Json* result) {
 }
 
 // The stop of one of this node's tasks, made on another node: the agent is terminated as a
-// local stop does (the store already says `stopping`).
+// local stop does (the store already says `stopping`). A task another node ended as a dead
+// node's (this one stalled past its lease) is over in the store, and its session may run its
+// next prompt there: the agent is ended as an orphan, writing nothing more.
 void TaskManager::OnDelivered(const Event& ev) {
   if (ev.service != "tasks" || ev.event != "patched") return;
-  if (ev.record.value("status", "") != "stopping") return;
+  const std::string status = ev.record.value("status", "");
+  if (status != "stopping" && status != "stopped") return;
   auto it = runs_.find(ev.session_id);
-  if (it == runs_.end()) return;
+  if (it == runs_.end() || it->second->task_id != ev.record.value("task_id", "")) return;
   Run* run = it->second.get();
-  if (run->stopping || run->task_id != ev.record.value("task_id", "")) return;
+  if (status == "stopped" && ev.record.value("error", "") == kReclaimedError) {
+    Log(LogLevel::kWarn, "task " + run->task_id + " was reclaimed by another node: ending it");
+    return MakeOrphan(run);
+  }
+  if (status == "stopped" || run->stopping) return;
   run->stopping = true;
   Terminate(run);
 }
@@ -527,8 +536,14 @@ void TaskManager::BeforeTaskRemove(const std::string& id) {
 // SIGTERM, then (after the grace) SIGKILL for what is left of its group. From here on the run
 // is an orphan: its output is dropped and its exit writes nothing and starts nothing.
 void TaskManager::Abandon(Run* run, const std::string& why) {
-  run->stopping = true;
   RecordEnd(run, "stopped", why);
+  MakeOrphan(run);
+}
+
+// SIGTERM to the run's agent now, SIGKILL to what is left of its group after the grace; the
+// run becomes an orphan, whose output and exit write nothing.
+void TaskManager::MakeOrphan(Run* run) {
+  run->stopping = true;
   processes_->Signal(run->pid, SIGTERM);
   const std::string task_id = run->task_id;
   orphans_[task_id] = {run->pid, run->start_time};
@@ -577,16 +592,11 @@ void TaskManager::KillLeftBehind() {
 
 void TaskManager::RecoverAfterRestart() {
   KillLeftBehind();
-  std::string now = FormatIso8601(clock_->NowMillis());
   Json page;
   Json left{{"status", {{"$in", {"running", "stopping"}}}}, {"$limit", 1000}};
   bool progress = true;
   while (progress && store_->Find("tasks", left, &page).ok() && !page["data"].empty()) {
-    for (const auto& t : page["data"]) {
-      progress =
-          Patch("tasks", t["task_id"],
-                {{"status", "stopped"}, {"error", "the daemon restarted"}, {"completed_at", now}});
-    }
+    for (const auto& t : page["data"]) progress = EndLeftTask(t["task_id"], "the daemon restarted");
   }
   std::vector<std::string> sessions;
   Json running{{"status", "running"}, {"$limit", 1000}};
@@ -598,6 +608,40 @@ void TaskManager::RecoverAfterRestart() {
     }
   }
   for (const auto& id : sessions) StartNextQueued(id);
+}
+
+// A task whose daemon or node died while it ran: it ends `stopped`, saying why.
+bool TaskManager::EndLeftTask(const std::string& task_id, const std::string& why) {
+  return Patch("tasks", task_id,
+               {{"status", "stopped"},
+                {"error", why},
+                {"completed_at", FormatIso8601(clock_->NowMillis())}});
+}
+
+// Only the claimed rows: their groups are the dead node's, perhaps on another machine, so
+// nothing is signalled; recovery's writes are the daemon's own (no actor), as after a restart.
+int TaskManager::ReclaimFrom(const std::vector<AgentProcess>& taken) {
+  std::vector<std::string> sessions;
+  for (const AgentProcess& p : taken) EndClaimed(p.task_id, &sessions);
+  for (const auto& id : sessions) {
+    if (runs_.count(id)) continue;  // a prompt sent here meanwhile runs: the session is busy
+    Patch("sessions", id, {{"status", "idle"}});
+    StartNextQueued(id);
+  }
+  return static_cast<int>(sessions.size());
+}
+
+// One claimed task: ended if it still runs (its session into `sessions`), then its row
+// forgotten. A task whose end could not be written keeps its row, now under this node's
+// lease, so that whoever claims this node one day tries again.
+void TaskManager::EndClaimed(const std::string& task_id, std::vector<std::string>* sessions) {
+  Json task;
+  bool live = store_->Get("tasks", task_id, &task).ok() &&
+              (task["status"] == "running" || task["status"] == "stopping");
+  if (live && !EndLeftTask(task_id, kReclaimedError)) return;
+  if (live) sessions->push_back(task["session_id"]);
+  Status s = store_->ForgetAgentProcess(task_id);
+  if (!s.ok()) Log(LogLevel::kWarn, "task " + task_id + ": cannot forget its group");
 }
 
 }  // namespace agor

@@ -27,8 +27,11 @@
 //           session's next queued prompt, before the task's removal events.
 //   Where:  the agent runs in its repo's local_path, its executable resolved as execvp does
 //           (AgentPaths); a missing directory or executable fails the task saying which.
-//   Crash:  each running agent's process group is recorded in the store; the next daemon
-//           kills what is left of it before marking its task stopped.
+//   Crash:  each running agent's process group is recorded in the store with this node's id;
+//           on one SQLite file the next daemon kills what is left of it before marking its
+//           task stopped (RecoverAfterRestart). Nodes sharing a store hold leases instead
+//           (task_lease.h): the node that claims a dead one ends its tasks (ReclaimFrom),
+//           signalling nothing (the groups may be on another machine).
 //   Argv:   the stored sdk_session_id must pass IsSafeSdkSessionId, else the task fails.
 //
 // Actors (Store::ActorScope): the task and its prompt message are the prompting user's (none
@@ -67,9 +70,17 @@ class TaskManager {
               Clock* clock, After after, int stop_grace_ms = 3000);
   ~TaskManager();
 
-  // On start: the process groups a previous daemon left are killed, its running/stopping
-  // tasks become stopped, their sessions idle, and queued prompts start.
+  // The node id recorded with each agent's process group (Store::AgentProcess::node_id).
+  void SetNode(std::string node_id) { node_id_ = std::move(node_id); }
+  // On start, the one daemon of a SQLite file: the process groups a previous daemon left are
+  // killed, every running/stopping task becomes stopped, running sessions idle, and queued
+  // prompts start.
   void RecoverAfterRestart();
+  // The agent processes of a dead node this node claimed (Store::ClaimNode): each task still
+  // running or stopping becomes stopped (error: the node stopped responding), its session
+  // idle, and the session's queued prompts start here; the rows are forgotten, their groups
+  // never signalled. Answers how many tasks it stopped.
+  int ReclaimFrom(const std::vector<AgentProcess>& taken);
   // POST /sessions/:id/prompt {prompt}: {task_id, status} (status "running" or "queued").
   // `created_by`: the prompting user, the task's created_by when it starts at once ("" none).
   Status Prompt(const std::string& session_id, const Json& body, Json* result,
@@ -78,7 +89,9 @@ class TaskManager {
   // runs (several nodes on one store) is patched `stopping`; that node's OnDelivered ends it.
   Status Stop(const std::string& session_id, Json* result);
   // Every committed event this node delivers (its own and other nodes'): a `tasks patched`
-  // to `stopping` of a task this node runs, and did not stop itself, terminates its agent.
+  // to `stopping` of a task this node runs, and did not stop itself, terminates its agent; one
+  // to `stopped` by a node that claimed this one (ReclaimFrom's error: this node stalled past
+  // its lease) ends its agent as an orphan's, with no more writes.
   void OnDelivered(const Event& ev);
   // Called before `service` record `id` (as sent: a prefix works) is removed: a session's
   // running agent, those of a board's sessions, or a running task's, are stopped as
@@ -113,10 +126,13 @@ class TaskManager {
   void Terminate(Run* run);
   void OnExit(Run* run, int status, const std::string& stderr_tail);
   void KillLeftBehind();
+  bool EndLeftTask(const std::string& task_id, const std::string& why);
+  void EndClaimed(const std::string& task_id, std::vector<std::string>* sessions);
   void Finish(Run* run, const std::string& status, const std::string& error);
   void RecordEnd(Run* run, const std::string& status, const std::string& error);
   void BeforeTaskRemove(const std::string& id);
   void Abandon(Run* run, const std::string& why);
+  void MakeOrphan(Run* run);
   void OrphanExited(const std::string& task_id);
   void KillOrphan(const std::string& task_id);
   void ForgetOrphan(std::unordered_map<std::string, Orphan>::iterator it);
@@ -130,6 +146,7 @@ class TaskManager {
   Clock* clock_;
   After after_;
   int stop_grace_ms_;
+  std::string node_id_;                                         // "" until SetNode
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;  // by session id
   std::unordered_map<std::string, Orphan> orphans_;             // by task id
 };

@@ -110,6 +110,7 @@ TEST_CASE("metrics: every family is announced and the numbers move with traffic"
       {"agor_commits_total", "counter"},
       {"agor_sqlite_commit_duration_seconds", "histogram"},
       {"agor_tasks", "gauge"},
+      {"agor_tasks_reclaimed_total", "counter"},
       {"agor_presence_entries", "gauge"},
       {"agor_presence_held_cursors", "gauge"},
       {"agor_cursor_moves_total", "counter"},

@@ -4,12 +4,16 @@
 // the clients that stayed connected nothing but time (gaps fill from the event log); a
 // member removed on one node stops getting the board's events on the others at once; a login
 // on one node is good on the others (the JWT secret lives in the shared store); a stop sent to
-// any node ends the agent the node that took the prompt runs.
+// any node ends the agent the node that took the prompt runs; a killed node's running task is
+// marked stopped by another node once its lease expires, and its queued prompts run there;
+// one stopped cleanly hands its task over at once.
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,10 +37,15 @@ using test::RestApi;
 // N nodes on a fresh database of the shared test server and a Redis of their own. The first
 // node creates the admin; its API key is every client's credential.
 struct Cluster {
-  explicit Cluster(int n) : store(PostgresServer::Shared().CreateDatabase("nodes")) {
+  // `extra`: more flags for every node; `env`: node 0's extra environment.
+  explicit Cluster(int n, const std::vector<std::string>& extra = {},
+                   const std::vector<std::string>& env = {})
+      : store(PostgresServer::Shared().CreateDatabase("nodes")) {
     for (int i = 0; i < n; ++i) {
-      nodes.push_back(std::make_unique<Daemon>(
-          std::vector<std::string>{"--store", store, "--broker", redis.url()}));
+      std::vector<std::string> args{"--store", store, "--broker", redis.url()};
+      args.insert(args.end(), extra.begin(), extra.end());
+      nodes.push_back(
+          std::make_unique<Daemon>(args, "", i == 0 ? env : std::vector<std::string>{}));
     }
     token = nodes[0]->token();
     REQUIRE_FALSE(token.empty());
@@ -175,24 +184,103 @@ TEST_CASE("a client that moves to another node recovers what it missed, once", "
   CHECK(got == missed);  // in order, none twice, the one seen before not again
 }
 
+// A task of the slow agent (it runs until stopped) prompted on node 0, running: `watching`,
+// a stream on node 1 of its session's board, has seen its first message.
+struct SlowTask {
+  explicit SlowTask(const Cluster& c) {
+    RestApi on0 = c.Api(0);
+    const std::string agent = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/slow_agent.sh";
+    session = on0.Session("command", {agent});
+    std::string board = on0.Get("/sessions/" + session)["board_id"].get<std::string>();
+    watching = c.Stream(1, board);
+    task = on0.Post("/sessions/" + session + "/prompt", {{"prompt", "x"}})["task_id"]
+               .get<std::string>();
+    PushedEvent ev;
+    REQUIRE(watching->WaitFor("messages created", {{"role", "assistant"}}, &ev));
+  }
+  std::string session, task;
+  std::unique_ptr<EventStream> watching;
+};
+
 TEST_CASE("a stop sent to one node ends the agent another node runs", "[e2e][nodes]") {
   Cluster c(2);
-  RestApi on0 = c.Api(0);
   RestApi on1 = c.Api(1);
-  const std::string agent = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/slow_agent.sh";
-  std::string session = on0.Session("command", {agent});
-  std::string board = on0.Get("/sessions/" + session)["board_id"].get<std::string>();
-  auto watching = c.Stream(1, board);
-  std::string task =
-      on0.Post("/sessions/" + session + "/prompt", {{"prompt", "x"}})["task_id"].get<std::string>();
-  PushedEvent ev;
-  REQUIRE(watching->WaitFor("messages created", {{"role", "assistant"}}, &ev));  // it runs
-  Json stopping = on1.Post("/sessions/" + session + "/stop", Json::object());
-  CHECK(stopping == Json{{"task_id", task}, {"status", "stopping"}});
+  SlowTask run(c);
+  Json stopping = on1.Post("/sessions/" + run.session + "/stop", Json::object());
+  CHECK(stopping == Json{{"task_id", run.task}, {"status", "stopping"}});
   Json ended;
+  REQUIRE(run.watching->WaitTaskEnd(run.task, &ended));
+  CHECK(ended["status"] == "stopped");
+  on1.Post("/sessions/" + run.session + "/stop", Json::object(), 409);  // nothing runs now
+}
+
+// The value of `series` in node `d`'s GET /metrics ("" when absent).
+std::string Metric(const Daemon& d, const std::string& series) {
+  auto r = RestApi(d).http().Get("/metrics");
+  REQUIRE(r);
+  std::istringstream in(r->body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(series + " ", 0) == 0) return line.substr(series.size() + 1);
+  }
+  return "";
+}
+
+TEST_CASE("a killed node's running task is marked stopped by one other once its lease expires",
+          "[e2e][nodes]") {
+  test::TempDir dir;
+  const std::string child_pid = dir.path() + "/child.pid";
+  Cluster c(3, {"--node-lease-ms", "2000"}, {"AGOR_FIXTURE_CHILD_PID=" + child_pid});
+  RestApi on1 = c.Api(1);
+  SlowTask run(c);
+  const std::string& session = run.session;
+  const std::string& task = run.task;
+  EventStream* watching = run.watching.get();
+  Json queued = c.Api(0).Post("/sessions/" + session + "/prompt", {{"prompt", "next"}});
+  REQUIRE(queued["status"] == "queued");
+
+  c.nodes[0]->Stop(SIGKILL);  // its agent dies with it (PDEATHSIG), the agent's child does not
+  Json ended;
+  PushedEvent ev;
   REQUIRE(watching->WaitTaskEnd(task, &ended));
   CHECK(ended["status"] == "stopped");
-  on1.Post("/sessions/" + session + "/stop", Json::object(), 409);  // nothing runs now
+  CHECK(ended["error"] == "the node running it stopped responding");
+  // One of nodes 1 and 2 claimed the dead node: the queued prompt runs there now.
+  REQUIRE(watching->WaitFor("tasks created", {{"prompt", "next"}}, &ev));
+  std::string next = ev.record["task_id"].get<std::string>();
+  std::set<std::string> counts{Metric(*c.nodes[1], "agor_tasks_reclaimed_total"),
+                               Metric(*c.nodes[2], "agor_tasks_reclaimed_total")};
+  CHECK(counts == std::set<std::string>{"0", "1"});
+  Json stopping = on1.Post("/sessions/" + session + "/stop", Json::object());
+  CHECK(stopping["task_id"] == next);  // wherever it runs
+  REQUIRE(watching->WaitTaskEnd(next, &ended));
+  CHECK(ended["status"] == "stopped");
+  std::ifstream pid_file(child_pid);
+  pid_t child = 0;
+  if (pid_file >> child && child > 0) kill(child, SIGKILL);  // left by node 0's agent
+}
+
+TEST_CASE("a node stopped cleanly hands its running task over without waiting for its lease",
+          "[e2e][nodes]") {
+  // Another node ticks every 4 s: the released lease is claimed within one tick, an expired
+  // one could not be before 8 s after the stop (12 s after a beat at most 4 s before it).
+  Cluster c(2, {"--node-lease-ms", "12000"});
+  SlowTask run(c);
+  CHECK(c.nodes[0]->Stop(SIGTERM) == 0);
+  Json ended;
+  REQUIRE(run.watching->WaitTaskEnd(run.task, &ended, 7000));
+  CHECK(ended["status"] == "stopped");
+  CHECK(ended["error"] == "the node running it stopped responding");
+}
+
+TEST_CASE("agor serve refuses a --node-lease-ms out of its range", "[e2e][nodes]") {
+  test::TempDir dir;
+  for (const char* bad : {"0", "299", "3600001", "30s"}) {
+    INFO(bad);
+    auto run = test::RunProgram({AGOR_BINARY, "serve", "--port", "0", "--db",
+                                 dir.path() + "/agor.db", "--node-lease-ms", bad});
+    CHECK(run.exit_code == 2);
+    CHECK(run.err.find("--node-lease-ms") != std::string::npos);
+  }
 }
 
 TEST_CASE("a logout or a password change on one node holds on the others", "[e2e][nodes]") {

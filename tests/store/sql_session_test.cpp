@@ -417,7 +417,7 @@ TEST_CASE("sql session: PostgreSQL's migrations create SQLite's tables, columns 
   Require(MigratePgDatabase(&conn));
   PgSession pg(&conn);
   auto tables = SqliteTables(sqlite);
-  CHECK(tables.size() == 17);
+  CHECK(tables.size() == 18);
   CHECK(PgTables(pg) == tables);
   // The named indexes, and PostgreSQL's one more: users.email's, for SQLite's COLLATE NOCASE.
   auto indexes = Names(Rows(sqlite,

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/ids.h"
@@ -238,6 +239,72 @@ TEST_CASE("store engines: the activity feed, client states and agent processes",
   REQUIRE(processes.size() == 1);
   CHECK(processes[0].pgid == 101);
   CHECK(processes[0].start_time == 8);
+}
+
+TEST_CASE("store engines: a node's lease is claimed once it expires, by one claimer",
+          "[store][pg]") {
+  ON_EACH_ENGINE("store_leases");
+  bool had = true;
+  Require(f.store->Heartbeat("dead", 1000, &had));
+  CHECK_FALSE(had);  // the first beat creates the row
+  Require(f.store->Heartbeat("live", 4000, &had));
+  Require(f.store->Heartbeat("live", 5000, &had));
+  CHECK(had);
+  Require(f.store->RecordAgentProcess({"t1", 11, 1, "dead"}));
+  Require(f.store->RecordAgentProcess({"t2", 22, 2, "live"}));
+  Require(f.store->RecordAgentProcess({"t3", 33, 3, ""}));  // an older version's row
+  std::vector<std::string> expired;
+  Require(f.store->ExpiredNodes(3000, &expired));
+  CHECK(expired == std::vector<std::string>{"dead"});
+
+  bool won = false;
+  std::vector<AgentProcess> taken;
+  Require(f.store->ClaimNode("live", 3000, "me", &won, &taken));
+  CHECK_FALSE(won);  // its heartbeat is within the lease
+  CHECK(taken.empty());
+  Require(f.store->ClaimNode("dead", 3000, "me", &won, &taken));
+  CHECK(won);
+  REQUIRE(taken.size() == 1);
+  CHECK(taken[0].task_id == "t1");
+  CHECK(taken[0].pgid == 11);
+  CHECK(taken[0].node_id == "me");
+  Require(f.store->ClaimNode("dead", 3000, "other", &won, &taken));
+  CHECK_FALSE(won);  // claimed once
+  CHECK(taken.empty());
+  Require(f.store->ExpiredNodes(3000, &expired));
+  CHECK(expired.empty());
+
+  std::vector<AgentProcess> all;
+  Require(f.store->ListAgentProcesses(&all));
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].node_id == "me");  // passed on: the claimer's lease covers it now
+  CHECK(all[1].node_id == "live");
+  CHECK(all[2].node_id.empty());
+  Require(f.store->Heartbeat("dead", 6000, &had));
+  CHECK_FALSE(had);  // a claimed node that beats again learns it was claimed
+}
+
+TEST_CASE("store engines: of two nodes claiming one dead node at once, one wins", "[store][pg]") {
+  EngineStore a("postgresql", "store_claimers");
+  EngineStore b("sqlite", "");
+  StoreOptions options;
+  options.path = a.url;
+  Require(Store::Open(options, &b.clock, &b.store));
+  for (int round = 0; round < 5; ++round) {
+    const std::string dead = "dead" + std::to_string(round);
+    Require(a.store->Heartbeat(dead, 1000));
+    Require(a.store->RecordAgentProcess({"t" + std::to_string(round), round, 1, dead}));
+    bool won_a = false, won_b = false;
+    std::vector<AgentProcess> taken_a, taken_b;
+    Status sa, sb;
+    std::thread other([&] { sb = b.store->ClaimNode(dead, 3000, "b", &won_b, &taken_b); });
+    sa = a.store->ClaimNode(dead, 3000, "a", &won_a, &taken_a);
+    other.join();
+    Require(sa);
+    Require(sb);
+    CHECK(won_a != won_b);
+    CHECK(taken_a.size() + taken_b.size() == 1);
+  }
 }
 
 TEST_CASE("store engines: users, logins, api keys, tokens and secrets", "[store][pg]") {

@@ -481,5 +481,48 @@ TEST_CASE("task manager: a node's own stop is not done twice when its event come
   CHECK(f.os.signals().size() == 1);  // one SIGTERM, the grace's SIGKILL still to come
 }
 
+TEST_CASE("task manager: a dead node's claimed tasks end here, and its stalled self lets go") {
+  Fixture f;  // f.tasks is node "a", stalled past its lease; `claimer` is node "b"
+  f.tasks->SetNode("a");
+  TaskManager claimer(
+      f.store.get(), [](const Event&) {}, f.supervisor.get(), f.paths.get(), SystemClock(),
+      f.loop.after(), 3000);
+  claimer.SetNode("b");
+  std::string board = f.Create("boards", {{"name", "b"}});
+  std::string session = f.Session(board);
+  std::string task = f.Prompt(session, "first")["task_id"];
+  REQUIRE(f.Prompt(session, "second")["status"] == "queued");
+  pid_t first_pid = f.os.last_pid();
+  std::vector<AgentProcess> rows;
+  REQUIRE(f.store->ListAgentProcesses(&rows).ok());
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].node_id == "a");
+  std::vector<Event> committed;
+  f.store->SetCommitListener([&](const Event& ev) { committed.push_back(ev); });
+
+  REQUIRE(f.store->Heartbeat("a", 1).ok());
+  bool won = false;
+  REQUIRE(f.store->ClaimNode("a", 2, "b", &won, &rows).ok());
+  REQUIRE(won);
+  CHECK(claimer.ReclaimFrom(rows) == 1);
+  Json ended = f.Task(task);
+  CHECK(ended["status"] == "stopped");
+  CHECK(ended["error"] == "the node running it stopped responding");
+  CHECK(f.os.signals().empty());  // the dead node's group is never signalled
+  CHECK(claimer.running() == 1);  // the queued prompt runs on the claimer
+  CHECK(f.os.last_pid() != first_pid);
+  CHECK(claimer.ReclaimFrom(rows) == 0);  // ended already: nothing written again
+
+  size_t writes = committed.size();
+  for (const Event& ev : std::vector<Event>(committed)) f.tasks->OnDelivered(ev);
+  CHECK(f.os.signals() == std::vector<std::pair<pid_t, int>>{{-first_pid, SIGTERM}});
+  CHECK(f.tasks->running() == 0);
+  CHECK(f.tasks->orphans() == 1);
+  f.loop.RunDelayed();  // the grace is over
+  REQUIRE(f.loop.RunUntil([&] { return f.tasks->orphans() == 0; }));
+  CHECK(committed.size() == writes);  // the orphan writes nothing
+  CHECK(f.Task(task)["status"] == "stopped");
+}
+
 }  // namespace
 }  // namespace agor

@@ -47,6 +47,11 @@ void MetricsPage::BrokerFigures(MetricsText* out) const {
   out->Sample("agor_broker_gap_fills_total", {{"kind", "reads"}}, s.gap_fills);
   out->Sample("agor_broker_gap_fills_total", {{"kind", "events"}}, s.filled);
   out->Sample("agor_broker_gap_fills_total", {{"kind", "errors"}}, s.fill_errors);
+  out->Family("agor_broker_live_total", "counter",
+              "Seq-less events (streamed text, live feed) sent to the other nodes, and theirs "
+              "delivered here.");
+  out->Sample("agor_broker_live_total", {{"direction", "published"}}, s.live_published);
+  out->Sample("agor_broker_live_total", {{"direction", "received"}}, s.live_received);
   if (!login_relay_) return;
   const LoginFailureRelay::Stats& l = login_relay_->stats();
   out->Family("agor_login_failures_shared_total", "counter",

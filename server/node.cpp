@@ -117,7 +117,7 @@ Status Node::Start(const NodeOptions& options) {
       store_.get(),
       [this](const Event& ev) {
         ++stats_.streamed;
-        stats_.deliveries += static_cast<int64_t>(hub_->Publish(ev));
+        PublishLive(ev);
       },
       processes_.get(), paths_.get(), SystemClock(),
       [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); },
@@ -181,7 +181,7 @@ Status Node::Start(const NodeOptions& options) {
   store_->SetCommitTimer([this](int64_t us) { stats_.commit_latency.Observe(us); });
   // The feed's live events (seq-less) go through the relay, which paces their patches.
   activity_ = std::make_unique<ActivityRelay>(
-      [this](const Event& ev) { stats_.deliveries += static_cast<int64_t>(hub_->Publish(ev)); },
+      [this](const Event& ev) { PublishLive(ev); },
       [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); });
   store_->SetActivityListener([this](const Event& ev) { activity_->Offer(ev); });
   s = WireBroker();
@@ -293,6 +293,8 @@ Status Node::WireBroker() {
     if (!s.ok()) return s;
   }
   broker_->SetDelivery([this](const Event& ev) { Deliver(ev); });
+  broker_->SetLiveDelivery(
+      [this](const Event& ev) { stats_.deliveries += static_cast<int64_t>(hub_->Publish(ev)); });
   store_->SetCommitListener([this](const Event& ev) {
     ++stats_.events;
     if (broker_) broker_->Publish(ev);  // none once the node is being destroyed
@@ -338,6 +340,13 @@ Status Node::WireRedisBroker() {
     interest_->OnChannel(kind, id, wanted);
   });
   return Status::OK();
+}
+
+// A seq-less event made here (streamed text, the feed's live events): to this node's
+// connections at once, and to the other nodes' through the broker (best effort, broker.h).
+void Node::PublishLive(const Event& ev) {
+  stats_.deliveries += static_cast<int64_t>(hub_->Publish(ev));
+  if (broker_) broker_->PublishLive(ev);  // none once the node is being destroyed
 }
 
 // The broker's state: while Redis is down this node's clients get other nodes' events only

@@ -114,7 +114,8 @@ class Node {
   std::string BoardOfSession(const std::string& session_id);
   // GET /health's store and broker fields; the status "degraded" while the broker is down.
   void AddHealth(Json* health) const;
-  void Deliver(const Event& ev);  // an event the broker delivers, to connections and presence
+  void Deliver(const Event& ev);      // an event the broker delivers, to connections and presence
+  void PublishLive(const Event& ev);  // a seq-less event of this node's, here and to the others
   void OnCall(const CallReport& report);
   void Prune();
   void RefreshTokens();  // a shared store's revocations, re-read (Store::RefreshTokens)

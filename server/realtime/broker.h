@@ -41,6 +41,8 @@ class Broker {
   virtual void Publish(const Event& ev) = 0;
   virtual void Subscribe(const std::string& channel) = 0;
   virtual void Unsubscribe(const std::string& channel) = 0;
+  virtual void SetLiveDelivery(Delivery delivery) { (void)delivery; }
+  virtual void PublishLive(const Event& ev) { (void)ev; }
 
   // The channel `ev` travels on: kGlobalChannel for what the Hub sends to every client (no
   // board; boards, board-members and repos events) and for tasks events (a stop made on

@@ -30,9 +30,11 @@ Status Refuse(const std::string& what) {
   return Status::BadRequest("Invalid broker message: " + what);
 }
 
-Status CheckKeys(const Json& message) {
+// `live`: the message has a node, so it is a seq-less event's (seq 0).
+Status CheckKeys(const Json& message, bool* live) {
   if (!message.is_object()) return Refuse("not a JSON object");
-  if (message.size() != kKeys.size()) return Refuse("wrong number of fields");
+  *live = message.contains("node");
+  if (message.size() != kKeys.size() + (*live ? 1 : 0)) return Refuse("wrong number of fields");
   for (const char* key : kKeys) {
     if (!message.contains(key)) return Refuse(std::string("no ") + key);
   }
@@ -62,20 +64,31 @@ Status ReadId(const Json& message, const char* key, std::string* out) {
   return Status::OK();
 }
 
-Status ReadHead(const Json& message, Event* ev) {
+Status ReadSeq(const Json& message, bool live, Event* ev) {
   const Json& seq = message["seq"];
+  if (live) {
+    if (!seq.is_number_integer() || seq.get<int64_t>() != 0) return Refuse("a live seq is not 0");
+    return Status::OK();
+  }
   if (!seq.is_number_integer() || (seq.is_number_unsigned() && seq.get<uint64_t>() > INT64_MAX) ||
       seq.get<int64_t>() < 1)
     return Refuse("seq is not a positive integer");
   ev->seq = seq.get<int64_t>();
+  return Status::OK();
+}
+
+Status ReadHead(const Json& message, bool live, Event* ev) {
+  Status s = ReadSeq(message, live, ev);
+  if (!s.ok()) return s;
   const Json& ts = message["ts"];
   int64_t millis = 0;
   // Exactly what FormatIso8601 writes: sscanf alone would take trailing bytes or month 13.
-  if (!ts.is_string() || !ParseIso8601(ts.get<std::string>(), &millis) ||
-      FormatIso8601(millis) != ts.get<std::string>())
+  bool untimed = live && ts.is_string() && ts.get_ref<const std::string&>().empty();
+  if (!untimed && (!ts.is_string() || !ParseIso8601(ts.get<std::string>(), &millis) ||
+                   FormatIso8601(millis) != ts.get<std::string>()))
     return Refuse("ts is not an ISO-8601 time as agor writes it");
   ev->ts = ts.get<std::string>();
-  Status s = ReadName(message, "service", &ev->service);
+  s = ReadName(message, "service", &ev->service);
   if (s.ok()) s = ReadName(message, "event", &ev->event);
   return s;
 }
@@ -91,8 +104,13 @@ Status ReadIds(const Json& message, Event* ev) {
 
 }  // namespace
 
-std::string EncodeBrokerMessage(const Event& ev) {
-  std::string out = "{\"v\":1,\"seq\":" + std::to_string(ev.seq) + ",\"ts\":";
+std::string EncodeBrokerMessage(const Event& ev, const std::string& node) {
+  std::string out = "{\"v\":1,\"seq\":" + std::to_string(ev.seq);
+  if (ev.seq == 0) {
+    out += ",\"node\":";
+    AppendJsonString(&out, node);
+  }
+  out += ",\"ts\":";
   AppendJsonString(&out, ev.ts);
   out += ",\"service\":";
   AppendJsonString(&out, ev.service);
@@ -113,7 +131,7 @@ std::string EncodeBrokerMessage(const Event& ev) {
   return out;
 }
 
-Status DecodeBrokerMessage(std::string_view bytes, Event* out) {
+Status DecodeBrokerMessage(std::string_view bytes, Event* out, std::string* node) {
   if (bytes.size() > kMaxBrokerMessageBytes) {
     return Status::PayloadTooLarge("Invalid broker message: over " +
                                    std::to_string(kMaxBrokerMessageBytes) + " bytes");
@@ -123,9 +141,12 @@ Status DecodeBrokerMessage(std::string_view bytes, Event* out) {
   Json message;
   Status s = ParseJson(bytes, &message, limits);
   if (!s.ok()) return Refuse(s.message());
-  s = CheckKeys(message);
+  bool live = false;
+  s = CheckKeys(message, &live);
   Event ev;
-  if (s.ok()) s = ReadHead(message, &ev);
+  std::string from;
+  if (s.ok() && live) s = ReadName(message, "node", &from);
+  if (s.ok()) s = ReadHead(message, live, &ev);
   if (s.ok()) s = ReadIds(message, &ev);
   if (!s.ok()) return s;
   Json& record = message["record"];
@@ -133,6 +154,7 @@ Status DecodeBrokerMessage(std::string_view bytes, Event* out) {
   ev.record_json = record.dump();
   ev.record = std::move(record);
   *out = std::move(ev);
+  if (node) *node = std::move(from);
   return Status::OK();
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/ids.h"
 #include "base/log.h"
 #include "server/realtime/broker_message.h"
 
@@ -23,6 +24,7 @@ RedisBroker::RedisBroker(asio::io_context& io, std::unique_ptr<RedisConnection> 
       options_(std::move(options)),
       timer_(new Timer(io)) {
   if (options_.tick_ms < 1) options_.tick_ms = 1;
+  if (options_.node_id.empty()) options_.node_id = NewUuid();
 }
 
 RedisBroker::~RedisBroker() {
@@ -78,6 +80,19 @@ void RedisBroker::SendPublish(const Event& ev) {
                   });
 }
 
+void RedisBroker::PublishLive(const Event& ev) {
+  if (!orderer_ || closed_ || ev.seq != 0 || !redis_->up()) {
+    ++stats_.publish_dropped;
+    return;
+  }
+  ++stats_.live_published;
+  redis_->Command(
+      {"PUBLISH", RedisChannel(ChannelOf(ev)), EncodeBrokerMessage(ev, options_.node_id)},
+      [this, alive = alive_](Status status, RedisReply) {
+        if (*alive && !status.ok()) ++stats_.publish_dropped;
+      });
+}
+
 void RedisBroker::Run(const std::function<void()>& step) {
   delivering_ = true;
   step();
@@ -106,7 +121,8 @@ void RedisBroker::OnMessage(const std::string& channel, const std::string& paylo
   if (closed_ || !orderer_) return;
   ++stats_.received;
   Event ev;
-  Status s = DecodeBrokerMessage(payload, &ev);
+  std::string node;
+  Status s = DecodeBrokerMessage(payload, &ev, &node);
   if (s.ok() && ChannelOf(ev) != channel) {
     s = Status::BadRequest("Invalid broker message: an event of another channel");
   }
@@ -119,8 +135,15 @@ void RedisBroker::OnMessage(const std::string& channel, const std::string& paylo
     }
     return;
   }
+  if (ev.seq == 0) return OnLive(ev, node);
   if (delivering_) return queued_.push_back(std::move(ev));  // deliveries do not run the loop
   Run([&] { orderer_->Offer(std::move(ev)); });
+}
+
+void RedisBroker::OnLive(const Event& ev, const std::string& node) {
+  if (node == options_.node_id || !live_delivery_) return;  // own echo: delivered at home
+  ++stats_.live_received;
+  live_delivery_(ev);
 }
 
 void RedisBroker::OnState(bool up) {

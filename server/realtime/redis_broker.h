@@ -21,6 +21,9 @@
 //     Unsubscribe change the Redis subscriptions and, at once, the orderer's `wants` (the
 //     subscribed set): events of a channel just subscribed that Redis did not bring yet are
 //     filled from the log like any lost event.
+//   - Live events (seq 0, broker.h) skip the orderer: PUBLISHed on their channel with this
+//     node's id, handed to the live delivery on the other nodes as they arrive; a node drops
+//     its own echo by that id.
 //   - A received message is hostile bytes: one that does not decode (broker_message.h) or whose
 //     event belongs to another channel than the one it came on is counted (decode_errors) and
 //     dropped. Anyone who can PUBLISH on the Redis server can still forge well-formed events:
@@ -67,6 +70,7 @@ class RedisBroker : public Broker {
     std::string prefix = "agor:";   // of every channel name, one per cluster
     int64_t tick_ms = 50;           // the orderer's Tick period
     EventOrderer::Options orderer;  // fill_delay_ms above all
+    std::string node_id;            // names live messages, to skip their echo ("": a random one)
   };
   // For /metrics. received: messages from Redis, bad ones included (own events are offered
   // without Redis); delivered, duplicates (own echoes included), gap_fills, filled (events
@@ -81,6 +85,8 @@ class RedisBroker : public Broker {
     int64_t gap_fills = 0;
     int64_t filled = 0;
     int64_t fill_errors = 0;
+    int64_t live_published = 0;  // live (seq-less) events sent to the other nodes
+    int64_t live_received = 0;   // the other nodes' live events delivered here
   };
 
   RedisBroker(asio::io_context& io, std::unique_ptr<RedisConnection> redis, Clock& clock,
@@ -100,6 +106,9 @@ class RedisBroker : public Broker {
   void Publish(const Event& ev) override;
   void Subscribe(const std::string& channel) override;
   void Unsubscribe(const std::string& channel) override;
+  void SetLiveDelivery(Delivery delivery) override { live_delivery_ = std::move(delivery); }
+  // Dropped (counted in publish_dropped) while Redis is down: live events are never queued.
+  void PublishLive(const Event& ev) override;
 
   bool up() const { return redis_->up(); }
   const std::set<std::string>& channels() const { return channels_; }
@@ -111,6 +120,7 @@ class RedisBroker : public Broker {
 
  private:
   void OnMessage(const std::string& channel, const std::string& payload);
+  void OnLive(const Event& ev, const std::string& node);
   void OnState(bool up);
   void ScheduleTick();
   void SendPublish(const Event& ev);
@@ -122,6 +132,7 @@ class RedisBroker : public Broker {
   LogReader& log_;
   Options options_;
   Delivery delivery_;
+  Delivery live_delivery_;
   std::unique_ptr<EventOrderer> orderer_;  // from Start()
   std::set<std::string> channels_;
   Stats stats_;

@@ -225,6 +225,36 @@ std::string Metric(const Daemon& d, const std::string& series) {
   return "";
 }
 
+TEST_CASE("an agent's streamed text reaches a watcher on another node, live", "[e2e][nodes]") {
+  const std::string fixtures = std::string(AGOR_SOURCE_DIR) + "/tests/fixtures/agents/";
+  Cluster c(2, {},
+            {"AGOR_CLAUDE_BIN=" + fixtures + "fake_agent.sh",
+             "AGOR_FIXTURE=" + fixtures + "claude_tool_use.jsonl"});
+  RestApi on0 = c.Api(0);
+  std::string session = on0.Session("claude-code");
+  std::string board = on0.Get("/sessions/" + session)["board_id"].get<std::string>();
+  auto here = c.Stream(0, board);
+  auto there = c.Stream(1, board);
+  std::string task =
+      on0.Post("/sessions/" + session + "/prompt", {{"prompt", "fix the bug"}})["task_id"]
+          .get<std::string>();
+  Json ended;
+  REQUIRE(there->WaitTaskEnd(task, &ended));
+  REQUIRE(here->WaitTaskEnd(task, &ended));
+  // The same chunks, in the same order, on the node that runs the agent and on the other.
+  auto chunks = [](const EventStream& stream) {
+    std::vector<std::string> out;
+    for (const auto& ev : stream.seen()) {
+      if (ev.name == "messages streaming") out.push_back(ev.record.dump());
+    }
+    return out;
+  };
+  CHECK_FALSE(chunks(*here).empty());
+  CHECK(chunks(*there) == chunks(*here));
+  CHECK(Metric(*c.nodes[1], "agor_broker_live_total{direction=\"received\"}") != "0");
+  CHECK(Metric(*c.nodes[0], "agor_broker_live_total{direction=\"published\"}") != "0");
+}
+
 TEST_CASE("a killed node's running task is marked stopped by one other once its lease expires",
           "[e2e][nodes]") {
   test::TempDir dir;

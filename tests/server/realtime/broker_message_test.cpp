@@ -76,6 +76,43 @@ TEST_CASE("broker message: ids an event has not are null and come back empty", "
   CheckSame(ev, out);
 }
 
+TEST_CASE("broker message: a live event carries its node and seq 0, its ts may be empty",
+          "[broker-message]") {
+  Event ev = FullEvent();
+  ev.seq = 0;
+  ev.ts.clear();
+  const std::string bytes = EncodeBrokerMessage(ev, "node-1");
+  CHECK(bytes.rfind("{\"v\":1,\"seq\":0,\"node\":\"node-1\",\"ts\":\"\",", 0) == 0);
+  Event out;
+  std::string node;
+  REQUIRE(DecodeBrokerMessage(bytes, &out, &node).ok());
+  CheckSame(ev, out);
+  CHECK(node == "node-1");
+  REQUIRE(DecodeBrokerMessage(EncodeBrokerMessage(FullEvent()), &out, &node).ok());
+  CHECK(node.empty());  // a logged event's message has none
+
+  Json live = Json::parse(bytes);
+  for (const char* bad : {"\"\"", "null", "7", "[]"}) {
+    Json wrong = live;
+    wrong["node"] = Json::parse(bad);
+    CheckRefused(wrong.dump());
+  }
+  Json long_node = live;
+  long_node["node"] = std::string(kMaxBrokerNameBytes + 1, 'n');
+  CheckRefused(long_node.dump());
+  for (const char* seq : {"1", "-1", "\"0\"", "null"}) {
+    Json wrong = live;
+    wrong["seq"] = Json::parse(seq);
+    CheckRefused(wrong.dump());  // a node only with seq 0
+  }
+  Json junk_ts = live;
+  junk_ts["ts"] = "soon";
+  CheckRefused(junk_ts.dump());
+  Json unnamed = live;
+  unnamed.erase("node");
+  CheckRefused(unnamed.dump());  // seq 0 without a node: no logged event has it
+}
+
 TEST_CASE("broker message: every truncation is refused", "[broker-message]") {
   const std::string bytes = EncodeBrokerMessage(FullEvent());
   for (size_t n = 0; n < bytes.size(); ++n) CheckRefused(bytes.substr(0, n));

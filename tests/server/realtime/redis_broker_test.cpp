@@ -83,6 +83,7 @@ struct Node {
       : broker(loop.io, std::make_unique<RedisConnection>(loop.io, ConnectionOptions(url)),
                *SteadyClock(), log, Options(std::move(prefix))) {
     broker.SetDelivery([this](const Event& ev) { delivered.push_back(ev.seq); });
+    broker.SetLiveDelivery([this](const Event& ev) { live.push_back(ev.record["chunk"]); });
     for (const std::string& channel : channels) broker.Subscribe(channel);
     REQUIRE(broker.Start().ok());
   }
@@ -97,7 +98,18 @@ struct Node {
 
   RedisBroker broker;
   std::vector<int64_t> delivered;
+  std::vector<std::string> live;  // the chunks of the live events delivered
 };
+
+// A seq-less event on `board`, as an agent's streamed text is.
+Event Chunk(const std::string& board, const std::string& text) {
+  Event ev;
+  ev.service = "messages";
+  ev.event = "streaming";
+  ev.board_id = board;
+  ev.record = {{"chunk", text}};
+  return ev;
+}
 
 // Commits on `board` through `node`: the log first, then the publish, as the Node does.
 void Commit(MemoryLog& log, Node& node, const std::string& board) {
@@ -246,6 +258,39 @@ TEST_CASE(
   CHECK(b.broker.stats().filled >= 10);  // at least those committed while Redis was down
   CHECK(b.broker.stats().gap_fills >= 1);
   CHECK(a.broker.stats().publish_dropped >= 10);
+}
+
+TEST_CASE("redis broker: live events reach the other nodes of their board in order, not the sender",
+          "[realtime][broker][redis]") {
+  test::RedisServer server;
+  Loop loop;
+  MemoryLog log;
+  Node a(loop, log, server.url(), {"X", kGlobalChannel});
+  Node b(loop, log, server.url(), {"X", kGlobalChannel});
+  Node c(loop, log, server.url(), {"Y", kGlobalChannel});
+  REQUIRE(loop.RunUntil([&] { return AllUp({&a, &b, &c}); }));
+
+  for (const char* text : {"one", "two", "three"}) a.broker.PublishLive(Chunk("X", text));
+  c.broker.PublishLive(Chunk("Y", "for nobody else"));
+  // Each sender gets its own back from Redis (a: three, c: one) and skips it.
+  REQUIRE(loop.RunUntil([&] {
+    return a.broker.stats().received >= 3 && c.broker.stats().received >= 1 && b.live.size() >= 3;
+  }));
+  CHECK(b.live == std::vector<std::string>{"one", "two", "three"});
+  CHECK(a.live.empty());  // its own echo skipped: the node delivered them itself
+  CHECK(c.live.empty());  // not on X; and its own Y chunk skipped
+  CHECK(a.broker.stats().live_published == 3);
+  CHECK(b.broker.stats().live_received == 3);
+  CHECK(a.delivered.empty());  // live events never enter the seq order
+  CHECK(b.broker.stats().decode_errors == 0);
+
+  // While Redis is down a live event is dropped and counted, never queued.
+  server.Stop();
+  REQUIRE(loop.RunUntil([&] { return !a.broker.up(); }));
+  int64_t dropped = a.broker.stats().publish_dropped;
+  a.broker.PublishLive(Chunk("X", "lost"));
+  CHECK(a.broker.stats().publish_dropped == dropped + 1);
+  CHECK(a.broker.stats().live_published == 3);
 }
 
 TEST_CASE("redis broker: hostile messages on a channel are counted and dropped, delivery goes on",

@@ -1,5 +1,6 @@
 // Presence: who is on which board, where they point, what they look at and type in (issue 12,
-// DESIGN.md Presence). In memory only: never in SQLite, never in the event log.
+// DESIGN.md Presence). In memory only (with --broker, also in Redis for the other nodes:
+// presence_relay.h): never in the store, never in the event log.
 //
 // The `presence` service (Socket.IO: create/patch/remove/find/get, a connection's own calls;
 // REST: find and get only, through the dispatcher hook the node wires):

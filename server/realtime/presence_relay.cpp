@@ -132,8 +132,8 @@ void PresenceRelay::Apply(PresenceRelayMessage& m) {
   // A count that differs from what this node holds: something was missed (an outage, a
   // restart here or there); the snapshot says what is true, at most once per timeout.
   if (static_cast<int64_t>(presence_->registry().CountOf(m.node)) == m.count) return;
-  const int64_t loaded = remotes_[m.node].loaded_ms;
-  if (loaded == 0 || clock_->NowMillis() - loaded >= options_.timeout_ms) Load(m.node);
+  const Remote& r = remotes_[m.node];
+  if (!r.loaded || clock_->NowMillis() - r.loaded_ms >= options_.timeout_ms) Load(m.node);
 }
 
 // The node's entries become exactly the snapshot's (within the bounds).
@@ -194,7 +194,9 @@ void PresenceRelay::LoadAll() {
 
 // GET the node's snapshot; a key gone (its node silent past the TTL) leaves the set.
 void PresenceRelay::Load(const std::string& node) {
-  remotes_[node].loaded_ms = clock_->NowMillis();
+  Remote& r = remotes_[node];
+  r.loaded = true;
+  r.loaded_ms = clock_->NowMillis();
   redis_->Command({"GET", KeyOf(node)}, [this, node](Status s, RedisReply reply) {
     if (!s.ok() || !presence_) return;
     if (reply.is_nil()) {

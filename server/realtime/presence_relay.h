@@ -81,7 +81,8 @@ class PresenceRelay : public PresenceListener {
  private:
   struct Remote {
     int64_t seen_ms = 0;    // last message
-    int64_t loaded_ms = 0;  // last snapshot load asked (0: never)
+    bool loaded = false;    // a snapshot load was asked
+    int64_t loaded_ms = 0;  // when the last one was
   };
 
   void Tick();  // Beat and Expire, every heartbeat_ms

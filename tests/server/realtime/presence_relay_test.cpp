@@ -211,6 +211,30 @@ TEST_CASE("presence relay: two nodes share rosters, cursors and leaves", "[relay
   a.presence.Detach(&alice.sub);
 }
 
+TEST_CASE("presence relay: a beat whose count differs brings the node's snapshot", "[relay]") {
+  test::RedisServer server;
+  test::LoopRunner loop;
+  PresenceWorld w;
+  TestNode a(w, loop, server.url(), "node-a"), b(w, loop, server.url(), "node-b");
+  Conn watcher(w.bob, "pw");
+  b.hub.Add(&watcher.sub);
+  b.hub.JoinBoard(&watcher.sub, w.team);
+  REQUIRE(b.relay->Start().ok());
+  REQUIRE(loop.RunUntil([&] { return b.relay->up(); }, 10000));
+  REQUIRE(a.relay->Start().ok());
+  REQUIRE(loop.RunUntil([&] { return b.relay->nodes() == 1; }, 10000));  // A's first beat
+  // An entry B holds of A that A does not have (as if B had missed A's remove).
+  PresenceEntry ghost;
+  ghost.node = "node-a";
+  ghost.presence_id = "ghost";
+  ghost.user_id = w.alice;
+  ghost.board_id = w.team;
+  REQUIRE(b.presence.PutRemote(ghost));
+  REQUIRE(loop.RunUntil([&] { return !watcher.Got("presence removed").empty(); }, 10000));
+  CHECK(watcher.Got("presence removed")[0]["presence_id"] == "ghost");
+  CHECK(b.presence.registry().remote() == 0);
+}
+
 TEST_CASE("presence relay: garbage on the channel is counted and changes nothing", "[relay]") {
   test::RedisServer server;
   test::LoopRunner loop;

@@ -235,6 +235,31 @@ TEST_CASE("presence relay: a beat whose count differs brings the node's snapshot
   CHECK(b.presence.registry().remote() == 0);
 }
 
+TEST_CASE("presence relay: after a Redis restart the snapshots come back for a new node",
+          "[relay]") {
+  test::RedisServer server;
+  test::LoopRunner loop;
+  PresenceWorld w;
+  TestNode a(w, loop, server.url(), "node-a"), c(w, loop, server.url(), "node-c");
+  Conn alice(w.alice, "pa"), watcher(w.bob, "pw");
+  a.hub.Add(&alice.sub);
+  c.hub.Add(&watcher.sub);
+  c.hub.JoinBoard(&watcher.sub, w.team);
+  REQUIRE(a.relay->Start().ok());
+  REQUIRE(loop.RunUntil([&] { return a.relay->up(); }, 10000));
+  Json out;
+  ServiceCall join{"create", "presence", nullptr, {{"board_id", w.team}}, {}, alice.sub.caller};
+  REQUIRE(a.presence.Call(join, &alice.sub, alice.pid, &out).ok());
+  server.Stop();  // empty when it comes back: A's snapshot and the node set are gone
+  REQUIRE(loop.RunUntil([&] { return !a.relay->up(); }, 10000));
+  server.Start();
+  REQUIRE(loop.RunUntil([&] { return a.relay->up(); }, 10000));
+  REQUIRE(c.relay->Start().ok());
+  REQUIRE(loop.RunUntil([&] { return !watcher.Got("presence created").empty(); }, 10000));
+  CHECK(watcher.Got("presence created")[0]["presence_id"] == out["presence_id"]);
+  a.presence.Detach(&alice.sub);
+}
+
 TEST_CASE("presence relay: garbage on the channel is counted and changes nothing", "[relay]") {
   test::RedisServer server;
   test::LoopRunner loop;

@@ -164,22 +164,42 @@ struct TestNode {
   std::unique_ptr<PresenceRelay> relay;
 };
 
-TEST_CASE("presence relay: two nodes share rosters, cursors and leaves", "[relay]") {
+// Node A with alice connected, node B with bob watching the team board; nothing started.
+struct TwoNodes {
+  TwoNodes() {
+    a.hub.Add(&alice.sub);
+    b.hub.Add(&watcher.sub);
+    b.hub.JoinBoard(&watcher.sub, w.team);
+  }
+  ~TwoNodes() { a.presence.Detach(&alice.sub); }
+  void Up(TestNode& n) {
+    REQUIRE(n.relay->Start().ok());
+    REQUIRE(loop.RunUntil([&] { return n.relay->up(); }, 10000));
+  }
+  // Alice joins the team board on A: her presence_id.
+  std::string JoinAlice() {
+    Json out;
+    ServiceCall join{"create", "presence", nullptr, {{"board_id", w.team}}, {}, alice.sub.caller};
+    REQUIRE(a.presence.Call(join, &alice.sub, alice.pid, &out).ok());
+    return out["presence_id"];
+  }
+
   test::RedisServer server;
   test::LoopRunner loop;
   PresenceWorld w;
-  TestNode a(w, loop, server.url(), "node-a"), b(w, loop, server.url(), "node-b");
-  Conn alice(w.alice, "pa"), watcher(w.bob, "pw");
-  a.hub.Add(&alice.sub);
-  b.hub.Add(&watcher.sub);
-  b.hub.JoinBoard(&watcher.sub, w.team);
+  TestNode a{w, loop, server.url(), "node-a"}, b{w, loop, server.url(), "node-b"};
+  Conn alice{w.alice, "pa"}, watcher{w.bob, "pw"};
+};
+
+TEST_CASE("presence relay: two nodes share rosters, cursors and leaves", "[relay]") {
+  TwoNodes n;
+  TestNode &a = n.a, &b = n.b;
+  Conn &alice = n.alice, &watcher = n.watcher;
+  PresenceWorld& w = n.w;
+  test::LoopRunner& loop = n.loop;
   // Alice joins on A before B is up: B loads A's snapshot when it comes up.
-  REQUIRE(a.relay->Start().ok());
-  REQUIRE(loop.RunUntil([&] { return a.relay->up(); }, 10000));
-  Json out;
-  ServiceCall join{"create", "presence", nullptr, {{"board_id", w.team}}, {}, alice.sub.caller};
-  REQUIRE(a.presence.Call(join, &alice.sub, alice.pid, &out).ok());
-  const std::string id = out["presence_id"];
+  n.Up(a);
+  const std::string id = n.JoinAlice();
   REQUIRE(loop.RunUntil([&] { return a.relay->stats().published >= 3; }, 10000));  // a beat
   REQUIRE(b.relay->Start().ok());
   REQUIRE(loop.RunUntil([&] { return !watcher.Got("presence created").empty(); }, 10000));
@@ -208,27 +228,22 @@ TEST_CASE("presence relay: two nodes share rosters, cursors and leaves", "[relay
   CHECK(watcher.Got("presence removed")[0]["presence_id"] == id);
   CHECK(b.presence.registry().remote() == 0);
   CHECK(b.relay->stats().expired == 1);
-  a.presence.Detach(&alice.sub);
 }
 
 TEST_CASE("presence relay: a beat whose count differs brings the node's snapshot", "[relay]") {
-  test::RedisServer server;
-  test::LoopRunner loop;
-  PresenceWorld w;
-  TestNode a(w, loop, server.url(), "node-a"), b(w, loop, server.url(), "node-b");
-  Conn watcher(w.bob, "pw");
-  b.hub.Add(&watcher.sub);
-  b.hub.JoinBoard(&watcher.sub, w.team);
-  REQUIRE(b.relay->Start().ok());
-  REQUIRE(loop.RunUntil([&] { return b.relay->up(); }, 10000));
+  TwoNodes n;
+  TestNode &a = n.a, &b = n.b;
+  Conn& watcher = n.watcher;
+  test::LoopRunner& loop = n.loop;
+  n.Up(b);
   REQUIRE(a.relay->Start().ok());
   REQUIRE(loop.RunUntil([&] { return b.relay->nodes() == 1; }, 10000));  // A's first beat
   // An entry B holds of A that A does not have (as if B had missed A's remove).
   PresenceEntry ghost;
   ghost.node = "node-a";
   ghost.presence_id = "ghost";
-  ghost.user_id = w.alice;
-  ghost.board_id = w.team;
+  ghost.user_id = n.w.alice;
+  ghost.board_id = n.w.team;
   REQUIRE(b.presence.PutRemote(ghost));
   REQUIRE(loop.RunUntil([&] { return !watcher.Got("presence removed").empty(); }, 10000));
   CHECK(watcher.Got("presence removed")[0]["presence_id"] == "ghost");
@@ -237,27 +252,18 @@ TEST_CASE("presence relay: a beat whose count differs brings the node's snapshot
 
 TEST_CASE("presence relay: after a Redis restart the snapshots come back for a new node",
           "[relay]") {
-  test::RedisServer server;
-  test::LoopRunner loop;
-  PresenceWorld w;
-  TestNode a(w, loop, server.url(), "node-a"), c(w, loop, server.url(), "node-c");
-  Conn alice(w.alice, "pa"), watcher(w.bob, "pw");
-  a.hub.Add(&alice.sub);
-  c.hub.Add(&watcher.sub);
-  c.hub.JoinBoard(&watcher.sub, w.team);
-  REQUIRE(a.relay->Start().ok());
-  REQUIRE(loop.RunUntil([&] { return a.relay->up(); }, 10000));
-  Json out;
-  ServiceCall join{"create", "presence", nullptr, {{"board_id", w.team}}, {}, alice.sub.caller};
-  REQUIRE(a.presence.Call(join, &alice.sub, alice.pid, &out).ok());
-  server.Stop();  // empty when it comes back: A's snapshot and the node set are gone
+  TwoNodes n;
+  TestNode &a = n.a, &b = n.b;
+  test::LoopRunner& loop = n.loop;
+  n.Up(a);
+  const std::string id = n.JoinAlice();
+  n.server.Stop();  // empty when it comes back: A's snapshot and the node set are gone
   REQUIRE(loop.RunUntil([&] { return !a.relay->up(); }, 10000));
-  server.Start();
+  n.server.Start();
   REQUIRE(loop.RunUntil([&] { return a.relay->up(); }, 10000));
-  REQUIRE(c.relay->Start().ok());
-  REQUIRE(loop.RunUntil([&] { return !watcher.Got("presence created").empty(); }, 10000));
-  CHECK(watcher.Got("presence created")[0]["presence_id"] == out["presence_id"]);
-  a.presence.Detach(&alice.sub);
+  REQUIRE(b.relay->Start().ok());
+  REQUIRE(loop.RunUntil([&] { return !n.watcher.Got("presence created").empty(); }, 10000));
+  CHECK(n.watcher.Got("presence created")[0]["presence_id"] == id);
 }
 
 TEST_CASE("presence relay: garbage on the channel is counted and changes nothing", "[relay]") {

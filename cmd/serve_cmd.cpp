@@ -55,6 +55,7 @@ struct ServeFlags {
   int presence_grace_ms = 5000;
   int presence_typing_ms = 5000;
   int presence_idle_ms = 60000;
+  int presence_heartbeat_ms = 2000;
   std::string broker;
   std::string store;     // postgresql://... ("" = the SQLite file of --db)
   std::string data_dir;  // the node's local files ("" = --db's folder, or ~/.agor)
@@ -195,6 +196,10 @@ void AddFlags(CLI::App& app, ServeFlags* f) {
   app.add_option("--presence-idle-ms", f->presence_idle_ms,
                  "ms without activity after which a presence is marked idle")
       ->check(CLI::Range(10, 86400000));
+  app.add_option("--presence-heartbeat-ms", f->presence_heartbeat_ms,
+                 "with --broker: ms between a node's presence beats to the others; a node "
+                 "unheard for 3 beats (dead) has its presence entries removed")
+      ->check(CLI::Range(50, 60000));
   app.add_option("--broker", f->broker,
                  "redis://HOST[:PORT][/DB]: carry events between nodes through Redis pub/sub "
                  "(default: in process, one node)")
@@ -240,6 +245,7 @@ NodeOptions ToOptions(const ServeFlags& f) {
   o.presence.grace_ms = f.presence_grace_ms;
   o.presence.typing_ms = f.presence_typing_ms;
   o.presence.idle_ms = f.presence_idle_ms;
+  o.presence.heartbeat_ms = f.presence_heartbeat_ms;
   o.broker_url = f.broker;
   o.lease_ms = f.node_lease_ms;
   return o;

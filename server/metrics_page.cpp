@@ -19,6 +19,7 @@ std::string MetricsPage::Render() const {
   Tasks(&out);
   PresenceFigures(&out);
   BrokerFigures(&out);
+  PresenceRelayFigures(&out);
   return out.Take();
 }
 
@@ -60,6 +61,23 @@ void MetricsPage::BrokerFigures(MetricsText* out) const {
   out->Sample("agor_login_failures_shared_total", {{"direction", "published"}}, l.published);
   out->Sample("agor_login_failures_shared_total", {{"direction", "received"}}, l.received);
   out->Sample("agor_login_failures_shared_total", {{"direction", "invalid"}}, l.invalid);
+}
+
+// Rosters across nodes: the relay's messages each way, and the nodes it hears.
+void MetricsPage::PresenceRelayFigures(MetricsText* out) const {
+  if (!presence_relay_) return;
+  const PresenceRelay::Stats& s = presence_relay_->stats();
+  out->Family("agor_broker_presence_messages_total", "counter",
+              "Presence relay messages: published (beats included), received from other nodes "
+              "(snapshots included), invalid (dropped).");
+  out->Sample("agor_broker_presence_messages_total", {{"direction", "published"}}, s.published);
+  out->Sample("agor_broker_presence_messages_total", {{"direction", "received"}}, s.received);
+  out->Sample("agor_broker_presence_messages_total", {{"direction", "invalid"}}, s.invalid);
+  out->Family("agor_broker_presence_nodes", "gauge", "Other nodes whose presence is heard.");
+  out->Sample("agor_broker_presence_nodes", static_cast<int64_t>(presence_relay_->nodes()));
+  out->Family("agor_broker_presence_nodes_expired_total", "counter",
+              "Other nodes dropped, with their entries, after a silence past the timeout.");
+  out->Sample("agor_broker_presence_nodes_expired_total", s.expired);
 }
 
 void MetricsPage::PresenceFigures(MetricsText* out) const {

@@ -16,6 +16,7 @@
 #include "server/realtime/hub.h"
 #include "server/realtime/login_failure_relay.h"
 #include "server/realtime/presence.h"
+#include "server/realtime/presence_relay.h"
 #include "server/realtime/redis_broker.h"
 #include "store/store.h"
 
@@ -34,6 +35,7 @@ class MetricsPage {
   void SetBroker(const RedisBroker* broker) { broker_ = broker; }
   // The failed logins shared with the other nodes; none without --broker.
   void SetLoginRelay(const LoginFailureRelay* relay) { login_relay_ = relay; }
+  void SetPresenceRelay(const PresenceRelay* relay) { presence_relay_ = relay; }
 
   std::string Render() const;
 
@@ -46,6 +48,7 @@ class MetricsPage {
   void Tasks(MetricsText* out) const;
   void PresenceFigures(MetricsText* out) const;
   void BrokerFigures(MetricsText* out) const;
+  void PresenceRelayFigures(MetricsText* out) const;
 
   const ServerStats* stats_;
   Store* store_;
@@ -54,6 +57,7 @@ class MetricsPage {
   const Presence* presence_ = nullptr;
   const RedisBroker* broker_ = nullptr;
   const LoginFailureRelay* login_relay_ = nullptr;
+  const PresenceRelay* presence_relay_ = nullptr;
   Clock* clock_;
 };
 

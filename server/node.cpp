@@ -88,6 +88,7 @@ Node::~Node() {
   paths_.reset();
   // The Redis users' sockets and timers belong to the web server's io_context: gone before it.
   login_relay_.reset();
+  presence_relay_.reset();
   if (hub_) hub_->SetInterestHook(nullptr);  // connections closing below leave no channel here
   interest_.reset();
   redis_ = nullptr;
@@ -213,6 +214,7 @@ Status Node::Start(const NodeOptions& options) {
     engine_->ReleasePolls();
     if (redis_) redis_->Close();  // the loop's run() returns once Redis's sockets close
     if (login_relay_) login_relay_->Close();
+    if (presence_relay_) presence_relay_->Close();
   });
   return Status::OK();
 }
@@ -301,6 +303,7 @@ Status Node::WireBroker() {
   });
   if (!redis_) return Status::OK();
   Status s = WireLoginRelay();
+  if (s.ok()) s = WirePresenceRelay();
   return s.ok() ? redis_->Start() : s;
 }
 
@@ -316,6 +319,23 @@ Status Node::WireLoginRelay() {
                                int64_t at_ms) { login_relay_->Publish(email, address, at_ms); });
   metrics_->SetLoginRelay(login_relay_.get());
   return login_relay_->Start();
+}
+
+// Rosters span the nodes (presence_relay.h), on a Redis connection of their own too; a node
+// unheard for three heartbeats leaves.
+Status Node::WirePresenceRelay() {
+  RedisConnectionOptions ro;
+  ro.url = options_.broker_url;
+  PresenceRelayOptions po;
+  po.prefix = options_.broker.prefix;
+  po.heartbeat_ms = options_.presence.heartbeat_ms;
+  po.timeout_ms = 3 * po.heartbeat_ms;
+  presence_relay_ = std::make_unique<PresenceRelay>(
+      std::make_unique<RedisConnection>(web_->io_context(), ro), presence_.get(), SystemClock(),
+      [web = web_.get()](int ms, std::function<void()> fn) { web->After(ms, std::move(fn)); },
+      NewUuid(), po);
+  metrics_->SetPresenceRelay(presence_relay_.get());
+  return presence_relay_->Start();
 }
 
 // Every node takes in every change of users, boards and members (the global channel, always

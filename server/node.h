@@ -54,6 +54,7 @@
 #include "server/realtime/in_process_broker.h"
 #include "server/realtime/login_failure_relay.h"
 #include "server/realtime/presence.h"
+#include "server/realtime/presence_relay.h"
 #include "server/realtime/redis_broker.h"
 #include "server/realtime/socketio_server.h"
 #include "store/store.h"
@@ -111,6 +112,7 @@ class Node {
   Status WireBroker();
   Status WireRedisBroker();
   Status WireLoginRelay();
+  Status WirePresenceRelay();
   std::string BoardOfSession(const std::string& session_id);
   // GET /health's store and broker fields; the status "degraded" while the broker is down.
   void AddHealth(Json* health) const;
@@ -142,6 +144,7 @@ class Node {
   std::unique_ptr<BrokerInterest> interest_;        // the hub's channels -> Redis subscriptions
   std::unique_ptr<LoginFailureRelay> login_relay_;  // login limits shared with the other nodes
   std::unique_ptr<Presence> presence_;
+  std::unique_ptr<PresenceRelay> presence_relay_;  // rosters shared with the other nodes
   std::unique_ptr<ActivityRelay> activity_;
   std::unique_ptr<SocketIoServer> sockets_;
   std::unique_ptr<EngineServer> engine_;

@@ -330,6 +330,7 @@ void Presence::Sweep() {
   const int64_t now = clock_->NowMillis();
   std::vector<PresenceEntry*> gone;
   registry_.ForEach([&](PresenceEntry* e) {
+    if (!e->node.empty()) return;  // its own node times it
     if (!e->sub && now - e->detached_ms >= options_.grace_ms) return gone.push_back(e);
     bool changed = false;
     if (!e->typing_session_id.empty() && now >= e->typing_until_ms) {

@@ -1,5 +1,6 @@
 // Presence: who is on which board, where they point, what they look at and type in (issue 12,
-// DESIGN.md Presence). In memory only: never in SQLite, never in the event log.
+// DESIGN.md Presence). In memory only (with --broker, also in Redis for the other nodes:
+// presence_relay.h): never in the store, never in the event log.
 //
 // The `presence` service (Socket.IO: create/patch/remove/find/get, a connection's own calls;
 // REST: find and get only, through the dispatcher hook the node wires):
@@ -62,6 +63,18 @@
 // connections on it plus those in their grace; held cursors per recipient never exceed the
 // senders on its board.
 //
+// Across nodes (issue 14, `--broker`; presence_relay.h carries them through Redis): a
+// listener hears each change of this node's own entries (created/patched, removed, a cursor
+// sent on the flush tick or left), never of remote ones; the relay puts other nodes' entries
+// in with PutRemote and friends. Remote entries are on the rosters (find, get) and their
+// events and cursor frames reach this node's connections through the same recipients and the
+// same coalescing as local ones (ForEachRecipient: who may see the board, never elsewhere).
+// Their idleness, typing and grace are their own node's business (Sweep skips them); they
+// leave when their node says so, when their node falls silent (the relay), or, like local
+// ones, when their user loses access here. Bounds: at most max_remote_per_node entries of one
+// node and max_remote_total of all; past them PutRemote refuses new ones. A remote entry
+// never takes the id of an entry of this node or of another node.
+//
 // Threading: the daemon's event loop only. Subscribers are borrowed: Detach() before one goes.
 #pragma once
 
@@ -69,6 +82,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/clock.h"
@@ -95,6 +109,19 @@ struct PresenceOptions {
   int max_cursor_per_s = 250;    // cursor-move/-leave per connection; past it dropped (a
                                  // 240 Hz pointer sending every event still passes)
   int max_calls_per_s = 20;      // presence calls per connection; past it 429
+  int heartbeat_ms = 2000;       // between nodes (presence_relay.h): a node unheard 3 beats leaves
+  size_t max_remote_per_node = 10000;  // other nodes' entries kept, per node (their snapshot's cap)
+  size_t max_remote_total = 50000;     // and over all other nodes
+};
+
+// What the relay between nodes hears of this node's own entries (never of remote ones).
+class PresenceListener {
+ public:
+  virtual ~PresenceListener() = default;
+  virtual void Changed(const PresenceEntry& e) = 0;  // created or patched
+  virtual void Removed(const PresenceEntry& e) = 0;  // just before it leaves the registry
+  // Its cursor went to the others (on the flush tick), or ended (`left`), at `at_ms`.
+  virtual void CursorSent(const PresenceEntry& e, bool left, int64_t at_ms) = 0;
 };
 
 // What presence counts for /metrics (on the loop, an increment each).
@@ -134,6 +161,19 @@ class Presence {
   int SweepIntervalMs() const;
   // The cursor tick (posted by itself while needed; tests call it).
   void Flush();
+
+  // The relay between nodes (borrowed; nullptr to stop).
+  void SetListener(PresenceListener* listener) { listener_ = listener; }
+  // Another node's entry (e.node set, no sub, no pid), created or changed: false when refused
+  // (the bounds, or an id that is not that node's). Announced as local ones are.
+  bool PutRemote(PresenceEntry e);
+  void RemoveRemote(const std::string& node, const std::string& presence_id);
+  // Another node's cursor: moved (coalesced here too, on this node's tick) or left.
+  void MoveRemote(const std::string& node, const std::string& presence_id, double x, double y,
+                  int64_t at_ms);
+  void LeaveRemote(const std::string& node, const std::string& presence_id, int64_t at_ms);
+  // Every entry of `node` leaves but those in `keep` (a snapshot's ids); all when it is empty.
+  void DropNode(const std::string& node, const std::unordered_set<std::string>& keep = {});
 
   const PresenceRegistry& registry() const { return registry_; }
   // Cursor frames held for backed-up recipients, over all of them.
@@ -177,6 +217,9 @@ class Presence {
   void TakeMove(Subscriber* sub, const std::string& pid, std::string_view board, double x,
                 double y);
   void TakeLeave(Subscriber* sub, std::string_view board);
+  void EndCursor(PresenceEntry* e, int64_t at_ms);
+  void MarkDirty(PresenceEntry* e);
+  PresenceEntry* Remote(const std::string& node, const std::string& presence_id) const;
   void SendCursor(PresenceEntry* e);
   void SendHeld();
   void DropHeld(const std::string& presence_id);
@@ -192,6 +235,7 @@ class Presence {
   std::vector<PresenceEntry*> dirty_;  // entries with a move not yet sent (Leave takes them out)
   bool armed_ = false;
   PresenceStats stats_;
+  PresenceListener* listener_ = nullptr;
   // Per backed-up recipient: sender presence_id -> its latest cursor frame not yet sent.
   std::unordered_map<Subscriber*, std::unordered_map<std::string, SharedFrame>> held_;
 };

@@ -65,6 +65,12 @@ void Presence::ForEachRecipient(const std::string& board_id, F f) {
 }
 
 void Presence::Emit(const char* event, const PresenceEntry& e) {
+  if (listener_ && e.node.empty()) {
+    if (event[0] == 'r')
+      listener_->Removed(e);
+    else
+      listener_->Changed(e);
+  }
   SharedFrame frame;
   ForEachRecipient(e.board_id, [&](Subscriber* s) {
     if (frame.empty()) {
@@ -127,24 +133,34 @@ void Presence::TakeMove(Subscriber* sub, const std::string& pid, std::string_vie
   e->cursor_ms = now;
   bool woke = Touch(e, now);
   if (joined || woke) Emit(joined ? "created" : "patched", *e);
+  MarkDirty(e);
+}
+
+// The entry's latest position goes out on the next tick (once, however many moves came).
+void Presence::MarkDirty(PresenceEntry* e) {
   if (!e->cursor_dirty) dirty_.push_back(e);
   e->cursor_dirty = true;
   Arm();
 }
 
-// Sent at once (not coalesced): it ends the sender's cursor, so nothing held of it may follow.
 void Presence::TakeLeave(Subscriber* sub, std::string_view board) {
   if (!CountCall(sub, true)) return;
   PresenceEntry* e = registry_.BySub(sub);
   if (!e || e->board_id != board || !e->has_cursor) return;
   const int64_t now = clock_->NowMillis();
+  Touch(e, now);
+  EndCursor(e, now);
+}
+
+// Sent at once (not coalesced): nothing held of the sender's cursor may follow it.
+void Presence::EndCursor(PresenceEntry* e, int64_t at_ms) {
   e->has_cursor = false;
   e->cursor_dirty = false;
   DropHeld(e->presence_id);
-  Touch(e, now);
-  SharedFrame frame = CursorFrame("cursor-left", *e, false, now);
+  if (listener_ && e->node.empty()) listener_->CursorSent(*e, true, at_ms);
+  SharedFrame frame = CursorFrame("cursor-left", *e, false, at_ms);
   ForEachRecipient(e->board_id, [&](Subscriber* s) {
-    if (s != sub) s->socket->Send(frame);
+    if (s != e->sub) s->socket->Send(frame);
   });
 }
 
@@ -166,6 +182,7 @@ void Presence::Flush() {
 void Presence::SendCursor(PresenceEntry* e) {
   e->cursor_dirty = false;
   if (!e->has_cursor) return;
+  if (listener_ && e->node.empty()) listener_->CursorSent(*e, false, e->cursor_ms);
   SharedFrame frame = CursorFrame("cursor-moved", *e, true, e->cursor_ms);
   ForEachRecipient(e->board_id, [&](Subscriber* s) {
     if (s == e->sub) return;

@@ -26,21 +26,25 @@ Json PresenceJson(const PresenceEntry& e) {
 }
 
 PresenceEntry* PresenceRegistry::Add(PresenceEntry e) {
-  if ((e.sub && by_sub_.count(e.sub)) || by_pid_.count(e.pid) || by_id_.count(e.presence_id)) {
+  const bool has_pid = !e.pid.empty();
+  if ((e.sub && by_sub_.count(e.sub)) || (has_pid && by_pid_.count(e.pid)) ||
+      by_id_.count(e.presence_id)) {
     return nullptr;
   }
   auto owned = std::make_unique<PresenceEntry>(std::move(e));
   PresenceEntry* p = owned.get();
   by_id_.emplace(p->presence_id, std::move(owned));
   if (p->sub) by_sub_[p->sub] = p;
-  by_pid_[p->pid] = p;
+  if (has_pid) by_pid_[p->pid] = p;
+  if (!p->node.empty()) ++by_node_[p->node], ++remote_;
   boards_[p->board_id].insert(p);
   return p;
 }
 
 void PresenceRegistry::Remove(PresenceEntry* e) {
   if (e->sub) by_sub_.erase(e->sub);
-  by_pid_.erase(e->pid);
+  if (!e->pid.empty()) by_pid_.erase(e->pid);
+  if (!e->node.empty()) Uncount(e->node);
   auto board = boards_.find(e->board_id);
   if (board != boards_.end()) {
     board->second.erase(e);
@@ -85,6 +89,17 @@ PresenceEntry* PresenceRegistry::BySub(const Subscriber* sub) const {
 PresenceEntry* PresenceRegistry::ByPid(const std::string& pid) const {
   auto it = by_pid_.find(pid);
   return it == by_pid_.end() ? nullptr : it->second;
+}
+
+size_t PresenceRegistry::CountOf(const std::string& node) const {
+  auto it = by_node_.find(node);
+  return it == by_node_.end() ? 0 : it->second;
+}
+
+void PresenceRegistry::Uncount(const std::string& node) {
+  --remote_;
+  auto it = by_node_.find(node);
+  if (it != by_node_.end() && --it->second == 0) by_node_.erase(it);
 }
 
 const PresenceRegistry::Roster& PresenceRegistry::RosterOf(const std::string& board_id) const {

@@ -8,7 +8,8 @@
 //
 // An entry is *attached* (its `sub` is the connection showing it) or *detached* (its
 // connection closed; it waits out the grace, and a connection recovering the same pid takes
-// it back without anyone seeing it leave).
+// it back without anyone seeing it leave), or *remote*: another node's (its `node` set, no
+// connection, no pid: never found by a pid, so no recovery can take it), counted per node.
 //
 // Threading: the daemon's event loop only.
 #pragma once
@@ -26,7 +27,8 @@ namespace agor {
 
 struct PresenceEntry {
   std::string presence_id;    // random, shown to others; never the pid
-  std::string pid;            // the connection's recovery pid: a secret, never shown
+  std::string pid;            // the connection's recovery pid: a secret, never shown ("": remote)
+  std::string node;           // "": this node's; else the node id showing it (presence_relay.h)
   Subscriber* sub = nullptr;  // nullptr while detached
   std::string user_id, board_id;
   Json name, emoji;  // from the users record (null when unset)
@@ -68,12 +70,19 @@ class PresenceRegistry {
     for (const auto& kv : by_id_) f(kv.second.get());
   }
   size_t size() const { return by_id_.size(); }
+  // Remote entries: of one node, and of all of them.
+  size_t CountOf(const std::string& node) const;
+  size_t remote() const { return remote_; }
 
  private:
+  void Uncount(const std::string& node);
+
   std::unordered_map<std::string, std::unique_ptr<PresenceEntry>> by_id_;
   std::unordered_map<const Subscriber*, PresenceEntry*> by_sub_;
   std::unordered_map<std::string, PresenceEntry*> by_pid_;
   std::unordered_map<std::string, Roster> boards_;
+  std::unordered_map<std::string, size_t> by_node_;  // remote entries per node
+  size_t remote_ = 0;
 };
 
 }  // namespace agor

@@ -20,6 +20,7 @@
 
 #include "base/status.h"
 #include "tests/e2e/auth_test_helpers.h"
+#include "tests/e2e/presence_client.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
 #include "tests/support/raw_websocket.h"
@@ -33,7 +34,6 @@ using test::Daemon;
 using test::RawWebSocket;
 using test::RestApi;
 
-const char* kWsTarget = "/socket.io/?EIO=4&transport=websocket";
 constexpr int kGraceMs = 600;
 
 Daemon& Shared() {
@@ -74,88 +74,10 @@ std::string NewBoard(const std::string& visibility = "team") {
                                             {"visibility", visibility}})["board_id"];
 }
 
-// A Socket.IO client over a raw WebSocket: Feathers calls with acks, pushed frames kept.
-class Client {
- public:
-  explicit Client(const std::string& token, const std::string& query = "", Json auth = {}) {
-    REQUIRE(ws_.Connect(Shared().port(), kWsTarget + query) == 101);
-    std::string open, reply;
-    REQUIRE(ws_.ReadText(&open, 5000));
-    REQUIRE(ws_.SendText(test::ConnectPacket(token, auth.is_null() ? Json::object() : auth)));
-    REQUIRE(Read(&reply, 5000));
-    REQUIRE(reply.rfind("40{", 0) == 0);
-    pid = Json::parse(reply.substr(2))["pid"];
-  }
-  // Sends `42<id>[method,"presence",args...]` and returns the ack's array ([err] or [null, r]).
-  Json Call(const std::string& method, const std::vector<Json>& args,
-            const std::string& path = "presence") {
-    Json frame = Json::array({method, path});
-    for (const auto& a : args) frame.push_back(a);
-    int id = ++last_id_;
-    REQUIRE(ws_.SendText("42" + std::to_string(id) + frame.dump()));
-    std::string prefix = "43" + std::to_string(id), text;
-    while (true) {
-      REQUIRE(Read(&text, 10000));
-      if (text.rfind(prefix + "[", 0) == 0) return Json::parse(text.substr(prefix.size()));
-      Keep(text);
-    }
-  }
-  Json Ok(const std::string& method, const std::vector<Json>& args) {
-    Json ack = Call(method, args);
-    INFO(ack.dump());
-    REQUIRE(ack[0].is_null());
-    return ack[1];
-  }
-  int ErrorCode(const std::string& method, const std::vector<Json>& args) {
-    Json ack = Call(method, args);
-    INFO(ack.dump());
-    REQUIRE(ack[0].is_object());
-    return ack[0]["code"];
-  }
-  void Emit(const std::string& event, const Json& data) {
-    REQUIRE(ws_.SendText("42" + Json::array({event, data}).dump()));
-  }
-  // The first pushed `event` (kept or coming) whose record matches `match`; REQUIREd.
-  Json WaitFor(const std::string& event, const Json& match = Json::object()) {
-    for (size_t i = 0;; ++i) {
-      while (i >= events.size()) {
-        std::string text;
-        REQUIRE(Read(&text, 10000));
-        Keep(text);
-      }
-      if (events[i][0] == event && Matches(events[i][1], match)) return events[i][1];
-    }
-  }
-  size_t Count(const std::string& event, const Json& match = Json::object()) const {
-    size_t n = 0;
-    for (const auto& e : events) n += e[0] == event && Matches(e[1], match);
-    return n;
-  }
-  void Close() { ws_.SendFrame(0x88, std::string("\x03\xe8", 2)); }
-
-  std::string pid;
-  std::vector<Json> events;  // [name, record] of each pushed frame
-
- private:
-  static bool Matches(const Json& record, const Json& match) {
-    for (const auto& kv : match.items()) {
-      if (!record.contains(kv.key()) || record[kv.key()] != kv.value()) return false;
-    }
-    return true;
-  }
-  bool Read(std::string* text, int timeout_ms) {
-    while (ws_.ReadText(text, timeout_ms)) {
-      if (*text != "2") return true;
-      ws_.SendText("3");
-    }
-    return false;
-  }
-  void Keep(const std::string& text) {
-    if (text.rfind("42[", 0) == 0) events.push_back(Json::parse(text.substr(2)));
-  }
-
-  RawWebSocket ws_;
-  int last_id_ = 0;
+// The shared client on the file's daemon.
+struct Client : test::PresenceClient {
+  explicit Client(const std::string& token, const std::string& query = "", Json auth = {})
+      : PresenceClient(Shared().port(), token, query, std::move(auth)) {}
 };
 
 TEST_CASE("presence: roster join and leave, selection, typing that expires", "[e2e][presence]") {

@@ -42,11 +42,15 @@ Status OneInteger(PgConnection* conn, const char* sql, int64_t* value) {
 
 }  // namespace
 
-Status PgEventLog::Append(PgConnection* conn, Event* ev) {
+Status PgEventLog::LockAppends(PgConnection* conn) {
   if (!conn->in_transaction()) {
-    return Status::GeneralError("an event is appended inside its write's transaction");
+    return Status::GeneralError("the append lock is taken inside a write's transaction");
   }
-  Status s = conn->Exec("SELECT pg_advisory_xact_lock($1)", {kAppendLock});
+  return conn->Exec("SELECT pg_advisory_xact_lock($1)", {kAppendLock});
+}
+
+Status PgEventLog::Append(PgConnection* conn, Event* ev) {
+  Status s = LockAppends(conn);
   if (!s.ok()) return s;
   // A statement of its own, after the lock: its snapshot sees the previous holder committed.
   ev->record_json = ev->record.dump();  // kept: the answer and the event frame reuse it

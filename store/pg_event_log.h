@@ -36,6 +36,11 @@ class PgEventLog {
   // Appends `ev` (seq ignored) inside the caller's open transaction and sets ev->seq and
   // ev->record_json. Outside a transaction it refuses: the lock would end with the statement.
   static Status Append(PgConnection* conn, Event* ev);
+  // Takes the append lock now, inside the caller's open transaction (Append takes it anyway;
+  // taking it again is free): for a write whose own reads must see every other node's
+  // committed writes before it decides, as a message's next index does. Taken before any row
+  // lock of the transaction, it adds no lock-order cycle.
+  static Status LockAppends(PgConnection* conn);
   // Events with seq > after_seq, oldest first, at most `max`: always a gapless run.
   static Status ReadSince(PgConnection* conn, int64_t after_seq, size_t max,
                           std::vector<Event>* out);

@@ -11,6 +11,7 @@
 #include "base/utf8.h"
 #include "store/database.h"
 #include "store/pg_database.h"
+#include "store/pg_event_log.h"
 #include "store/pg_session.h"
 #include "store/record_codec.h"
 #include "store/sqlite_session.h"
@@ -275,10 +276,16 @@ Status Store::CheckReferences(const ServiceSchema& schema, const Json& clean,
   return Status::OK();
 }
 
+// On PostgreSQL another node may be writing the same session: under READ COMMITTED both
+// would read the same MAX and one insert would fail on the unique index (a 409 for a valid
+// create). The append lock, taken first, makes the read see every earlier writer's commit.
 Status Store::NextMessageIndex(const std::string& session_id, int64_t* index) {
   SqlRow row;
-  Status s = QueryRow("SELECT COALESCE(MAX(\"index\") + 1, 0) FROM messages WHERE session_id = ?",
-                      {session_id}, &row);
+  Status s = pg_ ? PgEventLog::LockAppends(pg_.get()) : Status::OK();
+  if (s.ok()) {
+    s = QueryRow("SELECT COALESCE(MAX(\"index\") + 1, 0) FROM messages WHERE session_id = ?",
+                 {session_id}, &row);
+  }
   if (s.ok()) *index = row[0].integer();
   return s;
 }

@@ -2,6 +2,7 @@
 // case opens the Store on SQLite (in memory) and on a real PostgreSQL database of its own
 // (Store::Open with a postgresql:// URL; one server per test binary run) and runs the same
 // writes, batches, conflicts and cascades, expecting the same answers and the same event log.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
@@ -305,6 +306,38 @@ TEST_CASE("store engines: of two nodes claiming one dead node at once, one wins"
     CHECK(won_a != won_b);
     CHECK(taken_a.size() + taken_b.size() == 1);
   }
+}
+
+TEST_CASE("store engines: two nodes writing one session at once get dense message indexes",
+          "[store][pg]") {
+  EngineStore a("postgresql", "store_index_race");
+  EngineStore b("sqlite", "");
+  StoreOptions options;
+  options.path = a.url;
+  Require(Store::Open(options, &b.clock, &b.store));
+  Json session = a.Session(a.Board("shared"));
+  std::vector<int64_t> got_a, got_b;
+  Status sa, sb;
+  auto write = [&session](EngineStore& node, std::vector<int64_t>* got, Status* status) {
+    for (int i = 0; i < 40 && status->ok(); ++i) {
+      Json out;
+      *status = node.store->Create(
+          "messages", {{"session_id", session["session_id"]}, {"role", "user"}, {"content", "x"}},
+          &out);
+      if (status->ok()) got->push_back(out["index"].get<int64_t>());
+    }
+  };
+  std::thread other([&] { write(b, &got_b, &sb); });
+  write(a, &got_a, &sa);
+  other.join();
+  Require(sa);  // before the append lock was taken first: 409 "index N is already taken"
+  Require(sb);
+  std::vector<int64_t> all(got_a);
+  all.insert(all.end(), got_b.begin(), got_b.end());
+  std::sort(all.begin(), all.end());
+  std::vector<int64_t> dense(80);
+  for (int64_t i = 0; i < 80; ++i) dense[static_cast<size_t>(i)] = i;
+  CHECK(all == dense);
 }
 
 TEST_CASE("store engines: users, logins, api keys, tokens and secrets", "[store][pg]") {

@@ -26,14 +26,25 @@ std::string CpuModel() {
   return "";
 }
 
+// A worktree's .git is a file naming its own git folder ("gitdir: PATH"), whose refs live in
+// the main repository's folder (its `commondir`, relative to it).
+void ResolveGitDirs(std::string* git_dir, std::string* refs_dir) {
+  std::string line = ReadFirstLine(*git_dir);
+  if (line.rfind("gitdir: ", 0) == 0) *git_dir = line.substr(8);
+  std::string common = ReadFirstLine(*git_dir + "/commondir");
+  *refs_dir = common.empty() ? *git_dir : common[0] == '/' ? common : *git_dir + "/" + common;
+}
+
 // HEAD's commit: a detached hash, or the branch's loose or packed ref.
-std::string Commit(const std::string& git_dir) {
+std::string Commit(std::string git_dir) {
+  std::string refs_dir;
+  ResolveGitDirs(&git_dir, &refs_dir);
   std::string head = ReadFirstLine(git_dir + "/HEAD");
   if (head.rfind("ref: ", 0) != 0) return head;
   std::string ref = head.substr(5);
-  std::string loose = ReadFirstLine(git_dir + "/" + ref);
+  std::string loose = ReadFirstLine(refs_dir + "/" + ref);
   if (!loose.empty()) return loose;
-  std::ifstream packed(git_dir + "/packed-refs");
+  std::ifstream packed(refs_dir + "/packed-refs");
   std::string line;
   while (std::getline(packed, line)) {
     if (line.size() > 41 && line.compare(41, std::string::npos, ref) == 0)

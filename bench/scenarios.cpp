@@ -19,6 +19,8 @@ bool RunScenario(const std::string& name, BenchContext& ctx) {
     RunLoginStorm(ctx);
   else if (name == "presence")
     RunPresence(ctx);
+  else if (name == "crowd")
+    RunCrowd(ctx);
   else
     return false;
   return true;
@@ -28,6 +30,12 @@ bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerPro
   Status s = server->Start(kind, mode, ctx.paths);
   ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + " (" +
                                 ChannelModeName(mode) + "): " + s.message());
+  return s.ok();
+}
+
+bool StartDeployment(BenchContext& ctx, ServerKind kind, ChannelMode mode, Deployment* out) {
+  Status s = out->Start(kind, mode, ctx.options.nodes, ctx.paths);
+  ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + ": " + s.message());
   return s.ok();
 }
 
@@ -45,9 +53,9 @@ ConnectStats OpenClients(BenchContext& ctx, ClientPool* pool, int count,
   return pool->Grow(count, ctx.options.handshakes_in_flight, timeout, query);
 }
 
-bool CheckConnected(BenchContext& ctx, const ServerProcess& server, const std::string& label,
+bool CheckConnected(BenchContext& ctx, ServerKind kind, const std::string& label,
                     const ConnectStats& stats) {
-  ctx.report->Check(stats.failed == 0, std::string(ServerName(server.kind())) + " " + label + ": " +
+  ctx.report->Check(stats.failed == 0, std::string(ServerName(kind)) + " " + label + ": " +
                                            std::to_string(stats.failed) + " of " +
                                            std::to_string(stats.requested) +
                                            " clients failed to connect: " + stats.first_error);

@@ -3,9 +3,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <sstream>
+
+#include "bench/proc_stats.h"
 
 namespace agor::bench {
 namespace {
@@ -53,6 +57,17 @@ std::string Commit(std::string git_dir) {
   return "";
 }
 
+constexpr const char* kSomaxconn = "/proc/sys/net/core/somaxconn";
+constexpr const char* kConntrackMax = "/proc/sys/net/netfilter/nf_conntrack_max";
+constexpr const char* kConntrackCount = "/proc/sys/net/netfilter/nf_conntrack_count";
+constexpr int64_t kCrowdKibPerConnection = 10;
+
+// The number in a /proc file's first line; -1 when the file is missing (e.g. no conntrack).
+int64_t ReadNumber(const char* path) {
+  std::string line = ReadFirstLine(path);
+  return line.empty() ? -1 : std::atoll(line.c_str());
+}
+
 std::string UtcNow() {
   char buf[32];
   time_t now = time(nullptr);
@@ -73,7 +88,10 @@ Json DescribeMachine(const std::string& source_dir) {
               {"loadavg", ReadFirstLine("/proc/loadavg")},
               {"commit", Commit(source_dir + "/.git")},
               {"open_files_limit", static_cast<int64_t>(files.rlim_cur)},
-              {"local_port_range", ReadFirstLine("/proc/sys/net/ipv4/ip_local_port_range")}};
+              {"local_port_range", ReadFirstLine("/proc/sys/net/ipv4/ip_local_port_range")},
+              {"somaxconn", ReadNumber(kSomaxconn)},
+              {"nf_conntrack_max", ReadNumber(kConntrackMax)},
+              {"mem_available_kib", MemAvailableKiB()}};
 }
 
 std::string PrepareLimits(int connections) {
@@ -94,6 +112,28 @@ std::string PrepareLimits(int connections) {
   if (range >> low >> high && high - low + 1 < connections + 1000) {
     warnings += "only " + std::to_string(high - low + 1) +
                 " local ports (net.ipv4.ip_local_port_range) for " + std::to_string(connections) +
+                " connections\n";
+  }
+  return warnings;
+}
+
+std::string CrowdLimits(int clients, int handshakes_in_flight) {
+  std::string warnings;
+  int64_t conntrack_max = ReadNumber(kConntrackMax);
+  int64_t tracked = std::max<int64_t>(0, ReadNumber(kConntrackCount));
+  if (conntrack_max >= 0 && conntrack_max - tracked < clients) {
+    warnings += "net.netfilter.nf_conntrack_max " + std::to_string(conntrack_max) + " with " +
+                std::to_string(tracked) + " tracked leaves less than " + std::to_string(clients) +
+                " connections (wait for TIME_WAIT entries to expire, or raise it)\n";
+  }
+  if (ReadNumber(kSomaxconn) < handshakes_in_flight) {
+    warnings += "net.core.somaxconn " + std::to_string(ReadNumber(kSomaxconn)) + " < " +
+                std::to_string(handshakes_in_flight) + " handshakes in flight\n";
+  }
+  int64_t need_kib = int64_t{clients} * kCrowdKibPerConnection;
+  if (MemAvailableKiB() < need_kib) {
+    warnings += "MemAvailable " + std::to_string(MemAvailableKiB() / 1024) + " MiB < about " +
+                std::to_string(need_kib / 1024) + " MiB for " + std::to_string(clients) +
                 " connections\n";
   }
   return warnings;

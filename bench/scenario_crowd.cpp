@@ -1,10 +1,12 @@
 // crowd: C Socket.IO clients on one board, held by generator processes (crowd_generator.h) and
 // spread round-robin over the --nodes (or one agor), then ONE create that every client must
 // receive. See scenarios.h. agor only: the peer has no nodes.
+#include <cstdio>
 #include <memory>
 #include <string>
 
 #include "bench/crowd_generator.h"
+#include "bench/machine.h"
 #include "bench/producer.h"
 #include "bench/scenarios.h"
 
@@ -166,6 +168,8 @@ void RunCrowd(BenchContext& ctx) {
   ServerKind kind = o.nodes > 0 ? ServerKind::kNodes : ServerKind::kAgor;
   std::string label = "crowd " + std::to_string(o.crowd_clients) + "c";
   Progress(std::string(ServerName(kind)) + ": " + label);
+  std::string warnings = CrowdLimits(o.crowd_clients, o.handshakes_in_flight);
+  if (!warnings.empty()) fprintf(stderr, "agor_bench: warning: %s", warnings.c_str());
   Deployment server(ctx.cluster);
   EventLoop loop;
   if (!StartDeployment(ctx, kind, ChannelMode::kBoards, &server)) return;

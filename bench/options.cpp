@@ -35,6 +35,8 @@ void ApplySmoke(const CLI::App& app, BenchOptions* o) {
   if (unset("--presence-boards")) o->presence_boards = 2;
   if (unset("--presence-clients")) o->presence_clients = 3;
   if (unset("--presence-seconds")) o->presence_seconds = 0.5;
+  if (unset("--crowd-clients")) o->crowd_clients = 20;
+  if (unset("--crowd-per-generator")) o->crowd_per_generator = 10;
 }
 
 void AddSizeFlags(CLI::App& app, BenchOptions* o) {

@@ -19,6 +19,8 @@ class Report {
   // Sets the value of a table row for one server; rows keep their first-insertion order.
   // figure names the unit, e.g. "fanout 200c max: server CPU per event (us)".
   void Set(const std::string& figure, ServerKind server, double value);
+  // Places a row (no values yet) so that a figure only a later run sets keeps its place.
+  void Reserve(const std::string& figure) { FindRow(figure); }
   // Adds one run's detail under scenarios.<scenario>.<server>[] in the JSON.
   void AddRun(const std::string& scenario, ServerKind server, Json run);
   // Records a check; a false one is printed at once and fails the benchmark.

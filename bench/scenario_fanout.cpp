@@ -90,6 +90,10 @@ void AddRows(FanoutSetup& f, const Phase& p, const Json& run) {
   if (!paced) r->Set(label + ": creates/s", kind, p.produced.creates_per_s());
   r->Set(label + ": server CPU per event (us)", kind, run["server_cpu_us_per_event"]);
   r->Set(label + ": generator CPU per event (us)", kind, run["generator_cpu_us_per_event"]);
+  if (f.ctx.options.nodes > 0) {
+    r->Reserve(label + ": redis CPU per event (us)");
+    r->Reserve(label + ": postgres CPU per event (us)");
+  }
   if (kind == ServerKind::kNodes) {
     r->Set(label + ": redis CPU per event (us)", kind, run["redis_cpu_us_per_event"]);
     r->Set(label + ": postgres CPU per event (us)", kind, run["postgres_cpu_us_per_event"]);

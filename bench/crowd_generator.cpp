@@ -94,19 +94,24 @@ void SendReport(int fd, const MarkTracker& tracker, const ClientPool& pool) {
   WriteAll(fd, reinterpret_cast<const char*>(samples.data()), samples.size() * sizeof(int64_t));
 }
 
+// Opens the share's clients (bounded as OpenClients bounds them) and tells the parent.
+void Connect(const CrowdShare& share, ClientPool* pool, int to_parent) {
+  pool->SpreadOver(Rotated(share.ports, share.first), share.source);
+  std::string query = "board_id=" + share.board_id;
+  int64_t timeout = 10 * kNsPerSec + int64_t{share.count} * 20 * kNsPerMs;
+  ConnectStats st = pool->Grow(share.count, share.in_flight, timeout, [&](int) { return query; });
+  std::string ready = "ready " + std::to_string(st.connected) + " " + std::to_string(st.failed) +
+                      " " + std::to_string(st.elapsed_ns) + " " + OneLine(st.first_error) + "\n";
+  WriteAll(to_parent, ready.data(), ready.size());
+}
+
 [[noreturn]] void RunChild(const CrowdShare& share, int from_parent, int to_parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   EventLoop loop;
   MarkTracker tracker;
   tracker.Reset(share.count, 1, share.run);
   ClientPool pool(&loop, share.ports[0], &tracker, share.token);
-  pool.SpreadOver(Rotated(share.ports, share.first), share.source);
-  std::string query = "board_id=" + share.board_id;
-  int64_t timeout = 10 * kNsPerSec + int64_t{share.count} * 20 * kNsPerMs;
-  ConnectStats st = pool.Grow(share.count, share.in_flight, timeout, [&](int) { return query; });
-  std::string ready = "ready " + std::to_string(st.connected) + " " + std::to_string(st.failed) +
-                      " " + std::to_string(st.elapsed_ns) + " " + OneLine(st.first_error) + "\n";
-  WriteAll(to_parent, ready.data(), ready.size());
+  Connect(share, &pool, to_parent);
   ParentPipe parent(&loop, from_parent);
   loop.RunUntil([&] { return parent.asked || tracker.received() >= pool.connected(); },
                 NowNs() + kHoldNs);

@@ -149,6 +149,7 @@ void Measure(BenchContext& ctx, Deployment& server, const BoardSession& target, 
   Generators gens;
   Status s = Spawn(ctx, server, target.board_id, &gens);
   ctx.report->Check(s.ok(), label + ": " + s.message());
+  if (!s.ok()) return;  // the generators that did start end with gens
   ConnectTotals c = WaitConnected(ctx, gens);
   Progress(label + ": " + std::to_string(c.connected) + " connected, broadcasting");
   loop->RunFor(ctx.options.idle_settle_ms * kNsPerMs);

@@ -1,4 +1,5 @@
-// connect: new Socket.IO connections per second until N are open. See scenarios.h.
+// connect: new Socket.IO connections per second until N are open. See scenarios.h. With --nodes
+// also on the nodes, the clients round-robin over them.
 #include <string>
 
 #include "bench/client_pool.h"
@@ -12,15 +13,16 @@ void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
   const BenchOptions& o = ctx.options;
   std::string name = ServerName(kind);
   std::string label = "connect " + std::to_string(o.connect_total);
-  ServerProcess server;
-  if (!StartServer(ctx, kind, ChannelMode::kEverybody, &server)) return;
+  Deployment server(ctx.cluster);
+  if (!StartDeployment(ctx, kind, ModeFor(ctx), &server)) return;
   Progress(name + ": " + label + " clients, " + std::to_string(o.handshakes_in_flight) +
            " handshakes in flight");
   EventLoop loop;
   ClientPool pool(&loop, server.port(), nullptr, server.token());
-  CpuSnapshot before = TakeCpuSnapshot(server.pid());
+  pool.SpreadOver(server.ports());
+  CpuSnapshot before = TakeCpuSnapshot(server.cpu_pids());
   ConnectStats c = OpenClients(ctx, &pool, o.connect_total);
-  CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.pid()));
+  CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.cpu_pids()));
   ctx.report->Set(label + ": connections/s", kind, c.per_second());
   ctx.report->Set(label + ": handshake p50 (ms)", kind, c.handshake.p50_ms);
   ctx.report->Set(label + ": handshake p99 (ms)", kind, c.handshake.p99_ms);
@@ -33,7 +35,7 @@ void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
                      Json{{"run", label},
                           {"connect", c.ToJson()},
                           {"cpu", cpu.ToJson()},
-                          {"server_rss_mib", Mib(RssKiB(server.pid()))}});
+                          {"server_rss_mib", Mib(server.RssKiB())}});
   ctx.report->Check(c.failed == 0, name + " " + label + ": " + std::to_string(c.failed) +
                                        " failed: " + c.first_error);
 }
@@ -42,6 +44,7 @@ void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
 
 void RunConnect(BenchContext& ctx) {
   for (ServerKind kind : ctx.servers) ConnectOnServer(ctx, kind);
+  if (ctx.options.nodes > 0) ConnectOnServer(ctx, ServerKind::kNodes);
 }
 
 }  // namespace agor::bench

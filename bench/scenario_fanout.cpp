@@ -127,9 +127,7 @@ void RunPhase(FanoutSetup& f, int64_t run_id, double rate) {
 // each server's creates go to its own session (Producer's session_per_port).
 bool StartFanout(BenchContext& ctx, ServerKind kind, Deployment* server, EventLoop* loop,
                  BoardSession* target, std::vector<std::string>* sessions) {
-  bool nodes = ctx.options.nodes > 0;
-  ChannelMode mode = nodes ? ChannelMode::kBoards : ChannelMode::kEverybody;
-  if (!StartDeployment(ctx, kind, mode, server)) return false;
+  if (!StartDeployment(ctx, kind, ModeFor(ctx), server)) return false;
   std::vector<BoardSession> made;
   Status s = CreateBoardSessions(loop, server->port(), server->token(), 1, &made);
   if (s.ok()) *target = made[0], sessions->push_back(target->session_id);
@@ -150,9 +148,7 @@ void FanoutOnServer(BenchContext& ctx, ServerKind kind, int clients) {
   MarkTracker tracker;
   ClientPool pool(&loop, server.port(), &tracker, server.token());
   pool.SpreadOver(server.ports());
-  std::string board = "board_id=" + target.board_id;
-  ClientPool::QueryFn query = [&](int) { return board; };
-  ConnectStats connect = OpenClients(ctx, &pool, clients, ctx.options.nodes > 0 ? query : nullptr);
+  ConnectStats connect = OpenClients(ctx, &pool, clients, BoardQueryFor(ctx, target.board_id));
   if (!CheckConnected(ctx, kind, "fanout", connect)) return;
   FanoutSetup f{ctx, server, loop, tracker, sessions, clients};
   RunPhase(f, 1, 0);

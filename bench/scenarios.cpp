@@ -33,6 +33,15 @@ bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerPro
   return s.ok();
 }
 
+ChannelMode ModeFor(const BenchContext& ctx) {
+  return ctx.options.nodes > 0 ? ChannelMode::kBoards : ChannelMode::kEverybody;
+}
+
+ClientPool::QueryFn BoardQueryFor(const BenchContext& ctx, const std::string& board_id) {
+  if (ctx.options.nodes == 0) return nullptr;
+  return [query = "board_id=" + board_id](int) { return query; };
+}
+
 bool StartDeployment(BenchContext& ctx, ServerKind kind, ChannelMode mode, Deployment* out) {
   Status s = out->Start(kind, mode, ctx.options.nodes, ctx.paths);
   ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + ": " + s.message());

@@ -17,8 +17,9 @@
 //            the --nodes (or one agor); then one create: connections held, server RSS per
 //            connection, time until the broadcast reached all, how many got it. See
 //            scenario_crowd.cpp.
-// With --nodes N, fanout runs on N agor nodes too (ServerKind kNodes, Deployment), in boards
-// mode with every client on the messages' board; the other scenarios run on one node only.
+// With --nodes N, fanout, idle and connect run on N agor nodes too (ServerKind kNodes,
+// Deployment), in boards mode with every client on the messages' board; the other scenarios
+// run on one node only.
 //   presence B boards x K clients (handshake ?board_id=; on agor also `presence` create), each
 //            sending `cursor-move` at R/s for T s: moves the server received, cursor updates
 //            delivered (same board, cross-board, self), server CPU per received move and per
@@ -65,6 +66,12 @@ bool RunScenario(const std::string& name, BenchContext& ctx);
 // Helpers shared by the scenarios.
 // Starts a server; on failure records a failed check (with the server's log) and returns false.
 bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerProcess* server);
+// The channel mode of the scenarios that run on --nodes: boards (the nodes' only mode) on
+// every deployment when --nodes is given, so that one node and the nodes compare alike.
+ChannelMode ModeFor(const BenchContext& ctx);
+// With --nodes, every client joins board_id at its handshake (boards mode delivers the board's
+// events to its subscribers only); without, no query (nullptr).
+ClientPool::QueryFn BoardQueryFor(const BenchContext& ctx, const std::string& board_id);
 // Starts a deployment (kNodes: ctx's cluster with --nodes nodes); on failure records a failed
 // check and returns false.
 bool StartDeployment(BenchContext& ctx, ServerKind kind, ChannelMode mode, Deployment* out);

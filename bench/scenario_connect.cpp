@@ -9,6 +9,23 @@
 namespace agor::bench {
 namespace {
 
+void AddRows(BenchContext& ctx, ServerKind kind, const std::string& label, const ConnectStats& c,
+             const CpuUsage& cpu) {
+  Report* r = ctx.report;
+  r->Set(label + ": connections/s", kind, c.per_second());
+  r->Set(label + ": handshake p50 (ms)", kind, c.handshake.p50_ms);
+  r->Set(label + ": handshake p99 (ms)", kind, c.handshake.p99_ms);
+  r->Set(label + ": server CPU per connection (us)", kind, MicrosPer(cpu.server_ns, c.connected));
+  r->Set(label + ": generator CPU per connection (us)", kind,
+         MicrosPer(cpu.generator_ns, c.connected));
+  std::string postgres = label + ": postgres CPU per connection (us)";
+  std::string redis = label + ": redis CPU per connection (us)";
+  if (ctx.options.nodes > 0) r->Reserve(postgres), r->Reserve(redis);  // before foreign CPU
+  if (kind != ServerKind::kNodes) return;
+  r->Set(postgres, kind, MicrosPer(cpu.postgres_ns, c.connected));
+  r->Set(redis, kind, MicrosPer(cpu.redis_ns, c.connected));
+}
+
 void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
   const BenchOptions& o = ctx.options;
   std::string name = ServerName(kind);
@@ -23,13 +40,7 @@ void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
   CpuSnapshot before = TakeCpuSnapshot(server.cpu_pids());
   ConnectStats c = OpenClients(ctx, &pool, o.connect_total);
   CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.cpu_pids()));
-  ctx.report->Set(label + ": connections/s", kind, c.per_second());
-  ctx.report->Set(label + ": handshake p50 (ms)", kind, c.handshake.p50_ms);
-  ctx.report->Set(label + ": handshake p99 (ms)", kind, c.handshake.p99_ms);
-  ctx.report->Set(label + ": server CPU per connection (us)", kind,
-                  MicrosPer(cpu.server_ns, c.connected));
-  ctx.report->Set(label + ": generator CPU per connection (us)", kind,
-                  MicrosPer(cpu.generator_ns, c.connected));
+  AddRows(ctx, kind, label, c, cpu);
   ReportForeignCpu(ctx, kind, label, cpu);
   ctx.report->AddRun("connect", kind,
                      Json{{"run", label},

@@ -70,7 +70,8 @@ int Run(const BenchOptions& o) {
   Json meta = Meta(o);
   Report report;
   ctx.report = &report;
-  if (o.nodes > 0) report.set_nodes_label("agor " + std::to_string(o.nodes) + " nodes");
+  if (o.nodes > 0)
+    report.set_nodes_label("agor " + std::to_string(o.nodes) + (o.nodes == 1 ? " node" : " nodes"));
   for (const std::string& name : o.scenarios) RunScenario(name, ctx);
   printf("agor_bench %s, %s, %lld cores, %s\n", meta["date"].get<std::string>().c_str(),
          meta["cpu_model"].get<std::string>().c_str(), meta["nproc"].get<long long>(),

@@ -12,12 +12,8 @@ namespace {
 void AddRows(BenchContext& ctx, ServerKind kind, const std::string& label, const ConnectStats& c,
              const CpuUsage& cpu) {
   Report* r = ctx.report;
-  r->Set(label + ": connections/s", kind, c.per_second());
-  r->Set(label + ": handshake p50 (ms)", kind, c.handshake.p50_ms);
-  r->Set(label + ": handshake p99 (ms)", kind, c.handshake.p99_ms);
-  r->Set(label + ": server CPU per connection (us)", kind, MicrosPer(cpu.server_ns, c.connected));
-  r->Set(label + ": generator CPU per connection (us)", kind,
-         MicrosPer(cpu.generator_ns, c.connected));
+  AddRateRows(ctx, kind, label, RateRows{"connections/s", "handshake", "connection"},
+              c.per_second(), c.handshake, cpu, c.connected);
   std::string postgres = label + ": postgres CPU per connection (us)";
   std::string redis = label + ": redis CPU per connection (us)";
   if (ctx.options.nodes > 0) r->Reserve(postgres), r->Reserve(redis);  // before foreign CPU

@@ -71,6 +71,18 @@ bool CheckConnected(BenchContext& ctx, ServerKind kind, const std::string& label
   return stats.failed == 0;
 }
 
+void AddRateRows(BenchContext& ctx, ServerKind kind, const std::string& label,
+                 const RateRows& names, double per_s, const LatencySummary& latency,
+                 const CpuUsage& cpu, int64_t items) {
+  Report* r = ctx.report;
+  std::string per = std::string(" CPU per ") + names.unit + " (us)";
+  r->Set(label + ": " + names.rate, kind, per_s);
+  r->Set(label + ": " + names.latency + " p50 (ms)", kind, latency.p50_ms);
+  r->Set(label + ": " + names.latency + " p99 (ms)", kind, latency.p99_ms);
+  r->Set(label + ": server" + per, kind, MicrosPer(cpu.server_ns, items));
+  r->Set(label + ": generator" + per, kind, MicrosPer(cpu.generator_ns, items));
+}
+
 void ReportForeignCpu(BenchContext& ctx, ServerKind kind, const std::string& label,
                       const CpuUsage& cpu) {
   ctx.report->Set(label + ": foreign CPU (s)", kind, static_cast<double>(cpu.foreign_ns) / 1e9);

@@ -89,6 +89,16 @@ inline bool CheckConnected(BenchContext& ctx, const ServerProcess& server, const
                            const ConnectStats& stats) {
   return CheckConnected(ctx, server.kind(), label, stats);
 }
+// The rows of a run of `items` things at a rate: "<label>: <rate>" (per_s), "<latency> p50"
+// and "p99 (ms)", server and generator "CPU per <unit> (us)".
+struct RateRows {
+  const char* rate;     // e.g. "connections/s"
+  const char* latency;  // e.g. "handshake"
+  const char* unit;     // e.g. "connection"
+};
+void AddRateRows(BenchContext& ctx, ServerKind kind, const std::string& label,
+                 const RateRows& names, double per_s, const LatencySummary& latency,
+                 const CpuUsage& cpu, int64_t items);
 // Adds "<label>: foreign CPU (s)": other work on the machine during a measurement (noise).
 void ReportForeignCpu(BenchContext& ctx, ServerKind kind, const std::string& label,
                       const CpuUsage& cpu);

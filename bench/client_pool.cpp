@@ -27,6 +27,7 @@ ConnectStats ClientPool::Grow(int count, int in_flight, int64_t timeout_ns, cons
   for (int i = first; i < target_; ++i) {
     clients_.push_back(std::make_unique<SioClient>(loop_, this, i));
     clients_.back()->set_token(token_);
+    clients_.back()->set_source(source_);
   }
   int64_t start = NowNs();
   for (int i = 0; i < in_flight && next_ < target_; ++i) StartNext();
@@ -60,7 +61,8 @@ ConnectStats ClientPool::Summarize(int first, int64_t elapsed_ns) {
 void ClientPool::StartNext() {
   while (next_ < target_) {
     SioClient* c = clients_[next_++].get();
-    if (c->Start(port_, query_ ? query_(c->index()) : std::string())) {
+    uint16_t port = ports_[static_cast<size_t>(c->index()) % ports_.size()];
+    if (c->Start(port, query_ ? query_(c->index()) : std::string())) {
       ++pending_;
       return;
     }

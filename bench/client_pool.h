@@ -1,6 +1,6 @@
-// ClientPool: many Socket.IO clients of one server on the benchmark's loop, opened with a bound
-// on concurrent handshakes, all of their events forwarded to one sink. Every client presents
-// the pool's token in its CONNECT ("" for none: the peer).
+// ClientPool: many Socket.IO clients of one server (or of several: SpreadOver) on the
+// benchmark's loop, opened with a bound on concurrent handshakes, all of their events forwarded
+// to one sink. Every client presents the pool's token in its CONNECT ("" for none: the peer).
 #pragma once
 
 #include <cstdint>
@@ -33,8 +33,15 @@ class ClientPool : public SioClient::Listener {
 
   // sink gets every event and ack of every client; it is borrowed and may be null.
   ClientPool(EventLoop* loop, uint16_t port, SioClient::Listener* sink, std::string token = "")
-      : loop_(loop), port_(port), sink_(sink), token_(std::move(token)) {}
+      : loop_(loop), ports_{port}, sink_(sink), token_(std::move(token)) {}
   ~ClientPool() override { CloseAll(); }
+
+  // Client i of later Grow()s connects to ports[i % ports.size()] (a cluster's nodes), from
+  // source address `source` (host order; 0: the kernel's choice, see TcpConn::set_source).
+  void SpreadOver(std::vector<uint16_t> ports, uint32_t source = 0) {
+    ports_ = std::move(ports);
+    source_ = source;
+  }
 
   // Opens count more clients, at most in_flight handshakes at a time, and waits until each is
   // connected or failed, or timeout_ns passes (the rest count as failed).
@@ -57,7 +64,8 @@ class ClientPool : public SioClient::Listener {
   void HandshakeFailed(const std::string& why);
 
   EventLoop* loop_;
-  uint16_t port_;
+  std::vector<uint16_t> ports_;
+  uint32_t source_ = 0;
   SioClient::Listener* sink_;
   std::string token_;
   std::vector<std::unique_ptr<SioClient>> clients_;

@@ -50,6 +50,13 @@ Status CallJson(EventLoop* loop, uint16_t port, const std::string& token, std::s
   return Status::OK();
 }
 
+Status CreateSession(EventLoop* loop, uint16_t port, const std::string& token,
+                     const std::string& board_id, std::string* session_id) {
+  Json session{{"board_id", board_id}, {"title", "bench session"}}, answer;
+  Status s = CallJson(loop, port, token, "POST", "/sessions", &session, &answer);
+  return s.ok() ? IdOf(answer, "session_id", session_id) : s;
+}
+
 Status CreateBoardSessions(EventLoop* loop, uint16_t port, const std::string& token, int count,
                            std::vector<BoardSession>* out) {
   for (int i = 0; i < count; ++i) {
@@ -57,9 +64,7 @@ Status CreateBoardSessions(EventLoop* loop, uint16_t port, const std::string& to
     Json board{{"name", "bench board " + std::to_string(i)}}, answer;
     Status s = CallJson(loop, port, token, "POST", "/boards", &board, &answer);
     if (s.ok()) s = IdOf(answer, "board_id", &bs.board_id);
-    Json session{{"board_id", bs.board_id}, {"title", "bench session"}};
-    if (s.ok()) s = CallJson(loop, port, token, "POST", "/sessions", &session, &answer);
-    if (s.ok()) s = IdOf(answer, "session_id", &bs.session_id);
+    if (s.ok()) s = CreateSession(loop, port, token, bs.board_id, &bs.session_id);
     if (!s.ok()) return s;
     out->push_back(std::move(bs));
   }

@@ -32,6 +32,10 @@ Status CallText(EventLoop* loop, uint16_t port, const std::string& token, std::s
 Status CreateBoardSessions(EventLoop* loop, uint16_t port, const std::string& token, int count,
                            std::vector<BoardSession>* out);
 
+// One more session on a board (POST /sessions {board_id}).
+Status CreateSession(EventLoop* loop, uint16_t port, const std::string& token,
+                     const std::string& board_id, std::string* session_id);
+
 // `total` of GET /messages?$limit=0: the rows in the database.
 Status CountMessages(EventLoop* loop, uint16_t port, const std::string& token, int64_t* total);
 

@@ -24,6 +24,7 @@ class LatencySamples {
   }
   void Clear() { samples_.clear(); }
   size_t size() const { return samples_.size(); }
+  const std::vector<int64_t>& samples() const { return samples_; }
   // Sorts the samples (they stay stored) and reads the percentiles.
   LatencySummary Summarize();
 

@@ -19,12 +19,14 @@
 namespace agor::bench {
 namespace {
 
-// The most connections any selected scenario holds at once.
+// The most connections any selected scenario holds at once in one process.
 int PeakConnections(const BenchOptions& o) {
   int peak = o.boards * o.board_clients + o.concurrency + o.rest_connections;
   peak = std::max(peak, o.presence_boards * o.presence_clients);
   for (int c : o.fanout_clients) peak = std::max(peak, c + o.concurrency);
   for (int c : o.idle_steps) peak = std::max(peak, c);
+  // crowd: each generator process holds at most its share
+  peak = std::max(peak, std::min(o.crowd_clients, o.crowd_per_generator));
   return std::max(peak, o.connect_total);
 }
 
@@ -62,11 +64,14 @@ int Run(const BenchOptions& o) {
   }
   std::string warnings = PrepareLimits(PeakConnections(o));
   if (!warnings.empty()) fprintf(stderr, "agor_bench: warning: %s", warnings.c_str());
-  BenchContext ctx{o, ServerPaths{o.agor_binary, o.peer_cache}, {}, nullptr};
+  Cluster cluster;  // started by the first scenario that runs on --nodes
+  BenchContext ctx{o, ServerPaths{o.agor_binary, o.peer_cache}, {}, nullptr, &cluster};
   if (!ChooseServers(o, &ctx.servers)) return 1;
   Json meta = Meta(o);
   Report report;
   ctx.report = &report;
+  if (o.nodes > 0)
+    report.set_nodes_label("agor " + std::to_string(o.nodes) + (o.nodes == 1 ? " node" : " nodes"));
   for (const std::string& name : o.scenarios) RunScenario(name, ctx);
   printf("agor_bench %s, %s, %lld cores, %s\n", meta["date"].get<std::string>().c_str(),
          meta["cpu_model"].get<std::string>().c_str(), meta["nproc"].get<long long>(),

@@ -35,6 +35,8 @@ class MarkTracker : public SioClient::Listener {
   // Marked events received by one client (distinct messages).
   int received_by(int client) const { return per_client_[client]; }
   LatencySummary Latency() { return latency_.Summarize(); }
+  // Every create->receive latency of the run (ns), e.g. to merge several generators' figures.
+  const LatencySamples& latency_samples() const { return latency_; }
 
   // expected(client, seq): whether the client should get message seq.
   DeliveryCheck Check(const std::function<bool(int client, int seq)>& expected) const;

@@ -35,6 +35,8 @@ void ApplySmoke(const CLI::App& app, BenchOptions* o) {
   if (unset("--presence-boards")) o->presence_boards = 2;
   if (unset("--presence-clients")) o->presence_clients = 3;
   if (unset("--presence-seconds")) o->presence_seconds = 0.5;
+  if (unset("--crowd-clients")) o->crowd_clients = 20;
+  if (unset("--crowd-per-generator")) o->crowd_per_generator = 10;
 }
 
 void AddSizeFlags(CLI::App& app, BenchOptions* o) {
@@ -72,8 +74,17 @@ void AddSizeFlags(CLI::App& app, BenchOptions* o) {
   app.add_option("--presence-seconds", o->presence_seconds,
                  "presence: seconds of cursor moves (default 10)")
       ->check(CLI::Range(0.1, 600.0));
-  app.add_option("--handshakes", o->handshakes_in_flight, "Socket.IO handshakes in flight")
+  app.add_option("--handshakes", o->handshakes_in_flight,
+                 "Socket.IO handshakes in flight (per generator process in crowd)")
       ->check(CLI::Range(1, 10000));
+  app.add_option("--crowd-clients", o->crowd_clients,
+                 "crowd: Socket.IO clients on one board, all receiving one broadcast "
+                 "(default 10000)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--crowd-per-generator", o->crowd_per_generator,
+                 "crowd: clients per generator process, under its open-files limit "
+                 "(default 15000)")
+      ->check(CLI::Range(1, 100000));
 }
 
 }  // namespace
@@ -89,10 +100,15 @@ int ParseOptions(int argc, char** argv, BenchOptions* o) {
   app.add_option("--only", o->only, "agor, peer or both (default both; agor with --smoke)")
       ->check(CLI::IsMember({"agor", "peer", "both"}));
   app.add_option("--scenario", o->scenarios,
-                 "fanout, rest, boards, idle, connect, login-storm, presence (default all)")
-      ->check(
-          CLI::IsMember({"fanout", "rest", "boards", "idle", "connect", "login-storm", "presence"}))
+                 "fanout, rest, boards, idle, connect, login-storm, presence (default all); "
+                 "crowd (agor only, on the --nodes when given)")
+      ->check(CLI::IsMember(
+          {"fanout", "rest", "boards", "idle", "connect", "login-storm", "presence", "crowd"}))
       ->delimiter(',');
+  app.add_option("--nodes", o->nodes,
+                 "fanout also on N agor nodes (their own PostgreSQL and redis-server; "
+                 "clients round-robin over the nodes) next to one node; crowd on them")
+      ->check(CLI::Range(0, 64));
   app.add_option("--json", o->json_path, "write all results to this file");
   app.add_flag("--smoke", o->smoke,
                "tiny sizes (unless given), agor only (unless --only): seconds");

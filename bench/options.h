@@ -41,8 +41,15 @@ struct BenchOptions {
   int presence_clients = 20;
   double presence_rate = 30;
   double presence_seconds = 10;
-  // handshakes in flight while opening clients (all scenarios)
+  // handshakes in flight while opening clients (all scenarios; per generator process in crowd)
   int handshakes_in_flight = 100;
+  // --nodes N: fanout also runs on N agor nodes on a PostgreSQL and a Redis of the benchmark's
+  // own (bench/cluster.h), next to the one-node run; crowd runs on them. 0: one node only.
+  int nodes = 0;
+  // crowd: clients on one board held by generator processes of at most per_generator each,
+  // then one broadcast
+  int crowd_clients = 10000;
+  int crowd_per_generator = 15000;
 };
 
 // Parses argv into *options (defaults: AGOR_BENCH_* paths compiled in). Returns -1 to go on, or

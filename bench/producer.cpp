@@ -22,10 +22,12 @@ Json ProducerResult::ToJson() const {
               {"first_error", first_error}};
 }
 
-Producer::Producer(EventLoop* loop, uint16_t port, ProducerConfig config)
+Producer::Producer(EventLoop* loop, const std::vector<uint16_t>& ports, ProducerConfig config)
     : loop_(loop), config_(std::move(config)) {
   for (int i = 0; i < std::max(1, config_.concurrency); ++i) {
+    uint16_t port = ports[static_cast<size_t>(i) % ports.size()];
     clients_.push_back(std::make_unique<HttpClient>(loop, port, config_.token));
+    port_index_[clients_.back().get()] = static_cast<size_t>(i) % ports.size();
     idle_.push_back(clients_.back().get());
   }
 }
@@ -72,7 +74,8 @@ void Producer::Send(HttpClient* client, int seq) {
                         ? result_.start_ns + static_cast<int64_t>(seq * 1e9 / config_.rate_per_s)
                         : NowNs();
   body_.assign("{\"session_id\":");
-  AppendJsonString(&body_, config_.sessions[seq % config_.sessions.size()]);
+  size_t which = config_.session_per_port ? port_index_[client] : static_cast<size_t>(seq);
+  AppendJsonString(&body_, config_.sessions[which % config_.sessions.size()]);
   body_.append(",\"role\":\"user\",\"content\":\"");
   body_.append(MarkContent(Mark{config_.run, seq, sent_ns})).append("\"}");
   bool sent = client->Request("POST", "/messages", body_, [=](int status, std::string_view text) {

@@ -4,12 +4,17 @@
 //   - open loop at rate_per_s: message seq is due at start + seq/rate; it goes out on a free
 //     connection (one of `concurrency`) as soon as one is free, and its mark carries the due
 //     time, so a server that falls behind is charged for the queueing it causes.
-// Message seq goes to session sessions[seq % sessions.size()].
+// Message seq goes to session sessions[seq % sessions.size()], or with session_per_port to the
+// session of the port its connection goes to (sessions[port index % sessions.size()]): agor's
+// nodes number a session's messages apart, so concurrent creates in one session through two
+// nodes can collide on its message index (409).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "bench/event_loop.h"
@@ -25,6 +30,7 @@ struct ProducerConfig {
   int64_t run = 0;
   std::vector<std::string> sessions;
   std::string token;  // presented on every request ("" for the peer)
+  bool session_per_port = false;
 };
 
 struct ProducerResult {
@@ -41,7 +47,10 @@ struct ProducerResult {
 
 class Producer {
  public:
-  Producer(EventLoop* loop, uint16_t port, ProducerConfig config);
+  Producer(EventLoop* loop, uint16_t port, ProducerConfig config)
+      : Producer(loop, std::vector<uint16_t>{port}, std::move(config)) {}
+  // Connection i goes to ports[i % ports.size()]: the creates are spread over a cluster's nodes.
+  Producer(EventLoop* loop, const std::vector<uint16_t>& ports, ProducerConfig config);
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
@@ -62,6 +71,7 @@ class Producer {
   ProducerConfig config_;
   std::vector<std::unique_ptr<HttpClient>> clients_;
   std::vector<HttpClient*> idle_;
+  std::unordered_map<const HttpClient*, size_t> port_index_;
   int released_ = 0;  // messages that may be sent
   int next_ = 0;      // next message to send
   int answered_ = 0;

@@ -7,16 +7,26 @@ namespace agor::bench {
 namespace {
 
 int Slot(ServerKind server) {
-  return server == ServerKind::kAgor ? 0 : 1;
+  return static_cast<int>(server);
 }
 
 std::string Cell(bool has, double value) {
   return has ? FormatValue(value) : "-";
 }
 
-std::string Ratio(const double* value, const bool* has) {
-  if (!has[0] || !has[1] || value[1] == 0) return "-";
-  return FormatValue(value[0] / value[1]);
+// value[a] / value[b], or null when either is missing or b is 0.
+Json RatioOf(const double* value, const bool* has, int a, int b) {
+  if (!has[a] || !has[b] || value[b] == 0) return Json(nullptr);
+  return Json(value[a] / value[b]);
+}
+
+std::string Ratio(const double* value, const bool* has, int a, int b) {
+  Json r = RatioOf(value, has, a, b);
+  return r.is_null() ? "-" : FormatValue(r.get<double>());
+}
+
+Json ValueOf(const double* value, const bool* has, int slot) {
+  return has[slot] ? Json(value[slot]) : Json(nullptr);
 }
 
 }  // namespace
@@ -57,16 +67,28 @@ void Report::Check(bool ok, const std::string& what) {
   failures_.push_back(what);
 }
 
+bool Report::HasNodes() const {
+  return std::any_of(rows_.begin(), rows_.end(), [](const Row& r) { return r.has[2]; });
+}
+
+// The nodes columns (value, nodes/agor) only when some row has a nodes value.
 void Report::PrintTable(FILE* out) const {
   size_t width = 6;
   for (const Row& row : rows_) width = std::max(width, row.figure.size());
   int w = static_cast<int>(width);
-  fprintf(out, "%-*s  %12s  %12s  %10s\n", w, "figure", "agor", "peer", "agor/peer");
-  fprintf(out, "%s\n", std::string(width + 42, '-').c_str());
+  bool nodes = HasNodes();
+  fprintf(out, "%-*s  %12s  %12s  %10s", w, "figure", "agor", "peer", "agor/peer");
+  if (nodes) fprintf(out, "  %14s  %10s", nodes_label_.c_str(), "nodes/agor");
+  fprintf(out, "\n%s\n", std::string(width + 42 + (nodes ? 28 : 0), '-').c_str());
   for (const Row& row : rows_) {
-    fprintf(out, "%-*s  %12s  %12s  %10s\n", w, row.figure.c_str(),
+    fprintf(out, "%-*s  %12s  %12s  %10s", w, row.figure.c_str(),
             Cell(row.has[0], row.value[0]).c_str(), Cell(row.has[1], row.value[1]).c_str(),
-            Ratio(row.value, row.has).c_str());
+            Ratio(row.value, row.has, 0, 1).c_str());
+    if (nodes) {
+      fprintf(out, "  %14s  %10s", Cell(row.has[2], row.value[2]).c_str(),
+              Ratio(row.value, row.has, 2, 0).c_str());
+    }
+    fprintf(out, "\n");
   }
   for (const std::string& f : failures_) fprintf(out, "FAILED: %s\n", f.c_str());
 }
@@ -74,12 +96,12 @@ void Report::PrintTable(FILE* out) const {
 Json Report::ToJson(const Json& meta) const {
   Json table = Json::array();
   for (const Row& row : rows_) {
-    Json r{{"figure", row.figure}};
-    r["agor"] = row.has[0] ? Json(row.value[0]) : Json(nullptr);
-    r["peer"] = row.has[1] ? Json(row.value[1]) : Json(nullptr);
-    r["ratio"] = row.has[0] && row.has[1] && row.value[1] != 0 ? Json(row.value[0] / row.value[1])
-                                                               : Json(nullptr);
-    table.push_back(std::move(r));
+    table.push_back(Json{{"figure", row.figure},
+                         {"agor", ValueOf(row.value, row.has, 0)},
+                         {"peer", ValueOf(row.value, row.has, 1)},
+                         {"ratio", RatioOf(row.value, row.has, 0, 1)},
+                         {"nodes", ValueOf(row.value, row.has, 2)},
+                         {"nodes_ratio", RatioOf(row.value, row.has, 2, 0)}});
   }
   return Json{{"meta", meta}, {"table", table}, {"scenarios", scenarios_}, {"failures", failures_}};
 }

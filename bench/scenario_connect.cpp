@@ -1,4 +1,5 @@
-// connect: new Socket.IO connections per second until N are open. See scenarios.h.
+// connect: new Socket.IO connections per second until N are open. See scenarios.h. With --nodes
+// also on the nodes, the clients round-robin over them.
 #include <string>
 
 #include "bench/client_pool.h"
@@ -8,32 +9,40 @@
 namespace agor::bench {
 namespace {
 
+void AddRows(BenchContext& ctx, ServerKind kind, const std::string& label, const ConnectStats& c,
+             const CpuUsage& cpu) {
+  Report* r = ctx.report;
+  AddRateRows(ctx, kind, label, RateRows{"connections/s", "handshake", "connection"},
+              c.per_second(), c.handshake, cpu, c.connected);
+  std::string postgres = label + ": postgres CPU per connection (us)";
+  std::string redis = label + ": redis CPU per connection (us)";
+  if (ctx.options.nodes > 0) r->Reserve(postgres), r->Reserve(redis);  // before foreign CPU
+  if (kind != ServerKind::kNodes) return;
+  r->Set(postgres, kind, MicrosPer(cpu.postgres_ns, c.connected));
+  r->Set(redis, kind, MicrosPer(cpu.redis_ns, c.connected));
+}
+
 void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
   const BenchOptions& o = ctx.options;
   std::string name = ServerName(kind);
   std::string label = "connect " + std::to_string(o.connect_total);
-  ServerProcess server;
-  if (!StartServer(ctx, kind, ChannelMode::kEverybody, &server)) return;
+  Deployment server(ctx.cluster);
+  if (!StartDeployment(ctx, kind, ModeFor(ctx), &server)) return;
   Progress(name + ": " + label + " clients, " + std::to_string(o.handshakes_in_flight) +
            " handshakes in flight");
   EventLoop loop;
   ClientPool pool(&loop, server.port(), nullptr, server.token());
-  CpuSnapshot before = TakeCpuSnapshot(server.pid());
+  pool.SpreadOver(server.ports());
+  CpuSnapshot before = TakeCpuSnapshot(server.cpu_pids());
   ConnectStats c = OpenClients(ctx, &pool, o.connect_total);
-  CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.pid()));
-  ctx.report->Set(label + ": connections/s", kind, c.per_second());
-  ctx.report->Set(label + ": handshake p50 (ms)", kind, c.handshake.p50_ms);
-  ctx.report->Set(label + ": handshake p99 (ms)", kind, c.handshake.p99_ms);
-  ctx.report->Set(label + ": server CPU per connection (us)", kind,
-                  MicrosPer(cpu.server_ns, c.connected));
-  ctx.report->Set(label + ": generator CPU per connection (us)", kind,
-                  MicrosPer(cpu.generator_ns, c.connected));
+  CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.cpu_pids()));
+  AddRows(ctx, kind, label, c, cpu);
   ReportForeignCpu(ctx, kind, label, cpu);
   ctx.report->AddRun("connect", kind,
                      Json{{"run", label},
                           {"connect", c.ToJson()},
                           {"cpu", cpu.ToJson()},
-                          {"server_rss_mib", Mib(RssKiB(server.pid()))}});
+                          {"server_rss_mib", Mib(server.RssKiB())}});
   ctx.report->Check(c.failed == 0, name + " " + label + ": " + std::to_string(c.failed) +
                                        " failed: " + c.first_error);
 }
@@ -42,6 +51,7 @@ void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
 
 void RunConnect(BenchContext& ctx) {
   for (ServerKind kind : ctx.servers) ConnectOnServer(ctx, kind);
+  if (ctx.options.nodes > 0) ConnectOnServer(ctx, ServerKind::kNodes);
 }
 
 }  // namespace agor::bench

@@ -1,5 +1,7 @@
 // fanout: N clients all receiving `messages created`; a producer creates M messages by REST, at
-// full speed and then paced. See scenarios.h.
+// full speed and then paced. See scenarios.h. With --nodes every deployment runs in boards mode
+// (the nodes' only mode) with each client on the messages' board (handshake ?board_id=), the
+// clients and the producer's connections spread round-robin over the nodes.
 #include <string>
 
 #include "bench/mark_tracker.h"
@@ -14,10 +16,10 @@ constexpr int64_t kFanoutDrainTimeoutNs = 20 * kNsPerSec;
 // Everything the runs on one server share.
 struct FanoutSetup {
   BenchContext& ctx;
-  ServerProcess& server;
+  Deployment& server;
   EventLoop& loop;
   MarkTracker& tracker;
-  std::string session_id;
+  std::vector<std::string> sessions;  // one per server, all on one board
   int clients;
 };
 
@@ -45,15 +47,14 @@ void WaitForRun(FanoutSetup& f, Producer& producer, const Phase& p) {
 void Measure(FanoutSetup& f, int64_t run_id, Phase* p) {
   const BenchOptions& o = f.ctx.options;
   f.tracker.Reset(f.clients, p->messages, run_id);
-  Producer producer(
-      &f.loop, f.server.port(),
-      ProducerConfig{
-          p->messages, o.concurrency, p->rate, run_id, {f.session_id}, f.server.token()});
-  PeakRssSampler rss(&f.loop, f.server.pid());
-  CpuSnapshot before = TakeCpuSnapshot(f.server.pid());
+  Producer producer(&f.loop, f.server.ports(),
+                    ProducerConfig{p->messages, o.concurrency, p->rate, run_id, f.sessions,
+                                   f.server.token(), true});
+  PeakRssSampler rss(&f.loop, f.server.pids());
+  CpuSnapshot before = TakeCpuSnapshot(f.server.cpu_pids());
   producer.Start();
   WaitForRun(f, producer, *p);
-  p->cpu = CpuBetween(before, TakeCpuSnapshot(f.server.pid()));
+  p->cpu = CpuBetween(before, TakeCpuSnapshot(f.server.cpu_pids()));
   p->produced = producer.Result();
   p->delivery = f.tracker.Check([](int, int) { return true; });
   p->peak_rss_kib = rss.peak_kib();
@@ -71,6 +72,8 @@ Json PhaseJson(FanoutSetup& f, Phase& p) {
               {"delivered_per_s", span > 0 ? delivered * 1e9 / static_cast<double>(span) : 0.0},
               {"server_cpu_us_per_event", MicrosPer(p.cpu.server_ns, delivered)},
               {"generator_cpu_us_per_event", MicrosPer(p.cpu.generator_ns, delivered)},
+              {"redis_cpu_us_per_event", MicrosPer(p.cpu.redis_ns, delivered)},
+              {"postgres_cpu_us_per_event", MicrosPer(p.cpu.postgres_ns, delivered)},
               {"latency", f.tracker.Latency().ToJson()},
               {"delivery", p.delivery.ToJson()},
               {"producer", p.produced.ToJson()},
@@ -87,6 +90,14 @@ void AddRows(FanoutSetup& f, const Phase& p, const Json& run) {
   if (!paced) r->Set(label + ": creates/s", kind, p.produced.creates_per_s());
   r->Set(label + ": server CPU per event (us)", kind, run["server_cpu_us_per_event"]);
   r->Set(label + ": generator CPU per event (us)", kind, run["generator_cpu_us_per_event"]);
+  if (f.ctx.options.nodes > 0) {
+    r->Reserve(label + ": redis CPU per event (us)");
+    r->Reserve(label + ": postgres CPU per event (us)");
+  }
+  if (kind == ServerKind::kNodes) {
+    r->Set(label + ": redis CPU per event (us)", kind, run["redis_cpu_us_per_event"]);
+    r->Set(label + ": postgres CPU per event (us)", kind, run["postgres_cpu_us_per_event"]);
+  }
   r->Set(label + ": latency p50 (ms)", kind, run["latency"]["p50_ms"]);
   r->Set(label + ": latency p99 (ms)", kind, run["latency"]["p99_ms"]);
   if (paced) r->Set(label + ": latency max (ms)", kind, run["latency"]["max_ms"]);
@@ -112,16 +123,34 @@ void RunPhase(FanoutSetup& f, int64_t run_id, double rate) {
                           " creates failed " + p.produced.first_error);
 }
 
+// Starts the deployment and creates the board the messages go to, with a session per server:
+// each server's creates go to its own session (Producer's session_per_port).
+bool StartFanout(BenchContext& ctx, ServerKind kind, Deployment* server, EventLoop* loop,
+                 BoardSession* target, std::vector<std::string>* sessions) {
+  if (!StartDeployment(ctx, kind, ModeFor(ctx), server)) return false;
+  std::vector<BoardSession> made;
+  Status s = CreateBoardSessions(loop, server->port(), server->token(), 1, &made);
+  if (s.ok()) *target = made[0], sessions->push_back(target->session_id);
+  while (s.ok() && sessions->size() < server->ports().size()) {
+    sessions->emplace_back();
+    s = CreateSession(loop, server->port(), server->token(), target->board_id, &sessions->back());
+  }
+  ctx.report->Check(s.ok(), std::string(ServerName(kind)) + ": creating boards: " + s.message());
+  return s.ok();
+}
+
 void FanoutOnServer(BenchContext& ctx, ServerKind kind, int clients) {
-  ServerProcess server;
+  Deployment server(ctx.cluster);
   EventLoop loop;
-  std::vector<BoardSession> target;
-  if (!StartWithBoards(ctx, kind, ChannelMode::kEverybody, 1, &server, &loop, &target)) return;
+  BoardSession target;
+  std::vector<std::string> sessions;
+  if (!StartFanout(ctx, kind, &server, &loop, &target, &sessions)) return;
   MarkTracker tracker;
   ClientPool pool(&loop, server.port(), &tracker, server.token());
-  ConnectStats connect = OpenClients(ctx, &pool, clients);
-  if (!CheckConnected(ctx, server, "fanout", connect)) return;
-  FanoutSetup f{ctx, server, loop, tracker, target[0].session_id, clients};
+  pool.SpreadOver(server.ports());
+  ConnectStats connect = OpenClients(ctx, &pool, clients, BoardQueryFor(ctx, target.board_id));
+  if (!CheckConnected(ctx, kind, "fanout", connect)) return;
+  FanoutSetup f{ctx, server, loop, tracker, sessions, clients};
   RunPhase(f, 1, 0);
   RunPhase(f, 2, ctx.options.paced_rate);
   ctx.report->Check(pool.dropped() == 0, std::string(ServerName(kind)) + " fanout: " +
@@ -133,6 +162,7 @@ void FanoutOnServer(BenchContext& ctx, ServerKind kind, int clients) {
 void RunFanout(BenchContext& ctx) {
   for (int clients : ctx.options.fanout_clients) {
     for (ServerKind kind : ctx.servers) FanoutOnServer(ctx, kind, clients);
+    if (ctx.options.nodes > 0) FanoutOnServer(ctx, ServerKind::kNodes, clients);
   }
 }
 

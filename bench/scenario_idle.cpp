@@ -1,5 +1,6 @@
 // idle: server RSS with 0 and growing numbers of idle clients, then one event to all of them.
-// See scenarios.h.
+// See scenarios.h. With --nodes also on the nodes (RSS summed over them), every deployment in
+// boards mode with the clients on the event's board.
 #include <string>
 
 #include "bench/mark_tracker.h"
@@ -13,10 +14,11 @@ constexpr int64_t kEventTimeoutNs = 60 * kNsPerSec;
 
 struct IdleSetup {
   BenchContext& ctx;
-  ServerProcess& server;
+  Deployment& server;
   EventLoop& loop;
   ClientPool& pool;
   int64_t rss0_kib;
+  ClientPool::QueryFn query;  // BoardQueryFor the event's board
 };
 
 // Grows the pool to `clients`, lets the server settle, reads its RSS; false when clients failed
@@ -24,10 +26,10 @@ struct IdleSetup {
 bool Step(IdleSetup& s, int clients, Json* steps) {
   const BenchOptions& o = s.ctx.options;
   ServerKind kind = s.server.kind();
-  ConnectStats connect = OpenClients(s.ctx, &s.pool, clients - s.pool.size());
-  bool ok = CheckConnected(s.ctx, s.server, "idle", connect);
+  ConnectStats connect = OpenClients(s.ctx, &s.pool, clients - s.pool.size(), s.query);
+  bool ok = CheckConnected(s.ctx, kind, "idle", connect);
   s.loop.RunFor(o.idle_settle_ms * kNsPerMs);
-  int64_t rss = RssKiB(s.server.pid());
+  int64_t rss = s.server.RssKiB();
   double per_conn = (rss - s.rss0_kib) * 1024.0 / clients;
   std::string label = "idle " + std::to_string(clients) + " clients";
   s.ctx.report->Set(label + ": server RSS (MiB)", kind, Mib(rss));
@@ -52,14 +54,18 @@ int64_t OneEventToAll(IdleSetup& s, MarkTracker& tracker, const std::string& ses
 
 void IdleOnServer(BenchContext& ctx, ServerKind kind) {
   std::string name = ServerName(kind);
-  ServerProcess server;
+  Deployment server(ctx.cluster);
   EventLoop loop;
   std::vector<BoardSession> target;
-  if (!StartWithBoards(ctx, kind, ChannelMode::kEverybody, 1, &server, &loop, &target)) return;
+  if (!StartDeployment(ctx, kind, ModeFor(ctx), &server)) return;
+  Status made = CreateBoardSessions(&loop, server.port(), server.token(), 1, &target);
+  ctx.report->Check(made.ok(), name + ": creating boards: " + made.message());
+  if (!made.ok()) return;
   loop.RunFor(ctx.options.idle_settle_ms * kNsPerMs);
   MarkTracker tracker;
   ClientPool pool(&loop, server.port(), &tracker, server.token());
-  IdleSetup s{ctx, server, loop, pool, RssKiB(server.pid())};
+  pool.SpreadOver(server.ports());
+  IdleSetup s{ctx, server, loop, pool, server.RssKiB(), BoardQueryFor(ctx, target[0].board_id)};
   ctx.report->Set("idle 0 clients: server RSS (MiB)", kind, Mib(s.rss0_kib));
   Json steps = Json::array();
   bool connected = true;
@@ -83,6 +89,7 @@ void IdleOnServer(BenchContext& ctx, ServerKind kind) {
 
 void RunIdle(BenchContext& ctx) {
   for (ServerKind kind : ctx.servers) IdleOnServer(ctx, kind);
+  if (ctx.options.nodes > 0) IdleOnServer(ctx, ServerKind::kNodes);
 }
 
 }  // namespace agor::bench

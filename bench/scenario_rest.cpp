@@ -26,11 +26,8 @@ ProducerResult Produce(EventLoop& loop, const ServerProcess& server, const Bench
 void AddRows(BenchContext& ctx, ServerKind kind, const std::string& label, const ProducerResult& p,
              const CpuUsage& cpu) {
   Report* r = ctx.report;
-  r->Set(label + ": creates/s", kind, p.creates_per_s());
-  r->Set(label + ": latency p50 (ms)", kind, p.create.p50_ms);
-  r->Set(label + ": latency p99 (ms)", kind, p.create.p99_ms);
-  r->Set(label + ": server CPU per create (us)", kind, MicrosPer(cpu.server_ns, p.created));
-  r->Set(label + ": generator CPU per create (us)", kind, MicrosPer(cpu.generator_ns, p.created));
+  AddRateRows(ctx, kind, label, RateRows{"creates/s", "latency", "create"}, p.creates_per_s(),
+              p.create, cpu, p.created);
   r->Set(label + ": TCP connections opened", kind, p.connects);
   ReportForeignCpu(ctx, kind, label, cpu);
 }

@@ -19,6 +19,8 @@ bool RunScenario(const std::string& name, BenchContext& ctx) {
     RunLoginStorm(ctx);
   else if (name == "presence")
     RunPresence(ctx);
+  else if (name == "crowd")
+    RunCrowd(ctx);
   else
     return false;
   return true;
@@ -28,6 +30,21 @@ bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerPro
   Status s = server->Start(kind, mode, ctx.paths);
   ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + " (" +
                                 ChannelModeName(mode) + "): " + s.message());
+  return s.ok();
+}
+
+ChannelMode ModeFor(const BenchContext& ctx) {
+  return ctx.options.nodes > 0 ? ChannelMode::kBoards : ChannelMode::kEverybody;
+}
+
+ClientPool::QueryFn BoardQueryFor(const BenchContext& ctx, const std::string& board_id) {
+  if (ctx.options.nodes == 0) return nullptr;
+  return [query = "board_id=" + board_id](int) { return query; };
+}
+
+bool StartDeployment(BenchContext& ctx, ServerKind kind, ChannelMode mode, Deployment* out) {
+  Status s = out->Start(kind, mode, ctx.options.nodes, ctx.paths);
+  ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + ": " + s.message());
   return s.ok();
 }
 
@@ -45,13 +62,25 @@ ConnectStats OpenClients(BenchContext& ctx, ClientPool* pool, int count,
   return pool->Grow(count, ctx.options.handshakes_in_flight, timeout, query);
 }
 
-bool CheckConnected(BenchContext& ctx, const ServerProcess& server, const std::string& label,
+bool CheckConnected(BenchContext& ctx, ServerKind kind, const std::string& label,
                     const ConnectStats& stats) {
-  ctx.report->Check(stats.failed == 0, std::string(ServerName(server.kind())) + " " + label + ": " +
+  ctx.report->Check(stats.failed == 0, std::string(ServerName(kind)) + " " + label + ": " +
                                            std::to_string(stats.failed) + " of " +
                                            std::to_string(stats.requested) +
                                            " clients failed to connect: " + stats.first_error);
   return stats.failed == 0;
+}
+
+void AddRateRows(BenchContext& ctx, ServerKind kind, const std::string& label,
+                 const RateRows& names, double per_s, const LatencySummary& latency,
+                 const CpuUsage& cpu, int64_t items) {
+  Report* r = ctx.report;
+  std::string per = std::string(" CPU per ") + names.unit + " (us)";
+  r->Set(label + ": " + names.rate, kind, per_s);
+  r->Set(label + ": " + names.latency + " p50 (ms)", kind, latency.p50_ms);
+  r->Set(label + ": " + names.latency + " p99 (ms)", kind, latency.p99_ms);
+  r->Set(label + ": server" + per, kind, MicrosPer(cpu.server_ns, items));
+  r->Set(label + ": generator" + per, kind, MicrosPer(cpu.generator_ns, items));
 }
 
 void ReportForeignCpu(BenchContext& ctx, ServerKind kind, const std::string& label,

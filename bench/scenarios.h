@@ -12,6 +12,14 @@
 //   connect  new Socket.IO connections per second until N are open.
 //   login-storm  agor only: the paced fanout run quiet, then while L clients log in at once
 //            over and over (Argon2id on agor's worker thread): fan-out p99 must not move.
+//   crowd    agor only: C clients on one board, opened by generator processes (each its own
+//            epoll loop and source address 127.0.0.x, under the open-files limit), spread over
+//            the --nodes (or one agor); then one create: connections held, server RSS per
+//            connection, time until the broadcast reached all, how many got it. See
+//            scenario_crowd.cpp.
+// With --nodes N, fanout, idle and connect run on N agor nodes too (ServerKind kNodes,
+// Deployment), in boards mode with every client on the messages' board; the other scenarios
+// run on one node only.
 //   presence B boards x K clients (handshake ?board_id=; on agor also `presence` create), each
 //            sending `cursor-move` at R/s for T s: moves the server received, cursor updates
 //            delivered (same board, cross-board, self), server CPU per received move and per
@@ -24,6 +32,8 @@
 #include <vector>
 
 #include "bench/client_pool.h"
+#include "bench/cluster.h"
+#include "bench/deployment.h"
 #include "bench/event_loop.h"
 #include "bench/fixtures.h"
 #include "bench/options.h"
@@ -38,6 +48,7 @@ struct BenchContext {
   ServerPaths paths;
   std::vector<ServerKind> servers;
   Report* report;
+  Cluster* cluster;  // the --nodes deployment's services
 };
 
 void RunFanout(BenchContext& ctx);
@@ -47,6 +58,7 @@ void RunIdle(BenchContext& ctx);
 void RunConnect(BenchContext& ctx);
 void RunLoginStorm(BenchContext& ctx);
 void RunPresence(BenchContext& ctx);
+void RunCrowd(BenchContext& ctx);
 
 // Runs the scenario called name; false for an unknown name.
 bool RunScenario(const std::string& name, BenchContext& ctx);
@@ -54,6 +66,15 @@ bool RunScenario(const std::string& name, BenchContext& ctx);
 // Helpers shared by the scenarios.
 // Starts a server; on failure records a failed check (with the server's log) and returns false.
 bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerProcess* server);
+// The channel mode of the scenarios that run on --nodes: boards (the nodes' only mode) on
+// every deployment when --nodes is given, so that one node and the nodes compare alike.
+ChannelMode ModeFor(const BenchContext& ctx);
+// With --nodes, every client joins board_id at its handshake (boards mode delivers the board's
+// events to its subscribers only); without, no query (nullptr).
+ClientPool::QueryFn BoardQueryFor(const BenchContext& ctx, const std::string& board_id);
+// Starts a deployment (kNodes: ctx's cluster with --nodes nodes); on failure records a failed
+// check and returns false.
+bool StartDeployment(BenchContext& ctx, ServerKind kind, ChannelMode mode, Deployment* out);
 // StartServer, then creates `boards` boards with one session each through the loop.
 bool StartWithBoards(BenchContext& ctx, ServerKind kind, ChannelMode mode, int boards,
                      ServerProcess* server, EventLoop* loop, std::vector<BoardSession>* out);
@@ -62,8 +83,22 @@ bool StartWithBoards(BenchContext& ctx, ServerKind kind, ChannelMode mode, int b
 ConnectStats OpenClients(BenchContext& ctx, ClientPool* pool, int count,
                          const ClientPool::QueryFn& query = nullptr);
 // Records a failed check when some clients did not connect; true when all did.
-bool CheckConnected(BenchContext& ctx, const ServerProcess& server, const std::string& label,
+bool CheckConnected(BenchContext& ctx, ServerKind kind, const std::string& label,
                     const ConnectStats& stats);
+inline bool CheckConnected(BenchContext& ctx, const ServerProcess& server, const std::string& label,
+                           const ConnectStats& stats) {
+  return CheckConnected(ctx, server.kind(), label, stats);
+}
+// The rows of a run of `items` things at a rate: "<label>: <rate>" (per_s), "<latency> p50"
+// and "p99 (ms)", server and generator "CPU per <unit> (us)".
+struct RateRows {
+  const char* rate;     // e.g. "connections/s"
+  const char* latency;  // e.g. "handshake"
+  const char* unit;     // e.g. "connection"
+};
+void AddRateRows(BenchContext& ctx, ServerKind kind, const std::string& label,
+                 const RateRows& names, double per_s, const LatencySummary& latency,
+                 const CpuUsage& cpu, int64_t items);
 // Adds "<label>: foreign CPU (s)": other work on the machine during a measurement (noise).
 void ReportForeignCpu(BenchContext& ctx, ServerKind kind, const std::string& label,
                       const CpuUsage& cpu);

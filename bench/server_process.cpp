@@ -44,7 +44,7 @@ uint16_t PortInLine(const std::string& line) {
 }  // namespace
 
 const char* ServerName(ServerKind kind) {
-  return kind == ServerKind::kAgor ? "agor" : "peer";
+  return kind == ServerKind::kAgor ? "agor" : kind == ServerKind::kPeer ? "peer" : "nodes";
 }
 
 const char* ChannelModeName(ChannelMode mode) {
@@ -67,6 +67,23 @@ uint16_t FreeLoopbackPort() {
 }
 
 Status ServerProcess::Start(ServerKind kind, ChannelMode mode, const ServerPaths& paths) {
+  return Launch(kind, [&] {
+    if (kind == ServerKind::kPeer) return StartPeer(mode, paths);
+    return StartAgor({"--db", tmp_dir_ + "/agor.db"}, mode, paths);
+  });
+}
+
+Status ServerProcess::StartNode(const std::string& store_url, const std::string& broker_url,
+                                const ServerPaths& paths) {
+  return Launch(ServerKind::kNodes, [&] {
+    return StartAgor({"--store", store_url, "--broker", broker_url, "--data-dir", tmp_dir_},
+                     ChannelMode::kBoards, paths);
+  });
+}
+
+// Fresh temporary directory and credentials, then start(); on failure the logs go into the
+// error and the process is stopped.
+Status ServerProcess::Launch(ServerKind kind, const std::function<Status()>& start) {
   Stop();
   kind_ = kind;
   token_.clear();
@@ -74,7 +91,7 @@ Status ServerProcess::Start(ServerKind kind, ChannelMode mode, const ServerPaths
   admin_password_.clear();
   tmp_dir_ = MakeTempDir();
   if (tmp_dir_.empty()) return Status::GeneralError("cannot create a temporary directory");
-  Status s = kind == ServerKind::kAgor ? StartAgor(mode, paths) : StartPeer(mode, paths);
+  Status s = start();
   if (!s.ok()) {
     Status failed(s.code(), s.message() + "\n" + LogTail());
     Stop();
@@ -83,18 +100,14 @@ Status ServerProcess::Start(ServerKind kind, ChannelMode mode, const ServerPaths
   return s;
 }
 
-Status ServerProcess::StartAgor(ChannelMode mode, const ServerPaths& paths) {
+// `where`: the store flags (--db FILE, or --store/--broker/--data-dir for a node).
+Status ServerProcess::StartAgor(const std::vector<std::string>& where, ChannelMode mode,
+                                const ServerPaths& paths) {
   SpawnSpec spec;
-  spec.argv = {paths.agor_binary,
-               "serve",
-               "--port",
-               "0",
-               "--db",
-               tmp_dir_ + "/agor.db",
-               "--channels",
-               ChannelModeName(mode),
-               "--log-level",
-               "warn"};
+  spec.argv = {paths.agor_binary, "serve", "--port", "0"};
+  spec.argv.insert(spec.argv.end(), where.begin(), where.end());
+  for (const char* arg : {"--channels", ChannelModeName(mode), "--log-level", "warn"})
+    spec.argv.push_back(arg);
   spec.stdout_path = tmp_dir_ + "/stdout.log";
   spec.stderr_path = tmp_dir_ + "/stderr.log";
   pid_ = Spawn(spec);

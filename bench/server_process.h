@@ -5,6 +5,9 @@
 //         the admin's credentials from `<tmp>/admin-credentials`, written before it listens.
 //         Every client of agor presents the admin's API key (token()); logins use the email
 //         and password.
+//   node: one of a cluster's agor nodes (bench/cluster.h): `--store <postgresql url> --broker
+//         <redis url> --data-dir <tmp> --channels boards` instead of `--db`; only the first node
+//         on a fresh store writes admin-credentials, so the others have no token() of their own.
 //   peer: `node server.mjs` in the installed peer copy with PORT=<free port>
 //         DB=<tmp>/peer.sqlite QUIET=1 CHANNELS=everybody|board; ready when the port accepts.
 // The temporary directory (database, stdout/stderr logs) is removed by Stop().
@@ -13,17 +16,20 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
 namespace agor::bench {
 
-enum class ServerKind { kAgor, kPeer };
+// kNodes: agor's nodes of a Cluster, measured together (one column of the report).
+enum class ServerKind { kAgor, kPeer, kNodes };
 // agor's --channels boards|everybody; the peer's CHANNELS=board|everybody.
 enum class ChannelMode { kEverybody, kBoards };
 
-const char* ServerName(ServerKind kind);        // "agor", "peer"
+const char* ServerName(ServerKind kind);        // "agor", "peer", "nodes"
 const char* ChannelModeName(ChannelMode mode);  // "everybody", "boards"
 
 struct ServerPaths {
@@ -40,6 +46,9 @@ class ServerProcess {
 
   // Starts the server and waits (up to 30 s) until it accepts connections.
   Status Start(ServerKind kind, ChannelMode mode, const ServerPaths& paths);
+  // Starts an agor node of a cluster (boards mode: `--broker` refuses everybody mode).
+  Status StartNode(const std::string& store_url, const std::string& broker_url,
+                   const ServerPaths& paths);
   // SIGTERM (SIGKILL after 10 s), then removes the temporary directory. Idempotent.
   void Stop();
 
@@ -54,7 +63,9 @@ class ServerProcess {
   std::string LogTail() const;
 
  private:
-  Status StartAgor(ChannelMode mode, const ServerPaths& paths);
+  Status Launch(ServerKind kind, const std::function<Status()>& start);
+  Status StartAgor(const std::vector<std::string>& where, ChannelMode mode,
+                   const ServerPaths& paths);
   Status StartPeer(ChannelMode mode, const ServerPaths& paths);
   Status WaitForAgorUrl();
   Status WaitForPort();

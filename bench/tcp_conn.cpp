@@ -38,6 +38,10 @@ bool TcpConn::Connect(uint16_t port) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (!BindSource(fd)) {
+    close(fd);
+    return false;
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -52,6 +56,18 @@ bool TcpConn::Connect(uint16_t port) {
   connecting_ = true;
   ++generation_;
   return true;
+}
+
+bool TcpConn::BindSource(int fd) {
+  if (source_ == 0) return true;
+  int one = 1;
+  setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(source_);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return true;
+  last_error_ = ErrnoText("bind");
+  return false;
 }
 
 void TcpConn::Close() {

@@ -29,6 +29,10 @@ class TcpConn : public EventLoop::Handler {
   // Starts connecting to 127.0.0.1:port. False (reason in last_error()) when no socket could be
   // made, e.g. out of file descriptors; a refused connection is reported through OnClosed.
   bool Connect(uint16_t port);
+  // The source address of later Connect()s (host order, e.g. 127.0.0.2; 0: the kernel's
+  // choice). Each source address has its own ephemeral ports: the kernel picks the port at
+  // connect time (IP_BIND_ADDRESS_NO_PORT), so one address serves every destination port.
+  void set_source(uint32_t address) { source_ = address; }
   void Send(std::string_view bytes);
   // Closes without calling OnClosed; pending output is dropped.
   void Close();
@@ -55,9 +59,11 @@ class TcpConn : public EventLoop::Handler {
   bool Deliver(std::string_view chunk);
   void Flush();
   void Fail(const std::string& why);
+  bool BindSource(int fd);
 
   EventLoop* loop_;
   int fd_ = -1;
+  uint32_t source_ = 0;
   uint64_t generation_ = 0;  // bumped by every Connect/Close: detects a callback's reconnect
   bool connecting_ = false;
   std::string in_;

@@ -34,6 +34,8 @@ class PostgresServer {
   static PostgresServer& Shared();
 
   int port() const { return port_; }
+  // The postmaster while it runs (its backends are its children), else -1.
+  pid_t pid() const { return pid_; }
   // "postgresql://agor@127.0.0.1:PORT/agor"; UrlOf("x") names database x instead.
   std::string url() const { return UrlOf("agor"); }
   std::string UrlOf(const std::string& database) const;

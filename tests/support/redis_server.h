@@ -28,6 +28,8 @@ class RedisServer {
   // "redis://127.0.0.1:PORT"
   std::string url() const;
   bool running() const { return pid_ > 0; }
+  // The server's process while it runs, else -1.
+  pid_t pid() const { return pid_; }
 
   void Stop();
   // Starts it again on port(); a no-op while it runs.

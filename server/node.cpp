@@ -394,6 +394,7 @@ std::string Node::BoardOfSession(const std::string& session_id) {
 // Store::TakeInRemote).
 void Node::Deliver(const Event& ev) {
   if (redis_) store_->TakeInRemote(ev);
+  if (interest_) interest_->OnEvent(ev);  // a followed session moved: follow its new board
   size_t sent = hub_->Publish(ev);
   stats_.deliveries += static_cast<int64_t>(sent);
   presence_->OnCommitted(ev);  // after the policy took the event in: revocations hold

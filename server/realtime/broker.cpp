@@ -6,7 +6,8 @@ namespace agor {
 
 // One rule with the Hub's routing: what it sends to everybody must reach every node.
 std::string Broker::ChannelOf(const Event& ev) {
-  return Hub::IsGlobal(ev) || ev.service == "tasks" ? std::string(kGlobalChannel) : ev.board_id;
+  const bool global = Hub::IsGlobal(ev) || ev.service == "tasks" || ev.service == "sessions";
+  return global ? std::string(kGlobalChannel) : ev.board_id;
 }
 
 }  // namespace agor

@@ -45,9 +45,11 @@ class Broker {
   virtual void PublishLive(const Event& ev) { (void)ev; }
 
   // The channel `ev` travels on: kGlobalChannel for what the Hub sends to every client (no
-  // board; boards, board-members and repos events) and for tasks events (a stop made on
-  // any node must reach the node running the task, whatever boards its clients watch; a
-  // few events per prompt), else its board.
+  // board; boards, board-members and repos events), for tasks events (a stop made on any
+  // node must reach the node running the task, whatever boards its clients watch) and for
+  // sessions events (a session moved to another board must reach every node that follows it
+  // by its session channel, which then follows its new board: broker_interest.h); a few
+  // events per prompt each. Else its board.
   static std::string ChannelOf(const Event& ev);
 };
 

@@ -24,6 +24,16 @@ void BrokerInterest::OnChannel(Hub::ChannelKind kind, const std::string& id, boo
   Drop(board);
 }
 
+void BrokerInterest::OnEvent(const Event& ev) {
+  if (ev.service != "sessions" || (ev.event != "patched" && ev.event != "updated")) return;
+  auto it = session_board_.find(ev.session_id);
+  if (it == session_board_.end() || ev.board_id.empty() || ev.board_id == it->second) return;
+  std::string old_board = std::move(it->second);
+  it->second = ev.board_id;
+  Want(ev.board_id);  // first: a board both old and new is never dropped in between
+  Drop(old_board);
+}
+
 void BrokerInterest::Want(const std::string& board_id) {
   if (board_id.empty()) return;  // the global channel: always subscribed
   if (counts_[board_id]++ == 0) broker_->Subscribe(board_id);

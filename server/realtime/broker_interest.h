@@ -10,11 +10,12 @@
 // same board. A board channel is subscribed while its count (the board channel itself, plus
 // each wanted session on it) is above zero.
 //
-// Known limit: a session moved to another board while only its session channel is wanted on
-// this node keeps this node on the old board's broker channel until the session channel
-// empties; events of the moved session arriving on the new board's channel come from the log
-// (the orderer's fill) only if another reason subscribes that board. Documented in
-// docs/scale-out.md.
+// A session moved to another board (a `sessions patched|updated` event whose board_id is not
+// the one kept) moves its want to the new board: OnEvent, which the node calls with every
+// delivered event before the hub routes it. Sessions events travel on the global channel
+// (Broker::ChannelOf), so every node hears the move, whatever board it follows; the new
+// board's events committed before the subscription took hold come from the log (the orderer
+// fills a channel just subscribed like any gap).
 //
 // Threading: the daemon's event loop only. The broker and the lookup are borrowed.
 #pragma once
@@ -38,6 +39,8 @@ class BrokerInterest {
 
   // The Hub's hook: a channel's first member joined (wanted) or its last left.
   void OnChannel(Hub::ChannelKind kind, const std::string& id, bool wanted);
+  // A delivered event: a wanted session that moved to another board follows it.
+  void OnEvent(const Event& ev);
 
   // Broker channels subscribed by this interest (the global one included).
   size_t subscribed() const { return counts_.size() + 1; }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/e2e/presence_client.h"
 #include "tests/support/daemon.h"
 #include "tests/support/event_stream.h"
 #include "tests/support/postgres_server.h"
@@ -201,6 +202,26 @@ struct SlowTask {
   std::string session, task;
   std::unique_ptr<EventStream> watching;
 };
+
+TEST_CASE("a client following a session on one node keeps it when another node moves it",
+          "[e2e][nodes]") {
+  Cluster c(2);
+  RestApi admin = c.Api(0);
+  std::string from = admin.Board(), to = admin.Board();
+  std::string session =
+      admin.Post("/sessions", {{"board_id", from}, {"agentic_tool", "codex"}})["session_id"];
+  // On node 1, only the session's channel: the node follows the session through its board.
+  test::PresenceClient follower(c.nodes[1]->port(), c.token);
+  Json joined = follower.Call("create", {{{"session_id", session}}}, "subscriptions");
+  REQUIRE(joined[0].is_null());
+  std::string before = Say(admin, session, "on the first board");
+  follower.WaitFor("messages created", {{"message_id", before}});
+
+  admin.Patch("/sessions/" + session, {{"board_id", to}});  // on node 0
+  follower.WaitFor("sessions patched", {{"board_id", to}});
+  std::string after = Say(admin, session, "on the second board");
+  follower.WaitFor("messages created", {{"message_id", after}});
+}
 
 TEST_CASE("a stop sent to one node ends the agent another node runs", "[e2e][nodes]") {
   Cluster c(2);

@@ -64,5 +64,39 @@ TEST_CASE("broker interest: a session that does not exist subscribes nothing", "
   CHECK(f.broker.channels() == Channels{""});
 }
 
+Event SessionMoved(const std::string& session, const std::string& board,
+                   const std::string& name = "patched") {
+  Event ev;
+  ev.seq = 1;
+  ev.service = "sessions";
+  ev.event = name;
+  ev.session_id = session;
+  ev.board_id = board;
+  return ev;
+}
+
+TEST_CASE("broker interest: a followed session moved to another board takes its want along",
+          "[broker]") {
+  Fixture f;
+  f.interest.OnChannel(Hub::kSessionChannel, "s1", true);
+  f.interest.OnChannel(Hub::kSessionChannel, "s2", true);
+  CHECK(f.broker.channels() == Channels{"", "A"});
+  f.interest.OnEvent(SessionMoved("s1", "C"));
+  CHECK(f.broker.channels() == Channels{"", "A", "C"});  // s2 still wants A
+  f.interest.OnEvent(SessionMoved("s2", "C", "updated"));
+  CHECK(f.broker.channels() == Channels{"", "C"});
+  f.interest.OnEvent(SessionMoved("s2", "C"));  // a patch that does not move it
+  f.interest.OnEvent(SessionMoved("s3", "D"));  // not followed here
+  f.interest.OnEvent(SessionMoved("s1", ""));   // no board: nothing to follow
+  Event other = SessionMoved("s1", "E");
+  other.service = "messages";
+  f.interest.OnEvent(other);
+  CHECK(f.broker.channels() == Channels{"", "C"});
+  f.interest.OnChannel(Hub::kSessionChannel, "s1", false);
+  CHECK(f.broker.channels() == Channels{"", "C"});
+  f.interest.OnChannel(Hub::kSessionChannel, "s2", false);  // the leave drops the new board
+  CHECK(f.broker.channels() == Channels{""});
+}
+
 }  // namespace
 }  // namespace agor

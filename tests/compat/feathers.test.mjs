@@ -2,10 +2,11 @@
 // over every transport a web app may end up on.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { FeathersError, NotFound, BadRequest, MethodNotAllowed, Conflict } from '@feathersjs/errors';
+import { NotFound, BadRequest, MethodNotAllowed, Conflict } from '@feathersjs/errors';
 import { startDaemon } from './daemon.mjs';
 import {
-  connect, connected, open, nextEvent, Recorder, restClient, uniq, UUID_RE, ISO_RE, SEQ_RE, seqLess,
+  assertFeathersError, connect, connected, open, nextEvent, Recorder, restClient, uniq, UUID_RE, ISO_RE,
+  SEQ_RE, seqLess,
 } from './helpers.mjs';
 
 const MODES = [
@@ -13,23 +14,6 @@ const MODES = [
   { name: 'websocket only', opts: { transports: ['websocket'] }, first: 'websocket' },
   { name: 'polling only', opts: { transports: ['polling'] }, first: 'polling' },
 ];
-
-async function assertFeathersError(promise, Type, code, className) {
-  let caught;
-  try {
-    await promise;
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught, `expected a ${Type.name} error, the call succeeded`);
-  assert.ok(caught instanceof FeathersError, `not a FeathersError: ${caught?.stack ?? caught}`);
-  assert.ok(caught instanceof Type, `expected ${Type.name}, got ${caught.name}: ${caught.message}`);
-  assert.equal(caught.name, Type.name);
-  assert.equal(caught.code, code);
-  assert.equal(caught.className, className);
-  assert.equal(typeof caught.message, 'string');
-  return caught;
-}
 
 describe('stock Feathers client', () => {
   let daemon;

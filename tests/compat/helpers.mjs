@@ -1,6 +1,8 @@
 // Client-side helpers of the compatibility suite: the stock Feathers + Socket.IO client used
 // exactly as a web app uses it, a REST helper, and waits driven by events (never fixed sleeps).
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { FeathersError } from '@feathersjs/errors';
 import { feathers } from '@feathersjs/feathers';
 import socketio from '@feathersjs/socketio-client';
 import { io } from 'socket.io-client';
@@ -225,4 +227,23 @@ export function asList(result) {
 // Compares decimal seq strings.
 export function seqLess(a, b) {
   return BigInt(a) < BigInt(b);
+}
+
+// Resolves with the error `promise` rejects with, after checking it is the stock client's
+// `Type` (a class of @feathersjs/errors) with that code and className.
+export async function assertFeathersError(promise, Type, code, className) {
+  let caught;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught, `expected a ${Type.name} error, the call succeeded`);
+  assert.ok(caught instanceof FeathersError, `not a FeathersError: ${caught?.stack ?? caught}`);
+  assert.ok(caught instanceof Type, `expected ${Type.name}, got ${caught.name}: ${caught.message}`);
+  assert.equal(caught.name, Type.name);
+  assert.equal(caught.code, code);
+  assert.equal(caught.className, className);
+  assert.equal(typeof caught.message, 'string');
+  return caught;
 }

@@ -1,11 +1,14 @@
 // Starts the real agor binary for the compatibility suite:
 //   $AGOR_BINARY serve --port <port> --db <tmpdir>/agor.db [extra args]
+// or, as one node of several (given `store` and `broker` URLs, services.mjs):
+//   $AGOR_BINARY serve --port <port> --store <url> --broker <url> --data-dir <tmpdir> [extra args]
 // learns its URL from the first stdout line
 //   agor listening on http://127.0.0.1:PORT (db ...)
 // and can stop it (SIGTERM), kill it (SIGKILL) and restart it on the same database and port.
 // Once it listens, the admin's credentials the daemon wrote on first start beside its database
 // (<tmpdir>/admin-credentials: {email, password, api_key, url}) are in `credentials`, and
-// `token` is the admin's API key, what the helpers present.
+// `token` is the admin's API key, what the helpers present. Only the first node on an empty
+// store writes that file: the others are given the first one's `credentials`.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,9 +37,15 @@ function binary() {
 
 export class Daemon {
   // args: extra arguments of `agor serve` (e.g. ['--channels', 'everybody']); env: extra
-  // environment of the daemon (and so of its agents); name: its temporary folder's prefix.
-  constructor({ args = [], env = {}, startTimeoutMs = 15000, name = 'agor-compat' } = {}) {
+  // environment of the daemon (and so of its agents); name: its temporary folder's prefix;
+  // store, broker: a node's PostgreSQL and Redis URLs (instead of a SQLite file); credentials:
+  // the admin's, when another node wrote them.
+  constructor({
+    args = [], env = {}, startTimeoutMs = 15000, name = 'agor-compat', store, broker, credentials,
+  } = {}) {
     this.args = args;
+    this.store = store;
+    this.broker = broker;
     this.startTimeoutMs = startTimeoutMs;
     this.dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
     this.env = env;
@@ -46,13 +55,19 @@ export class Daemon {
     this.port = 0;
     this.stderr = '';
     this.exited = null; // promise of {code, signal} for the current child
-    this.credentials = undefined; // {email, password, api_key, url} once started
+    this.credentials = credentials; // {email, password, api_key, url} once started
+  }
+
+  // Where the data is: agor refuses --db next to --store.
+  where() {
+    if (!this.store) return ['--db', this.db];
+    return ['--store', this.store, '--broker', this.broker, '--data-dir', this.dir];
   }
 
   // Starts the daemon. port 0 picks a free one; restart() reuses the previous port.
   async start({ port = this.port, args = this.args } = {}) {
     if (this.child) throw new Error('daemon already running');
-    const argv = ['serve', '--port', String(port), '--db', this.db, ...args];
+    const argv = ['serve', '--port', String(port), ...this.where(), ...args];
     const child = spawn(binary(), argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...this.env },
@@ -110,7 +125,7 @@ export class Daemon {
     }
     this.url = m[1].replace(/\/$/, '');
     this.port = Number(new URL(this.url).port);
-    this.credentials = readCredentials(this.dir);
+    this.credentials = readCredentials(this.dir) ?? this.credentials;
     return this;
   }
 

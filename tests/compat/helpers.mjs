@@ -12,6 +12,7 @@ export const ISO_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 export const SEQ_RE = /^\d+$/;
 
 export const DEFAULT_WAIT_MS = 5000;
+export const RECONNECT_WAIT_MS = 10000;
 
 // A short unique tag, to name test records.
 export function uniq(prefix = 't') {
@@ -246,4 +247,23 @@ export async function assertFeathersError(promise, Type, code, className) {
   assert.equal(caught.className, className);
   assert.equal(typeof caught.message, 'string');
   return caught;
+}
+
+// Simulates a dropped connection and keeps the client away until reconnect() is called:
+// reconnection is paused, the engine is closed under the socket (as a network drop would).
+export async function drop(c) {
+  c.socket.io.reconnection(false);
+  const gone = nextEvent(c.socket, 'disconnect', { what: 'disconnect after engine.close()' });
+  c.socket.io.engine.close();
+  await gone;
+  assert.equal(c.socket.connected, false);
+}
+
+// Lets the stock client reconnect by itself (its own reconnection loop, its own CONNECT packet
+// with {pid, offset}); resolves when it is connected again.
+export async function reconnect(c) {
+  const back = nextEvent(c.socket, 'connect', { timeoutMs: RECONNECT_WAIT_MS, what: 'reconnect' });
+  c.socket.io.reconnection(true);
+  c.socket.connect();
+  await back;
 }

@@ -1,8 +1,9 @@
 // The compatibility suite across nodes (issue 14): stock Feathers clients on different agor
 // nodes of one deployment (`--store` PostgreSQL, `--broker` Redis, from $AGOR_TEST_SERVICES:
 // services.mjs) see each other's writes as events, in the same order, read and change each
-// other's records with the same errors as on one node, and a private board stays private
-// across nodes. Each case starts 3 nodes (default `--channels boards`) on a fresh database.
+// other's records with the same errors as on one node, a private board stays private across
+// nodes, and a connection dropped on one node is recovered on another. Each case starts 3
+// nodes (default `--channels boards`) on a fresh database.
 //
 // Waits are driven by events; a negative check ("nothing of the private board reached her")
 // uses a barrier: a later write on a board she follows, which reaches her after everything
@@ -14,7 +15,7 @@ import { NotFound, BadRequest, MethodNotAllowed, Conflict } from '@feathersjs/er
 import { servicesMissing, startServices, startNodes, stopNodes } from './services.mjs';
 import {
   assertFeathersError, connect, connected, open, Recorder, restClient, uniq, makeBoard, makeSession,
-  makeMessage, SEQ_RE, seqLess,
+  makeMessage, asList, SEQ_RE, seqLess, drop, reconnect,
 } from './helpers.mjs';
 
 const SERVICES = ['boards', 'sessions', 'messages'];
@@ -204,5 +205,34 @@ describe('Feathers clients on 3 nodes', { skip: servicesMissing() }, () => {
     assert.deepEqual(leaked, [], 'nothing of the private board reached the non-member on node 2');
     assert.ok(carol.rec.items.some((i) => i.name === 'boards patched' && i.record.board_id === secret.board_id),
       'the member saw the private board patched');
+  });
+
+  // A load balancer may send the reconnect elsewhere: the stock client's manager reconnects to
+  // its `uri`, which the test points at node 1 while the client is away.
+  test('a connection dropped on node 0 is recovered on node 1, missed events replayed', async () => {
+    await freshNodes('recovery');
+    const rest2 = restClient(nodes[2]);
+    const board = await makeBoard(rest2);
+    const session = await makeSession(rest2, board.board_id);
+    const c = await track(adminClient(nodes[0]));
+    await c.service('subscriptions').create({ board_id: board.board_id });
+    const messages = () => c.rec.named('messages created').map((i) => i.record.message_id);
+    const live = (await makeMessage(rest2, session.session_id, 'live')).message_id;
+    await waitForId(c, live, 'the live message');
+
+    await drop(c);
+    const missed = [];
+    for (let k = 0; k < 5; k++) {
+      missed.push((await makeMessage(rest2, session.session_id, `missed ${k}`)).message_id);
+    }
+    c.socket.io.uri = nodes[1].url;
+    await reconnect(c);
+    assert.equal(c.socket.io.engine.port, String(nodes[1].port), 'reconnected to node 1');
+    assert.equal(c.socket.recovered, true, 'node 1 recovered the session node 0 held');
+    const after = (await makeMessage(restClient(nodes[0]), session.session_id, 'after')).message_id;
+    await waitForId(c, after, 'a live message after the recovery');
+    assert.deepEqual(messages(), [live, ...missed, after], 'every event once, in order');
+    const subs = await c.service('subscriptions').find();
+    assert.deepEqual(asList(subs).map((x) => x.board_id), [board.board_id], 'its subscription too');
   });
 });

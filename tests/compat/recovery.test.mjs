@@ -6,10 +6,8 @@ import assert from 'node:assert/strict';
 import { startDaemon } from './daemon.mjs';
 import {
   open, nextEvent, Recorder, restClient, uniq, makeBoard, makeSession, makeMessage, asList,
-  SEQ_RE, seqLess,
+  SEQ_RE, seqLess, drop, reconnect, RECONNECT_WAIT_MS,
 } from './helpers.mjs';
-
-const RECONNECT_WAIT_MS = 10000;
 
 // A client subscribed to `boardId` that records its 'messages created' events.
 async function subscriber(url, boardId, opts = {}) {
@@ -30,25 +28,6 @@ function assertOffsetsIncrease(c) {
     assert.ok(seqLess(items[k - 1].offset, items[k].offset),
       `offsets not increasing: ${items[k - 1].offset} then ${items[k].offset}`);
   }
-}
-
-// Simulates a dropped connection and keeps the client away until reconnect() is called:
-// reconnection is paused, the engine is closed under the socket (as a network drop would).
-async function drop(c) {
-  c.socket.io.reconnection(false);
-  const gone = nextEvent(c.socket, 'disconnect', { what: 'disconnect after engine.close()' });
-  c.socket.io.engine.close();
-  await gone;
-  assert.equal(c.socket.connected, false);
-}
-
-// Lets the stock client reconnect by itself (its own reconnection loop, its own CONNECT packet
-// with {pid, offset}); resolves when it is connected again.
-async function reconnect(c) {
-  const back = nextEvent(c.socket, 'connect', { timeoutMs: RECONNECT_WAIT_MS, what: 'reconnect' });
-  c.socket.io.reconnection(true);
-  c.socket.connect();
-  await back;
 }
 
 async function createMessages(writer, sessionId, n, label) {

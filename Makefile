@@ -64,10 +64,11 @@ check:
 # CI's first stage: the suites `make asan` does not run again. The unit and end-to-end cases
 # run once, sanitized, in `make asan` (CI ran each of them twice, on both builds); here only
 # those ASan cannot judge (ASAN_SKIP), and the suites that drive the normal binary:
-# compat, compat_python, browser, bench_smoke. The normal unit binary is not even built.
+# compat, compat_python, browser, bench_smoke. The normal unit binary is not even built;
+# agor_test_services is compat's PostgreSQL and Redis (its nodes.test.mjs).
 suites:
 	@cmake -S . -B $(BUILD) $(NORMAL) >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS) --target agor e2e_tests agor_bench
+	@cmake --build $(BUILD) -j $(JOBS) --target agor e2e_tests agor_bench agor_test_services
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -E '^(unit|e2e):|^unit_tests_NOT_BUILT'
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -R '^e2e:.*($(ASAN_SKIP))'
 

@@ -15,6 +15,7 @@ namespace agor {
 Status Node::WireLease() {
   const std::string node_id = NewUuid();
   tasks_->SetNode(node_id);
+  tasks_->SetShared(IsPostgres());
   if (!IsPostgres()) {
     tasks_->RecoverAfterRestart();
     return Status::OK();

@@ -119,7 +119,11 @@ Status TaskManager::Prompt(const std::string& session_id, const Json& body, Json
   Json session;
   if (s.ok()) s = store_->Get("sessions", session_id, &session);
   if (!s.ok()) return s;
-  if (runs_.count(session["session_id"].get<std::string>())) return Queue(session, prompt, result);
+  // On one node runs_ is the truth (a record's status may be stale, or patched by a client);
+  // on a shared store another node's run shows only in the record. Its end starts the queue.
+  bool busy = runs_.count(session["session_id"].get<std::string>()) ||
+              (shared_ && session["status"] == "running");
+  if (busy) return Queue(session, prompt, result);
   return StartTask(session, prompt, "", created_by, result);
 }
 

@@ -72,6 +72,9 @@ class TaskManager {
 
   // The node id recorded with each agent's process group (Store::AgentProcess::node_id).
   void SetNode(std::string node_id) { node_id_ = std::move(node_id); }
+  // Several nodes share the store: a session whose record says `running` is busy even when
+  // this node runs nothing for it (another node does), so a prompt sent here queues.
+  void SetShared(bool shared) { shared_ = shared; }
   // On start, the one daemon of a SQLite file: the process groups a previous daemon left are
   // killed, every running/stopping task becomes stopped, running sessions idle, and queued
   // prompts start.
@@ -147,6 +150,7 @@ class TaskManager {
   After after_;
   int stop_grace_ms_;
   std::string node_id_;                                         // "" until SetNode
+  bool shared_ = false;                                         // see SetShared
   std::unordered_map<std::string, std::unique_ptr<Run>> runs_;  // by session id
   std::unordered_map<std::string, Orphan> orphans_;             // by task id
 };

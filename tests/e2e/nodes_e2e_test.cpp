@@ -235,6 +235,24 @@ TEST_CASE("a stop sent to one node ends the agent another node runs", "[e2e][nod
   on1.Post("/sessions/" + run.session + "/stop", Json::object(), 409);  // nothing runs now
 }
 
+TEST_CASE("a prompt sent to one node while another runs the session's task waits its turn",
+          "[e2e][nodes]") {
+  Cluster c(2);
+  RestApi on1 = c.Api(1);
+  SlowTask run(c);  // runs on node 0
+  Json queued = on1.Post("/sessions/" + run.session + "/prompt", {{"prompt", "after"}});
+  CHECK(queued["status"] == "queued");
+  CHECK(queued["task_id"].is_null());
+  on1.Post("/sessions/" + run.session + "/stop", Json::object());
+  Json ended;
+  REQUIRE(run.watching->WaitTaskEnd(run.task, &ended));
+  // The run's end on node 0 starts the prompt node 1 queued.
+  PushedEvent next;
+  REQUIRE(run.watching->WaitFor("tasks created", {{"prompt", "after"}}, &next));
+  CHECK(next.record["status"] == "running");
+  CHECK(on1.Get("/tasks?session_id=" + run.session)["total"] == 2);
+}
+
 // The value of `series` in node `d`'s GET /metrics ("" when absent).
 std::string Metric(const Daemon& d, const std::string& series) {
   auto r = RestApi(d).http().Get("/metrics");

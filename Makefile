@@ -79,10 +79,14 @@ ASAN_SKIP := out of file descriptors|keep the daemon.s memory bounded
 # The unit tests are built under ASan; the end-to-end tests are the normal build's, run
 # against the ASan daemon and CLI (tests/support/agor_binary.h): what runs sanitized is the
 # product, and CI does not compile the test code twice. clang (from setup.sh --test) builds it:
-# 20-30% faster than g++ at the same -O1 (measured per file), and the fuzz build's compiler.
+# 20-30% faster than g++ at the same -O1 (measured per file), and the fuzzer's compiler.
+# The same folder is the fuzz build (SAN_FUZZ): the product is compiled once, with libFuzzer's
+# coverage hooks (no-ops outside a fuzz target), for the sanitized suites and the fuzz targets;
+# a second build of every layer was a fifth of CI's time.
+SAN_FUZZ := $(SAN_CLANG) -DAGOR_SANITIZE=ON -DAGOR_FUZZ=ON
 asan:
 	@scripts/setup.sh --test
-	@cmake -S . -B $(BUILD)-asan $(SAN_CLANG) -DAGOR_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(BUILD)-asan $(SAN_FUZZ) >/dev/null
 	@cmake --build $(BUILD)-asan -j $(JOBS) --target agor unit_tests
 	@cd $(BUILD)-asan && ctest --output-on-failure -j $(TEST_JOBS) -R '^unit:' -E '$(ASAN_SKIP)'
 	@cmake -S . -B $(BUILD) $(NORMAL) >/dev/null
@@ -96,13 +100,12 @@ tsan:
 	@cd $(BUILD)-tsan && ctest --output-on-failure -j $(JOBS)
 
 fuzz-build:
-	@cmake -S . -B $(BUILD)-fuzz $(SAN_CLANG) -DAGOR_FUZZ=ON \
-	  -DAGOR_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
-	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_targets
+	@cmake -S . -B $(BUILD)-asan $(SAN_FUZZ) -DAGOR_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build $(BUILD)-asan -j $(JOBS) --target fuzz_targets
 
-# Every corpus replayed, then each target fuzzed for FUZZ_SECONDS (crashes: $(BUILD)-fuzz/fuzz-crashes).
+# Every corpus replayed, then each target fuzzed for FUZZ_SECONDS (crashes: $(BUILD)-asan/fuzz-crashes).
 fuzz: fuzz-build
-	@cd $(BUILD)-fuzz && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS) -R '^fuzz'
 
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CI_SECONDS)

@@ -84,7 +84,8 @@ PostgresServer::PostgresServer() : bin_(FindBinaries()) {
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   try {
-    InitDb();
+    const bool copied = CopyKeptCluster();
+    if (!copied) RunInitDb(dir_ + "/data");
     bool started = false;
     // Another port on each attempt: the one picked may have been taken before the server bound it.
     for (int attempt = 0; attempt < 5 && !started; ++attempt) {
@@ -92,7 +93,12 @@ PostgresServer::PostgresServer() : bin_(FindBinaries()) {
       started = TryStart();
     }
     if (!started) throw std::runtime_error(Failure("the server did not start"));
-    CreateDatabase("agor");
+    if (copied) {
+      databases_ = 1;  // the kept cluster has `agor`
+    } else {
+      CreateDatabase("agor");
+      KeepCluster();
+    }
   } catch (...) {
     if (pid_ > 0) Stop();
     std::error_code ec;
@@ -144,14 +150,50 @@ void PostgresServer::Start() {
   if (!TryStart()) throw std::runtime_error(Failure("the server did not restart"));
 }
 
-void PostgresServer::InitDb() {
+// initdb costs a second or more and ctest starts a server in every case's process: the first
+// cluster made (with `agor` created) is kept in /tmp, per major version, initdb options and user,
+// and later servers copy it, in less than half the time. The copy is renamed into place whole,
+// so a reader never sees half of it. False when there is none to copy.
+std::string PostgresServer::KeptClusterPath() const {
+  return "/tmp/agor-pg-cluster-" + fs::path(bin_).parent_path().filename().string() + "-v1-" +
+         std::to_string(geteuid());
+}
+
+bool PostgresServer::CopyKeptCluster() {
   if (geteuid() == 0) {
     passwd* pw = getpwnam("postgres");
     if (!pw) throw std::runtime_error("running as root and there is no `postgres` user");
     if (chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown failed");
   }
-  int code = RunAsServerUser({bin_ + "/initdb", "-A", "trust", "-U", "agor", "-D", dir_ + "/data",
-                              "-E", "UTF8", "--no-locale", "--no-sync"},
+  const std::string kept = KeptClusterPath();
+  if (!fs::exists(kept + "/PG_VERSION")) return false;
+  if (RunAsServerUser({"/bin/cp", "-a", kept, dir_ + "/data"}, dir_ + "/copy.log") == 0)
+    return true;
+  std::error_code ec;
+  fs::remove_all(dir_ + "/data", ec);  // the kept cluster went away meanwhile: make one afresh
+  return false;
+}
+
+// Stops the server cleanly (a fast shutdown writes a checkpoint, so a copy needs no recovery),
+// copies its cluster and starts it again.
+void PostgresServer::KeepCluster() {
+  kill(pid_, SIGINT);
+  int status;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  const std::string made = dir_ + "/kept";
+  if (RunAsServerUser({"/bin/cp", "-a", dir_ + "/data", made}, dir_ + "/copy.log") == 0) {
+    std::error_code ec;
+    fs::rename(made, KeptClusterPath(), ec);  // fails when another process kept one first
+    fs::remove_all(made, ec);
+  }
+  Start();
+}
+
+void PostgresServer::RunInitDb(const std::string& data) {
+  int code = RunAsServerUser({bin_ + "/initdb", "-A", "trust", "-U", "agor", "-D", data, "-E",
+                              "UTF8", "--no-locale", "--no-sync"},
                              dir_ + "/initdb.log");
   if (code != 0) throw std::runtime_error("initdb failed:\n" + Tail(dir_ + "/initdb.log", 4000));
 }

@@ -10,10 +10,11 @@
 // server behind. PostgreSQL refuses to run as root: under root the server programs run as the
 // `postgres` system user, with the folder handed to it.
 //
-// initdb costs about a second on an idle machine (several under load): a test binary shares one
-// server (Shared(), to be called first from the main thread) and gives each test case a database
-// of its own (CreateDatabase).
-// Not thread-safe: the test's main thread drives it; the server takes any number of clients.
+// initdb costs about a second on an idle machine (several under load): the first server keeps
+// its fresh cluster (with `agor`) in /tmp, per PostgreSQL version and user, and later ones, in
+// any process, copy it. A test binary shares one server (Shared(), to be called first from the main
+// thread) and gives each test case a database of its own (CreateDatabase). Not thread-safe: the
+// test's main thread drives it; the server takes any number of clients.
 #pragma once
 
 #include <sys/types.h>
@@ -49,7 +50,11 @@ class PostgresServer {
   void Start();
 
  private:
-  void InitDb();
+  // A cluster made once and copied by later servers (see CopyKeptCluster).
+  std::string KeptClusterPath() const;
+  bool CopyKeptCluster();
+  void KeepCluster();
+  void RunInitDb(const std::string& data);
   bool TryStart();
   bool WaitReady();
   // Runs `argv` as the server's user with output appended to `log`; its exit code.

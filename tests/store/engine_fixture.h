@@ -22,6 +22,7 @@ class FakeClock : public Clock {
 };
 
 // "sqlite", then "postgresql": a Catch2 generator, so the calling case runs once per engine.
+// One generator per case: a second call in the same run answers the same engine.
 std::string EachEngine();
 
 struct EngineStore {

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,11 +78,24 @@ bool PidFileSaysReady(const std::string& path) {
   return false;
 }
 
+// Memory (tmpfs) when it has room, else /tmp: on this machine's ext4 a cluster's copy (~1,000
+// files, 40 MB) costs 0.85 s of system time, on tmpfs 0.09 s, and the server writes there too.
+// A container's /dev/shm is often 64 MB: too small for a few servers, so /tmp then.
+std::string TempRoot() {
+  struct statvfs fs;
+  constexpr unsigned long long kRoom = 2ull << 30;
+  if (statvfs("/dev/shm", &fs) == 0 &&
+      static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize >= kRoom) {
+    return "/dev/shm";
+  }
+  return "/tmp";
+}
+
 }  // namespace
 
 PostgresServer::PostgresServer() : bin_(FindBinaries()) {
-  char tmpl[] = "/tmp/agor-pg-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  std::string tmpl = TempRoot() + "/agor-pg-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   try {
     const bool copied = CopyKeptCluster();
@@ -151,12 +165,12 @@ void PostgresServer::Start() {
 }
 
 // initdb costs a second or more and ctest starts a server in every case's process: the first
-// cluster made (with `agor` created) is kept in /tmp, per major version, initdb options and user,
-// and later servers copy it, in less than half the time. The copy is renamed into place whole,
-// so a reader never sees half of it. False when there is none to copy.
+// cluster made (with `agor` created) is kept in TempRoot(), per major version, initdb options and
+// user, and later servers copy it, in less than half the time. The copy is renamed into place
+// whole, so a reader never sees half of it. False when there is none to copy.
 std::string PostgresServer::KeptClusterPath() const {
-  return "/tmp/agor-pg-cluster-" + fs::path(bin_).parent_path().filename().string() + "-v1-" +
-         std::to_string(geteuid());
+  return TempRoot() + "/agor-pg-cluster-" + fs::path(bin_).parent_path().filename().string() +
+         "-v1-" + std::to_string(geteuid());
 }
 
 bool PostgresServer::CopyKeptCluster() {

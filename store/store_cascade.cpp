@@ -23,6 +23,10 @@ Event ChildEvent(const ServiceSchema& schema, const char* name, Json record) {
   return ev;
 }
 
+// A session's messages in index order, queued ones (no index) first: SQLite's order of NULLs,
+// written out because PostgreSQL sorts them last, so the cascade's events come in one order.
+constexpr const char* kMessageOrder = "\"index\" NULLS FIRST";
+
 std::string Quoted(const char* name) {
   return std::string("\"") + name + "\"";
 }
@@ -84,7 +88,7 @@ Status Store::RemoveDependents(WriteContext& ctx, const std::string& id) {
     std::vector<Json> sessions;
     Status s = LoadRows(*FindService("sessions"), "board_id", id, "created_at", &sessions);
     for (const char* child : {"messages", "tasks"}) {  // every session's messages, then tasks
-      const char* order = strcmp(child, "messages") ? "created_at" : "\"index\"";
+      const char* order = strcmp(child, "messages") ? "created_at" : kMessageOrder;
       for (const Json& session : sessions) {
         if (s.ok()) s = DeleteRows(ctx, child, "session_id", session["session_id"], order);
       }
@@ -106,10 +110,10 @@ Status Store::RemoveDependents(WriteContext& ctx, const std::string& service,
     // A password has no record, so no event.
     if (s.ok()) s = session_->Exec("DELETE FROM user_passwords WHERE user_id = ?", {id});
   } else if (service == "sessions") {
-    s = DeleteRows(ctx, "messages", "session_id", id, "\"index\"");
+    s = DeleteRows(ctx, "messages", "session_id", id, kMessageOrder);
     if (s.ok()) s = DeleteRows(ctx, "tasks", "session_id", id, "created_at");
   } else if (service == "tasks") {
-    s = NullReference(ctx, "messages", "task_id", id, "\"index\"");
+    s = NullReference(ctx, "messages", "task_id", id, kMessageOrder);
   } else if (service == "repos") {
     s = NullReference(ctx, "sessions", "repo_id", id, "created_at");
   }
@@ -122,7 +126,7 @@ Status Store::MoveSessionChildren(WriteContext& ctx, const Json& session) {
   const std::string& id = session["session_id"].get_ref<const std::string&>();
   for (const char* service : {"tasks", "messages"}) {
     const ServiceSchema& schema = *FindService(service);
-    const char* order = schema.FindField("index") ? "\"index\"" : "created_at";
+    const char* order = schema.FindField("index") ? kMessageOrder : "created_at";
     std::vector<Json> rows;
     Status s = LoadRows(schema, "session_id", id, order, &rows);
     if (!s.ok()) return s;

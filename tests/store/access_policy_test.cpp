@@ -1,6 +1,7 @@
 // The privacy rule (store/access_policy.h): its table (every global role x visibility x board
 // role x service, removed users and dangling owners), that it changes only at commit, and that
-// its SQL form (finds, totals, GET /events) agrees with its in-memory form on random data.
+// its SQL form (finds, totals, GET /events) agrees with its in-memory form on random data, on
+// both engines (the failed commit, injected by SQLite's fault VFS, on SQLite only).
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -11,30 +12,18 @@
 
 #include "base/ids.h"
 #include "store/store.h"
+#include "tests/store/engine_fixture.h"
 #include "tests/store/fault_vfs.h"
 
 namespace agor {
 namespace {
 
-class FakeClock : public Clock {
- public:
-  int64_t NowMillis() override { return now; }
-  int64_t now = 1764150000000;
-};
+using test::FakeClock;
 
-struct World {
-  explicit World(const std::string& path = ":memory:") {
-    StoreOptions options;
-    options.path = path;
-    REQUIRE(Store::Open(options, &clock, &store).ok());
-  }
-  Json Create(const std::string& service, const Json& data, const Json& server = Json()) {
-    Json out;
-    Status s = store->Create(service, data, &out, server);
-    INFO(service << " " << data.dump() << ": " << s.ToString());
-    REQUIRE(s.ok());
-    return out;
-  }
+// A store on each engine (engine_fixture.h), in a database of its own.
+struct World : test::EngineStore {
+  explicit World(const char* name = "access", bool durable = false)
+      : EngineStore(test::EachEngine(), name, durable) {}
   std::string User(const char* role) {
     Json out;
     Status s = store->CreateUser(
@@ -55,8 +44,6 @@ struct World {
   }
   const AccessPolicy& access() { return store->access(); }
 
-  FakeClock clock;
-  std::unique_ptr<Store> store;
   int users = 0;
 };
 
@@ -168,6 +155,7 @@ TEST_CASE("the rule changes when a write commits, before any listener hears of i
   CHECK(heard.back() == BoardAccess::kNone);  // the removal is the first event it holds for
 }
 
+// SQLite only: the failed commit is injected by SQLite's fault VFS.
 TEST_CASE("a membership whose commit fails grants nothing", "[store][access]") {
   testing::FaultVfs vfs;
   auto dir =
@@ -206,7 +194,7 @@ TEST_CASE("a membership whose commit fails grants nothing", "[store][access]") {
 // viewer's find (rows and total) and GET /events must equal the in-memory rule applied to
 // everything.
 struct RandomWorld : World {
-  RandomWorld(uint32_t seed, const std::string& path) : World(path), rng(seed) {}
+  explicit RandomWorld(uint32_t seed) : World("access_random", /*durable=*/true), rng(seed) {}
   template <typename T>
   const T& Pick(const std::vector<T>& v) {
     return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
@@ -294,29 +282,22 @@ TEST_CASE("the SQL form of the rule agrees with the in-memory form on random dat
           "[store][access]") {
   const uint32_t seed = 20261202;
   std::cout << "access policy random test: seed " << seed << std::endl;
-  auto dir =
-      std::filesystem::temp_directory_path() / ("agor-access-random-" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / "agor.db").string();
-  {
-    RandomWorld w(seed, path);
-    for (int round = 0; round < 6; ++round) {
-      for (int i = 0; i < 40; ++i) w.Step();
-      INFO("seed " << seed << " round " << round);
-      w.Compare();
-    }
-    // The rule a store loads from the tables is the one the events built.
-    World reopened(path);
-    auto viewers = w.Ids("users"), boards = w.Ids("boards");
-    boards.push_back(NewUuid());
-    for (const auto& viewer : viewers) {
-      CHECK(reopened.access().RoleOf(viewer) == w.access().RoleOf(viewer));
-      for (const auto& board : boards)
-        CHECK(reopened.access().Board(viewer, board) == w.access().Board(viewer, board));
-    }
+  RandomWorld w(seed);
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 40; ++i) w.Step();
+    INFO("seed " << seed << " round " << round);
+    w.Compare();
   }
-  std::filesystem::remove_all(dir);
+  // The rule a store loads from the tables is the one the events built.
+  std::unique_ptr<Store> reopened;
+  REQUIRE(Store::Open({w.url, {}}, &w.clock, &reopened).ok());
+  auto viewers = w.Ids("users"), boards = w.Ids("boards");
+  boards.push_back(NewUuid());
+  for (const auto& viewer : viewers) {
+    CHECK(reopened->access().RoleOf(viewer) == w.access().RoleOf(viewer));
+    for (const auto& board : boards)
+      CHECK(reopened->access().Board(viewer, board) == w.access().Board(viewer, board));
+  }
 }
 
 }  // namespace

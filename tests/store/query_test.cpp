@@ -1,13 +1,21 @@
 // Tests of store/query: Feathers queries → parameterized SQL, every operator, filter, error
-// message and limit, plus a run of the produced SQL against SQLite.
+// message and limit, plus a run of the produced SQL on SQLite and PostgreSQL.
 #include "store/query.h"
 
-#include <sqlite3.h>
+#include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "store/pg_connection.h"
+#include "store/pg_session.h"
+#include "store/record_codec.h"
+#include "store/sqlite_session.h"
+#include "tests/store/engine_fixture.h"
+#include "tests/support/postgres_server.h"
 
 namespace agor {
 namespace {
@@ -525,68 +533,73 @@ TEST_CASE("query: CoerceQueryValue") {
         "Invalid value for 'content': expected a string or array");
 }
 
-// The produced SQL, run against SQLite: the quoting, NULL handling and binding really work.
+// The produced SQL, run on each engine through its SqlSession (SQLite in memory, a PostgreSQL
+// database of its own): the quoting, NULL handling and binding really work on both.
 namespace {
 
 class Db {
  public:
-  Db() {
-    REQUIRE(sqlite3_open(":memory:", &db_) == SQLITE_OK);
-    Exec(R"(CREATE TABLE messages (message_id TEXT PRIMARY KEY, session_id TEXT, task_id TEXT,
-            "index" INTEGER, role TEXT, type TEXT, content TEXT, tool_uses TEXT,
-            metadata TEXT, timestamp TEXT))");
+  Db(const std::string& engine, const std::string& name) {
+    if (engine == "sqlite") {
+      sqlite_ = std::make_unique<SQLite::Database>(":memory:", SQLite::OPEN_READWRITE);
+      session_ = std::make_unique<SqliteSession>(sqlite_.get());
+    } else {
+      pg_ = std::make_unique<PgConnection>();
+      REQUIRE(pg_->Open(test::PostgresServer::Shared().CreateDatabase(name)).ok());
+      session_ = std::make_unique<PgSession>(pg_.get());
+    }
+    const SqlDialect& d = session_->dialect();
+    const std::string text = d.text_type();
+    Exec("CREATE TABLE messages (message_id " + text + " PRIMARY KEY, session_id " + text +
+         ", task_id " + text + ", \"index\" " + d.integer_type() + ", role " + text + ", type " +
+         text + ", content " + text + ", tool_uses " + text + ", metadata " + text +
+         ", timestamp " + text + ")");
     Exec(R"(INSERT INTO messages (message_id, session_id, task_id, "index", role, type) VALUES
             ('m0', 's1', 't1', 0, 'user', NULL), ('m1', 's1', 't1', 1, 'assistant', 'text'),
             ('m2', 's1', NULL, 2, 'assistant', 'tool'), ('m3', 's2', 't2', 0, 'system', 'text'),
             ('m4', 's2', 't2', 10, 'user', NULL))");
   }
-  ~Db() { sqlite3_close(db_); }
-
-  void Exec(const char* sql) { REQUIRE(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == 0); }
 
   // message_ids matching `query`, in the query's order (or by id when it has none).
   std::vector<std::string> Ids(const Json& query) {
-    SqlQuery q = Translate("messages", query);
+    SqlQuery q;
+    REQUIRE(TranslateQuery(Service("messages"), query, {}, &q, session_->dialect()).ok());
     std::string sql = "SELECT message_id FROM messages" + q.where +
                       (q.order_by.empty() ? " ORDER BY message_id" : q.order_by) +
                       " LIMIT ? OFFSET ?";
-    sqlite3_stmt* stmt = nullptr;
-    INFO(sql);
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-    int i = 1;
-    for (const Json& p : q.params) Bind(stmt, i++, p);
-    sqlite3_bind_int64(stmt, i++, q.limit);
-    sqlite3_bind_int64(stmt, i++, q.skip);
+    std::vector<SqlValue> params;
+    for (const Json& p : q.params) params.push_back(QueryParam(p));
+    params.emplace_back(q.limit);
+    params.emplace_back(q.skip);
+    SqlResult r;
+    Status s = session_->Query(sql, params, &r);
+    INFO(sql << ": " << s.ToString());
+    REQUIRE(s.ok());
     std::vector<std::string> ids;
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      ids.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
-    }
-    sqlite3_finalize(stmt);
+    for (const SqlRow& row : r.rows) ids.push_back(row[0].text());
     return ids;
   }
 
  private:
-  static void Bind(sqlite3_stmt* stmt, int i, const Json& p) {
-    if (p.is_null()) {
-      sqlite3_bind_null(stmt, i);
-    } else if (p.is_number_integer()) {
-      sqlite3_bind_int64(stmt, i, p.get<int64_t>());
-    } else {
-      REQUIRE(p.is_string());
-      const std::string& s = p.get_ref<const std::string&>();
-      sqlite3_bind_text(stmt, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    }
+  void Exec(const std::string& sql) {
+    Status s = session_->Exec(sql);
+    INFO(sql << ": " << s.ToString());
+    REQUIRE(s.ok());
   }
 
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<SQLite::Database> sqlite_;
+  std::unique_ptr<PgConnection> pg_;
+  std::unique_ptr<SqlSession> session_;
 };
 
 using Ids = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("query: the SQL runs on SQLite with the expected rows") {
-  Db db;
+TEST_CASE("query: the SQL runs on both engines with the expected rows", "[pg]") {
+  const std::string engine = test::EachEngine();
+  CAPTURE(engine);
+  Db db(engine, "query_rows");
   CHECK(db.Ids(J("{}")) == Ids{"m0", "m1", "m2", "m3", "m4"});
   CHECK(db.Ids(J(R"({"index": "0"})")) == Ids{"m0", "m3"});
   CHECK(db.Ids(J(R"({"index": {"$gt": "1"}})")) == Ids{"m2", "m4"});
@@ -636,8 +649,10 @@ TEST_CASE("query: an $in list with text that is not UTF-8 is refused") {
   CHECK(Refuse("boards", query).message() == "Invalid value for 'name': expected valid UTF-8 text");
 }
 
-TEST_CASE("query: $in/$nin lists run on SQLite with integers, text and NULL") {
-  Db db;
+TEST_CASE("query: $in/$nin lists run on both engines with integers, text and NULL", "[pg]") {
+  const std::string engine = test::EachEngine();
+  CAPTURE(engine);
+  Db db(engine, "query_lists");
   CHECK(db.Ids(J(R"({"index": {"$in": [0, "10"]}})")) == Ids{"m0", "m3", "m4"});
   CHECK(db.Ids(J(R"({"index": {"$nin": [0, 1, 2]}})")) == Ids{"m4"});
   CHECK(db.Ids(J(R"({"index": {"$in": "2"}})")) == Ids{"m2"});

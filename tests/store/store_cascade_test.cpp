@@ -1,35 +1,19 @@
 // Every record a write changes gets its own event (store.h): the cascades of a remove, the
 // references it nulls, the children of a moved session. Each test checks the events' order
-// and content, and that a mirror applying the events one by one ends equal to find.
+// and content, and that a mirror applying the events one by one ends equal to find, on both
+// engines.
 #include <catch2/catch.hpp>
 #include <map>
 
 #include "store/store.h"
+#include "tests/store/engine_fixture.h"
 
 namespace agor {
 namespace {
 
-class FakeClock : public Clock {
- public:
-  int64_t NowMillis() override { return now; }
-  int64_t now = 1764150000000;
-};
-
-struct Fixture {
-  Fixture() {
-    StoreOptions options;
-    options.path = ":memory:";
-    REQUIRE(Store::Open(options, &clock, &store).ok());
-    store->SetCommitListener([this](const Event& ev) { events.push_back(ev); });
-  }
-  Json Create(const std::string& service, const Json& data) {
-    Json out;
-    Status s = store->Create(service, data, &out);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    return out;
-  }
-  Json Board(const std::string& name) { return Create("boards", {{"name", name}}); }
+// Each case runs on both engines (engine_fixture.h), in a database of its own.
+struct Fixture : test::EngineStore {
+  Fixture() : EngineStore(test::EachEngine(), "store_cascade") {}
   Json Session(const Json& board, const Json& repo = nullptr) {
     return Create("sessions", {{"board_id", board["board_id"]}, {"repo_id", repo}});
   }
@@ -79,10 +63,6 @@ struct Fixture {
       CHECK(stored == mirror[schema.name]);
     }
   }
-
-  FakeClock clock;
-  std::unique_ptr<Store> store;
-  std::vector<Event> events;
 };
 
 TEST_CASE_METHOD(Fixture, "removing a board removes its sessions' messages, tasks, sessions",

@@ -1,7 +1,7 @@
 // The Store on both engines (issue 14, docs/scale-out.md "One store model, two engines"): each
-// case opens the Store on SQLite (in memory) and on a real PostgreSQL database of its own
-// (Store::Open with a postgresql:// URL; one server per test binary run) and runs the same
-// writes, batches, conflicts and cascades, expecting the same answers and the same event log.
+// case opens the Store on each engine (tests/store/engine_fixture.h: SQLite in memory, a real
+// PostgreSQL database of its own) and runs the same writes, batches, conflicts and cascades,
+// expecting the same answers and the same event log.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <memory>
@@ -11,75 +11,18 @@
 
 #include "base/ids.h"
 #include "store/store.h"
-#include "tests/support/postgres_server.h"
+#include "tests/store/engine_fixture.h"
 
 namespace agor {
 namespace {
 
-using test::PostgresServer;
-
-class FakeClock : public Clock {
- public:
-  int64_t NowMillis() override { return now; }
-  int64_t now = 1764150000000;
-};
+using test::EngineStore;
+using test::FakeClock;
 
 void Require(const Status& s) {
   INFO(s.ToString());
   REQUIRE(s.ok());
 }
-
-// A Store on one engine, with what its listeners were told.
-struct EngineStore {
-  EngineStore(const std::string& engine, const std::string& name) {
-    StoreOptions options;
-    options.path = engine == "sqlite" ? ":memory:" : PostgresServer::Shared().CreateDatabase(name);
-    url = options.path;
-    Require(Store::Open(options, &clock, &store));
-    store->SetCommitListener([this](const Event& ev) { told.push_back(Told(ev)); });
-    store->SetActivityListener([this](const Event& ev) { activity.push_back(ev.event); });
-  }
-  static std::string Told(const Event& ev) {
-    return std::to_string(ev.seq) + " " + ev.service + " " + ev.event;
-  }
-  Json Create(const std::string& service, const Json& data) {
-    Json out;
-    Require(store->Create(service, data, &out));
-    return out;
-  }
-  Json Board(const std::string& name) { return Create("boards", {{"name", name}}); }
-  Json Session(const Json& board) { return Create("sessions", {{"board_id", board["board_id"]}}); }
-  Json Message(const Json& session, const char* status = "sent") {
-    return Create("messages", {{"session_id", session["session_id"]},
-                               {"role", "user"},
-                               {"content", "hi"},
-                               {"status", status}});
-  }
-  // The event log as "seq service event" lines.
-  std::vector<std::string> Log() {
-    std::vector<Event> events;
-    REQUIRE(store->event_log()->ReadSince(0, 1000, &events).ok());
-    std::vector<std::string> out;
-    for (const Event& ev : events) out.push_back(Told(ev));
-    return out;
-  }
-  int64_t Total(const std::string& service) {
-    Json page;
-    REQUIRE(store->Find(service, Json::object(), &page).ok());
-    return page["total"];
-  }
-
-  FakeClock clock;
-  std::string url;
-  std::unique_ptr<Store> store;
-  std::vector<std::string> told, activity;
-};
-
-// Runs the case once per engine; `name` names the PostgreSQL database.
-#define ON_EACH_ENGINE(name)                                                      \
-  const std::string engine = GENERATE(as<std::string>{}, "sqlite", "postgresql"); \
-  CAPTURE(engine);                                                                \
-  EngineStore f(engine, name)
 
 TEST_CASE("store engines: create, get by prefix, patch, update and remove, one event each",
           "[store][pg]") {
@@ -101,7 +44,7 @@ TEST_CASE("store engines: create, get by prefix, patch, update and remove, one e
   CHECK(f.store->Get("boards", id, &got).code() == Code::kNotFound);
   std::vector<std::string> want{"1 boards created", "2 boards patched", "3 boards updated",
                                 "4 boards removed"};
-  CHECK(f.told == want);
+  CHECK(f.Told() == want);
   CHECK(f.Log() == want);
   CHECK(f.store->event_log()->LastSeq() == 4);
 }
@@ -124,7 +67,7 @@ TEST_CASE("store engines: unique and reference violations answer alike and leave
   CHECK(s.code() == Code::kConflict);
   // Each refused write undid only itself: the store goes on writing.
   f.Board("e");
-  CHECK(f.told ==
+  CHECK(f.Told() ==
         std::vector<std::string>{"1 boards created", "2 boards created", "3 boards created"});
   CHECK(f.Total("boards") == 3);
 }
@@ -155,11 +98,11 @@ TEST_CASE("store engines: removing a board cascades, children first, each with i
   Json out;
   REQUIRE(f.store->Patch("sessions", moved["session_id"], {{"board_id", target["board_id"]}}, &out)
               .ok());
-  CHECK(f.told.back() == "9 messages patched");  // after its session's own event
-  f.told.clear();
+  CHECK(f.Told().back() == "9 messages patched");  // after its session's own event
+  f.events.clear();
   REQUIRE(f.store->Remove("boards", board["board_id"], &out).ok());
-  CHECK(f.told == std::vector<std::string>{"10 messages removed", "11 tasks removed",
-                                           "12 sessions removed", "13 boards removed"});
+  CHECK(f.Told() == std::vector<std::string>{"10 messages removed", "11 tasks removed",
+                                             "12 sessions removed", "13 boards removed"});
   CHECK(f.Total("sessions") == 1);
   CHECK(f.Total("messages") == 1);  // the moved session's, on its new board
   Json page;
@@ -182,10 +125,10 @@ TEST_CASE("store engines: a batch commits its writes together; a refused one und
   REQUIRE(f.store->Create("boards", {{"name", "c"}}, &out).ok());
   std::vector<std::string> after;
   f.store->AfterCommit([&](const Status& s) { after.push_back(s.name()); });
-  CHECK(f.told.empty());
+  CHECK(f.events.empty());
   CHECK(scheduled == 1);
   REQUIRE(f.store->Commit().ok());
-  CHECK(f.told == std::vector<std::string>{"1 boards created", "2 boards created"});
+  CHECK(f.Told() == std::vector<std::string>{"1 boards created", "2 boards created"});
   CHECK(after == std::vector<std::string>{"OK"});
   CHECK(f.Total("boards") == 2);
   REQUIRE(f.store->Create("boards", {{"name", "d"}}, &out).ok());
@@ -217,7 +160,7 @@ TEST_CASE("store engines: the activity feed, client states and agent processes",
   Json session = f.Session(f.Board("b"));
   f.Message(session);
   f.Message(session);
-  CHECK_FALSE(f.activity.empty());
+  CHECK_FALSE(f.live.empty());
   int64_t pruned = -1;
   REQUIRE(f.store->PruneActivity(&pruned).ok());
   CHECK(pruned == 0);
@@ -389,9 +332,9 @@ TEST_CASE("store engines: users, logins, api keys, tokens and secrets", "[store]
   Json page;
   REQUIRE(f.store->Find("boards", Json::object(), &page).ok());
   CHECK(page["data"][0]["owner_id"] == user["user_id"]);
-  f.told.clear();
+  f.events.clear();
   REQUIRE(f.store->Remove("users", user["user_id"], &out).ok());
-  CHECK(f.told.front().find("api-keys removed") != std::string::npos);
+  CHECK(f.Told().front().find("api-keys removed") != std::string::npos);
   CHECK(f.store->FindLogin("ann@example.com", &login, &hash).code() == Code::kNotFound);
 }
 

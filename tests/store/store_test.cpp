@@ -1,3 +1,6 @@
+// The Store's services through its public API, on both engines (engine_fixture.h): ids, times,
+// events after commit, refused writes, prefixes, update and patch, finds, a reopen; and
+// SQLite's migration 3.
 #include "store/store.h"
 
 #include <SQLiteCpp/Database.h>
@@ -7,37 +10,17 @@
 
 #include "base/ids.h"
 #include "store/database.h"
+#include "tests/store/engine_fixture.h"
 
 namespace agor {
 namespace {
 
-class FakeClock : public Clock {
- public:
-  int64_t NowMillis() override { return now; }
-  int64_t now = 1764150000000;
-};
+using test::FakeClock;
 
-struct Fixture {
-  Fixture() {
-    StoreOptions options;
-    options.path = ":memory:";
-    Status s = Store::Open(options, &clock, &store);
-    REQUIRE(s.ok());
-    store->SetCommitListener([this](const Event& ev) { events.push_back(ev); });
-  }
-  Json Create(const std::string& service, const Json& data) {
-    Json out;
-    Status s = store->Create(service, data, &out);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    return out;
-  }
-  Json Board(const std::string& name = "b") { return Create("boards", {{"name", name}}); }
-  Json Session(const Json& board) { return Create("sessions", {{"board_id", board["board_id"]}}); }
-
-  FakeClock clock;
-  std::unique_ptr<Store> store;
-  std::vector<Event> events;
+// Each case runs on both engines (engine_fixture.h); one database per case, as the cases count
+// seqs from 1.
+struct Fixture : test::EngineStore {
+  Fixture() : EngineStore(test::EachEngine(), "store") {}
 };
 
 TEST_CASE_METHOD(Fixture, "create stamps ids and times and emits one event after commit",
@@ -202,28 +185,7 @@ TEST_CASE_METHOD(Fixture, "unknown services are NotFound", "[store]") {
         Code::kMethodNotAllowed);
 }
 
-TEST_CASE("event log prunes by count and age but keeps the newest", "[store]") {
-  FakeClock clock;
-  std::unique_ptr<Store> store;
-  StoreOptions options;
-  options.path = ":memory:";
-  REQUIRE(Store::Open(options, &clock, &store).ok());
-  Json out;
-  for (int i = 0; i < 10; ++i) {
-    clock.now += 1000;
-    REQUIRE(store->Create("repos", {{"slug", "r" + std::to_string(i)}}, &out).ok());
-  }
-  int64_t removed = 0;
-  REQUIRE(store->event_log()->Prune(4, 0, &removed).ok());
-  CHECK(removed == 6);
-  CHECK(store->event_log()->FirstSeq() == 7);
-  REQUIRE(store->event_log()->Prune(100, clock.now + 1, &removed).ok());
-  CHECK(store->event_log()->FirstSeq() == 10);
-  CHECK(store->event_log()->LastSeq() == 10);
-  REQUIRE(store->Create("repos", {{"slug", "next"}}, &out).ok());
-  CHECK(store->event_log()->LastSeq() == 11);  // the kept newest event: no seq reused
-}
-
+// SQLite only: PostgreSQL's migrations start at today's schema (docs/scale-out.md).
 TEST_CASE("migration 3 keeps the event log and its seq going on", "[store]") {
   char tmpl[] = "/tmp/agor-store-XXXXXX";
   REQUIRE(mkdtemp(tmpl));
@@ -248,23 +210,13 @@ TEST_CASE("migration 3 keeps the event log and its seq going on", "[store]") {
 }
 
 TEST_CASE("a database survives reopening with its events", "[store]") {
-  char tmpl[] = "/tmp/agor-store-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  std::string path = std::string(tmpl) + "/nested/agor.db";
-  FakeClock clock;
-  Json board;
-  {
-    std::unique_ptr<Store> store;
-    REQUIRE(Store::Open({path, {}}, &clock, &store).ok());
-    REQUIRE(store->Create("boards", {{"name", "kept"}}, &board).ok());
-  }
-  std::unique_ptr<Store> store;
-  REQUIRE(Store::Open({path, {}}, &clock, &store).ok());
+  test::EngineStore f(test::EachEngine(), "store_reopen", /*durable=*/true);
+  Json board = f.Board("kept");
+  f.Reopen();
   Json out;
-  REQUIRE(store->Get("boards", board["board_id"], &out).ok());
+  REQUIRE(f.store->Get("boards", board["board_id"], &out).ok());
   CHECK(out == board);
-  CHECK(store->event_log()->LastSeq() == 1);
-  std::filesystem::remove_all(tmpl);
+  CHECK(f.store->event_log()->LastSeq() == 1);
 }
 
 }  // namespace

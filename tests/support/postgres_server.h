@@ -1,19 +1,21 @@
-// PostgresServer: a real PostgreSQL server for tests, in a temporary folder on a free loopback
-// port. The constructor runs `initdb -A trust -U agor` (the Debian `postgresql` package's
-// newest /usr/lib/postgresql/*/bin), starts the server with durability off (fsync, synchronous
-// commit and full-page writes: a test's data need not outlive the test), waits until it is
-// ready and creates the database `agor`; the destructor stops it (immediate shutdown) and
-// removes the folder. Throws std::runtime_error, with the server's log, when it cannot start.
+// PostgresServer: a real PostgreSQL server for tests, in a temporary folder (in /dev/shm when it
+// has room) on a free loopback port. The constructor runs `initdb -A trust -U agor` (the Debian
+// `postgresql` package's newest /usr/lib/postgresql/*/bin), starts the server with durability off
+// (fsync, synchronous commit and full-page writes: a test's data need not outlive the test), waits
+// until it is ready and creates the database `agor`; the destructor stops it (immediate shutdown)
+// and removes the folder. Throws std::runtime_error, with the server's log, when it cannot start.
 //
 // The server is this process's child, started without pg_ctl, and set to get SIGQUIT (its
 // immediate shutdown) when the thread that started it dies: a test that crashes leaves no
 // server behind. PostgreSQL refuses to run as root: under root the server programs run as the
 // `postgres` system user, with the folder handed to it.
 //
-// initdb costs about a second on an idle machine (several under load): a test binary shares one
-// server (Shared(), to be called first from the main thread) and gives each test case a database
-// of its own (CreateDatabase).
-// Not thread-safe: the test's main thread drives it; the server takes any number of clients.
+// initdb costs about a second on an idle machine (several under load): the first server keeps
+// its fresh cluster (with `agor`) in /dev/shm (or /tmp: see TempRoot), per PostgreSQL version and
+// user, and later ones, in any process, copy it. A test binary shares one server (Shared(), to be
+// called first from the main thread) and gives each test case a database of its own
+// (CreateDatabase). Not thread-safe: the test's main thread drives it; the server takes any number
+// of clients.
 #pragma once
 
 #include <sys/types.h>
@@ -49,7 +51,11 @@ class PostgresServer {
   void Start();
 
  private:
-  void InitDb();
+  // A cluster made once and copied by later servers (see CopyKeptCluster).
+  std::string KeptClusterPath() const;
+  bool CopyKeptCluster();
+  void KeepCluster();
+  void RunInitDb(const std::string& data);
   bool TryStart();
   bool WaitReady();
   // Runs `argv` as the server's user with output appended to `log`; its exit code.

@@ -13,6 +13,8 @@ Status Deployment::Start(ServerKind kind, ChannelMode mode, int nodes, const Ser
     ports_ = {single_.port()};
     pids_ = {single_.pid()};
     token_ = single_.token();
+    admin_email_ = single_.admin_email();
+    admin_password_ = single_.admin_password();
     return s;
   }
   if (!cluster_) return Status::GeneralError("no cluster to start nodes on");
@@ -23,6 +25,8 @@ Status Deployment::Start(ServerKind kind, ChannelMode mode, int nodes, const Ser
     pids_.push_back(cluster_->node(i).pid());
   }
   token_ = cluster_->token();
+  admin_email_ = cluster_->node(0).admin_email();
+  admin_password_ = cluster_->node(0).admin_password();
   return s;
 }
 
@@ -32,6 +36,8 @@ void Deployment::Stop() {
   ports_.clear();
   pids_.clear();
   token_.clear();
+  admin_email_.clear();
+  admin_password_.clear();
 }
 
 CpuPids Deployment::cpu_pids() const {

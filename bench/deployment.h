@@ -1,7 +1,7 @@
 // Deployment: what one run of a scenario measures, freshly started: one server process (agor
 // or the peer, ServerProcess) or agor's nodes on PostgreSQL and Redis (a Cluster, ServerKind
 // kNodes). A scenario reaches either through it: the ports its clients are spread over
-// (round-robin), the token, the processes whose CPU and RSS it sums.
+// (round-robin), the token and admin credentials, the processes whose CPU and RSS it sums.
 // Not thread-safe; the cluster is borrowed (the context's) and its nodes stop with the
 // Deployment.
 #pragma once
@@ -37,6 +37,10 @@ class Deployment {
   const std::vector<uint16_t>& ports() const { return ports_; }
   const std::vector<pid_t>& pids() const { return pids_; }
   const std::string& token() const { return token_; }
+  // The admin's login (the first node's on a cluster: the shared store's one admin); "" for the
+  // peer.
+  const std::string& admin_email() const { return admin_email_; }
+  const std::string& admin_password() const { return admin_password_; }
   // The servers, and a cluster's Redis and PostgreSQL.
   CpuPids cpu_pids() const;
   // VmRSS summed over the servers (KiB).
@@ -50,6 +54,8 @@ class Deployment {
   std::vector<uint16_t> ports_;
   std::vector<pid_t> pids_;
   std::string token_;
+  std::string admin_email_;
+  std::string admin_password_;
 };
 
 }  // namespace agor::bench

@@ -16,10 +16,12 @@ Json LoginStormResult::ToJson() const {
               {"first_error", first_error}};
 }
 
-LoginStorm::LoginStorm(EventLoop* loop, uint16_t port, int logins, const std::string& email,
-                       const std::string& password)
+LoginStorm::LoginStorm(EventLoop* loop, const std::vector<uint16_t>& ports, int logins,
+                       const std::string& email, const std::string& password)
     : body_(Json{{"strategy", "local"}, {"email", email}, {"password", password}}.dump()) {
-  for (int i = 0; i < logins; ++i) clients_.push_back(std::make_unique<HttpClient>(loop, port));
+  for (int i = 0; i < logins; ++i) {
+    clients_.push_back(std::make_unique<HttpClient>(loop, ports[i % ports.size()]));
+  }
 }
 
 void LoginStorm::Start() {

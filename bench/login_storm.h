@@ -2,7 +2,9 @@
 // as the storm runs: `POST /authentication {strategy: "local", email, password}` on its own
 // keep-alive connection, the next one sent as soon as the answer arrives. Every login costs the
 // server one Argon2id verification (on its worker thread, never on the event loop): this is the
-// load the `login-storm` scenario puts next to a paced fan-out (see scenarios.h).
+// load the `login-storm` scenario puts next to a paced fan-out (see scenarios.h). Client i logs
+// in at ports[i % ports.size()]: on a cluster the logins spread over the nodes, which share the
+// login limiter's counts.
 //
 // Threading: runs on the benchmark's EventLoop, like every client here.
 #pragma once
@@ -33,8 +35,8 @@ struct LoginStormResult {
 
 class LoginStorm {
  public:
-  LoginStorm(EventLoop* loop, uint16_t port, int logins, const std::string& email,
-             const std::string& password);
+  LoginStorm(EventLoop* loop, const std::vector<uint16_t>& ports, int logins,
+             const std::string& email, const std::string& password);
   LoginStorm(const LoginStorm&) = delete;
   LoginStorm& operator=(const LoginStorm&) = delete;
 

@@ -106,7 +106,7 @@ int ParseOptions(int argc, char** argv, BenchOptions* o) {
           {"fanout", "rest", "boards", "idle", "connect", "login-storm", "presence", "crowd"}))
       ->delimiter(',');
   app.add_option("--nodes", o->nodes,
-                 "fanout also on N agor nodes (their own PostgreSQL and redis-server; "
+                 "every scenario also on N agor nodes (their own PostgreSQL and redis-server; "
                  "clients round-robin over the nodes) next to one node; crowd on them")
       ->check(CLI::Range(0, 64));
   app.add_option("--json", o->json_path, "write all results to this file");

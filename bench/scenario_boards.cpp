@@ -1,5 +1,7 @@
 // boards: B boards x K clients, events spread over the boards, in the server's boards mode and
-// in everybody mode. See scenarios.h.
+// in everybody mode. See scenarios.h. With --nodes also on the nodes, in boards mode only (they
+// refuse everybody mode): the clients of each board and the producer's connections round-robin
+// over the nodes, so most events reach their board's clients through Redis.
 #include <algorithm>
 #include <string>
 
@@ -27,12 +29,12 @@ int64_t ExpectedTotal(const BenchOptions& o, ChannelMode mode) {
 
 // Creates the messages and waits for what should arrive, then a little longer for what should
 // not.
-ProducerResult Produce(EventLoop& loop, const ServerProcess& server, const BenchOptions& o,
+ProducerResult Produce(EventLoop& loop, const Deployment& server, const BenchOptions& o,
                        ChannelMode mode, const std::vector<BoardSession>& boards,
                        MarkTracker& tracker) {
   ProducerConfig config{o.board_events, o.concurrency, 0, 1, {}, server.token()};
   for (const BoardSession& b : boards) config.sessions.push_back(b.session_id);
-  Producer producer(&loop, server.port(), config);
+  Producer producer(&loop, server.ports(), config);
   producer.Start();
   loop.RunUntil([&] { return producer.done(); }, NowNs() + kProduceTimeoutNs);
   int64_t expected = ExpectedTotal(o, mode);
@@ -58,13 +60,13 @@ Json ClientFigures(ClientPool& pool, const MarkTracker& tracker) {
 }
 
 // Opens B x K clients, each on its board; false when some failed.
-bool Connect(BenchContext& ctx, const ServerProcess& server, const std::string& label,
+bool Connect(BenchContext& ctx, ServerKind kind, const std::string& label,
              const std::vector<BoardSession>& boards, ClientPool* pool) {
   const BenchOptions& o = ctx.options;
   int k = o.board_clients;
   ConnectStats connect = OpenClients(ctx, pool, o.boards * k,
                                      [&](int c) { return "board_id=" + boards[c / k].board_id; });
-  return CheckConnected(ctx, server, label, connect);
+  return CheckConnected(ctx, kind, label, connect);
 }
 
 void Record(BenchContext& ctx, ServerKind kind, const std::string& label, const Json& figures,
@@ -92,7 +94,7 @@ void Record(BenchContext& ctx, ServerKind kind, const std::string& label, const 
 double BoardsRun(BenchContext& ctx, ServerKind kind, ChannelMode mode) {
   const BenchOptions& o = ctx.options;
   std::string label = std::string("boards ") + ChannelModeName(mode) + " mode";
-  ServerProcess server;
+  Deployment server(ctx.cluster);
   EventLoop loop;
   std::vector<BoardSession> boards;
   if (!StartWithBoards(ctx, kind, mode, o.boards, &server, &loop, &boards)) return -1;
@@ -100,7 +102,8 @@ double BoardsRun(BenchContext& ctx, ServerKind kind, ChannelMode mode) {
            " boards x " + std::to_string(o.board_clients) + " clients");
   MarkTracker tracker;
   ClientPool pool(&loop, server.port(), &tracker, server.token());
-  if (!Connect(ctx, server, label, boards, &pool)) return -1;
+  pool.SpreadOver(server.ports());
+  if (!Connect(ctx, kind, label, boards, &pool)) return -1;
   loop.RunFor(kSettleNs);
   for (int c = 0; c < pool.size(); ++c) pool.client(c)->reset_bytes_received();
   tracker.Reset(pool.size(), o.board_events, 1);
@@ -122,6 +125,7 @@ void RunBoards(BenchContext& ctx) {
                       boards / everybody);
     }
   }
+  if (ctx.options.nodes > 0) BoardsRun(ctx, ServerKind::kNodes, ChannelMode::kBoards);
 }
 
 }  // namespace agor::bench

@@ -11,15 +11,9 @@ namespace {
 
 void AddRows(BenchContext& ctx, ServerKind kind, const std::string& label, const ConnectStats& c,
              const CpuUsage& cpu) {
-  Report* r = ctx.report;
   AddRateRows(ctx, kind, label, RateRows{"connections/s", "handshake", "connection"},
               c.per_second(), c.handshake, cpu, c.connected);
-  std::string postgres = label + ": postgres CPU per connection (us)";
-  std::string redis = label + ": redis CPU per connection (us)";
-  if (ctx.options.nodes > 0) r->Reserve(postgres), r->Reserve(redis);  // before foreign CPU
-  if (kind != ServerKind::kNodes) return;
-  r->Set(postgres, kind, MicrosPer(cpu.postgres_ns, c.connected));
-  r->Set(redis, kind, MicrosPer(cpu.redis_ns, c.connected));
+  AddServiceCpuRows(ctx, kind, label, "connection", cpu, c.connected);
 }
 
 void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
@@ -50,8 +44,7 @@ void ConnectOnServer(BenchContext& ctx, ServerKind kind) {
 }  // namespace
 
 void RunConnect(BenchContext& ctx) {
-  for (ServerKind kind : ctx.servers) ConnectOnServer(ctx, kind);
-  if (ctx.options.nodes > 0) ConnectOnServer(ctx, ServerKind::kNodes);
+  ForEachDeployment(ctx, [&](ServerKind kind) { ConnectOnServer(ctx, kind); });
 }
 
 }  // namespace agor::bench

@@ -90,14 +90,7 @@ void AddRows(FanoutSetup& f, const Phase& p, const Json& run) {
   if (!paced) r->Set(label + ": creates/s", kind, p.produced.creates_per_s());
   r->Set(label + ": server CPU per event (us)", kind, run["server_cpu_us_per_event"]);
   r->Set(label + ": generator CPU per event (us)", kind, run["generator_cpu_us_per_event"]);
-  if (f.ctx.options.nodes > 0) {
-    r->Reserve(label + ": redis CPU per event (us)");
-    r->Reserve(label + ": postgres CPU per event (us)");
-  }
-  if (kind == ServerKind::kNodes) {
-    r->Set(label + ": redis CPU per event (us)", kind, run["redis_cpu_us_per_event"]);
-    r->Set(label + ": postgres CPU per event (us)", kind, run["postgres_cpu_us_per_event"]);
-  }
+  AddServiceCpuRows(f.ctx, kind, label, "event", p.cpu, run["delivered"].get<int64_t>());
   r->Set(label + ": latency p50 (ms)", kind, run["latency"]["p50_ms"]);
   r->Set(label + ": latency p99 (ms)", kind, run["latency"]["p99_ms"]);
   if (paced) r->Set(label + ": latency max (ms)", kind, run["latency"]["max_ms"]);
@@ -160,10 +153,8 @@ void FanoutOnServer(BenchContext& ctx, ServerKind kind, int clients) {
 }  // namespace
 
 void RunFanout(BenchContext& ctx) {
-  for (int clients : ctx.options.fanout_clients) {
-    for (ServerKind kind : ctx.servers) FanoutOnServer(ctx, kind, clients);
-    if (ctx.options.nodes > 0) FanoutOnServer(ctx, ServerKind::kNodes, clients);
-  }
+  for (int clients : ctx.options.fanout_clients)
+    ForEachDeployment(ctx, [&](ServerKind kind) { FanoutOnServer(ctx, kind, clients); });
 }
 
 }  // namespace agor::bench

@@ -88,8 +88,7 @@ void IdleOnServer(BenchContext& ctx, ServerKind kind) {
 }  // namespace
 
 void RunIdle(BenchContext& ctx) {
-  for (ServerKind kind : ctx.servers) IdleOnServer(ctx, kind);
-  if (ctx.options.nodes > 0) IdleOnServer(ctx, ServerKind::kNodes);
+  ForEachDeployment(ctx, [&](ServerKind kind) { IdleOnServer(ctx, kind); });
 }
 
 }  // namespace agor::bench

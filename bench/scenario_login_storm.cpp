@@ -2,7 +2,9 @@
 // twice on the same agor with the same clients: once quiet, once while --storm-logins clients
 // log in at once, over and over, for the whole run (bench/login_storm.h). Password hashing runs
 // on agor's worker thread, so the fan-out's p99 must not move. agor only: the Feathers peer has
-// no users to log in. See scenarios.h.
+// no users to log in. See scenarios.h. With --nodes also on the nodes: the fan-out's clients,
+// the producer's connections (all in the one session) and the storm's logins round-robin over
+// the nodes, which share the login limiter.
 #include <string>
 
 #include "bench/login_storm.h"
@@ -18,7 +20,7 @@ constexpr int64_t kStormStopTimeoutNs = 60 * kNsPerSec;
 
 struct StormSetup {
   BenchContext& ctx;
-  ServerProcess& server;
+  Deployment& server;
   EventLoop& loop;
   MarkTracker& tracker;
   std::string session_id;
@@ -39,10 +41,10 @@ void Produce(StormSetup& s, int64_t run_id, LoginStorm* storm, StormRun* r) {
   const BenchOptions& o = s.ctx.options;
   s.tracker.Reset(s.clients, r->messages, run_id);
   Producer producer(
-      &s.loop, s.server.port(),
+      &s.loop, s.server.ports(),
       ProducerConfig{
           r->messages, o.concurrency, o.paced_rate, run_id, {s.session_id}, s.server.token()});
-  CpuSnapshot before = TakeCpuSnapshot(s.server.pid());
+  CpuSnapshot before = TakeCpuSnapshot(s.server.cpu_pids());
   if (storm) storm->Start();
   producer.Start();
   double produce_s = r->messages / o.paced_rate * 2 + 30;
@@ -50,7 +52,7 @@ void Produce(StormSetup& s, int64_t run_id, LoginStorm* storm, StormRun* r) {
                   NowNs() + static_cast<int64_t>(produce_s * kNsPerSec));
   int64_t expected = static_cast<int64_t>(s.clients) * r->messages;
   s.loop.RunUntil([&] { return s.tracker.received() >= expected; }, NowNs() + kLoginDrainTimeoutNs);
-  r->cpu = CpuBetween(before, TakeCpuSnapshot(s.server.pid()));
+  r->cpu = CpuBetween(before, TakeCpuSnapshot(s.server.cpu_pids()));
   if (storm) storm->Stop();
   r->produced = producer.Result();
   r->delivery = s.tracker.Check([](int, int) { return true; });
@@ -81,7 +83,8 @@ void Record(StormSetup& s, const StormRun& r, const LoginStormResult* logins) {
   ReportForeignCpu(s.ctx, kind, r.label, r.cpu);
   report->AddRun("login-storm", kind, run);
   report->Check(r.delivery.missing == 0 && r.produced.failed == 0,
-                r.label + ": " + std::to_string(r.delivery.missing) + " events missing, " +
+                std::string(ServerName(kind)) + " " + r.label + ": " +
+                    std::to_string(r.delivery.missing) + " events missing, " +
                     std::to_string(r.produced.failed) + " creates failed " +
                     r.produced.first_error);
 }
@@ -92,46 +95,51 @@ void RunOne(StormSetup& s, int64_t run_id, int logins) {
   r.messages = FanoutMessages(o, s.clients);
   r.label = "login storm " + std::to_string(s.clients) + "c paced " + FormatValue(o.paced_rate) +
             "/s, " + (logins > 0 ? std::to_string(logins) + " logins at once" : "no logins");
-  Progress("agor: " + r.label + ", " + std::to_string(r.messages) + " messages");
+  std::string name = ServerName(s.server.kind());
+  Progress(name + ": " + r.label + ", " + std::to_string(r.messages) + " messages");
   if (logins == 0) {
     Produce(s, run_id, nullptr, &r);
     return Record(s, r, nullptr);
   }
-  LoginStorm storm(&s.loop, s.server.port(), logins, s.server.admin_email(),
+  LoginStorm storm(&s.loop, s.server.ports(), logins, s.server.admin_email(),
                    s.server.admin_password());
   Produce(s, run_id, &storm, &r);
   s.loop.RunUntil([&] { return storm.done(); }, NowNs() + kStormStopTimeoutNs);
   LoginStormResult result = storm.Result();
   Record(s, r, &result);
   s.ctx.report->Check(result.failed == 0 && result.ok > 0,
-                      r.label + ": " + std::to_string(result.ok) + " logins, " +
+                      name + " " + r.label + ": " + std::to_string(result.ok) + " logins, " +
                           std::to_string(result.failed) + " failed " + result.first_error);
 }
 
-}  // namespace
-
-void RunLoginStorm(BenchContext& ctx) {
-  bool has_agor = false;
-  for (ServerKind kind : ctx.servers) has_agor |= kind == ServerKind::kAgor;
-  if (!has_agor) return;
-  ServerProcess server;
+void StormOnServer(BenchContext& ctx, ServerKind kind) {
+  std::string name = ServerName(kind);
+  Deployment server(ctx.cluster);
   EventLoop loop;
   std::vector<BoardSession> target;
-  if (!StartWithBoards(ctx, ServerKind::kAgor, ChannelMode::kEverybody, 1, &server, &loop, &target))
-    return;
+  if (!StartWithBoards(ctx, kind, ModeFor(ctx), 1, &server, &loop, &target)) return;
   if (server.admin_password().empty()) {  // an agor from before authentication: nothing to storm
-    Progress("agor: login-storm skipped: no admin-credentials to log in with");
+    Progress(name + ": login-storm skipped: no admin-credentials to log in with");
     return;
   }
   int clients = ctx.options.fanout_clients.front();
   MarkTracker tracker;
   ClientPool pool(&loop, server.port(), &tracker, server.token());
-  if (!CheckConnected(ctx, server, "login-storm", OpenClients(ctx, &pool, clients))) return;
+  pool.SpreadOver(server.ports());
+  ConnectStats connect = OpenClients(ctx, &pool, clients, BoardQueryFor(ctx, target[0].board_id));
+  if (!CheckConnected(ctx, kind, "login-storm", connect)) return;
   StormSetup s{ctx, server, loop, tracker, target[0].session_id, clients};
   RunOne(s, 1, 0);
   RunOne(s, 2, ctx.options.storm_logins);
   ctx.report->Check(pool.dropped() == 0,
-                    "agor login-storm: " + std::to_string(pool.dropped()) + " clients dropped");
+                    name + " login-storm: " + std::to_string(pool.dropped()) + " clients dropped");
+}
+
+}  // namespace
+
+void RunLoginStorm(BenchContext& ctx) {
+  ForEachDeployment(
+      ctx, [&](ServerKind kind) { StormOnServer(ctx, kind); }, true);
 }
 
 }  // namespace agor::bench

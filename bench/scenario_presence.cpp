@@ -13,6 +13,10 @@
 // delivered update (the server's work); same-board ones are what a user sees (latency, final
 // positions), cross-board ones what Agor's clients filter out (by design all of the peer's
 // foreign-board traffic; must be 0 for agor).
+//
+// With --nodes also on the nodes: each board's connections round-robin over them, so a move
+// reaches most of its board through the presence relay (Redis) of another node; each connection
+// sends its barrier to its own node. CPU and RSS are summed over the nodes, /metrics' counts too.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -31,7 +35,7 @@ constexpr int64_t kPresenceSettleNs = 300 * kNsPerMs;
 
 struct PresenceSetup {
   BenchContext& ctx;
-  ServerProcess& server;
+  Deployment& server;
   EventLoop& loop;
   ClientPool& pool;
   CursorTracker& tracker;
@@ -114,7 +118,7 @@ bool JoinRosters(PresenceSetup& s) {
         return Json::array({"create", "presence", {{"board_id", s.tracker.board_of(c)}}}).dump();
       },
       kCallTimeoutNs);
-  s.ctx.report->Check(ok, std::string("agor ") + s.label +
+  s.ctx.report->Check(ok, std::string(ServerName(s.server.kind())) + " " + s.label +
                               ": presence create: " + std::to_string(s.tracker.acks_ok()) + " of " +
                               std::to_string(s.pool.size()) + " joined " +
                               s.tracker.first_ack_error());
@@ -128,18 +132,22 @@ int64_t MetricValue(const std::string& page, const std::string& sample) {
   return std::strtoll(page.c_str() + at + 1 + sample.size(), nullptr, 10);
 }
 
-// agor's counts of cursor moves it took and dropped (rate limit, invalid) so far; -1 each when
-// the page cannot be read (the peer has none).
+// agor's counts of cursor moves it took and dropped (rate limit, invalid) so far, summed over
+// the nodes (each counts the moves of its own connections); -1 each when a page cannot be read
+// (the peer has none).
 void ServerMoveCounts(PresenceSetup& s, int64_t* taken, int64_t* dropped) {
   *taken = *dropped = -1;
-  std::string page;
-  if (s.server.kind() != ServerKind::kAgor ||
-      !CallText(&s.loop, s.server.port(), s.server.token(), "GET", "/metrics", nullptr, &page)
-           .ok()) {
-    return;
+  if (!IsAgor(s.server.kind())) return;
+  int64_t sum_taken = 0, sum_dropped = 0;
+  for (uint16_t port : s.server.ports()) {
+    std::string page;
+    if (!CallText(&s.loop, port, s.server.token(), "GET", "/metrics", nullptr, &page).ok()) return;
+    int64_t t = MetricValue(page, "agor_cursor_moves_total{result=\"taken\"} ");
+    int64_t d = MetricValue(page, "agor_cursor_moves_total{result=\"dropped\"} ");
+    if (t < 0 || d < 0) return;
+    sum_taken += t, sum_dropped += d;
   }
-  *taken = MetricValue(page, "agor_cursor_moves_total{result=\"taken\"} ");
-  *dropped = MetricValue(page, "agor_cursor_moves_total{result=\"dropped\"} ");
+  *taken = sum_taken, *dropped = sum_dropped;
 }
 
 // Runs until kQuietNs passed without a cursor update, or until deadline_ns.
@@ -157,8 +165,8 @@ void Measure(PresenceSetup& s, PresenceRun* r) {
   MoveSender sender(s, o.presence_rate);
   int64_t taken0 = 0, dropped0 = 0;
   ServerMoveCounts(s, &taken0, &dropped0);
-  PeakRssSampler rss(&s.loop, s.server.pid());
-  CpuSnapshot before = TakeCpuSnapshot(s.server.pid());
+  PeakRssSampler rss(&s.loop, s.server.pids());
+  CpuSnapshot before = TakeCpuSnapshot(s.server.cpu_pids());
   r->start_ns = NowNs();
   sender.Start(r->start_ns);
   s.loop.RunUntil(
@@ -171,9 +179,9 @@ void Measure(PresenceSetup& s, PresenceRun* r) {
   r->barrier_ns = NowNs();
   WaitQuiet(s, r->barrier_ns, r->barrier_ns + kCallTimeoutNs);
   r->end_ns = NowNs();
-  r->cpu = CpuBetween(before, TakeCpuSnapshot(s.server.pid()));
+  r->cpu = CpuBetween(before, TakeCpuSnapshot(s.server.cpu_pids()));
   r->peak_rss_kib = rss.peak_kib();
-  r->end_rss_kib = RssKiB(s.server.pid());
+  r->end_rss_kib = s.server.RssKiB();
   ServerMoveCounts(s, &r->server_taken, &r->server_dropped);  // after the CPU reading
   if (taken0 >= 0 && r->server_taken >= 0) r->server_taken -= taken0;
   if (dropped0 >= 0 && r->server_dropped >= 0) r->server_dropped -= dropped0;
@@ -233,6 +241,7 @@ void AddRows(PresenceSetup& s, const PresenceRun& r, const Json& run) {
   rep->Set(l + ": same-board updates delivered/s", kind, run["same_board_updates_per_s"]);
   rep->Set(l + ": server CPU per received move (us)", kind, run["server_cpu_us_per_move"]);
   rep->Set(l + ": server CPU per delivered update (us)", kind, run["server_cpu_us_per_update"]);
+  AddServiceCpuRows(s.ctx, kind, l, "received move", r.cpu, MovesReceived(s, r));
   rep->Set(l + ": generator CPU per delivered update (us)", kind,
            run["generator_cpu_us_per_update"]);
   rep->Set(l + ": move->receive p50 (ms)", kind, run["latency"]["p50_ms"]);
@@ -252,7 +261,7 @@ void CheckRun(PresenceSetup& s, const PresenceRun& r) {
   Report* rep = s.ctx.report;
   rep->Check(s.pool.dropped() == 0, what + std::to_string(s.pool.dropped()) + " clients dropped");
   rep->Check(n.unreadable == 0, what + std::to_string(n.unreadable) + " unreadable cursor-moved");
-  if (s.server.kind() != ServerKind::kAgor) return;
+  if (!IsAgor(s.server.kind())) return;
   rep->Check(n.cross_board == 0, what + std::to_string(n.cross_board) + " cross-board updates");
   rep->Check(r.barrier_done,
              what + "the end barrier was not answered: " + s.tracker.first_ack_error());
@@ -268,13 +277,13 @@ bool Connect(PresenceSetup& s, const std::vector<BoardSession>& boards) {
   int k = s.ctx.options.presence_clients;
   ConnectStats connect = OpenClients(s.ctx, &s.pool, static_cast<int>(boards.size()) * k,
                                      [&](int c) { return "board_id=" + boards[c / k].board_id; });
-  if (!CheckConnected(s.ctx, s.server, s.label, connect)) return false;
-  return s.server.kind() != ServerKind::kAgor || JoinRosters(s);
+  if (!CheckConnected(s.ctx, s.server.kind(), s.label, connect)) return false;
+  return !IsAgor(s.server.kind()) || JoinRosters(s);
 }
 
 void PresenceOnServer(BenchContext& ctx, ServerKind kind) {
   const BenchOptions& o = ctx.options;
-  ServerProcess server;
+  Deployment server(ctx.cluster);
   EventLoop loop;
   std::vector<BoardSession> boards;
   if (!StartWithBoards(ctx, kind, ChannelMode::kBoards, o.presence_boards, &server, &loop,
@@ -283,6 +292,7 @@ void PresenceOnServer(BenchContext& ctx, ServerKind kind) {
   }
   CursorTracker tracker;
   ClientPool pool(&loop, server.port(), &tracker, server.token());
+  pool.SpreadOver(server.ports());
   std::string label =
       "presence " + std::to_string(o.presence_boards) + "x" + std::to_string(o.presence_clients);
   int moves = std::max(1, static_cast<int>(std::lround(o.presence_rate * o.presence_seconds)));
@@ -306,7 +316,7 @@ void PresenceOnServer(BenchContext& ctx, ServerKind kind) {
 }  // namespace
 
 void RunPresence(BenchContext& ctx) {
-  for (ServerKind kind : ctx.servers) PresenceOnServer(ctx, kind);
+  ForEachDeployment(ctx, [&](ServerKind kind) { PresenceOnServer(ctx, kind); });
 }
 
 }  // namespace agor::bench

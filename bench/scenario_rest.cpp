@@ -1,4 +1,7 @@
-// rest: POST /messages at C keep-alive connections for T seconds. See scenarios.h.
+// rest: POST /messages at C keep-alive connections for T seconds. See scenarios.h. With --nodes
+// also on the nodes: the connections round-robin over them, every create in the one session of
+// the one-node run (the store numbers a session's messages safely across nodes), and the count
+// read back from the first node (their shared store).
 #include <climits>
 #include <string>
 
@@ -11,10 +14,10 @@ namespace {
 constexpr int64_t kRestDrainTimeoutNs = 30 * kNsPerSec;
 
 // Runs the producer for rest_seconds, then lets the requests in flight finish.
-ProducerResult Produce(EventLoop& loop, const ServerProcess& server, const BenchOptions& o,
+ProducerResult Produce(EventLoop& loop, const Deployment& server, const BenchOptions& o,
                        const std::string& session_id) {
   Producer producer(
-      &loop, server.port(),
+      &loop, server.ports(),
       ProducerConfig{INT_MAX, o.rest_connections, 0, 1, {session_id}, server.token()});
   producer.Start();
   loop.RunFor(static_cast<int64_t>(o.rest_seconds * kNsPerSec));
@@ -28,6 +31,7 @@ void AddRows(BenchContext& ctx, ServerKind kind, const std::string& label, const
   Report* r = ctx.report;
   AddRateRows(ctx, kind, label, RateRows{"creates/s", "latency", "create"}, p.creates_per_s(),
               p.create, cpu, p.created);
+  AddServiceCpuRows(ctx, kind, label, "create", cpu, p.created);
   r->Set(label + ": TCP connections opened", kind, p.connects);
   ReportForeignCpu(ctx, kind, label, cpu);
 }
@@ -36,14 +40,14 @@ void RestOnServer(BenchContext& ctx, ServerKind kind) {
   const BenchOptions& o = ctx.options;
   std::string label = "rest " + std::to_string(o.rest_connections) + " conns";
   std::string name = ServerName(kind);
-  ServerProcess server;
+  Deployment server(ctx.cluster);
   EventLoop loop;
   std::vector<BoardSession> target;
-  if (!StartWithBoards(ctx, kind, ChannelMode::kEverybody, 1, &server, &loop, &target)) return;
+  if (!StartWithBoards(ctx, kind, ModeFor(ctx), 1, &server, &loop, &target)) return;
   Progress(name + ": " + label + ", " + FormatValue(o.rest_seconds) + " s");
-  CpuSnapshot before = TakeCpuSnapshot(server.pid());
+  CpuSnapshot before = TakeCpuSnapshot(server.cpu_pids());
   ProducerResult p = Produce(loop, server, o, target[0].session_id);
-  CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.pid()));
+  CpuUsage cpu = CpuBetween(before, TakeCpuSnapshot(server.cpu_pids()));
   int64_t rows = -1;
   Status s = CountMessages(&loop, server.port(), server.token(), &rows);
   AddRows(ctx, kind, label, p, cpu);
@@ -53,7 +57,7 @@ void RestOnServer(BenchContext& ctx, ServerKind kind) {
                           {"producer", p.ToJson()},
                           {"cpu", cpu.ToJson()},
                           {"rows_in_db", rows},
-                          {"server_rss_mib", Mib(RssKiB(server.pid()))}});
+                          {"server_rss_mib", Mib(server.RssKiB())}});
   ctx.report->Check(p.failed == 0 && rows == p.created,
                     name + " " + label + ": " + std::to_string(p.failed) + " failed (" +
                         p.first_error + "), " + std::to_string(rows) + " rows for " +
@@ -63,7 +67,7 @@ void RestOnServer(BenchContext& ctx, ServerKind kind) {
 }  // namespace
 
 void RunRest(BenchContext& ctx) {
-  for (ServerKind kind : ctx.servers) RestOnServer(ctx, kind);
+  ForEachDeployment(ctx, [&](ServerKind kind) { RestOnServer(ctx, kind); });
 }
 
 }  // namespace agor::bench

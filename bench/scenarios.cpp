@@ -26,11 +26,12 @@ bool RunScenario(const std::string& name, BenchContext& ctx) {
   return true;
 }
 
-bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerProcess* server) {
-  Status s = server->Start(kind, mode, ctx.paths);
-  ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + " (" +
-                                ChannelModeName(mode) + "): " + s.message());
-  return s.ok();
+void ForEachDeployment(BenchContext& ctx, const std::function<void(ServerKind)>& run,
+                       bool agor_only) {
+  for (ServerKind kind : ctx.servers) {
+    if (!agor_only || IsAgor(kind)) run(kind);
+  }
+  if (ctx.options.nodes > 0) run(ServerKind::kNodes);
 }
 
 ChannelMode ModeFor(const BenchContext& ctx) {
@@ -44,13 +45,14 @@ ClientPool::QueryFn BoardQueryFor(const BenchContext& ctx, const std::string& bo
 
 bool StartDeployment(BenchContext& ctx, ServerKind kind, ChannelMode mode, Deployment* out) {
   Status s = out->Start(kind, mode, ctx.options.nodes, ctx.paths);
-  ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + ": " + s.message());
+  ctx.report->Check(s.ok(), std::string("start ") + ServerName(kind) + " (" +
+                                ChannelModeName(mode) + "): " + s.message());
   return s.ok();
 }
 
 bool StartWithBoards(BenchContext& ctx, ServerKind kind, ChannelMode mode, int boards,
-                     ServerProcess* server, EventLoop* loop, std::vector<BoardSession>* out) {
-  if (!StartServer(ctx, kind, mode, server)) return false;
+                     Deployment* server, EventLoop* loop, std::vector<BoardSession>* out) {
+  if (!StartDeployment(ctx, kind, mode, server)) return false;
   Status s = CreateBoardSessions(loop, server->port(), server->token(), boards, out);
   ctx.report->Check(s.ok(), std::string(ServerName(kind)) + ": creating boards: " + s.message());
   return s.ok();
@@ -81,6 +83,18 @@ void AddRateRows(BenchContext& ctx, ServerKind kind, const std::string& label,
   r->Set(label + ": " + names.latency + " p99 (ms)", kind, latency.p99_ms);
   r->Set(label + ": server" + per, kind, MicrosPer(cpu.server_ns, items));
   r->Set(label + ": generator" + per, kind, MicrosPer(cpu.generator_ns, items));
+}
+
+void AddServiceCpuRows(BenchContext& ctx, ServerKind kind, const std::string& label,
+                       const char* unit, const CpuUsage& cpu, int64_t items) {
+  if (ctx.options.nodes == 0) return;
+  Report* r = ctx.report;
+  std::string per = std::string(" CPU per ") + unit + " (us)";
+  r->Reserve(label + ": redis" + per);
+  r->Reserve(label + ": postgres" + per);
+  if (kind != ServerKind::kNodes) return;
+  r->Set(label + ": redis" + per, kind, MicrosPer(cpu.redis_ns, items));
+  r->Set(label + ": postgres" + per, kind, MicrosPer(cpu.postgres_ns, items));
 }
 
 void ReportForeignCpu(BenchContext& ctx, ServerKind kind, const std::string& label,

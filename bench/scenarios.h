@@ -17,17 +17,20 @@
 //            the --nodes (or one agor); then one create: connections held, server RSS per
 //            connection, time until the broadcast reached all, how many got it. See
 //            scenario_crowd.cpp.
-// With --nodes N, fanout, idle and connect run on N agor nodes too (ServerKind kNodes,
-// Deployment), in boards mode with every client on the messages' board; the other scenarios
-// run on one node only.
 //   presence B boards x K clients (handshake ?board_id=; on agor also `presence` create), each
 //            sending `cursor-move` at R/s for T s: moves the server received, cursor updates
 //            delivered (same board, cross-board, self), server CPU per received move and per
 //            delivered update, move->receive latency, RSS. See scenario_presence.cpp.
+// With --nodes N every scenario but crowd runs on N agor nodes too (ServerKind kNodes,
+// Deployment) after the usual servers, in boards mode (the nodes' only mode: boards runs its
+// boards mode only there), the clients and the producer's connections spread round-robin over
+// the nodes; with --nodes the one-node runs are in boards mode as well, so the columns compare
+// alike (fanout's, idle's and login-storm's clients join the messages' board at the handshake).
 // Every request and Socket.IO CONNECT to agor presents its admin's API key (ServerProcess's
 // token()); the peer has no authentication and gets none.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -64,8 +67,14 @@ void RunCrowd(BenchContext& ctx);
 bool RunScenario(const std::string& name, BenchContext& ctx);
 
 // Helpers shared by the scenarios.
-// Starts a server; on failure records a failed check (with the server's log) and returns false.
-bool StartServer(BenchContext& ctx, ServerKind kind, ChannelMode mode, ServerProcess* server);
+// Runs `run` for every server of the context, then (with --nodes) for the nodes; agor_only
+// skips the peer.
+void ForEachDeployment(BenchContext& ctx, const std::function<void(ServerKind)>& run,
+                       bool agor_only = false);
+// agor's kinds (one daemon or its nodes), which authenticate, count and keep presence.
+inline bool IsAgor(ServerKind kind) {
+  return kind != ServerKind::kPeer;
+}
 // The channel mode of the scenarios that run on --nodes: boards (the nodes' only mode) on
 // every deployment when --nodes is given, so that one node and the nodes compare alike.
 ChannelMode ModeFor(const BenchContext& ctx);
@@ -75,9 +84,10 @@ ClientPool::QueryFn BoardQueryFor(const BenchContext& ctx, const std::string& bo
 // Starts a deployment (kNodes: ctx's cluster with --nodes nodes); on failure records a failed
 // check and returns false.
 bool StartDeployment(BenchContext& ctx, ServerKind kind, ChannelMode mode, Deployment* out);
-// StartServer, then creates `boards` boards with one session each through the loop.
+// StartDeployment, then creates `boards` boards with one session each through the loop (on the
+// first server: the nodes share their store).
 bool StartWithBoards(BenchContext& ctx, ServerKind kind, ChannelMode mode, int boards,
-                     ServerProcess* server, EventLoop* loop, std::vector<BoardSession>* out);
+                     Deployment* server, EventLoop* loop, std::vector<BoardSession>* out);
 // Opens count more clients of the pool with the configured handshakes in flight, bounded by
 // 10 s + 20 ms per client.
 ConnectStats OpenClients(BenchContext& ctx, ClientPool* pool, int count,
@@ -85,10 +95,6 @@ ConnectStats OpenClients(BenchContext& ctx, ClientPool* pool, int count,
 // Records a failed check when some clients did not connect; true when all did.
 bool CheckConnected(BenchContext& ctx, ServerKind kind, const std::string& label,
                     const ConnectStats& stats);
-inline bool CheckConnected(BenchContext& ctx, const ServerProcess& server, const std::string& label,
-                           const ConnectStats& stats) {
-  return CheckConnected(ctx, server.kind(), label, stats);
-}
 // The rows of a run of `items` things at a rate: "<label>: <rate>" (per_s), "<latency> p50"
 // and "p99 (ms)", server and generator "CPU per <unit> (us)".
 struct RateRows {
@@ -99,6 +105,10 @@ struct RateRows {
 void AddRateRows(BenchContext& ctx, ServerKind kind, const std::string& label,
                  const RateRows& names, double per_s, const LatencySummary& latency,
                  const CpuUsage& cpu, int64_t items);
+// With --nodes, "<label>: redis CPU per <unit> (us)" and the postgres one: set for the nodes,
+// reserved on the other runs so that the rows keep their place before the rows that follow.
+void AddServiceCpuRows(BenchContext& ctx, ServerKind kind, const std::string& label,
+                       const char* unit, const CpuUsage& cpu, int64_t items);
 // Adds "<label>: foreign CPU (s)": other work on the machine during a measurement (noise).
 void ReportForeignCpu(BenchContext& ctx, ServerKind kind, const std::string& label,
                       const CpuUsage& cpu);

@@ -10,8 +10,9 @@
 //            and bytes per client.
 //   idle     server RSS with 0 and growing numbers of idle clients, then one event to all.
 //   connect  new Socket.IO connections per second until N are open.
-//   login-storm  agor only: the paced fanout run quiet, then while L clients log in at once
-//            over and over (Argon2id on agor's worker thread): fan-out p99 must not move.
+//   login-storm  agor (and its nodes) only: the paced fanout run quiet, then while L clients
+//            log in at once over and over (Argon2id on agor's worker thread): fan-out p99 must
+//            not move.
 //   crowd    agor only: C clients on one board, opened by generator processes (each its own
 //            epoll loop and source address 127.0.0.x, under the open-files limit), spread over
 //            the --nodes (or one agor); then one create: connections held, server RSS per

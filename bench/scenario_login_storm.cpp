@@ -4,7 +4,7 @@
 // on agor's worker thread, so the fan-out's p99 must not move. agor only: the Feathers peer has
 // no users to log in. See scenarios.h. With --nodes also on the nodes: the fan-out's clients,
 // the producer's connections (all in the one session) and the storm's logins round-robin over
-// the nodes, which share the login limiter.
+// the nodes: each node hashes its share.
 #include <string>
 
 #include "bench/login_storm.h"
